@@ -1,0 +1,3 @@
+"""listener — a self-hosted social-media and review listening daemon."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,89 @@
+"""Email over SMTP: a plain-text part and an HTML alternative; STARTTLS or implicit TLS and login if configured."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from listener.alerts import render
+from listener.alerts.channels.base import AlertMessage, DeliveryError
+from listener.durations import Duration
+from listener.secrets import get_secret
+
+
+class SmtpSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "localhost"
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str
+    starttls: bool = False
+    ssl: bool = False  # implicit TLS (usually port 465)
+    username: str | None = None
+    password_secret: str | None = None  # name of the secret holding the password (see README, "Secrets")
+    timeout: Duration = timedelta(seconds=30)
+
+    @model_validator(mode="after")
+    def _tls_choice(self) -> SmtpSettings:
+        if self.ssl and self.starttls:
+            raise ValueError("choose either ssl (implicit TLS) or starttls, not both")
+        if self.password_secret and not self.username:
+            raise ValueError("password_secret needs a username")
+        return self
+
+
+class EmailChannelSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    kind: Literal["email"]
+    to: list[str] = Field(min_length=1)
+    smtp: SmtpSettings
+
+
+class EmailChannel:
+    def __init__(self, settings: EmailChannelSettings):
+        self.settings = settings
+        self.name = settings.name
+
+    def build(self, message: AlertMessage) -> EmailMessage:
+        smtp = self.settings.smtp
+        email = EmailMessage()
+        email["Subject"] = render.subject(message)
+        email["From"] = smtp.sender
+        email["To"] = ", ".join(self.settings.to)
+        email["Date"] = formatdate(localtime=False)
+        # Derived from the idempotency key, so a re-send after a crash is recognisable as the same message.
+        domain = smtp.sender.rpartition("@")[2] or "listener.invalid"
+        email["Message-ID"] = make_msgid(idstring=message.idempotency_key.replace(":", "."), domain=domain)
+        email["X-Listener-Idempotency-Key"] = message.idempotency_key
+        email.set_content(render.render("alert.txt", message))
+        email.add_alternative(render.render("alert.html", message), subtype="html")
+        return email
+
+    def send(self, message: AlertMessage) -> None:
+        smtp = self.settings.smtp
+        timeout = smtp.timeout.total_seconds()
+        try:
+            client: smtplib.SMTP
+            if smtp.ssl:
+                client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout,
+                                          context=ssl.create_default_context())
+            else:
+                client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
+            with client:
+                if smtp.starttls:
+                    client.starttls(context=ssl.create_default_context())
+                if smtp.username:
+                    password = get_secret(smtp.password_secret) if smtp.password_secret else ""
+                    client.login(smtp.username, password)
+                client.send_message(self.build(message))
+        except (OSError, smtplib.SMTPException, LookupError) as exc:
+            # Never include credentials: exc messages from smtplib carry server replies only.
+            raise DeliveryError(f"email via {smtp.host}:{smtp.port} failed: {exc}") from exc

@@ -1,0 +1,167 @@
+"""The outbox: alert rows written with their task, delivered by a worker.
+
+Each row is claimed before sending and marked sent right after, so a delivered alert is not sent again;
+a failing one is retried with exponential backoff and, after `max_attempts`, parked — visible in
+`listener alerts list`, never dropped. Channels get the row's idempotency key (email Message-ID,
+webhook Idempotency-Key header) so a receiver can recognise a re-send after a crash mid-delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError
+from listener.clock import Clock
+from listener.durations import Duration
+from listener.store.engine import Store
+from listener.store.models import AlertRow, MentionRow, TaskRow
+
+log = logging.getLogger(__name__)
+
+
+class DeliverySettings(BaseModel):
+    """`[delivery]`: retry policy of the outbox."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=12, ge=1, le=1000)
+    backoff: Duration = timedelta(seconds=30)  # doubled after every failure …
+    max_backoff: Duration = timedelta(hours=1)  # … up to this
+    claim_timeout: Duration = timedelta(minutes=5)  # a row stuck in "sending" (crash) is retried after this
+    batch: int = Field(default=50, ge=1, le=10_000)
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    parked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def enqueue(session: Session, task: TaskRow, channels: list[str], now: datetime) -> list[AlertRow]:
+    rows = [
+        AlertRow(
+            idempotency_key=f"task-{task.id}-{channel}",
+            task_id=task.id,
+            mention_id=task.mention_id,
+            channel=channel,
+            status="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for channel in channels
+    ]
+    session.add_all(rows)
+    return rows
+
+
+def backoff(settings: DeliverySettings, attempts: int) -> timedelta:
+    return min(settings.max_backoff, settings.backoff * (2 ** max(0, attempts - 1)))
+
+
+def message_for(alert: AlertRow) -> AlertMessage:
+    mention: MentionRow = alert.mention
+    task: TaskRow | None = alert.task
+    score = mention.score
+    return AlertMessage(
+        idempotency_key=alert.idempotency_key,
+        task_id=task.id if task else None,
+        priority=task.priority if task else (score.urgency if score else "P3"),
+        due_at=task.due_at if task else None,
+        reasons=list(task.reasons if task else (score.reasons if score else [])),
+        brands=mention.brand_names,
+        source=mention.source.name,
+        author=mention.author,
+        url=mention.url,
+        title=mention.title,
+        text=mention.text,
+        published_at=mention.published_at,
+        sentiment=score.sentiment if score else "unknown",
+        confidence=score.probabilities[score.sentiment] if score else 0.0,
+        language=score.language if score else None,
+        categories=list(score.categories) if score else [],
+    )
+
+
+def _claim(store: Store, settings: DeliverySettings, now: datetime) -> list[int]:
+    with store.write() as session:
+        query = (
+            select(AlertRow)
+            .where(
+                or_(
+                    (AlertRow.status == "pending") & (AlertRow.next_attempt_at <= now),
+                    (AlertRow.status == "sending") & (AlertRow.claimed_until < now),
+                )
+            )
+            .order_by(AlertRow.next_attempt_at, AlertRow.id)
+            .limit(settings.batch)
+        )
+        if session.get_bind().dialect.name == "postgresql":  # several deliverers may run
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.scalars(query))
+        for row in rows:
+            row.status = "sending"
+            row.claimed_until = now + settings.claim_timeout
+        return [row.id for row in rows]
+
+
+def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: DeliverySettings,
+                    clock: Clock) -> DeliveryReport:
+    report = DeliveryReport()
+    for alert_id in _claim(store, settings, clock.now()):
+        with store.read() as session:
+            alert = session.get_one(AlertRow, alert_id)
+            channel = channels.get(alert.channel)
+            message = message_for(alert)
+        error: str | None = None
+        if channel is None:
+            error = f"channel {alert.channel!r} is not configured"
+        else:
+            try:
+                channel.send(message)
+            except DeliveryError as exc:
+                error = str(exc)
+        now = clock.now()
+        with store.write() as session:
+            alert = session.get_one(AlertRow, alert_id)
+            alert.attempts += 1
+            alert.claimed_until = None
+            if error is None:
+                alert.status, alert.sent_at, alert.last_error = "sent", now, None
+                report.sent += 1
+                log.info("event=alert_sent alert=%d channel=%s task=%s", alert.id, alert.channel, alert.task_id)
+                continue
+            alert.last_error = error
+            report.errors.append(f"alert {alert.id} via {alert.channel}: {error}")
+            if alert.attempts >= settings.max_attempts:
+                alert.status = "parked"
+                report.parked += 1
+                log.error("event=alert_parked alert=%d channel=%s attempts=%d error=%r",
+                          alert.id, alert.channel, alert.attempts, error)
+            else:
+                alert.status = "pending"
+                alert.next_attempt_at = now + backoff(settings, alert.attempts)
+                report.failed += 1
+                log.warning("event=alert_failed alert=%d channel=%s attempts=%d retry_at=%s error=%r",
+                            alert.id, alert.channel, alert.attempts, alert.next_attempt_at.isoformat(), error)
+    return report
+
+
+def retry_parked(session: Session, alert_id: int | None, now: datetime) -> int:
+    """Put parked alerts (one, or all) back in the queue after the cause is fixed."""
+    query = select(AlertRow).where(AlertRow.status == "parked")
+    if alert_id is not None:
+        query = query.where(AlertRow.id == alert_id)
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+    return len(rows)

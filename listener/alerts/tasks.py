@@ -1,0 +1,80 @@
+"""Follow-up tasks: created by rules (with a first-response deadline) and moved along by the care team.
+
+Workflow: open → acknowledged → responded → resolved, or dismissed (a false alarm) from any open state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from listener.alerts import outbox
+from listener.alerts.rules import URGENCY_RANK, Facts, RuleSettings, matching_rules
+from listener.store.models import AlertRow, MentionRow, TaskRow
+
+OPEN_STATES = ("open", "acknowledged", "responded")
+TRANSITIONS = {
+    "ack": ({"open"}, "acknowledged", "acknowledged_at"),
+    "respond": ({"open", "acknowledged"}, "responded", "responded_at"),
+    "resolve": (set(OPEN_STATES), "resolved", "closed_at"),
+    "dismiss": (set(OPEN_STATES), "dismissed", "closed_at"),
+}
+
+
+class TaskError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Action:
+    task: TaskRow
+    alerts: list[AlertRow]
+
+
+def act(session: Session, mention: MentionRow, facts: Facts, rules: list[RuleSettings], now: datetime) -> Action | None:
+    """Apply the rules to one triaged mention: at most one task per mention, outbox rows for its channels.
+
+    Runs inside the caller's transaction, the same one that stores the score and triage result.
+    Copies of a story already seen (near-duplicates) never raise a second task.
+    """
+    if mention.canonical_id is not None:
+        return None
+    matched = matching_rules(rules, facts)
+    if not matched:
+        return None
+    if session.scalar(select(TaskRow.id).where(TaskRow.mention_id == mention.id)) is not None:
+        return None
+    lead = min(matched, key=lambda r: (URGENCY_RANK[r.task.priority], r.task.first_response))
+    reasons = list(facts.triage.reasons) + [f"rule {', '.join(r.name for r in matched)}"]
+    task = TaskRow(
+        mention_id=mention.id,
+        rule=lead.name,
+        status="open",
+        priority=lead.task.priority,
+        reasons=reasons,
+        created_at=now,
+        due_at=now + lead.task.first_response,
+    )
+    session.add(task)
+    session.flush()
+    channels = list(dict.fromkeys(name for rule in matched for name in rule.notify))
+    return Action(task, outbox.enqueue(session, task, channels, now))
+
+
+def transition(session: Session, task_id: int, action: str, now: datetime, note: str | None = None) -> TaskRow:
+    task = session.get(TaskRow, task_id)
+    if task is None:
+        raise TaskError(f"no task #{task_id}")
+    allowed_from, new_status, stamp = TRANSITIONS[action]
+    if task.status not in allowed_from:
+        raise TaskError(f"task #{task_id} is {task.status}; cannot {action} it")
+    task.status = new_status
+    setattr(task, stamp, now)
+    if new_status in ("resolved", "dismissed") and task.acknowledged_at is None:
+        task.acknowledged_at = now
+    if note:
+        task.note = note
+    return task

@@ -1,0 +1,69 @@
+"""Builds the running parts from the settings; shared by the CLI and the daemon."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from listener.alerts.channels import Channel, make_channel
+from listener.alerts.outbox import DeliveryReport, deliver_pending
+from listener.clock import Clock, SystemClock
+from listener.config import Settings
+from listener.matching import BrandMatcher
+from listener.nlp.scoring import Scorer, load_scorer
+from listener.pipeline import PollReport, ScoreReport, poll_source, score_pending
+from listener.sources.base import HttpFetcher, Source, SourceContext, get_source_class
+from listener.store.engine import Store, upgrade
+
+
+class App:
+    def __init__(self, settings: Settings, clock: Clock | None = None, scorer: Scorer | None = None):
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.store = Store(settings.database.url)
+        self._scorer = scorer
+
+    def close(self) -> None:
+        if "http" in self.__dict__:
+            self.http.close()
+        self.store.dispose()
+
+    def migrate(self) -> None:
+        upgrade(self.store)
+
+    @cached_property
+    def http(self) -> HttpFetcher:
+        return HttpFetcher(self.settings.http, self.clock)
+
+    @cached_property
+    def matcher(self) -> BrandMatcher:
+        return BrandMatcher(self.settings.brand)
+
+    @cached_property
+    def sources(self) -> dict[str, Source]:
+        context = SourceContext(http=self.http, brands=self.settings.brand, clock=self.clock)
+        return {
+            s.name: get_source_class(s.kind)(s, context)
+            for s in self.settings.source
+            if s.enabled
+        }
+
+    @cached_property
+    def channels(self) -> dict[str, Channel]:
+        return {c.name: make_channel(c) for c in self.settings.channel}
+
+    @property
+    def scorer(self) -> Scorer:
+        if self._scorer is None:
+            self._scorer = load_scorer(self.settings.nlp, self.settings.cache_dir)
+        return self._scorer
+
+    def poll(self, names: list[str] | None = None, force: bool = False) -> list[PollReport]:
+        chosen = [self.sources[n] for n in names] if names else list(self.sources.values())
+        return [poll_source(self.store, source, self.matcher, self.clock, force=force) for source in chosen]
+
+    def score(self) -> ScoreReport:
+        return score_pending(self.store, self.scorer, self.settings.rule, self.clock,
+                             batch_size=self.settings.daemon.score_batch)
+
+    def deliver(self) -> DeliveryReport:
+        return deliver_pending(self.store, self.channels, self.settings.delivery, self.clock)

@@ -1,0 +1,208 @@
+"""The config file is the interface: one TOML file validated into typed settings.
+
+Each component declares its settings next to its code (sources/*, nlp/settings.py, alerts/…); this module
+assembles them and turns every validation problem into a message naming the exact key, e.g.
+`source[1].every: expected a duration like '30s', '5m', '1h30m' or '2d', got '5 minutes'`.
+Secrets never live here: see listener/secrets.py.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from listener.alerts.channels import ChannelSettings
+from listener.alerts.outbox import DeliverySettings
+from listener.alerts.rules import RuleSettings
+from listener.durations import Duration
+from listener.matching import BrandSettings
+from listener.nlp.settings import NlpSettings
+from listener.sources.base import HttpSettings, SourceSettings, get_source_class
+
+DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
+
+
+class ConfigError(Exception):
+    def __init__(self, path: Path | str, problems: list[tuple[str, str]]):
+        self.path = path
+        self.problems = problems
+        lines = "\n".join(f"  {key}: {message}" for key, message in problems)
+        super().__init__(f"config {path} is not valid:\n{lines}")
+
+
+class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = "sqlite:///listener.db"  # or postgresql+psycopg://user@host/db (password via PGPASSWORD/.pgpass)
+
+
+class DaemonSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score_every: Duration = timedelta(seconds=30)
+    deliver_every: Duration = timedelta(seconds=15)
+    score_batch: int = Field(default=64, ge=1, le=10_000)
+    # Converted model weights; defaults to $CACHE_DIRECTORY (systemd), $LISTENER_CACHE_DIR or ~/.cache/listener.
+    cache_dir: Path | None = None
+
+
+class LogSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    brand: list[BrandSettings] = Field(default_factory=list)
+    source: list[SourceSettings] = Field(default_factory=list)
+    nlp: NlpSettings = Field(default_factory=NlpSettings)
+    channel: list[ChannelSettings] = Field(default_factory=list)
+    rule: list[RuleSettings] = Field(default_factory=list)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+    @model_validator(mode="after")
+    def _references(self) -> Settings:
+        _unique("brand", [b.name for b in self.brand])
+        _unique("source", [s.name for s in self.source])
+        _unique("channel", [c.name for c in self.channel])
+        _unique("rule", [r.name for r in self.rule])
+        channels = {c.name for c in self.channel}
+        brands = {b.name for b in self.brand}
+        for i, rule in enumerate(self.rule):
+            for name in rule.notify:
+                if name not in channels:
+                    raise ValueError(f"rule[{i}].notify: no channel named {name!r}")
+            for name in rule.when.brands:
+                if name not in brands:
+                    raise ValueError(f"rule[{i}].when.brands: no brand named {name!r}")
+        for i, source in enumerate(self.source):
+            tied = getattr(source, "brand", None)
+            if tied and tied not in brands:
+                raise ValueError(f"source[{i}].brand: no brand named {tied!r}")
+        return self
+
+    @property
+    def cache_dir(self) -> Path:
+        if self.daemon.cache_dir:
+            return self.daemon.cache_dir
+        for var in ("LISTENER_CACHE_DIR", "CACHE_DIRECTORY"):
+            if os.environ.get(var):
+                return Path(os.environ[var].split(":")[0])
+        return Path.home() / ".cache" / "listener"
+
+    def source_by_name(self, name: str) -> SourceSettings:
+        for source in self.source:
+            if source.name == name:
+                return source
+        raise KeyError(f"no source named {name!r}; configured: {', '.join(s.name for s in self.source)}")
+
+
+def _unique(section: str, names: list[str]) -> None:
+    seen = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            raise ValueError(f"{section}[{i}].name: {name!r} is used twice")
+        seen.add(name)
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    key = ""
+    for part in loc:
+        key += f"[{part}]" if isinstance(part, int) else (f".{part}" if key else str(part))
+    return key or "(top level)"
+
+
+def _problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[str, str]]:
+    problems = []
+    for error in exc.errors():
+        loc = prefix + tuple(error["loc"])
+        # Tagged unions put the tag in the location (channel[0].email.to): drop it.
+        if len(loc) > 2 and loc[0] == "channel" and loc[2] in ("email", "webhook"):
+            loc = loc[:2] + loc[3:]
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling against config/listener.example.toml)"
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        if ": " in message and message.split(":", 1)[0].count("[") and loc == ():
+            key, message = message.split(": ", 1)  # cross-reference errors name their own key
+            problems.append((key, message))
+            continue
+        problems.append((_key(loc), message))
+    return problems
+
+
+def _validate_sources(raw_sources: Any) -> tuple[list[SourceSettings], list[tuple[str, str]]]:
+    if not isinstance(raw_sources, list):
+        return [], [("source", "must be an array of tables: [[source]]")]
+    sources, problems = [], []
+    for i, raw in enumerate(raw_sources):
+        if not isinstance(raw, dict):
+            problems.append((f"source[{i}]", "must be a table"))
+            continue
+        kind = raw.get("kind")
+        if not kind:
+            problems.append((f"source[{i}].kind", "missing (e.g. kind = \"feed\")"))
+            continue
+        try:
+            model = get_source_class(str(kind)).settings_model
+        except KeyError as exc:
+            problems.append((f"source[{i}].kind", str(exc.args[0])))
+            continue
+        try:
+            sources.append(model.model_validate(raw))
+        except ValidationError as exc:
+            problems.extend(_problems(exc, ("source", i)))
+    return sources, problems
+
+
+def parse_settings(raw: dict[str, Any], path: Path | str = "<config>") -> Settings:
+    raw = dict(raw)
+    sources, problems = _validate_sources(raw.pop("source", []))
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems.extend(_problems(exc))
+        raise ConfigError(path, problems) from None
+    if problems:
+        raise ConfigError(path, problems)
+    settings.source = sources
+    try:  # re-run cross-reference checks now that sources are in
+        Settings._references(settings)
+    except ValueError as exc:
+        key, _, message = str(exc).partition(": ")
+        raise ConfigError(path, [(key, message)]) from None
+    return settings
+
+
+def find_config(explicit: str | os.PathLike[str] | None) -> Path:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("LISTENER_CONFIG"):
+        return Path(os.environ["LISTENER_CONFIG"])
+    for candidate in DEFAULT_CONFIG_PATHS:
+        if candidate.exists():
+            return candidate
+    raise ConfigError("(none)", [("--config", "no config file given: use --config FILE or set LISTENER_CONFIG")])
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> Settings:
+    config_path = find_config(path)
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(config_path, [("(file)", "does not exist")]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(config_path, [("(syntax)", str(exc))]) from None
+    return parse_settings(raw, config_path)

@@ -1,0 +1,134 @@
+"""`listener demo`: sample feeds → mentions → scores → tasks → email and chat, all on this machine.
+
+A local HTTP server serves the feeds shipped in listener/demo/feeds (German and English posts, some of
+them complaints), a local SMTP server and a webhook receiver stand in for the care team's mail and chat.
+No account and no internet are needed; the embedded model scores the mentions.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import textwrap
+from importlib import resources
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from listener.config import load_settings
+from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver
+from listener.nlp.scoring import ModelUnavailable
+
+FEEDS = {"/forum-de.xml": "application/rss+xml", "/reviews-en.xml": "application/atom+xml"}
+
+
+def demo_config(feed_base: str, smtp_port: int, webhook_url: str, db_path: Path, model: str) -> str:
+    return textwrap.dedent(f"""\
+        # Written by `listener demo`; the same shape as config/listener.example.toml.
+        [database]
+        url = "sqlite:///{db_path}"
+
+        [[brand]]
+        name = "Acme"
+        terms = ["Acme", "Acme Bank"]
+
+        [[brand]]
+        name = "Globex"
+        terms = ["Globex"]
+        competitor = true
+
+        [[source]]
+        name = "verbraucherforum"
+        kind = "feed"
+        url = "{feed_base}/forum-de.xml"
+        every = "5m"
+
+        [[source]]
+        name = "moneytalk"
+        kind = "feed"
+        url = "{feed_base}/reviews-en.xml"
+        every = "5m"
+
+        [nlp]
+        model = "{model}"
+
+        [[channel]]
+        name = "care-mail"
+        kind = "email"
+        to = ["care@acme.example"]
+        smtp = {{ host = "127.0.0.1", port = {smtp_port}, sender = "listener@acme.example", starttls = false }}
+
+        [[channel]]
+        name = "care-chat"
+        kind = "webhook"
+        url = "{webhook_url}"
+
+        [[rule]]
+        name = "negative"
+        when = {{ sentiment = "negative", min_confidence = 0.6, brands = ["Acme"] }}
+        task = {{ priority = "P2", first_response = "15m" }}
+        notify = ["care-mail", "care-chat"]
+        """)
+
+
+@click.command()
+@click.option("--model", default="embedded", show_default=True,
+              help='Scoring model: "embedded", a local model directory or a Hugging Face model id.')
+@click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep the demo's database and config here (default: a temporary directory).")
+def demo(model: str, workdir: Path | None) -> None:
+    """Run the whole flow once on built-in sample feeds, with local stand-ins for mail and chat."""
+    from listener.app import App
+    from listener.store.models import AlertRow, MentionRow, TaskRow
+
+    routes = {path: ((resources.files("listener.demo") / "feeds" / path.lstrip("/")).read_bytes(), ctype)
+              for path, ctype in FEEDS.items()}
+    with tempfile.TemporaryDirectory(prefix="listener-demo-") as tmp, FeedServer(routes) as feeds, \
+            SmtpSink() as smtp, WebhookReceiver() as webhook:
+        base = (workdir or Path(tmp)).resolve()
+        base.mkdir(parents=True, exist_ok=True)
+        db_path = base / "demo.db"
+        db_path.unlink(missing_ok=True)
+        config_path = base / "listener.toml"
+        config_path.write_text(demo_config(feeds.base_url, smtp.port, webhook.url, db_path, model))
+        click.echo(f"demo config: {config_path}")
+        app = App(load_settings(config_path))
+        try:
+            app.migrate()
+            click.echo("\n== poll")
+            for r in app.poll():
+                click.echo(f"  {r.source}: {r.fetched} posts fetched, {r.stored} about our brands stored, "
+                           f"{r.unmatched} about no brand dropped" + (f", ERROR {r.error}" if r.error else ""))
+            click.echo("\n== score (model loads on first use)")
+            try:
+                scored = app.score()
+            except ModelUnavailable as exc:
+                raise click.ClickException(f"{exc}\nTry --model with a local model directory.") from None
+            click.echo(f"  {scored.scored} mentions scored, {scored.tasks} follow-up tasks, "
+                       f"{scored.alerts} alerts queued")
+            click.echo("\n== deliver")
+            delivered = app.deliver()
+            click.echo(f"  {delivered.sent} alerts sent, {delivered.failed} failed")
+
+            with app.store.read() as session:
+                click.echo("\n== mentions")
+                for m in session.scalars(select(MentionRow).order_by(MentionRow.id)):
+                    s = m.score
+                    verdict = f"{s.sentiment:<8} {s.probabilities[s.sentiment]:4.0%} {s.language or '?'}" if s \
+                        else "unscored"
+                    click.echo(f"  #{m.id:<3} {verdict}  {s.urgency if s else '':<4} "
+                               f"[{', '.join(m.brand_names)}] {(m.title or m.text)[:70]}")
+                click.echo("\n== tasks")
+                for t in session.scalars(select(TaskRow).order_by(TaskRow.id)):
+                    click.echo(f"  task #{t.id} {t.priority} {t.status}, first response due "
+                               f"{t.due_at:%H:%M} UTC, mention #{t.mention_id}: {'; '.join(t.reasons)}")
+                alerts = list(session.scalars(select(AlertRow)))
+                click.echo(f"\n== alerts: {sum(a.status == 'sent' for a in alerts)} of {len(alerts)} sent")
+            click.echo(f"  emails received by the local SMTP server: {len(smtp.messages)}")
+            for message in smtp.messages:
+                click.echo(f"    {message['Subject']}")
+            click.echo(f"  chat messages received by the local webhook: {len(webhook.received)}")
+            for payload in webhook.received[:3]:
+                click.echo("    " + str(payload["text"]).splitlines()[0])
+        finally:
+            app.close()

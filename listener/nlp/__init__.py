@@ -1,0 +1,1 @@
+"""Scoring: language, sentiment, service categories and urgency of mentions."""

@@ -1,0 +1,19 @@
+"""`[nlp]` settings: which model scores mentions and how inference runs."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class NlpSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # "embedded" (the bundled multilingual model), a local model directory, or a Hugging Face model id.
+    model: str = "embedded"
+    # Maps the model's own labels (e.g. "LABEL_0", "1 star", "NEG") to negative|neutral|positive.
+    labels: dict[str, str] = Field(default_factory=dict)
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    max_length: int = Field(default=256, ge=8, le=4096)
+    threads: int | None = Field(default=None, ge=1, le=256)  # torch threads; None = torch's default
+    quantize: bool = True  # int8 dynamic quantisation of Linear layers where the model allows it
+    languages: list[str] = Field(default_factory=lambda: ["de", "en"])

@@ -1,0 +1,219 @@
+"""The stages of the flow as plain functions: poll (source → match → dedup → store) and score
+(score → triage → act). The daemon schedules them; the CLI runs one pass of each.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from listener.alerts.rules import Facts, RuleSettings
+from listener.alerts.tasks import act
+from listener.clock import Clock
+from listener.dedup import canonical_for, content_hash, known_external_ids
+from listener.domain import Batch, Mention
+from listener.matching import BrandMatcher
+from listener.nlp.scoring import Scorer
+from listener.nlp.triage import triage
+from listener.sources.base import Source, SourceError
+from listener.store.engine import Store
+from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceHealth, SourceRow
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=6)
+
+
+# ----------------------------------------------------------------------------- poll
+@dataclass
+class PollReport:
+    source: str
+    fetched: int = 0
+    stored: int = 0
+    unmatched: int = 0
+    duplicates: int = 0
+    not_modified: bool = False
+    skipped_until: datetime | None = None  # backing off after failures
+    error: str | None = None
+
+
+def source_row(session: Session, source: Source) -> SourceRow:
+    row = session.scalar(select(SourceRow).where(SourceRow.name == source.name))
+    if row is None:
+        row = SourceRow(name=source.name, kind=source.kind, cursor={})
+        row.health = SourceHealth(consecutive_failures=0, last_new_mentions=0)
+        session.add(row)
+        session.flush()
+    elif row.health is None:
+        row.health = SourceHealth(consecutive_failures=0, last_new_mentions=0)
+    return row
+
+
+def failure_backoff(failures: int, retry_after: float | None, jitter: float) -> timedelta:
+    """Exponential per-source backoff (with jitter), never sooner than the platform's Retry-After."""
+    delay = min(BACKOFF_MAX, BACKOFF_BASE * (2 ** max(0, failures - 1)))
+    delay *= 1 + jitter
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return delay
+
+
+def poll_source(store: Store, source: Source, matcher: BrandMatcher, clock: Clock, force: bool = False) -> PollReport:
+    """One poll of one source. Failures are recorded in the source's health, never raised."""
+    report = PollReport(source=source.name)
+    now = clock.now()
+    with store.write() as session:
+        row = source_row(session, source)
+        cursor = dict(row.cursor or {})
+        health = row.health
+        assert health is not None
+        if not force and health.next_attempt_at and health.next_attempt_at > now:
+            report.skipped_until = health.next_attempt_at
+            return report
+        health.last_attempt_at = now
+
+    try:
+        batch = source.poll(cursor)
+    except Exception as exc:  # one failing source never stops the others
+        report.error = f"{type(exc).__name__}: {exc}"
+        retry_after = exc.retry_after if isinstance(exc, SourceError) else None
+        if not isinstance(exc, SourceError):
+            log.exception("event=poll_crashed source=%s", source.name)
+        _record_failure(store, source, report.error, retry_after, clock)
+        return report
+
+    report.fetched = len(batch.items)
+    report.not_modified = batch.not_modified
+    _store_batch(store, source, batch, matcher, report, clock)
+    log.info("event=polled source=%s fetched=%d stored=%d unmatched=%d duplicates=%d not_modified=%s",
+             source.name, report.fetched, report.stored, report.unmatched, report.duplicates, report.not_modified)
+    return report
+
+
+def _record_failure(store: Store, source: Source, error: str, retry_after: float | None, clock: Clock) -> None:
+    now = clock.now()
+    with store.write() as session:
+        row = source_row(session, source)
+        health = row.health
+        assert health is not None
+        health.consecutive_failures += 1
+        health.last_error, health.last_error_at = error[:2000], now
+        delay = failure_backoff(health.consecutive_failures, retry_after, random.uniform(0, 0.2))
+        health.next_attempt_at = now + delay
+    log.warning("event=poll_failed source=%s failures=%d retry_in=%ds error=%r",
+                source.name, health.consecutive_failures, delay.total_seconds(), error)
+
+
+def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatcher, report: PollReport,
+                 clock: Clock) -> None:
+    """New mentions and the advanced cursor, in one transaction: a crash loses nothing, duplicates nothing."""
+    with store.write() as session:
+        row = source_row(session, source)
+        known = known_external_ids(session, row.id, (m.external_id for m in batch.items))
+        for mention in batch.items:
+            if mention.external_id in known:
+                report.duplicates += 1
+                continue
+            known.add(mention.external_id)
+            brands = matcher.brands_for(mention)
+            if not brands:
+                report.unmatched += 1
+                continue
+            session.add(_mention_row(session, row, mention, brands))
+            session.flush()  # so a copy later in the same batch finds this one as canonical
+            report.stored += 1
+        row.cursor = batch.next_cursor
+        row.updated_at = clock.now()
+        health = row.health
+        assert health is not None
+        health.last_success_at = clock.now()
+        health.consecutive_failures = 0
+        health.next_attempt_at = None
+        health.last_new_mentions = report.stored
+
+
+def _mention_row(session: Session, source: SourceRow, mention: Mention, brands: list[str]) -> MentionRow:
+    digest = content_hash(mention.full_text)
+    return MentionRow(
+        source_id=source.id,
+        source_kind=mention.source_kind,
+        external_id=mention.external_id,
+        url=mention.url,
+        author=mention.author,
+        title=mention.title,
+        text=mention.text,
+        published_at=mention.published_at,
+        fetched_at=mention.fetched_at,
+        rating=mention.rating,
+        reach=dict(mention.reach),
+        thread_id=mention.thread_id,
+        parent_id=mention.parent_id,
+        lang_hint=mention.lang_hint,
+        content_hash=digest,
+        canonical_id=canonical_for(session, digest),
+        brands=[MentionBrand(brand=b) for b in brands],
+    )
+
+
+# ----------------------------------------------------------------------------- score → triage → act
+@dataclass
+class ScoreReport:
+    scored: int = 0
+    tasks: int = 0
+    alerts: int = 0
+    by_sentiment: dict[str, int] = field(default_factory=dict)
+
+
+def to_mention(row: MentionRow) -> Mention:
+    return Mention(
+        source_kind=row.source_kind, source_name=row.source.name, external_id=row.external_id, text=row.text,
+        fetched_at=row.fetched_at, url=row.url, author=row.author, title=row.title,
+        published_at=row.published_at, rating=row.rating, reach=dict(row.reach or {}),
+        thread_id=row.thread_id, parent_id=row.parent_id, lang_hint=row.lang_hint,
+    )
+
+
+def score_pending(store: Store, scorer: Scorer, rules: list[RuleSettings], clock: Clock,
+                  batch_size: int = 64) -> ScoreReport:
+    """Score every unscored mention (in batches), triage it and apply the rules."""
+    report = ScoreReport()
+    while True:
+        with store.read() as session:
+            rows = list(session.scalars(
+                select(MentionRow).outerjoin(ScoreRow).where(ScoreRow.id.is_(None))
+                .order_by(MentionRow.id).limit(batch_size)
+            ))
+            mentions = [to_mention(r) for r in rows]
+        if not rows:
+            return report
+        # The model runs outside any transaction: it is the slow part.
+        scores = scorer.score([m.full_text for m in mentions])
+        now = clock.now()
+        with store.write() as session:
+            for row, mention, score in zip(rows, mentions, scores, strict=True):
+                current = session.get_one(MentionRow, row.id)
+                if current.score is not None:  # scored meanwhile by another process
+                    continue
+                verdict = triage(mention, score, now)
+                session.add(ScoreRow(
+                    mention_id=current.id, model_version=score.model_version, language=score.language,
+                    language_supported=score.language_supported, sentiment=score.sentiment,
+                    p_negative=score.probabilities["negative"], p_neutral=score.probabilities["neutral"],
+                    p_positive=score.probabilities["positive"], categories=list(score.categories),
+                    negative_service=score.negative_service, urgency=verdict.urgency,
+                    reasons=list(verdict.reasons), scored_at=now,
+                ))
+                facts = Facts(brands=current.brand_names, source=mention.source_name, score=score, triage=verdict)
+                action = act(session, current, facts, rules, now)
+                report.scored += 1
+                report.by_sentiment[score.sentiment] = report.by_sentiment.get(score.sentiment, 0) + 1
+                if action is not None:
+                    report.tasks += 1
+                    report.alerts += len(action.alerts)
+        log.info("event=scored mentions=%d tasks=%d", len(rows), report.tasks)

@@ -1,0 +1,20 @@
+"""Sources: one module per platform, each registering a `Source` subclass under its `kind`."""
+
+from listener.sources.base import (
+    BadPayload,
+    ClientError,
+    RateLimited,
+    Source,
+    SourceContext,
+    SourceError,
+    SourceSettings,
+    SourceUnavailable,
+    get_source_class,
+    load_builtin_sources,
+    registry,
+)
+
+__all__ = [
+    "BadPayload", "ClientError", "RateLimited", "Source", "SourceContext", "SourceError", "SourceSettings",
+    "SourceUnavailable", "get_source_class", "load_builtin_sources", "registry",
+]

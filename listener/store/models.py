@@ -1,0 +1,171 @@
+"""The mention store: SQLAlchemy 2 typed models. Schema changes go through Alembic (store/migrations)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from listener.clock import utc
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC, always returns timezone-aware UTC (SQLite drops tzinfo otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else utc(value)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class SourceRow(Base):
+    """A configured source instance and its cursor (advanced in the same transaction as its mentions)."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime | None]
+
+    health: Mapped[SourceHealth | None] = relationship(back_populates="source", uselist=False)
+
+
+class SourceHealth(Base):
+    __tablename__ = "source_health"
+
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True)
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    consecutive_failures: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    last_new_mentions: Mapped[int] = mapped_column(default=0)
+
+    source: Mapped[SourceRow] = relationship(back_populates="health")
+
+
+class MentionRow(Base):
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id", name="uq_mentions_source_external"),
+        Index("ix_mentions_published_at", "published_at"),
+        Index("ix_mentions_content_hash", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    source_kind: Mapped[str] = mapped_column(String(50))
+    external_id: Mapped[str] = mapped_column(String(1000))
+    url: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(500))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    fetched_at: Mapped[datetime]
+    rating: Mapped[float | None] = mapped_column(Float)
+    reach: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    thread_id: Mapped[str | None] = mapped_column(String(1000))
+    parent_id: Mapped[str | None] = mapped_column(String(1000))
+    lang_hint: Mapped[str | None] = mapped_column(String(20))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # Near-duplicates (cross-posts, syndicated copies) point at the first copy seen.
+    canonical_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"))
+
+    source: Mapped[SourceRow] = relationship()
+    brands: Mapped[list[MentionBrand]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    score: Mapped[ScoreRow | None] = relationship(back_populates="mention", uselist=False, lazy="selectin")
+
+    @property
+    def brand_names(self) -> list[str]:
+        return sorted(b.brand for b in self.brands)
+
+
+class MentionBrand(Base):
+    __tablename__ = "mention_brands"
+
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True)
+    brand: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+
+
+class ScoreRow(Base):
+    __tablename__ = "scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), unique=True)
+    model_version: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str | None] = mapped_column(String(20))
+    language_supported: Mapped[bool] = mapped_column(Boolean, default=True)
+    sentiment: Mapped[str] = mapped_column(String(20))
+    p_negative: Mapped[float]
+    p_neutral: Mapped[float]
+    p_positive: Mapped[float]
+    categories: Mapped[list[str]] = mapped_column(default=list)
+    negative_service: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgency: Mapped[str] = mapped_column(String(10), default="none")
+    reasons: Mapped[list[str]] = mapped_column(default=list)
+    scored_at: Mapped[datetime]
+
+    mention: Mapped[MentionRow] = relationship(back_populates="score")
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        return {"negative": self.p_negative, "neutral": self.p_neutral, "positive": self.p_positive}
+
+
+class TaskRow(Base):
+    """A follow-up task for the care team: open → acknowledged → responded → resolved (or dismissed)."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), unique=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    priority: Mapped[str] = mapped_column(String(5))
+    reasons: Mapped[list[str]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    responded_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+    mention: Mapped[MentionRow] = relationship()
+
+
+class AlertRow(Base):
+    """The outbox: one row per (task, channel). Delivered at most once when it succeeds; never dropped."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"))
+    channel: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sending | sent | parked
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    task: Mapped[TaskRow | None] = relationship()
+    mention: Mapped[MentionRow] = relationship()
