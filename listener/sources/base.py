@@ -3,7 +3,7 @@
 A source turns `poll(cursor)` into a `Batch(items, next_cursor)`. It talks to its platform only through
 the `HttpFetcher` it is given (timeouts, user agent, size cap, retries honouring Retry-After), touches no
 database, and raises the typed errors below. Adding a platform = one module here that subclasses `Source`,
-declares its `settings_model` and decorates itself with `@register`; `load_builtin_sources()` imports it.
+declares its `settings_model` and decorates itself with `@register`; `load_builtin_sources()` finds it.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import email.utils
 import importlib
 import json
 import logging
+import pkgutil
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,8 +29,6 @@ from listener.domain import Batch
 from listener.durations import Duration
 
 log = logging.getLogger(__name__)
-
-BUILTIN_SOURCE_MODULES = ("feed",)
 
 
 # ----------------------------------------------------------------------------- errors
@@ -240,8 +239,11 @@ def register(cls: S) -> S:
 
 
 def load_builtin_sources() -> dict[str, type[Source]]:
-    for module in BUILTIN_SOURCE_MODULES:
-        importlib.import_module(f"listener.sources.{module}")
+    """Import every module of this package, so each registers its kind (a new source needs no edit here)."""
+    package = importlib.import_module("listener.sources")
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name != "base" and not module.name.startswith("_"):
+            importlib.import_module(f"listener.sources.{module.name}")
     return registry
 
 
