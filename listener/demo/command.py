@@ -22,11 +22,11 @@ from listener.nlp.scoring import ModelUnavailable
 FEEDS = {"/forum-de.xml": "application/rss+xml", "/reviews-en.xml": "application/atom+xml"}
 
 
-def demo_config(feed_base: str, smtp_port: int, webhook_url: str, db_path: Path, model: str) -> str:
+def demo_config(feed_base: str, smtp_port: int, webhook_url: str, db_url: str, model: str) -> str:
     return textwrap.dedent(f"""\
         # Written by `listener demo`; the same shape as config/listener.example.toml.
         [database]
-        url = "sqlite:///{db_path}"
+        url = "{db_url}"
 
         [[brand]]
         name = "Acme"
@@ -90,7 +90,7 @@ def demo(model: str, workdir: Path | None) -> None:
         db_path = base / "demo.db"
         db_path.unlink(missing_ok=True)
         config_path = base / "listener.toml"
-        config_path.write_text(demo_config(feeds.base_url, smtp.port, webhook.url, db_path, model))
+        config_path.write_text(demo_config(feeds.base_url, smtp.port, webhook.url, f"sqlite:///{db_path}", model))
         click.echo(f"demo config: {config_path}")
         app = App(load_settings(config_path))
         try:

@@ -114,10 +114,15 @@ class HuggingFaceScorer:
         if settings.threads:
             torch.set_num_threads(settings.threads)
         source = settings.model
+        # Hub ids look like "org/name"; anything else with a path shape must be an existing directory.
+        if source.startswith((".", "/", "~")) or source.count("/") > 1:
+            if not Path(source).expanduser().is_dir():
+                raise ModelUnavailable(f"cannot load model {source!r}: no such model directory")
+            source = str(Path(source).expanduser())
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(source)
             model = AutoModelForSequenceClassification.from_pretrained(source)
-        except OSError as exc:  # missing directory, no hub access, not a model
+        except (OSError, ValueError) as exc:  # no hub access, not a model, malformed id
             raise ModelUnavailable(
                 f"cannot load model {source!r}: {exc}. Give a local model directory, "
                 "a Hugging Face model id reachable from this machine, or model = \"embedded\"."

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from listener.clock import FakeClock
+from listener.demo.command import FEEDS
+from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver
+from listener.store.engine import Store, upgrade
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(f"sqlite:///{tmp_path / 'listener.db'}")
+    upgrade(s)
+    yield s
+    s.dispose()
+
+
+def sample_feed(path: str) -> bytes:
+    return (resources.files("listener.demo") / "feeds" / path.lstrip("/")).read_bytes()
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    routes = {path: (sample_feed(path), ctype) for path, ctype in FEEDS.items()}
+    with FeedServer(routes) as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def postgres_url() -> str:
+    url = os.environ.get("LISTENER_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("LISTENER_TEST_POSTGRES_URL not set (.ci/run starts a PostgreSQL server and sets it)")
+    store = Store(url)
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    store.dispose()
+    return url

@@ -1,0 +1,17 @@
+"""Helpers for tests that run the whole flow against local servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from listener.demo.command import demo_config
+from listener.demo.servers import FeedServer, WebhookReceiver
+
+
+def write_config(tmp_path: Path, feeds: FeedServer, smtp_port: int, webhook: WebhookReceiver, model: str | Path,
+                 extra: str = "", db_url: str | None = None) -> Path:
+    """The demo's config (two sample feeds, Acme + competitor Globex, mail + chat, one 'negative' rule)."""
+    path = tmp_path / "listener.toml"
+    db_url = db_url or f"sqlite:///{tmp_path / 'listener.db'}"
+    path.write_text(demo_config(feeds.base_url, smtp_port, webhook.url, db_url, str(model)) + extra)
+    return path
