@@ -89,6 +89,7 @@ class Daemon:
     def run(self) -> int:
         self.app.migrate()
         _ = self.app.scorer  # load the model now: a missing model fails the start, not the first score
+        _ = self.app.sources, self.app.channels  # build them once, before jobs run in several threads
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
         self.schedule()
