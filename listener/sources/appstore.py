@@ -1,0 +1,187 @@
+"""Apple App Store customer reviews, from Apple's public customer-reviews feed in JSON.
+
+`GET {base_url}/{country}/rss/customerreviews/page={n}/id={app_id}/sortby=mostrecent/json` returns up to 50
+reviews per page, newest first, for one storefront; Apple serves at most 10 pages (500 reviews) per country.
+
+Cursor: `{"countries": {"de": {"newest": ISO time, "newest_id": "…"}, …}}`. A first poll of a country reads
+page 1 only; later polls read pages until one reaches a review at or before the newest one already seen
+(at most `max_pages`). Everything on the pages read is returned — a little overlap, which the store
+deduplicates by review id, and which catches reviews that appear late.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from listener.domain import Batch, Mention
+from listener.sources.base import BadPayload, Source, SourceSettings, register
+from listener.sources.feed import html_to_text
+
+log = logging.getLogger(__name__)
+
+APPLE_PAGES = 10  # Apple's feed stops at page 10
+
+
+class AppStoreSettings(SourceSettings):
+    kind: str = "appstore"
+    brand: str = Field(min_length=1)  # every review is a mention of this brand
+    app_id: str = Field(pattern=r"^(id)?\d+$")  # the number in apps.apple.com/…/id<NUMBER>
+    countries: list[str] = Field(default_factory=lambda: ["us"], min_length=1)
+    base_url: str = "https://itunes.apple.com"
+    max_pages: int = Field(default=APPLE_PAGES, ge=1, le=APPLE_PAGES)
+
+    @field_validator("countries")
+    @classmethod
+    def _storefronts(cls, countries: list[str]) -> list[str]:
+        cleaned = [c.strip().lower() for c in countries]
+        for code in cleaned:
+            if len(code) != 2 or not code.isalpha():
+                raise ValueError(f"countries: {code!r} is not a two-letter storefront code such as 'de'")
+        return list(dict.fromkeys(cleaned))
+
+    @field_validator("app_id")
+    @classmethod
+    def _bare_id(cls, value: str) -> str:
+        return value.removeprefix("id")
+
+
+def _label(node: Any) -> str | None:
+    """Apple's feed wraps every value as {"label": …}."""
+    if isinstance(node, dict):
+        value = node.get("label")
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def feed_entries(payload: Any) -> list[dict[str, Any]]:
+    """The entries of one feed page ([] past the last page); BadPayload when it is not Apple's feed."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("feed"), dict):
+        raise BadPayload("App Store answer has no 'feed' object")
+    entries = payload["feed"].get("entry")
+    if entries is None:
+        return []
+    if isinstance(entries, dict):  # a single entry is not wrapped in a list
+        entries = [entries]
+    if not isinstance(entries, list):
+        raise BadPayload("App Store feed 'entry' is neither a list nor an object")
+    return [e for e in entries if isinstance(e, dict)]
+
+
+@register
+class AppStoreSource(Source):
+    kind = "appstore"
+    settings_model = AppStoreSettings
+    settings: AppStoreSettings
+
+    def page_url(self, country: str, page: int) -> str:
+        base = self.settings.base_url.rstrip("/")
+        return f"{base}/{country}/rss/customerreviews/page={page}/id={self.settings.app_id}/sortby=mostrecent/json"
+
+    def poll(self, cursor: dict[str, Any]) -> Batch:
+        previous: dict[str, Any] = cursor.get("countries") or {}
+        if not isinstance(previous, dict):
+            previous = {}
+        items: list[Mention] = []
+        countries: dict[str, Any] = {}
+        seen: set[str] = set()
+        for country in self.settings.countries:
+            state = previous.get(country)
+            if not isinstance(state, dict):
+                state = {}
+            found, countries[country] = self._poll_country(country, state)
+            for mention in found:
+                if mention.external_id not in seen:
+                    seen.add(mention.external_id)
+                    items.append(mention)
+        return Batch(items=items, next_cursor={"countries": countries})
+
+    def _poll_country(self, country: str, state: dict[str, Any]) -> tuple[list[Mention], dict[str, Any]]:
+        known = _parse_time(state.get("newest"))
+        pages = self.settings.max_pages if known else 1
+        mentions: list[Mention] = []
+        reached_known = False
+        for page in range(1, pages + 1):
+            entries = feed_entries(self.context.http.get_json(self.page_url(country, page)))
+            if not entries:
+                break
+            for entry in entries:
+                mention = self._mention(entry, country)
+                if mention is None:
+                    continue
+                mentions.append(mention)
+                if known and mention.published_at and mention.published_at <= known:
+                    reached_known = True
+            if reached_known:
+                break
+        else:
+            if known:
+                log.warning("event=appstore_gap source=%s country=%s pages=%d: more new reviews than the feed "
+                            "serves", self.name, country, pages)
+        dated = [(m.published_at, m.external_id) for m in mentions if m.published_at is not None]
+        if not dated:
+            return mentions, dict(state)
+        newest_at, newest_id = max(dated)
+        if known and newest_at <= known:
+            return mentions, dict(state)
+        return mentions, {"newest": newest_at.isoformat(), "newest_id": newest_id}
+
+    def _mention(self, entry: dict[str, Any], country: str) -> Mention | None:
+        review_id = _label(entry.get("id"))
+        rating = _int(_label(entry.get("im:rating")))
+        if not review_id or rating is None:  # old feeds start with an entry describing the app itself
+            return None
+        content = entry.get("content")
+        text = _label(content) or ""
+        content_type = (content.get("attributes") or {}).get("type") if isinstance(content, dict) else None
+        text = html_to_text(text) if content_type == "html" else text.strip()
+        title = (_label(entry.get("title")) or "").strip()
+        if not text and not title:
+            return None
+        author = entry.get("author")
+        if not isinstance(author, dict):
+            author = {}
+        link = entry.get("link")
+        links = link if isinstance(link, list) else [link]
+        url = next((lk["attributes"].get("href") for lk in links
+                    if isinstance(lk, dict) and isinstance(lk.get("attributes"), dict)
+                    and lk["attributes"].get("href")), None)
+        reach = {k: v for k, v in (("votes", _int(_label(entry.get("im:voteCount")))),
+                                   ("likes", _int(_label(entry.get("im:voteSum"))))) if v is not None}
+        return Mention(
+            source_kind=self.kind,
+            source_name=self.name,
+            external_id=review_id,
+            text=text or title,
+            title=title or None,
+            fetched_at=self.context.clock.now(),
+            url=url or f"https://apps.apple.com/{country}/app/id{self.settings.app_id}?see-all=reviews",
+            author=_label(author.get("name")),
+            published_at=_parse_time(_label(entry.get("updated"))),
+            rating=float(min(5, max(1, rating))),
+            reach=reach,
+            extra={"brand": self.settings.brand, "country": country,
+                   "app_version": _label(entry.get("im:version")) or None},
+        )

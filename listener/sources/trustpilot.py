@@ -1,0 +1,190 @@
+"""Trustpilot service reviews of one business, through the Trustpilot Business Units API (needs an API key).
+
+`GET {base_url}/v1/business-units/find?name={domain}` resolves a domain to its business unit id (once; the
+id is kept in the cursor), then `GET {base_url}/v1/business-units/{id}/reviews?orderBy=createdat.desc&
+perPage=100&page=N` lists the public reviews newest first. The key goes in the `apikey` header.
+
+Written to the response shape Trustpilot documents (reviews[].id, stars, title, text, language, createdAt,
+consumer.displayName, numberOfLikes, companyReply, links); no recorded answer was available.
+
+Cursor: `{"business_unit_id": "…", "newest": ISO time, "newest_id": "…"}`. A first poll reads one page;
+later polls read pages until one reaches a review created at or before the newest one seen (at most
+`max_pages`). Everything on the pages read is returned; the store deduplicates by review id.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from listener.domain import Batch, Mention
+from listener.secrets import MissingSecret, get_secret
+from listener.sources.base import BadPayload, ClientError, Source, SourceSettings, register
+
+log = logging.getLogger(__name__)
+
+WEB = "https://www.trustpilot.com"
+
+
+class TrustpilotSettings(SourceSettings):
+    kind: str = "trustpilot"
+    brand: str = Field(min_length=1)  # every review is a mention of this brand
+    domain: str | None = None  # e.g. "acme.de": resolved to the business unit id on the first poll
+    business_unit_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]+$")
+    api_key_secret: str = Field(default="trustpilot-api-key", min_length=1)  # names the secret, never the key
+    base_url: str = "https://api.trustpilot.com"
+    language: str | None = None  # only reviews in this language (ISO 639-1); default: all languages
+    per_page: int = Field(default=100, ge=1, le=100)
+    max_pages: int = Field(default=10, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _one_way_to_find_the_business(self) -> TrustpilotSettings:
+        if not self.domain and not self.business_unit_id:
+            raise ValueError("give `domain` or `business_unit_id`")
+        return self
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+@register
+class TrustpilotSource(Source):
+    kind = "trustpilot"
+    settings_model = TrustpilotSettings
+    settings: TrustpilotSettings
+
+    def _headers(self) -> dict[str, str]:
+        try:
+            key = get_secret(self.settings.api_key_secret)
+        except MissingSecret as exc:
+            raise ClientError(f"Trustpilot API key missing: {exc}", status=None) from exc
+        return {"apikey": key, "Accept": "application/json"}
+
+    def _url(self, path: str) -> str:
+        return self.settings.base_url.rstrip("/") + path
+
+    def business_unit_id(self, cursor: dict[str, Any], headers: dict[str, str]) -> str:
+        if self.settings.business_unit_id:
+            return self.settings.business_unit_id
+        cached = cursor.get("business_unit_id")
+        if isinstance(cached, str) and cached and cursor.get("domain") == self.settings.domain:
+            return cached
+        try:
+            found = self.context.http.get_json(self._url("/v1/business-units/find"),
+                                               params={"name": self.settings.domain}, headers=headers)
+        except ClientError as exc:
+            if exc.status == 404:
+                raise ClientError(f"Trustpilot knows no business unit for {self.settings.domain!r}",
+                                  status=404) from exc
+            raise
+        unit_id = _dict(found).get("id")
+        if not isinstance(unit_id, str) or not unit_id:
+            raise BadPayload("Trustpilot business-units/find answer has no 'id'")
+        log.info("event=trustpilot_resolved source=%s domain=%s business_unit_id=%s",
+                 self.name, self.settings.domain, unit_id)
+        return unit_id
+
+    def poll(self, cursor: dict[str, Any]) -> Batch:
+        headers = self._headers()
+        unit_id = self.business_unit_id(cursor, headers)
+        if cursor.get("business_unit_id") not in (None, unit_id):
+            cursor = {}  # another business: its own history
+        known = _parse_time(cursor.get("newest"))
+        pages = self.settings.max_pages if known else 1
+        params: dict[str, Any] = {"orderBy": "createdat.desc", "perPage": self.settings.per_page}
+        if self.settings.language:
+            params["language"] = self.settings.language
+        items: list[Mention] = []
+        ids: set[str] = set()
+        reached_known = False
+        for page in range(1, pages + 1):
+            payload = self.context.http.get_json(self._url(f"/v1/business-units/{unit_id}/reviews"),
+                                                 params={**params, "page": page}, headers=headers)
+            reviews = _dict(payload).get("reviews")
+            if not isinstance(reviews, list):
+                raise BadPayload("Trustpilot reviews answer has no 'reviews' list")
+            for review in reviews:
+                mention = self._mention(review, unit_id)
+                if mention is None or mention.external_id in ids:
+                    continue
+                ids.add(mention.external_id)
+                items.append(mention)
+                if known and mention.published_at and mention.published_at <= known:
+                    reached_known = True
+            if reached_known or len(reviews) < self.settings.per_page or not _has_next_page(payload):
+                break
+        else:
+            if known and not reached_known:
+                log.warning("event=trustpilot_gap source=%s pages=%d: more new reviews than max_pages reads",
+                            self.name, pages)
+
+        next_cursor: dict[str, Any] = {k: v for k, v in cursor.items() if k in ("newest", "newest_id")}
+        dated = [(m.published_at, m.external_id) for m in items if m.published_at is not None]
+        if dated:
+            newest_at, newest_id = max(dated)
+            if not known or newest_at > known:
+                next_cursor = {"newest": newest_at.isoformat(), "newest_id": newest_id}
+        next_cursor["business_unit_id"] = unit_id
+        if self.settings.domain:
+            next_cursor["domain"] = self.settings.domain
+        return Batch(items=items, next_cursor=next_cursor)
+
+    def _mention(self, review: Any, unit_id: str) -> Mention | None:
+        if not isinstance(review, dict):
+            return None
+        review_id = review.get("id")
+        if not isinstance(review_id, str) or not review_id:
+            return None
+        # plain text with line breaks (not HTML)
+        title = " ".join(review["title"].split()) if isinstance(review.get("title"), str) else ""
+        text = review["text"].strip() if isinstance(review.get("text"), str) else ""
+        if not title and not text:
+            return None
+        stars = review.get("stars")
+        likes = review.get("numberOfLikes")
+        consumer = _dict(review.get("consumer"))
+        reply = _dict(review.get("companyReply"))
+        reach: dict[str, int] = {}
+        if isinstance(likes, int) and not isinstance(likes, bool):
+            reach["likes"] = likes
+        if isinstance(consumer.get("numberOfReviews"), int):
+            reach["author_reviews"] = consumer["numberOfReviews"]
+        language = review.get("language")
+        return Mention(
+            source_kind=self.kind,
+            source_name=self.name,
+            external_id=review_id,
+            text=text or title,
+            title=title or None,
+            fetched_at=self.context.clock.now(),
+            url=f"{WEB}/reviews/{review_id}",
+            author=consumer.get("displayName") if isinstance(consumer.get("displayName"), str) else None,
+            published_at=_parse_time(review.get("createdAt")),
+            rating=float(min(5, max(1, stars))) if isinstance(stars, int | float) and stars else None,
+            reach=reach,
+            lang_hint=language if isinstance(language, str) and language else None,
+            extra={"brand": self.settings.brand, "business_unit_id": unit_id,
+                   "company_replied": bool(reply.get("text")), "verified": review.get("isVerified")},
+        )
+
+
+def _has_next_page(payload: Any) -> bool:
+    """True when the answer has a next-page link, or has no links at all (then the page size decides)."""
+    links = _dict(payload).get("links")
+    if not isinstance(links, list):
+        return True
+    return any(isinstance(link, dict) and link.get("rel") == "next-page" for link in links)
