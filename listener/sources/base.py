@@ -51,9 +51,10 @@ class SourceUnavailable(SourceError):
 class ClientError(SourceError):
     """4xx other than 429: wrong URL, missing or refused credentials."""
 
-    def __init__(self, message: str, status: int | None = None):
+    def __init__(self, message: str, status: int | None = None, body: bytes = b""):
         super().__init__(message)
         self.status = status
+        self.body = body  # some platforms explain throttling in a 400 body (Stack Exchange throttle_violation)
 
 
 class BadPayload(SourceError):
@@ -178,7 +179,7 @@ class HttpFetcher:
             raise RateLimited(f"rate limited (429) by {where}", retry_after=retry_after)
         if status >= 500:
             raise SourceUnavailable(f"server error {status} from {where}", retry_after=retry_after)
-        raise ClientError(f"HTTP {status} from {where}", status=status)
+        raise ClientError(f"HTTP {status} from {where}", status=status, body=response.read()[:65536])
 
     def _read_capped(self, response: httpx.Response) -> bytes:
         cap = self.settings.max_bytes
