@@ -73,23 +73,7 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _references(self) -> Settings:
-        _unique("brand", [b.name for b in self.brand])
-        _unique("source", [s.name for s in self.source])
-        _unique("channel", [c.name for c in self.channel])
-        _unique("rule", [r.name for r in self.rule])
-        channels = {c.name for c in self.channel}
-        brands = {b.name for b in self.brand}
-        for i, rule in enumerate(self.rule):
-            for name in rule.notify:
-                if name not in channels:
-                    raise ValueError(f"rule[{i}].notify: no channel named {name!r}")
-            for name in rule.when.brands:
-                if name not in brands:
-                    raise ValueError(f"rule[{i}].when.brands: no brand named {name!r}")
-        for i, source in enumerate(self.source):
-            tied = getattr(source, "brand", None)
-            if tied and tied not in brands:
-                raise ValueError(f"source[{i}].brand: no brand named {tied!r}")
+        check_references(self)
         return self
 
     @property
@@ -106,6 +90,27 @@ class Settings(BaseModel):
             if source.name == name:
                 return source
         raise KeyError(f"no source named {name!r}; configured: {', '.join(s.name for s in self.source)}")
+
+
+def check_references(settings: Settings) -> None:
+    """Names used across sections exist and are unique; each problem names its key."""
+    _unique("brand", [b.name for b in settings.brand])
+    _unique("source", [s.name for s in settings.source])
+    _unique("channel", [c.name for c in settings.channel])
+    _unique("rule", [r.name for r in settings.rule])
+    channels = {c.name for c in settings.channel}
+    brands = {b.name for b in settings.brand}
+    for i, rule in enumerate(settings.rule):
+        for name in rule.notify:
+            if name not in channels:
+                raise ValueError(f"rule[{i}].notify: no channel named {name!r}")
+        for name in rule.when.brands:
+            if name not in brands:
+                raise ValueError(f"rule[{i}].when.brands: no brand named {name!r}")
+    for i, source in enumerate(settings.source):
+        tied = getattr(source, "brand", None)
+        if tied and tied not in brands:
+            raise ValueError(f"source[{i}].brand: no brand named {tied!r}")
 
 
 def _unique(section: str, names: list[str]) -> None:
@@ -179,7 +184,7 @@ def parse_settings(raw: dict[str, Any], path: Path | str = "<config>") -> Settin
         raise ConfigError(path, problems)
     settings.source = sources
     try:  # re-run cross-reference checks now that sources are in
-        Settings._references(settings)
+        check_references(settings)
     except ValueError as exc:
         key, _, message = str(exc).partition(": ")
         raise ConfigError(path, [(key, message)]) from None

@@ -103,6 +103,22 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+def parse_rate_limit_reset(value: str | None, now: datetime) -> float | None:
+    """X-RateLimit-Reset as seconds from now: an ISO timestamp (Mastodon) or unix seconds (GitHub style)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        if value.isdigit():
+            when = datetime.fromtimestamp(int(value), tz=UTC)
+        else:
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            when = when.replace(tzinfo=UTC) if when.tzinfo is None else when
+    except (ValueError, OverflowError):
+        return None
+    return max(0.0, (when - now).total_seconds())
+
+
 class HttpFetcher:
     """The one way sources make HTTP requests."""
 
@@ -174,12 +190,14 @@ class HttpFetcher:
         if status < 300 or status == 304:
             return
         retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock.now())
+        if retry_after is None:  # Mastodon, GitHub & co. announce the end of the window instead
+            retry_after = parse_rate_limit_reset(response.headers.get("X-RateLimit-Reset"), self.clock.now())
         where = f"{response.request.method} {response.request.url.copy_with(query=None)}"
         if status == 429:
             raise RateLimited(f"rate limited (429) by {where}", retry_after=retry_after)
         if status >= 500:
             raise SourceUnavailable(f"server error {status} from {where}", retry_after=retry_after)
-        raise ClientError(f"HTTP {status} from {where}", status=status, body=response.read()[:65536])
+        raise ClientError(f"HTTP {status} from {where}", status=status, body=self._read_capped(response))
 
     def _read_capped(self, response: httpx.Response) -> bytes:
         cap = self.settings.max_bytes

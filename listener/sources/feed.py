@@ -1,4 +1,4 @@
-"""RSS, Atom, RDF and JSON Feed, through feedparser, with conditional GET.
+"""RSS, Atom and RDF (and JSON Feed once the installed feedparser reads it: 6.x does not), with conditional GET.
 
 Cursor: `{"etag": …, "last_modified": …}`. A 304 answer costs no parse. Entries of feeds that feedparser
 flags as malformed ("bozo") but still parses are kept; a document with no recognisable feed is a BadPayload.
@@ -29,10 +29,18 @@ class FeedSettings(SourceSettings):
     brand: str | None = None  # tie every entry to one brand (e.g. a feed of reviews of your own product)
 
 
+BLOCK_TAGS = ("br", "p", "div", "li", "tr", "td", "th", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "hr")
+
+
 def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment: block elements separate words, inline ones (a, span, b) do not."""
     if "<" not in fragment and "&" not in fragment:
         return " ".join(fragment.split())
-    return " ".join(BeautifulSoup(fragment, "html.parser").get_text(" ").split())
+    soup = BeautifulSoup(fragment, "html.parser")
+    for tag in soup.find_all(BLOCK_TAGS):
+        tag.insert_before(" ")
+        tag.insert_after(" ")
+    return " ".join(soup.get_text().split())
 
 
 def entry_time(entry: Any) -> datetime | None:
