@@ -156,7 +156,7 @@ def _mention_row(session: Session, source: SourceRow, mention: Mention, brands: 
         parent_id=mention.parent_id,
         lang_hint=mention.lang_hint,
         content_hash=digest,
-        canonical_id=canonical_for(session, digest),
+        canonical_id=canonical_for(session, digest, mention),
         brands=[MentionBrand(brand=b) for b in brands],
     )
 

@@ -12,7 +12,6 @@ deduplicates by review id, and which catches reviews that appear late.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field, field_validator
@@ -20,6 +19,8 @@ from pydantic import Field, field_validator
 from listener.domain import Batch, Mention
 from listener.sources.base import BadPayload, Source, SourceSettings, register
 from listener.sources.feed import html_to_text
+from listener.sources.fields import as_dict, counts, iso_time
+from listener.sources.marks import newest_mark
 
 log = logging.getLogger(__name__)
 
@@ -57,19 +58,8 @@ def _label(node: Any) -> str | None:
     return None
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
-
-
 def _int(value: str | None) -> int | None:
+    """A label's number: Apple sends numbers as strings, which fields.as_int leaves out on purpose."""
     try:
         return int(value) if value is not None else None
     except ValueError:
@@ -119,7 +109,7 @@ class AppStoreSource(Source):
         return Batch(items=items, next_cursor={"countries": countries})
 
     def _poll_country(self, country: str, state: dict[str, Any]) -> tuple[list[Mention], dict[str, Any]]:
-        known = _parse_time(state.get("newest"))
+        known = iso_time(state.get("newest"))
         pages = self.settings.max_pages if known else 1
         mentions: list[Mention] = []
         reached_known = False
@@ -140,13 +130,7 @@ class AppStoreSource(Source):
             if known:
                 log.warning("event=appstore_gap source=%s country=%s pages=%d: more new reviews than the feed "
                             "serves", self.name, country, pages)
-        dated = [(m.published_at, m.external_id) for m in mentions if m.published_at is not None]
-        if not dated:
-            return mentions, dict(state)
-        newest_at, newest_id = max(dated)
-        if known and newest_at <= known:
-            return mentions, dict(state)
-        return mentions, {"newest": newest_at.isoformat(), "newest_id": newest_id}
+        return mentions, newest_mark(mentions, known) or dict(state)
 
     def _mention(self, entry: dict[str, Any], country: str) -> Mention | None:
         review_id = _label(entry.get("id"))
@@ -160,16 +144,12 @@ class AppStoreSource(Source):
         title = (_label(entry.get("title")) or "").strip()
         if not text and not title:
             return None
-        author = entry.get("author")
-        if not isinstance(author, dict):
-            author = {}
+        author = as_dict(entry.get("author"))
         link = entry.get("link")
         links = link if isinstance(link, list) else [link]
         url = next((lk["attributes"].get("href") for lk in links
                     if isinstance(lk, dict) and isinstance(lk.get("attributes"), dict)
                     and lk["attributes"].get("href")), None)
-        reach = {k: v for k, v in (("votes", _int(_label(entry.get("im:voteCount")))),
-                                   ("likes", _int(_label(entry.get("im:voteSum"))))) if v is not None}
         return Mention(
             source_kind=self.kind,
             source_name=self.name,
@@ -179,9 +159,9 @@ class AppStoreSource(Source):
             fetched_at=self.context.clock.now(),
             url=url or f"https://apps.apple.com/{country}/app/id{self.settings.app_id}?see-all=reviews",
             author=_label(author.get("name")),
-            published_at=_parse_time(_label(entry.get("updated"))),
+            published_at=iso_time(_label(entry.get("updated"))),
             rating=float(min(5, max(1, rating))),
-            reach=reach,
+            reach=counts(votes=_int(_label(entry.get("im:voteCount"))), likes=_int(_label(entry.get("im:voteSum")))),
             extra={"brand": self.settings.brand, "country": country,
                    "app_version": _label(entry.get("im:version")) or None},
         )

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field
 
 from listener.domain import Batch, Mention
 from listener.sources.base import BadPayload, RateLimited, Source, SourceSettings, register
+from listener.sources.fields import counts, iso_time, unix_time
+from listener.sources.marks import newest_mark
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +126,7 @@ class GooglePlaySource(Source):
         return self.settings.base_url.rstrip("/") + "/_/PlayStoreUi/data/batchexecute"
 
     def poll(self, cursor: dict[str, Any]) -> Batch:
-        known = _parse_time(cursor.get("newest"))
+        known = iso_time(cursor.get("newest"))
         pages = self.settings.max_pages if known else 1
         params = {"rpcids": RPC_ID, "hl": self.settings.lang, "gl": self.settings.country.upper()}
         items: list[Mention] = []
@@ -155,17 +156,7 @@ class GooglePlaySource(Source):
             if known and not reached_known:
                 log.warning("event=googleplay_gap source=%s pages=%d: more new reviews than max_pages reads",
                             self.name, pages)
-        return Batch(items=items, next_cursor=self._next_cursor(cursor, items, known))
-
-    @staticmethod
-    def _next_cursor(cursor: dict[str, Any], items: list[Mention], known: datetime | None) -> dict[str, Any]:
-        dated = [(m.published_at, m.external_id) for m in items if m.published_at is not None]
-        if not dated:
-            return dict(cursor)
-        newest_at, newest_id = max(dated)
-        if known and newest_at <= known:
-            return dict(cursor)
-        return {"newest": newest_at.isoformat(), "newest_id": newest_id}
+        return Batch(items=items, next_cursor=newest_mark(items, known) or dict(cursor))
 
     def _mention(self, review: list[Any]) -> Mention | None:
         review_id = _at(review, 0)
@@ -180,8 +171,6 @@ class GooglePlaySource(Source):
         likes = _at(review, 6)
         reply = _at(review, 7, 1)
         version = _at(review, 10)
-        published = (datetime.fromtimestamp(seconds, tz=UTC)
-                     if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None)
         return Mention(
             source_kind=self.kind,
             source_name=self.name,
@@ -190,20 +179,10 @@ class GooglePlaySource(Source):
             fetched_at=self.context.clock.now(),
             url=f"{PLAY_WEB}/store/apps/details?id={self.settings.app_id}&reviewId={review_id}",
             author=author if isinstance(author, str) else None,
-            published_at=published,
+            published_at=unix_time(seconds),
             rating=float(min(5, max(1, score))) if isinstance(score, int | float) and score else None,
-            reach={"likes": likes} if isinstance(likes, int) and not isinstance(likes, bool) else {},
+            reach=counts(likes=likes),
             lang_hint=self.settings.lang.split("-")[0].split("_")[0].lower(),
             extra={"brand": self.settings.brand, "app_version": version if isinstance(version, str) else None,
                    "developer_replied": isinstance(reply, str) and bool(reply)},
         )
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)

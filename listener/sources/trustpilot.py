@@ -15,7 +15,6 @@ later polls read pages until one reaches a review created at or before the newes
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -23,6 +22,8 @@ from pydantic import Field, model_validator
 from listener.domain import Batch, Mention
 from listener.secrets import MissingSecret, get_secret
 from listener.sources.base import BadPayload, ClientError, Source, SourceSettings, register
+from listener.sources.fields import as_dict, counts, iso_time
+from listener.sources.marks import newest_mark
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +46,6 @@ class TrustpilotSettings(SourceSettings):
         if not self.domain and not self.business_unit_id:
             raise ValueError("give `domain` or `business_unit_id`")
         return self
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 @register
@@ -91,7 +78,7 @@ class TrustpilotSource(Source):
                 raise ClientError(f"Trustpilot knows no business unit for {self.settings.domain!r}",
                                   status=404) from exc
             raise
-        unit_id = _dict(found).get("id")
+        unit_id = as_dict(found).get("id")
         if not isinstance(unit_id, str) or not unit_id:
             raise BadPayload("Trustpilot business-units/find answer has no 'id'")
         log.info("event=trustpilot_resolved source=%s domain=%s business_unit_id=%s",
@@ -103,7 +90,7 @@ class TrustpilotSource(Source):
         unit_id = self.business_unit_id(cursor, headers)
         if cursor.get("business_unit_id") not in (None, unit_id):
             cursor = {}  # another business: its own history
-        known = _parse_time(cursor.get("newest"))
+        known = iso_time(cursor.get("newest"))
         pages = self.settings.max_pages if known else 1
         params: dict[str, Any] = {"orderBy": "createdat.desc", "perPage": self.settings.per_page}
         if self.settings.language:
@@ -114,7 +101,7 @@ class TrustpilotSource(Source):
         for page in range(1, pages + 1):
             payload = self.context.http.get_json(self._url(f"/v1/business-units/{unit_id}/reviews"),
                                                  params={**params, "page": page}, headers=headers)
-            reviews = _dict(payload).get("reviews")
+            reviews = as_dict(payload).get("reviews")
             if not isinstance(reviews, list):
                 raise BadPayload("Trustpilot reviews answer has no 'reviews' list")
             for review in reviews:
@@ -132,12 +119,8 @@ class TrustpilotSource(Source):
                 log.warning("event=trustpilot_gap source=%s pages=%d: more new reviews than max_pages reads",
                             self.name, pages)
 
-        next_cursor: dict[str, Any] = {k: v for k, v in cursor.items() if k in ("newest", "newest_id")}
-        dated = [(m.published_at, m.external_id) for m in items if m.published_at is not None]
-        if dated:
-            newest_at, newest_id = max(dated)
-            if not known or newest_at > known:
-                next_cursor = {"newest": newest_at.isoformat(), "newest_id": newest_id}
+        next_cursor: dict[str, Any] = newest_mark(items, known) or {
+            k: v for k, v in cursor.items() if k in ("newest", "newest_id")}
         next_cursor["business_unit_id"] = unit_id
         if self.settings.domain:
             next_cursor["domain"] = self.settings.domain
@@ -156,13 +139,8 @@ class TrustpilotSource(Source):
             return None
         stars = review.get("stars")
         likes = review.get("numberOfLikes")
-        consumer = _dict(review.get("consumer"))
-        reply = _dict(review.get("companyReply"))
-        reach: dict[str, int] = {}
-        if isinstance(likes, int) and not isinstance(likes, bool):
-            reach["likes"] = likes
-        if isinstance(consumer.get("numberOfReviews"), int):
-            reach["author_reviews"] = consumer["numberOfReviews"]
+        consumer = as_dict(review.get("consumer"))
+        reply = as_dict(review.get("companyReply"))
         language = review.get("language")
         return Mention(
             source_kind=self.kind,
@@ -173,9 +151,9 @@ class TrustpilotSource(Source):
             fetched_at=self.context.clock.now(),
             url=f"{WEB}/reviews/{review_id}",
             author=consumer.get("displayName") if isinstance(consumer.get("displayName"), str) else None,
-            published_at=_parse_time(review.get("createdAt")),
+            published_at=iso_time(review.get("createdAt")),
             rating=float(min(5, max(1, stars))) if isinstance(stars, int | float) and stars else None,
-            reach=reach,
+            reach=counts(likes=likes, author_reviews=consumer.get("numberOfReviews")),
             lang_hint=language if isinstance(language, str) and language else None,
             extra={"brand": self.settings.brand, "business_unit_id": unit_id,
                    "company_replied": bool(reply.get("text")), "verified": review.get("isVerified")},
@@ -184,7 +162,7 @@ class TrustpilotSource(Source):
 
 def _has_next_page(payload: Any) -> bool:
     """True when the answer has a next-page link, or has no links at all (then the page size decides)."""
-    links = _dict(payload).get("links")
+    links = as_dict(payload).get("links")
     if not isinstance(links, list):
         return True
     return any(isinstance(link, dict) and link.get("rel") == "next-page" for link in links)

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -92,6 +104,18 @@ class MentionRow(Base):
     @property
     def brand_names(self) -> list[str]:
         return sorted(b.brand for b in self.brands)
+
+
+class NearDupKey(Base):
+    """LSH band keys of a canonical mention's MinHash (listener/dedup.py): near-duplicate lookup by index."""
+
+    __tablename__ = "near_dup_keys"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    band_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    mention_id: Mapped[int] = mapped_column(
+        ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True, autoincrement=False, index=True
+    )
 
 
 class MentionBrand(Base):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from listener.clock import FakeClock
 from listener.demo.servers import FeedServer
@@ -27,7 +27,8 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.store.engine import Store, upgrade
-from listener.store.models import MentionRow, SourceHealth
+from listener.store.models import MentionRow
+from tests.sources._store import count, health
 from tests.wild import wild_bytes
 
 RECORDING = "appstore/timiskhakov__podfinder/app/testdata/reviews.json"
@@ -179,27 +180,17 @@ def test_through_the_pipeline(tmp_path: Path, clock: FakeClock) -> None:
     matcher = BrandMatcher(BRANDS)
     entries = recorded()["feed"]["entry"]
 
-    def count() -> int:
-        with store.read() as session:
-            return int(session.scalar(select(func.count()).select_from(MentionRow)) or 0)
-
-    def health() -> SourceHealth:
-        with store.read() as session:
-            row = session.scalars(select(SourceHealth)).one()
-            session.expunge(row)
-            return row
-
     with FeedServer({page_path("us", 1): (wild_bytes(RECORDING), JSON)}) as server:
         source = make_source(server, clock)
         report = poll_source(store, source, matcher, clock)
         assert (report.fetched, report.stored, report.error) == (50, 50, None)
         assert poll_source(store, source, matcher, clock, force=True).stored == 0
-        assert count() == 50
+        assert count(store) == 50
 
         server.fail[page_path("us", 1)] = (429, {"Retry-After": "600"}, b"")
         failed = poll_source(store, source, matcher, clock, force=True)
         assert failed.error and "RateLimited" in failed.error
-        h = health()
+        h = health(store)
         assert h.consecutive_failures == 1 and h.last_error and "429" in h.last_error
         assert h.next_attempt_at is not None
         assert h.next_attempt_at.replace(tzinfo=UTC) >= clock.now() + timedelta(seconds=600)
@@ -214,9 +205,9 @@ def test_through_the_pipeline(tmp_path: Path, clock: FakeClock) -> None:
         clock.advance(timedelta(hours=1))
         report = poll_source(store, source, matcher, clock)
         assert (report.stored, report.duplicates, report.error) == (1, 50, None)
-        h = health()
+        h = health(store)
         assert h.consecutive_failures == 0 and h.next_attempt_at is None
-        assert count() == 51
+        assert count(store) == 51
         with store.read() as session:
             row = session.scalars(select(MentionRow).where(MentionRow.external_id == "9000000001")).one()
             assert row.rating == 1.0 and row.brand_names == ["Acme"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from listener.clock import FakeClock
 from listener.matching import BrandMatcher, BrandSettings
@@ -28,7 +28,9 @@ from listener.sources.base import (
 )
 from listener.sources.googleplay import GooglePlaySettings, GooglePlaySource, parse_page
 from listener.store.engine import Store, upgrade
-from listener.store.models import MentionRow, SourceHealth
+from listener.store.models import MentionRow
+from tests.sources._http import send_reply
+from tests.sources._store import count, health
 from tests.wild import wild_bytes
 
 PAGE1 = "googleplay/MrAdex77__google-play-scraper/test/fixtures/reviews/translate-initial.txt"
@@ -75,13 +77,7 @@ class PlayServer:
                     status, headers, body = 200, {}, (owner.pages.get(token, EMPTY) if path == PATH else b"")
                     if path != PATH:
                         status = 404
-                self.send_response(status)
-                headers = {"Content-Type": "application/json; charset=utf-8", **headers}
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_reply(self, status, {"Content-Type": "application/json; charset=utf-8", **headers}, body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -212,16 +208,6 @@ def test_through_the_pipeline(tmp_path: Path, server: PlayServer, clock: FakeClo
     matcher = BrandMatcher(BRANDS)
     source = make_source(server, clock)
 
-    def count() -> int:
-        with store.read() as session:
-            return int(session.scalar(select(func.count()).select_from(MentionRow)) or 0)
-
-    def health() -> SourceHealth:
-        with store.read() as session:
-            row = session.scalars(select(SourceHealth)).one()
-            session.expunge(row)
-            return row
-
     # the app's older reviews (page 2 of the recording) are all there is at first
     newer, older = server.pages[None], wild_bytes(PAGE2)
     server.pages = {None: older}
@@ -234,9 +220,9 @@ def test_through_the_pipeline(tmp_path: Path, server: PlayServer, clock: FakeClo
     server.fail = (200, {}, newer[:1000])
     failed = poll_source(store, source, matcher, clock, force=True)
     assert failed.error and failed.error.startswith("BadPayload")
-    h = health()
+    h = health(store)
     assert h.consecutive_failures == 1 and h.last_error and "BadPayload" in h.last_error
-    assert count() == 150
+    assert count(store) == 150
 
     server.fail = None
     server.requests.clear()
@@ -244,9 +230,9 @@ def test_through_the_pipeline(tmp_path: Path, server: PlayServer, clock: FakeClo
     report = poll_source(store, source, matcher, clock)
     assert (report.stored, report.duplicates, report.error) == (150, 150, None)
     assert len(server.requests) == 2  # the new page, then the page that reaches what was seen
-    h = health()
+    h = health(store)
     assert h.consecutive_failures == 0 and h.last_error_at is not None and h.next_attempt_at is None
-    assert count() == 300
+    assert count(store) == 300
     assert poll_source(store, source, matcher, clock, force=True).stored == 0
     with store.read() as session:
         row = session.scalars(select(MentionRow).where(

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from listener.clock import FakeClock
 from listener.demo.servers import FeedServer
@@ -26,7 +26,8 @@ from listener.sources.base import (
 )
 from listener.sources.reviews import ReviewsSettings, ReviewsSource, normalise_rating
 from listener.store.engine import Store, upgrade
-from listener.store.models import MentionRow, SourceHealth
+from listener.store.models import MentionRow
+from tests.sources._store import count, health
 from tests.wild import wild_bytes
 
 SAMPLES = "jsonld/scrapinghub__extruct/tests/samples/"
@@ -205,16 +206,6 @@ def test_through_the_pipeline(tmp_path: Path, clock: FakeClock) -> None:
     upgrade(store)
     matcher = BrandMatcher(BRANDS)
 
-    def count() -> int:
-        with store.read() as session:
-            return int(session.scalar(select(func.count()).select_from(MentionRow)) or 0)
-
-    def health() -> SourceHealth:
-        with store.read() as session:
-            row = session.scalars(select(SourceHealth)).one()
-            session.expunge(row)
-            return row
-
     with FeedServer({"/book": (wild_bytes(BOOK), HTML)}) as server:
         source = make_source(server, clock, ["/book"])
         report = poll_source(store, source, matcher, clock)
@@ -225,7 +216,7 @@ def test_through_the_pipeline(tmp_path: Path, clock: FakeClock) -> None:
         server.fail["/book"] = (503, {"Retry-After": "120"}, b"")
         failed = poll_source(store, source, matcher, clock, force=True)
         assert failed.error and "SourceUnavailable" in failed.error
-        h = health()
+        h = health(store)
         assert h.consecutive_failures == 1 and h.last_error and "503" in h.last_error
 
         # back, with a new review and the overall count up by one
@@ -238,9 +229,9 @@ def test_through_the_pipeline(tmp_path: Path, clock: FakeClock) -> None:
         clock.advance(timedelta(hours=1))
         report = poll_source(store, source, matcher, clock)
         assert (report.stored, report.duplicates, report.error) == (2, 2, None)
-        h = health()
+        h = health(store)
         assert h.consecutive_failures == 0 and h.next_attempt_at is None
-        assert count() == 5
+        assert count(store) == 5
         with store.read() as session:
             row = session.scalars(select(MentionRow).where(MentionRow.author == "Erika Mustermann")).one()
             assert row.rating == 1.0 and row.brand_names == ["Acme"]

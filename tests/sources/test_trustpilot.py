@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from listener.clock import FakeClock
 from listener.matching import BrandMatcher, BrandSettings
@@ -32,7 +32,9 @@ from listener.sources.base import (
 )
 from listener.sources.trustpilot import TrustpilotSettings, TrustpilotSource
 from listener.store.engine import Store, upgrade
-from listener.store.models import MentionRow, SourceHealth
+from listener.store.models import MentionRow
+from tests.sources._http import send_reply
+from tests.sources._store import count, health
 
 UNIT = "507f191e810c19729de860ea"
 KEY = "test-key-123"
@@ -96,12 +98,7 @@ class TrustpilotServer:
                 params = urllib.parse.parse_qs(query)
                 owner.requests.append((path, params, dict(self.headers)))
                 status, headers, body = owner.answer(path, params, self.headers.get("apikey"))
-                self.send_response(status)
-                for key, value in {"Content-Type": "application/json", **headers}.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                send_reply(self, status, {"Content-Type": "application/json", **headers}, body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -271,16 +268,6 @@ def test_through_the_pipeline(tmp_path: Path, clock: FakeClock) -> None:
     upgrade(store)
     matcher = BrandMatcher(BRANDS)
 
-    def count() -> int:
-        with store.read() as session:
-            return int(session.scalar(select(func.count()).select_from(MentionRow)) or 0)
-
-    def health() -> SourceHealth:
-        with store.read() as session:
-            row = session.scalars(select(SourceHealth)).one()
-            session.expunge(row)
-            return row
-
     reviews = all_reviews()
     with TrustpilotServer(reviews[5:]) as server:
         source = make_source(server, clock)
@@ -293,16 +280,16 @@ def test_through_the_pipeline(tmp_path: Path, clock: FakeClock) -> None:
         assert failed.error and "SourceUnavailable" in failed.error
         server.fail[REVIEWS_PATH] = (429, {"Retry-After": "60"}, b"")
         poll_source(store, source, matcher, clock, force=True)
-        h = health()
+        h = health(store)
         assert h.consecutive_failures == 2 and h.last_error and "429" in h.last_error
 
         del server.fail[REVIEWS_PATH]
         clock.advance(timedelta(hours=1))
         report = poll_source(store, source, matcher, clock)
         assert (report.stored, report.error) == (5, None)
-        h = health()
+        h = health(store)
         assert h.consecutive_failures == 0 and h.next_attempt_at is None
-        assert count() == 15
+        assert count(store) == 15
         with store.read() as session:
             row = session.scalars(select(MentionRow).where(MentionRow.external_id == f"{1:024x}")).one()
             assert row.rating == 1.0 and row.author == "Kunde 1" and row.brand_names == ["Acme"]
