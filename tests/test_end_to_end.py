@@ -100,3 +100,23 @@ def test_config_check_names_the_bad_key(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["-c", str(config), "config", "check"])
     assert result.exit_code == 1
     assert "source[0].every" in result.output
+
+
+def test_demo_runs_the_whole_flow_on_the_shipped_samples(tmp_path: Path, negative_model: Path) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--model", str(negative_model), "--dir", str(tmp_path)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "verbraucherforum: 6 posts fetched, 5 about our brands stored, 1 about no brand dropped" in result.output
+    assert "alerts: 18 of 18 sent" in result.output
+    assert "emails received by the local SMTP server: 9" in result.output
+    assert (tmp_path / "listener.toml").exists() and (tmp_path / "demo.db").exists()
+
+
+def test_demo_samples_are_moved_to_now() -> None:
+    from datetime import UTC, datetime
+
+    from listener.demo.command import sample_feeds
+
+    now = datetime(2030, 6, 1, 12, 0, tzinfo=UTC)
+    forum = sample_feeds(now)["/forum-de.xml"][0].decode()
+    assert "<pubDate>Sat, 01 Jun 2030 04:58:00 +0000</pubDate>" in forum  # 01:58 on a morning read at 09:00

@@ -7,8 +7,11 @@ No account and no internet are needed; the embedded model scores the mentions.
 
 from __future__ import annotations
 
+import re
 import tempfile
 import textwrap
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from importlib import resources
 from pathlib import Path
 
@@ -20,6 +23,29 @@ from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver
 from listener.nlp.scoring import ModelUnavailable
 
 FEEDS = {"/forum-de.xml": "application/rss+xml", "/reviews-en.xml": "application/atom+xml"}
+# The sample posts were written as if read at this moment; the demo moves them to "now" so they are fresh.
+SAMPLES_READ_AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+_RFC822 = re.compile(r"(<pubDate>)([^<]+)(</pubDate>)")
+_ISO = re.compile(r"(<published>|<updated>)([^<]+)(</published>|</updated>)")
+
+
+def sample_feeds(now: datetime | None = None) -> dict[str, tuple[bytes, str]]:
+    """The shipped sample feeds as served routes, their dates shifted so the newest posts are minutes old."""
+    shift = (now or datetime.now(UTC)).replace(microsecond=0) - SAMPLES_READ_AT
+
+    def rfc822(match: re.Match[str]) -> str:
+        moved = format_datetime(parsedate_to_datetime(match.group(2)) + shift)
+        return match.group(1) + moved + match.group(3)
+
+    def iso(match: re.Match[str]) -> str:
+        moved = datetime.fromisoformat(match.group(2).replace("Z", "+00:00")) + shift
+        return match.group(1) + moved.strftime("%Y-%m-%dT%H:%M:%SZ") + match.group(3)
+
+    routes = {}
+    for path, content_type in FEEDS.items():
+        text = (resources.files("listener.demo") / "feeds" / path.lstrip("/")).read_text(encoding="utf-8")
+        routes[path] = (_ISO.sub(iso, _RFC822.sub(rfc822, text)).encode("utf-8"), content_type)
+    return routes
 
 
 def demo_config(feed_base: str, smtp_port: int, webhook_url: str, db_url: str, model: str) -> str:
@@ -68,6 +94,12 @@ def demo_config(feed_base: str, smtp_port: int, webhook_url: str, db_url: str, m
         when = {{ sentiment = "negative", min_confidence = 0.6, brands = ["Acme"] }}
         task = {{ priority = "P2", first_response = "15m" }}
         notify = ["care-mail", "care-chat"]
+
+        [[rule]]
+        name = "urgent"
+        when = {{ urgency = "P1", brands = ["Acme"] }}
+        task = {{ priority = "P1", first_response = "15m" }}
+        notify = ["care-mail", "care-chat"]
         """)
 
 
@@ -81,9 +113,7 @@ def demo(model: str, workdir: Path | None) -> None:
     from listener.app import App
     from listener.store.models import AlertRow, MentionRow, TaskRow
 
-    routes = {path: ((resources.files("listener.demo") / "feeds" / path.lstrip("/")).read_bytes(), ctype)
-              for path, ctype in FEEDS.items()}
-    with tempfile.TemporaryDirectory(prefix="listener-demo-") as tmp, FeedServer(routes) as feeds, \
+    with tempfile.TemporaryDirectory(prefix="listener-demo-") as tmp, FeedServer(sample_feeds()) as feeds, \
             SmtpSink() as smtp, WebhookReceiver() as webhook:
         base = (workdir or Path(tmp)).resolve()
         base.mkdir(parents=True, exist_ok=True)
@@ -126,7 +156,7 @@ def demo(model: str, workdir: Path | None) -> None:
                 click.echo(f"\n== alerts: {sum(a.status == 'sent' for a in alerts)} of {len(alerts)} sent")
             click.echo(f"  emails received by the local SMTP server: {len(smtp.messages)}")
             for message in smtp.messages:
-                click.echo(f"    {message['Subject']}")
+                click.echo(f"    {str(message['Subject']).strip()}")
             click.echo(f"  chat messages received by the local webhook: {len(webhook.received)}")
             for payload in webhook.received[:3]:
                 click.echo("    " + str(payload["text"]).splitlines()[0])
