@@ -137,6 +137,7 @@ class HuggingFaceScorer:
         self.max_length = min(settings.max_length, getattr(self.tokenizer, "model_max_length", 512) or 512)
         name = Path(source).name if Path(source).exists() else source
         self.model_version = f"hf:{name}" + (":int8" if settings.quantize else "")
+        self.languages = tuple(settings.languages)
 
     def _forward(self, texts: list[str]) -> torch.Tensor:
         import torch
@@ -147,13 +148,26 @@ class HuggingFaceScorer:
         return torch.softmax(logits.float(), dim=-1)
 
     def score(self, texts: Sequence[str]) -> list[Score]:
+        from listener.nlp.categories import cue_categories
+        from listener.nlp.language import get_detector, is_supported
+
+        detector = get_detector(self.languages)
         results: list[Score | None] = [None] * len(texts)
         for batch in length_sorted_batches(texts, self.batch_size):
             probs = self._forward([texts[i] for i in batch])
             for row, i in zip(probs.tolist(), batch, strict=True):
                 folded = fold_probabilities(row, self.sentiments)
+                sentiment = pick_sentiment(folded)
+                language = detector.detect(texts[i])
+                # A generic model has no service head: on the labelled sets, "negative" alone is a better flag
+                # (F1 0.72 GermEval / 0.93 Airline with gold sentiment) than negative + a cue phrase (0.51 / 0.72),
+                # so cues only name the categories here.
+                negative = sentiment == "negative"
+                categories = cue_categories(texts[i]) if negative else ()
                 results[i] = Score(
-                    sentiment=pick_sentiment(folded), probabilities=folded, model_version=self.model_version
+                    sentiment=sentiment, probabilities=folded, model_version=self.model_version,
+                    language=language, language_supported=is_supported(language),
+                    categories=categories, negative_service=negative,
                 )
         return [r for r in results if r is not None]
 

@@ -28,7 +28,7 @@ from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources.base import BadPayload, HttpFetcher, HttpSettings, SourceContext, SourceError
-from listener.sources.feed import FeedSettings, FeedSource, entry_text, html_to_text
+from listener.sources.feed import FeedSettings, FeedSource, entry_text, html_to_text, json_feed
 from listener.store.engine import Store, upgrade
 from listener.store.models import MentionRow, SourceHealth, SourceRow
 from tests.wild import wild_path
@@ -162,8 +162,10 @@ def test_every_wild_feed_yields_its_entries_or_a_typed_error(chunk: int, store: 
         for i, (case, source) in enumerate(zip(cases, sources, strict=True)):
             direct = feedparser.parse(case.body, response_headers={"content-type": case.content_type,
                                                                    "content-location": server.url(f"/feed/{i}")})
-            expected = readable[i] = readable_entries(direct)
-            not_a_feed = bool(direct.get("bozo")) and not direct.entries and not direct.get("version")
+            as_json_feed = json_feed(case.body)  # JSON Feed is read by the source itself, not by feedparser 6
+            expected = readable[i] = len(as_json_feed[0]) if as_json_feed else readable_entries(direct)
+            not_a_feed = bool(direct.get("bozo")) and not direct.entries and not direct.get("version") \
+                and not as_json_feed
 
             # 1. Polled through the pipeline; the source itself returns every readable entry or a typed error.
             report = poll_source(store, source, matcher, clock)
@@ -183,7 +185,7 @@ def test_every_wild_feed_yields_its_entries_or_a_typed_error(chunk: int, store: 
                 if direct.get("bozo") and direct.entries:
                     outcomes["bozo_kept"] += 1
                 if len(batch.items) != expected:
-                    problems.append(f"{case.name}: {len(batch.items)} mentions, feedparser reads {expected}")
+                    problems.append(f"{case.name}: {len(batch.items)} mentions, the feed holds {expected}")
                 if case.realworld and len(direct.entries) != len(ITEM_TAG.findall(case.body)):
                     problems.append(f"{case.name}: {len(direct.entries)} entries for "
                                     f"{len(ITEM_TAG.findall(case.body))} <item>/<entry> elements")

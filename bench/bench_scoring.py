@@ -1,0 +1,165 @@
+"""Throughput and memory of the embedded scorer vs a plain transformers pipeline of the same model.
+
+    python bench/bench_scoring.py [--n 512] [--threads 2] [--batch-size 32]
+
+Each measurement runs in a fresh subprocess (so peak RSS is that of a scoring process alone):
+- embedded: `load_scorer(NlpSettings(model="embedded"))` → score() on ~64-token mentions
+  (includes tokenisation, language detection, categories: everything `listener` does per mention);
+- pipeline: `transformers.pipeline("text-classification")` fp32 on the same fine-tuned encoder exported as a
+  BertForSequenceClassification directory, same texts, same batch size and threads.
+Mentions are built from the test files in ../shared/eval, padded/cut to 60–68 tokens.
+Targets (issue 3): ≥ 150 mentions/s, ≥ 3× the pipeline, peak RSS ≤ 800 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("LISTENER_CACHE_DIR") or Path.home() / ".cache" / "listener")
+
+
+def mentions(n: int) -> list[str]:
+    """n texts of 60–68 tokens (e5 tokenizer, incl. specials) from the eval test files."""
+    from tokenizers import Tokenizer
+
+    from listener.nlp.convert import ensure_base_model
+    from listener.nlp.evaluate import default_eval_dir, read_tsv
+
+    tok = Tokenizer.from_file(str(ensure_base_model(cache_dir()) / "tokenizer.json"))
+    pool = []
+    for name in ("airline_test", "sb10k_test", "tweeteval_test", "germeval2017_test"):
+        pool += [r["text"] for r in read_tsv(default_eval_dir() / f"{name}.tsv")]
+    out, i = [], 0
+    while len(out) < n:
+        text = pool[i % len(pool)]
+        i += 1
+        while len(tok.encode("query: " + text).ids) < 60:
+            text += " " + pool[(i * 7919) % len(pool)]
+            i += 1
+        words = text.split()
+        while len(tok.encode("query: " + " ".join(words)).ids) > 68:
+            words.pop()
+        out.append(" ".join(words))
+    return out
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_embedded(args: argparse.Namespace, texts: list[str]) -> dict:
+    from listener.nlp.scoring import load_scorer
+    from listener.nlp.settings import NlpSettings
+
+    t0 = time.perf_counter()
+    settings = NlpSettings(threads=args.threads, batch_size=args.batch_size, quantize=not args.fp32)
+    scorer = load_scorer(settings, cache_dir())
+    load_s = time.perf_counter() - t0
+    scorer.score(texts[: args.batch_size])  # warm-up
+    t0 = time.perf_counter()
+    scorer.score(texts)
+    dt = time.perf_counter() - t0
+    return {"what": f"embedded scorer ({'fp32' if args.fp32 else 'int8'})", "per_s": len(texts) / dt,
+            "load_s": load_s, "peak_rss_mb": peak_rss_mb(), "version": scorer.model_version}
+
+
+def export_pipeline_model(out: Path) -> Path:
+    """The fine-tuned encoder + sentiment head as a plain BertForSequenceClassification directory (fp32)."""
+    import torch
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    from listener.nlp.convert import ensure_base_model
+    from listener.nlp.model import ARTIFACTS_DIR, load_model
+
+    base = ensure_base_model(cache_dir())
+    model, _ = load_model(base, ARTIFACTS_DIR)
+    config = model.encoder.config
+    config.num_labels = 3
+    config.id2label = {0: "negative", 1: "neutral", 2: "positive"}
+    config.label2id = {v: k for k, v in config.id2label.items()}
+    clf = BertForSequenceClassification(config)
+    clf.bert.load_state_dict(model.encoder.state_dict(), strict=False)
+    with torch.no_grad():
+        clf.classifier.weight.copy_(model.sentiment.weight)
+        clf.classifier.bias.copy_(model.sentiment.bias)
+    clf.save_pretrained(str(out))
+    AutoTokenizer.from_pretrained(str(base)).save_pretrained(str(out))
+    return out
+
+
+def worker_pipeline(args: argparse.Namespace, texts: list[str]) -> dict:
+    import torch
+    from transformers import pipeline
+
+    torch.set_num_threads(args.threads)
+    t0 = time.perf_counter()
+    clf = pipeline("text-classification", model=args.model_dir, device=-1)
+    load_s = time.perf_counter() - t0
+    clf(texts[: args.batch_size], batch_size=args.batch_size, truncation=True)
+    t0 = time.perf_counter()
+    clf(texts, batch_size=args.batch_size, truncation=True)
+    dt = time.perf_counter() - t0
+    return {"what": "transformers.pipeline fp32", "per_s": len(texts) / dt, "load_s": load_s,
+            "peak_rss_mb": peak_rss_mb(), "version": "same encoder, BertForSequenceClassification"}
+
+
+def run_worker(kind: str, args: argparse.Namespace, extra: list[str], texts_file: Path) -> dict:
+    cmd = [sys.executable, __file__, "--worker", kind, "--n", str(args.n if kind != "pipeline" else args.n_pipeline),
+           "--threads", str(args.threads), "--batch-size", str(args.batch_size), "--texts", str(texts_file), *extra]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=512, help="mentions for the embedded scorer")
+    ap.add_argument("--n-pipeline", type=int, default=192, help="mentions for the (slower) pipeline")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--fp32", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=["embedded", "pipeline"], help=argparse.SUPPRESS)
+    ap.add_argument("--model-dir", help=argparse.SUPPRESS)
+    ap.add_argument("--texts", help=argparse.SUPPRESS)
+    ap.add_argument("--skip-fp32", action="store_true", help="do not also measure the embedded scorer in fp32")
+    args = ap.parse_args()
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    if args.worker:  # the texts come from a file, so the worker's RSS is that of scoring alone
+        texts = json.loads(Path(args.texts).read_text())[: args.n]
+        result = worker_embedded(args, texts) if args.worker == "embedded" else worker_pipeline(args, texts)
+        print(json.dumps(result))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        texts_file = Path(tmp) / "texts.json"
+        texts_file.write_text(json.dumps(mentions(max(args.n, args.n_pipeline)), ensure_ascii=False))
+        rows = [run_worker("embedded", args, [], texts_file)]
+        if not args.skip_fp32:
+            rows.append(run_worker("embedded", args, ["--fp32"], texts_file))
+        export_pipeline_model(Path(tmp) / "clf")
+        rows.append(run_worker("pipeline", args, ["--model-dir", str(Path(tmp) / "clf")], texts_file))
+    base = rows[-1]["per_s"]
+    print(f"\n~64-token mentions, {args.threads} threads, batch {args.batch_size}")
+    print(f"{'':32} {'mentions/s':>10} {'× pipeline':>10} {'peak RSS MB':>12} {'load s':>7}")
+    for r in rows:
+        print(f"{r['what']:32} {r['per_s']:10.1f} {r['per_s'] / base:10.2f} "
+              f"{r['peak_rss_mb']:12.0f} {r['load_s']:7.1f}")
+    emb = rows[0]
+    ok = emb["per_s"] >= 150 and emb["per_s"] >= 3 * base and emb["peak_rss_mb"] <= 800
+    print(f"\ntargets ≥150/s, ≥3× pipeline, ≤800 MB: {'met' if ok else 'NOT met'} ({emb['version']})")
+
+
+if __name__ == "__main__":
+    main()

