@@ -13,7 +13,7 @@ import socket
 import threading
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 
@@ -24,7 +24,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class _Server:
+class LoopbackServer:
+    """A threaded HTTP server on 127.0.0.1 (a free port) for the life of a `with` block."""
+
     def __init__(self, handler: type[BaseHTTPRequestHandler]):
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.owner = self  # type: ignore[attr-defined]
@@ -34,7 +36,7 @@ class _Server:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def __enter__(self) -> Any:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
@@ -48,7 +50,7 @@ class _Quiet(BaseHTTPRequestHandler):
         pass
 
 
-class FeedServer(_Server):
+class FeedServer(LoopbackServer):
     """Serves fixed documents with ETag / Last-Modified and answers conditional GETs with 304.
 
     `routes[path] = (body, content_type)`; `fail[path] = (status, headers, body)` makes a path misbehave.
@@ -104,7 +106,7 @@ class _FeedHandler(_Quiet):
             self.wfile.write(body)
 
 
-class WebhookReceiver(_Server):
+class WebhookReceiver(LoopbackServer):
     """Collects JSON posted to it (like a Slack incoming webhook); `status` makes it fail on purpose."""
 
     def __init__(self) -> None:

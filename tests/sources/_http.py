@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from listener.demo.servers import LoopbackServer
 
 Reply = tuple[int, dict[str, str], bytes]  # status, headers, body
 
@@ -21,7 +22,7 @@ def send_reply(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, 
     handler.wfile.write(body)
 
 
-class ApiServer:
+class ApiServer(LoopbackServer):
     """A loopback HTTP server whose answers depend on path and query: `handler(path, params) -> reply`."""
 
     def __init__(self, handler: Callable[[str, dict[str, list[str]]], Reply]):
@@ -39,18 +40,6 @@ class ApiServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        super().__init__(Handler)
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
-    def __enter__(self) -> ApiServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +18,7 @@ import yaml
 from sqlalchemy import func, select
 
 from listener.clock import FakeClock
+from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources import bluesky
@@ -63,7 +63,7 @@ def sort_at(post: dict[str, Any]) -> datetime:
     return min(t.astimezone(UTC) for t in times)
 
 
-class FakePds:
+class FakePds(LoopbackServer):
     """createSession / refreshSession / searchPosts with since, until, limit and an offset cursor."""
 
     def __init__(self, clock: FakeClock) -> None:
@@ -129,8 +129,8 @@ class FakePds:
             def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 send_reply(self, status, headers, body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/xrpc"
+        super().__init__(Handler)
+        self.api_url = self.base_url + "/xrpc"
 
     def session(self) -> dict[str, Any]:
         self.serial += 1
@@ -169,14 +169,6 @@ class FakePds:
     def logins(self) -> int:
         return sum(1 for _, path, _, _, _ in self.requests if path.endswith("createSession"))
 
-    def __enter__(self) -> FakePds:
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
 
 BRANDS = [BrandSettings(name="Redistricting", terms=["redistricting"]),
           BrandSettings(name="Tarrant", terms=["Tarrant County"], competitor=True)]
@@ -195,7 +187,7 @@ def pds(clock: FakeClock, monkeypatch):
 
 
 def make_source(pds: FakePds, clock: FakeClock, **settings: Any) -> BlueskySource:
-    values = {"name": "bsky", "handle": "@" + HANDLE, "base_url": pds.base_url, **settings}
+    values = {"name": "bsky", "handle": "@" + HANDLE, "base_url": pds.api_url, **settings}
     return BlueskySource(BlueskySettings(**values),
                          SourceContext(http=HttpFetcher(HttpSettings(retries=0), clock=clock),
                                        brands=BRANDS, clock=clock))
@@ -335,7 +327,7 @@ def test_wrong_app_password_is_a_client_error(pds: FakePds, clock: FakeClock, mo
 
 
 def test_nothing_to_search_for_is_a_client_error(pds: FakePds, clock: FakeClock) -> None:
-    source = BlueskySource(BlueskySettings(name="b", handle=HANDLE, base_url=pds.base_url),
+    source = BlueskySource(BlueskySettings(name="b", handle=HANDLE, base_url=pds.api_url),
                            SourceContext(http=HttpFetcher(HttpSettings(retries=0)), brands=[], clock=clock))
     with pytest.raises(ClientError, match="nothing to search"):
         source.poll({})

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from listener.clock import FakeClock
+from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources.base import (
@@ -47,7 +47,7 @@ def token_of(page: bytes) -> str:
     return str(json.loads(frames[0][2])[1][1])
 
 
-class PlayServer:
+class PlayServer(LoopbackServer):
     """Answers the reviews RPC: page 1 without a token, page 2 for page 1's token, an empty frame after."""
 
     def __init__(self) -> None:
@@ -79,20 +79,7 @@ class PlayServer:
                         status = 404
                 send_reply(self, status, {"Content-Type": "application/json; charset=utf-8", **headers}, body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def __enter__(self) -> PlayServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 def make_source(server: PlayServer, clock: FakeClock, **overrides: Any) -> GooglePlaySource:

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -15,6 +14,7 @@ import yaml
 from sqlalchemy import select
 
 from listener.clock import FakeClock
+from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources import mastodon
@@ -54,7 +54,7 @@ def recorded_headers(response: dict[str, Any]) -> dict[str, str]:
     return {k: v[0] for k, v in response["headers"].items() if k.lower() in keep}
 
 
-class FakeInstance:
+class FakeInstance(LoopbackServer):
     """A tiny Mastodon: `/api/v1/timelines/tag/<tag>` with Mastodon's limit / min_id semantics.
 
     `verbatim[tag]` is a recorded response (body + headers) served byte for byte to a request without
@@ -97,8 +97,8 @@ class FakeInstance:
             def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 send_reply(self, status, {k: v for k, v in headers.items() if k.lower() != "content-length"}, body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        super().__init__(Handler)
+        self.url = self.base_url
 
     def page(self, tag: str, limit: int, min_id: str | None) -> list[dict[str, Any]]:
         pool = sorted(self.pools.get(tag, []), key=lambda s: int(s["id"]))
@@ -109,14 +109,6 @@ class FakeInstance:
 
     def timeline_requests(self) -> list[tuple[str, dict[str, str]]]:
         return [(path, query) for path, query, _ in self.requests]
-
-    def __enter__(self) -> FakeInstance:
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from listener.clock import FakeClock
+from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources.base import (
@@ -66,7 +66,7 @@ def load_cassette(name: str) -> list[tuple[str, str, dict[str, list[str]], Reply
     return out
 
 
-class RedditServer:
+class RedditServer(LoopbackServer):
     """oauth.reddit.com and www.reddit.com in one loopback server: a token endpoint and recorded listings.
 
     GET answers are looked up by path and the `before` parameter; an unrecorded `before` gets an empty
@@ -120,13 +120,7 @@ class RedditServer:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        super().__init__(Handler)
 
     def listing(self, path: str, params: dict[str, list[str]]) -> bytes:
         """Reddit's listing semantics over a pool of items: newest first; `before=X` gives the `limit` items
@@ -144,14 +138,6 @@ class RedditServer:
 
     def gets(self) -> list[tuple[str, dict[str, list[str]]]]:
         return [(path, params) for method, path, params, _, _ in self.requests if method == "GET"]
-
-    def __enter__(self) -> RedditServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(autouse=True)

@@ -7,10 +7,9 @@ Trustpilot documents for `GET /v1/business-units/find` and `GET /v1/business-uni
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from listener.clock import FakeClock
+from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources.base import (
@@ -80,7 +80,7 @@ FIND = json.dumps({"links": [], "id": UNIT, "displayName": "Acme",
                    "score": {"stars": 4.5, "trustScore": 4.4}}).encode()
 
 
-class TrustpilotServer:
+class TrustpilotServer(LoopbackServer):
     """Business unit lookup plus the reviews list, paged by `page`/`perPage` like the API."""
 
     def __init__(self, reviews: list[dict[str, Any]]):
@@ -100,8 +100,7 @@ class TrustpilotServer:
                 status, headers, body = owner.answer(path, params, self.headers.get("apikey"))
                 send_reply(self, status, {"Content-Type": "application/json", **headers}, body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        super().__init__(Handler)
 
     def answer(self, path: str, params: dict[str, list[str]], key: str | None) -> tuple[int, dict[str, str], bytes]:
         if path in self.fail:
@@ -119,20 +118,8 @@ class TrustpilotServer:
             return 200, {}, reviews_page(chunk, page, more=len(self.reviews) > page * per_page)
         return 404, {}, b'{"message": "Not found"}'
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
     def paths(self) -> list[tuple[str, str | None]]:
         return [(p, (q.get("page") or [None])[0]) for p, q, _ in self.requests]
-
-    def __enter__(self) -> TrustpilotServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def all_reviews(count: int = 25) -> list[dict[str, Any]]:

@@ -10,9 +10,8 @@ https://developers.google.com/youtube/v3/docs/commentThreads/list and .../docs/e
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from listener.clock import FakeClock
+from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources import youtube
@@ -89,7 +89,7 @@ QUOTA_EXCEEDED = google_error(403, "quotaExceeded", "The request cannot be compl
                               "your <a href=\"/youtube/v3/getting-started#quota\">quota</a>.", "youtube.quota")
 
 
-class FakeYouTube:
+class FakeYouTube(LoopbackServer):
     """`/youtube/v3/commentThreads`: newest first, `maxResults` per page, opaque page tokens."""
 
     def __init__(self) -> None:
@@ -123,8 +123,8 @@ class FakeYouTube:
             def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
                 send_reply(self, status, headers, body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/youtube/v3"
+        super().__init__(Handler)
+        self.api_url = self.base_url + "/youtube/v3"
 
     def page(self, target: str, query: dict[str, str]) -> dict[str, Any]:
         threads = sorted(self.threads.get(target, []),
@@ -141,14 +141,6 @@ class FakeYouTube:
         if start + size < len(threads):
             answer["nextPageToken"] = f"p{start + size}"
         return answer
-
-    def __enter__(self) -> FakeYouTube:
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def channel_threads() -> list[dict[str, Any]]:
@@ -177,7 +169,7 @@ BRANDS = [BrandSettings(name="Acme", terms=["Acme"])]
 
 def make_source(fake: FakeYouTube, clock: FakeClock | None = None, **settings: Any) -> YouTubeSource:
     clock = clock or FakeClock(START)
-    values = {"name": "yt", "channel_id": CHANNEL, "base_url": fake.base_url, **settings}
+    values = {"name": "yt", "channel_id": CHANNEL, "base_url": fake.api_url, **settings}
     return YouTubeSource(YouTubeSettings(**values),
                          SourceContext(http=HttpFetcher(HttpSettings(retries=0), clock=clock),
                                        brands=BRANDS, clock=clock))
