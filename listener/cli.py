@@ -140,13 +140,22 @@ def poll(state: CliState, names: tuple[str, ...], force: bool) -> None:
 
 
 @cli.command()
+@click.option("--retry-failed", is_flag=True,
+              help="first give mentions the model failed on (parked after 3 attempts) a fresh set of attempts")
 @click.pass_obj
-def score(state: CliState) -> None:
+def score(state: CliState, retry_failed: bool) -> None:
     """Score unscored mentions, triage them and create tasks and alerts."""
+    from listener.pipeline import MAX_SCORE_ATTEMPTS, retry_failed_scores
+
     with app_for(state) as app:
+        if retry_failed:
+            click.echo(f"{retry_failed_scores(app.store)} failed mentions queued for scoring again")
         report = app.score()
     mix = ", ".join(f"{n} {s}" for s, n in sorted(report.by_sentiment.items())) or "nothing new"
     click.echo(f"scored {report.scored} mentions ({mix}); {report.tasks} tasks, {report.alerts} alerts queued")
+    if report.failed:
+        click.echo(f"the model failed on {report.failed} mentions (errors in the log; retried on the next run, "
+                   f"parked after {MAX_SCORE_ATTEMPTS} attempts: `listener score --retry-failed`)", err=True)
 
 
 @cli.command()

@@ -18,7 +18,7 @@ from listener.clock import Clock
 from listener.dedup import canonical_for, content_hash, known_external_ids
 from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher
-from listener.nlp.scoring import Scorer
+from listener.nlp.scoring import Score, Scorer
 from listener.nlp.triage import triage
 from listener.sources.base import Source, SourceError
 from listener.store.engine import Store
@@ -168,6 +168,7 @@ class ScoreReport:
     tasks: int = 0
     alerts: int = 0
     by_sentiment: dict[str, int] = field(default_factory=dict)
+    failed: int = 0  # mentions the model failed on in this run (retried next run, parked after MAX_SCORE_ATTEMPTS)
 
 
 def to_mention(row: MentionRow) -> Mention:
@@ -179,25 +180,75 @@ def to_mention(row: MentionRow) -> Mention:
     )
 
 
+MAX_SCORE_ATTEMPTS = 3
+
+
+CANARY_TEXT = "Thanks, all good."  # scored when every mention of a batch fails: tells a broken model from bad input
+
+
+class ScoringError(RuntimeError):
+    """The model fails even on a plain canary text: the model, not the input, is broken."""
+
+
+def _score_isolating_failures(scorer: Scorer, texts: list[str]) -> tuple[list[Score | None], dict[int, str]]:
+    """Scores for `texts`, None where the model fails on that text alone (errors by index).
+
+    A failing batch is retried one text at a time, so one text the model cannot handle does not hold back the
+    others. When every text fails alone too and the model also fails on a harmless canary text, the model
+    itself is at fault: ScoringError, and nothing is charged to the mentions."""
+    try:
+        return list(scorer.score(texts)), {}
+    except Exception as exc:  # noqa: BLE001  (any model failure: retried per text below)
+        log.warning("event=score_batch_failed size=%d error=%r; retrying one by one", len(texts), exc)
+    scores: list[Score | None] = []
+    errors: dict[int, str] = {}
+    for i, text in enumerate(texts):
+        try:
+            scores.append(scorer.score([text])[0])
+        except Exception as exc:  # noqa: BLE001
+            scores.append(None)
+            errors[i] = f"{type(exc).__name__}: {exc}"[:1000]
+    if len(errors) == len(texts):
+        try:
+            scorer.score([CANARY_TEXT])
+        except Exception as exc:
+            raise ScoringError(f"the model fails on every text, even {CANARY_TEXT!r}: {exc!r}") from exc
+    return scores, errors
+
+
 def score_pending(store: Store, scorer: Scorer, rules: list[RuleSettings], clock: Clock,
                   batch_size: int = 64) -> ScoreReport:
-    """Score every unscored mention (in batches), triage it and apply the rules."""
+    """Score every unscored mention (in batches), triage it and apply the rules.
+
+    Mentions the model fails on are skipped for this run and charged an attempt; after MAX_SCORE_ATTEMPTS they
+    are parked (see `retry_failed_scores`)."""
     report = ScoreReport()
+    failed_now: set[int] = set()
     while True:
         with store.read() as session:
             rows = list(session.scalars(
-                select(MentionRow).outerjoin(ScoreRow).where(ScoreRow.id.is_(None))
+                select(MentionRow).outerjoin(ScoreRow)
+                .where(ScoreRow.id.is_(None), MentionRow.score_attempts < MAX_SCORE_ATTEMPTS,
+                       MentionRow.id.not_in(failed_now))
                 .order_by(MentionRow.id).limit(batch_size)
             ))
             mentions = [to_mention(r) for r in rows]
         if not rows:
             return report
         # The model runs outside any transaction: it is the slow part.
-        scores = scorer.score([m.full_text for m in mentions])
+        scores, errors = _score_isolating_failures(scorer, [m.full_text for m in mentions])
         now = clock.now()
         with store.write() as session:
-            for row, mention, score in zip(rows, mentions, scores, strict=True):
+            for i, (row, mention, score) in enumerate(zip(rows, mentions, scores, strict=True)):
                 current = session.get_one(MentionRow, row.id)
+                if score is None:
+                    current.score_attempts += 1
+                    current.score_error = errors[i]
+                    failed_now.add(current.id)
+                    report.failed += 1
+                    log.error("event=score_failed mention=%d attempt=%d/%d error=%s", current.id,
+                              current.score_attempts, MAX_SCORE_ATTEMPTS, errors[i])
+                    continue
                 if current.score is not None:  # scored meanwhile by another process
                     continue
                 verdict = triage(mention, score, now)
@@ -217,3 +268,14 @@ def score_pending(store: Store, scorer: Scorer, rules: list[RuleSettings], clock
                     report.tasks += 1
                     report.alerts += len(action.alerts)
         log.info("event=scored mentions=%d tasks=%d", len(rows), report.tasks)
+
+
+def retry_failed_scores(store: Store) -> int:
+    """Give parked and failing mentions a fresh set of scoring attempts (after a model fix); returns how many."""
+    with store.write() as session:
+        rows = list(session.scalars(
+            select(MentionRow).outerjoin(ScoreRow).where(ScoreRow.id.is_(None), MentionRow.score_attempts > 0)))
+        for row in rows:
+            row.score_attempts = 0
+            row.score_error = None
+        return len(rows)

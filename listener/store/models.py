@@ -96,6 +96,9 @@ class MentionRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     # Near-duplicates (cross-posts, syndicated copies) point at the first copy seen.
     canonical_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"))
+    # Scoring runs that failed on this mention's text (listener/pipeline.py: score_pending) and the last error.
+    score_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    score_error: Mapped[str | None] = mapped_column(Text)
 
     source: Mapped[SourceRow] = relationship()
     brands: Mapped[list[MentionBrand]] = relationship(cascade="all, delete-orphan", lazy="selectin")
