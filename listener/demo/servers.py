@@ -140,7 +140,7 @@ class _Collect:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.sink.messages.append(message)  # type: ignore[arg-type]
+        self.sink.messages.append(message)
         self.sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
 

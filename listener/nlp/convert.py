@@ -15,6 +15,7 @@ import shutil
 import struct
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -219,7 +220,9 @@ def ensure_sentencepiece(model_dir: Path) -> Path:
     gives the same ids on 31,237 of the 31,249 eval texts (the rest differ only in ties such as "...." split as
     "." + "..." or "..." + ".").
     """
-    from sentencepiece import sentencepiece_model_pb2 as pb
+    from sentencepiece import sentencepiece_model_pb2
+
+    pb: Any = sentencepiece_model_pb2  # generated protobuf module: its classes are made at import time
 
     target = Path(model_dir) / SPM_FILE
     if target.is_file():

@@ -89,7 +89,7 @@ def json_feed(content: bytes) -> tuple[list[dict[str, Any]], str | None] | None:
         if not isinstance(item, dict):
             continue
         authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        names = [a.get("name") for a in authors if isinstance(a, dict) and a.get("name")]
+        names = [str(a["name"]) for a in authors if isinstance(a, dict) and a.get("name")]
         body = item.get("content_html") or item.get("content_text") or ""
         entry: dict[str, Any] = {
             "id": str(item.get("id") or ""), "link": item.get("url"), "title": item.get("title"),
