@@ -1,6 +1,6 @@
 """Throughput and memory of the embedded scorer vs a plain transformers pipeline of the same model.
 
-    python bench/bench_scoring.py [--n 512] [--threads 2] [--batch-size 32]
+    python bench/bench_scoring.py [--n 512] [--threads 2] [--batch-size 32] [--artifacts DIR]
 
 Each measurement runs in a fresh subprocess (so peak RSS is that of a scoring process alone):
 - embedded: `load_scorer(NlpSettings(model="embedded"))` → score() on ~64-token mentions
@@ -66,7 +66,12 @@ def worker_embedded(args: argparse.Namespace, texts: list[str]) -> dict:
 
     t0 = time.perf_counter()
     settings = NlpSettings(threads=args.threads, batch_size=args.batch_size, quantize=not args.fp32)
-    scorer = load_scorer(settings, cache_dir())
+    if args.artifacts:
+        from listener.nlp.embedded import EmbeddedScorer
+
+        scorer = EmbeddedScorer(settings, cache_dir(), artifacts_dir=Path(args.artifacts))
+    else:
+        scorer = load_scorer(settings, cache_dir())
     load_s = time.perf_counter() - t0
     scorer.score(texts[: args.batch_size])  # warm-up
     t0 = time.perf_counter()
@@ -76,7 +81,7 @@ def worker_embedded(args: argparse.Namespace, texts: list[str]) -> dict:
             "load_s": load_s, "peak_rss_mb": peak_rss_mb(), "version": scorer.model_version}
 
 
-def export_pipeline_model(out: Path) -> Path:
+def export_pipeline_model(out: Path, artifacts: Path | None = None) -> Path:
     """The fine-tuned encoder + sentiment head as a plain BertForSequenceClassification directory (fp32)."""
     import torch
     from transformers import AutoTokenizer, BertForSequenceClassification
@@ -85,7 +90,7 @@ def export_pipeline_model(out: Path) -> Path:
     from listener.nlp.model import ARTIFACTS_DIR, load_model
 
     base = ensure_base_model(cache_dir())
-    model, _ = load_model(base, ARTIFACTS_DIR)
+    model, _ = load_model(base, artifacts or ARTIFACTS_DIR)
     config = model.encoder.config
     config.num_labels = 3
     config.id2label = {0: "negative", 1: "neutral", 2: "positive"}
@@ -119,6 +124,8 @@ def worker_pipeline(args: argparse.Namespace, texts: list[str]) -> dict:
 def run_worker(kind: str, args: argparse.Namespace, extra: list[str], texts_file: Path) -> dict:
     cmd = [sys.executable, __file__, "--worker", kind, "--n", str(args.n if kind != "pipeline" else args.n_pipeline),
            "--threads", str(args.threads), "--batch-size", str(args.batch_size), "--texts", str(texts_file), *extra]
+    if args.artifacts:
+        cmd += ["--artifacts", args.artifacts]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     return json.loads(out.strip().splitlines()[-1])
@@ -130,6 +137,7 @@ def main() -> None:
     ap.add_argument("--n-pipeline", type=int, default=192, help="mentions for the (slower) pipeline")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--artifacts", help="artefact directory to measure (default: the shipped model)")
     ap.add_argument("--fp32", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--worker", choices=["embedded", "pipeline"], help=argparse.SUPPRESS)
     ap.add_argument("--model-dir", help=argparse.SUPPRESS)
@@ -148,7 +156,7 @@ def main() -> None:
         rows = [run_worker("embedded", args, [], texts_file)]
         if not args.skip_fp32:
             rows.append(run_worker("embedded", args, ["--fp32"], texts_file))
-        export_pipeline_model(Path(tmp) / "clf")
+        export_pipeline_model(Path(tmp) / "clf", Path(args.artifacts) if args.artifacts else None)
         rows.append(run_worker("pipeline", args, ["--model-dir", str(Path(tmp) / "clf")], texts_file))
     base = rows[-1]["per_s"]
     print(f"\n~64-token mentions, {args.threads} threads, batch {args.batch_size}")

@@ -19,6 +19,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES, cue_categories
@@ -30,6 +31,7 @@ MAX_TOKENS = 512  # position embeddings of the base model
 
 
 class EmbeddedScorer:
+    model: Any  # ort.OrtModel or _TorchRunner: (input_ids, attention_mask) → (sentiment, categories, flag)
     def __init__(self, settings: NlpSettings, cache_dir: Path, artifacts_dir: Path | None = None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -74,11 +76,11 @@ class EmbeddedScorer:
                 with warnings.catch_warnings():  # torch.ao deprecation notice: the API works on torch 2.2–2.13
                     warnings.simplefilter("ignore")
                     # in place (a copy would duplicate the 190 MB embedding matrix), sparing the same
-                    # quantisation-sensitive layers as the ONNX path
+                    # quantisation-sensitive feed-forward outputs as the ONNX path
                     for i, layer in enumerate(model.encoder.encoder.layer):
-                        if i not in ort.FP32_LAYERS:
+                        for part in (layer.attention, layer.intermediate) if i in ort.fp32_layers(meta) else (layer,):
                             torch.ao.quantization.quantize_dynamic(
-                                layer, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+                                part, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
                 self.backend = "torch-int8"
             self.model = _TorchRunner(model)
         self.meta = meta
@@ -86,10 +88,16 @@ class EmbeddedScorer:
         self.pad_id = int(json.loads((base_dir / "config.json").read_text())["pad_token_id"])
         self.batch_size = settings.batch_size
         self.max_length = min(settings.max_length, MAX_TOKENS)
-        self.flag_threshold = float(meta.get("thresholds", {}).get("flag", 0.5))
+        thresholds = meta.get("thresholds", {})
+        self.flag_threshold = float(thresholds.get("flag", 0.5))
+        self.flag_threshold_by_language = {k: float(v) for k, v in thresholds.get("flag_by_language", {}).items()}
         self.category_threshold = float(meta.get("thresholds", {}).get("category", 0.5))
-        # log-probability offsets tuned on the dev sets (listener.nlp.train.tune_logit_bias)
-        self.logit_bias = np.asarray(meta.get("logit_bias", [0.0, 0.0, 0.0]), dtype=np.float32)
+        # log-probability offsets per language, tuned on the dev sets (listener.nlp.train.tune_logit_bias_by_language);
+        # older artefacts have one list for all languages
+        bias = meta.get("logit_bias", [0.0, 0.0, 0.0])
+        bias = bias if isinstance(bias, dict) else {"*": bias}
+        self.logit_bias = {lang: np.asarray(b, dtype=np.float32) for lang, b in bias.items()}
+        self.logit_bias.setdefault("*", np.zeros(len(SENTIMENTS), np.float32))
         self.detector = get_detector(tuple(settings.languages))
         self.model_version = f"embedded:e5-small+{art_hash}" + (":int8" if settings.quantize else "")
         self._prepare = m.prepare_text
@@ -98,10 +106,14 @@ class EmbeddedScorer:
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:
         return [self._head_tail(ids, self.max_length) for ids in self._encode_batch([self._prepare(t) for t in texts])]
 
-    def predict(self, texts: Sequence[str]):
-        """Raw (sentiment probs [n,3], category probs [n,6], flag probs [n]) as numpy arrays."""
+    def predict(self, texts: Sequence[str], languages: Sequence[str | None] | None = None):
+        """(sentiment probs [n,3], category probs [n,6], flag probs [n]) as numpy arrays; the sentiment
+        offsets of each text's language (detected unless given) are applied."""
         import numpy as np
 
+        if languages is None:
+            languages = self.detector.detect_many(texts)
+        bias = np.stack([self.logit_bias.get(lang or "*", self.logit_bias["*"]) for lang in languages])
         ids = self._encode(texts)
         n = len(ids)
         sent = np.zeros((n, len(SENTIMENTS)), np.float32)
@@ -118,7 +130,7 @@ class EmbeddedScorer:
                 mask[row, : len(ids[i])] = 1
             s, c, f = self.model(input_ids, mask)
             logp = s - s.max(axis=1, keepdims=True)
-            logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True)) + self.logit_bias
+            logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True)) + bias[batch]
             p = np.exp(logp - logp.max(axis=1, keepdims=True))
             sent[batch] = p / p.sum(axis=1, keepdims=True)
             cats[batch] = 1.0 / (1.0 + np.exp(-c))
@@ -130,17 +142,19 @@ class EmbeddedScorer:
 
         if not texts:
             return []
-        sent, cats, flag = self.predict(texts)
+        languages = self.detector.detect_many(texts)
+        sent, cats, flag = self.predict(texts, languages)
         out = []
         for i, text in enumerate(texts):
             probabilities = {s: float(p) for s, p in zip(SENTIMENTS, sent[i], strict=True)}
-            negative_service = bool(flag[i] >= self.flag_threshold)
+            threshold = self.flag_threshold_by_language.get(languages[i] or "", self.flag_threshold)
+            negative_service = bool(flag[i] >= threshold)
             categories: tuple[str, ...] = ()
             if negative_service:
                 categories = tuple(c for c, p in zip(CATEGORIES, cats[i], strict=True) if p >= self.category_threshold)
                 if not categories:  # flagged but no category clear: the cue phrases, else the likeliest one
                     categories = cue_categories(text)[:1] or (CATEGORIES[int(cats[i].argmax())],)
-            language = self.detector.detect(text)
+            language = languages[i]
             extra = {"negative_service_p": float(flag[i])}
             extra.update({f"category_p.{c}": float(p) for c, p in zip(CATEGORIES, cats[i], strict=True)})
             out.append(Score(
@@ -156,7 +170,7 @@ def _make_encoder(base_dir: Path, tokenizer_cls):
     try:
         import sentencepiece
     except ImportError:
-        sentencepiece = None
+        sentencepiece = None  # type: ignore[assignment]
     if sentencepiece is not None:
         import re
         import unicodedata

@@ -47,7 +47,9 @@ def head_tail(ids: list[int], max_length: int) -> list[int]:
 class E5Classifier(nn.Module):
     """Mean-pooled e5 encoder with three heads: sentiment (3), categories (6, multi-label), flag (1)."""
 
-    def __init__(self, encoder: nn.Module, dropout: float = 0.1):
+    encoder: Any  # a transformers BertModel
+
+    def __init__(self, encoder: Any, dropout: float = 0.1):
         super().__init__()
         self.encoder = encoder
         hidden = encoder.config.hidden_size
@@ -64,16 +66,59 @@ class E5Classifier(nn.Module):
         return self.sentiment(pooled), self.categories(pooled), self.flag(pooled).squeeze(-1)
 
 
-def load_encoder(base_dir: Path) -> nn.Module:
+def load_encoder(base_dir: Path, layers: int | None = None) -> Any:
+    """The converted base encoder; with `layers`, only its bottom `layers` transformer layers (a shallower,
+    faster model: the fine-tuned artefacts record how many they were trained with)."""
     from transformers import BertModel
     from transformers.utils import logging as hf_logging
 
     verbosity = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()  # the missing BERT pooler is expected (add_pooling_layer=False)
     try:
-        return BertModel.from_pretrained(str(base_dir), add_pooling_layer=False, attn_implementation="sdpa")
+        encoder = BertModel.from_pretrained(str(base_dir), add_pooling_layer=False, attn_implementation="sdpa")
     finally:
         hf_logging.set_verbosity(verbosity)
+    return truncate_layers(encoder, layers)
+
+
+def truncate_layers(encoder: Any, layers: int | None) -> Any:
+    if layers is not None and layers < len(encoder.encoder.layer):
+        encoder.encoder.layer = encoder.encoder.layer[:layers]
+        encoder.config.num_hidden_layers = layers
+    return encoder
+
+
+def meta_layers(art_dir: Path) -> int | None:
+    """Transformer layers the artefacts were trained with (None: all of the base model's)."""
+    return json.loads((art_dir / META_FILE).read_text()).get("layers")
+
+
+class FakeQuantLinear(nn.Linear):
+    """nn.Linear that sees its input and weight as ONNX Runtime's dynamic int8 MatMul will at inference:
+    input per tensor, asymmetric uint8 (DynamicQuantizeLinear); weight per output channel, symmetric int8.
+    Gradients pass straight through. Training with it (quantisation-aware training) teaches the encoder
+    to keep activations int8-friendly, so the all-int8 graph keeps the fp32 model's accuracy.
+    Swapped in by class (`quantization_aware`), so parameter names and saved artefacts are unchanged."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        xf = x.float()
+        lo = torch.clamp(xf.detach().min(), max=0.0)
+        hi = torch.clamp(xf.detach().max(), min=0.0)
+        scale = torch.clamp((hi - lo) / 255.0, min=1e-8)
+        zero = torch.round(-lo / scale)
+        xq = (torch.clamp(torch.round(xf / scale) + zero, 0, 255) - zero) * scale
+        x = (xf + (xq - xf).detach()).to(x.dtype)
+        w = self.weight
+        wscale = torch.clamp(w.detach().abs().amax(dim=1, keepdim=True) / 127.0, min=1e-12)
+        w = w + (torch.clamp(torch.round(w / wscale), -127, 127) * wscale - w).detach()
+        return nn.functional.linear(x, w, self.bias)
+
+
+def quantization_aware(encoder: Any, enabled: bool = True) -> None:
+    """Switch the transformer layers' Linear modules to (or back from) FakeQuantLinear."""
+    for module in encoder.encoder.layer.modules():
+        if isinstance(module, nn.Linear):
+            module.__class__ = FakeQuantLinear if enabled else nn.Linear
 
 
 def trainable_encoder_names(encoder: nn.Module) -> list[str]:
@@ -122,7 +167,7 @@ def load_model(base_dir: Path, art_dir: Path) -> tuple[E5Classifier, dict[str, A
     """Base encoder + artefacts → the fine-tuned classifier (fp32, eval mode) and its meta."""
     from safetensors.torch import load_file
 
-    encoder = load_encoder(base_dir)
+    encoder = load_encoder(base_dir, meta_layers(art_dir))
     model = E5Classifier(encoder)
     delta = load_file(str(art_dir / DELTA_FILE))
     params = dict(encoder.named_parameters())
@@ -140,11 +185,18 @@ def load_model(base_dir: Path, art_dir: Path) -> tuple[E5Classifier, dict[str, A
     return model, meta
 
 
+def _beyond(key: str, layers: int) -> bool:
+    match = re.match(r"encoder\.layer\.(\d+)\.", key)
+    return match is not None and int(match.group(1)) >= layers
+
+
 class HalfEmbedding(nn.Module):
     """Word embeddings kept in fp16 (half the memory of the 250k × 384 matrix), looked up as fp32.
 
     The weight is a buffer, not a parameter, so transformers still sees the model as fp32.
     """
+
+    weight: torch.Tensor
 
     def __init__(self, weight: torch.Tensor, padding_idx: int | None = None):
         super().__init__()
@@ -155,7 +207,9 @@ class HalfEmbedding(nn.Module):
         return nn.functional.embedding(input_ids, self.weight).float()
 
 
-def load_inference_model(base_dir: Path, art_dir: Path) -> tuple[E5Classifier, dict[str, Any]]:
+def load_inference_model(
+    base_dir: Path, art_dir: Path, attn_implementation: str = "sdpa"
+) -> tuple[E5Classifier, dict[str, Any]]:
     """Like `load_model`, but never materialises the fp32 word-embedding matrix (lower peak memory).
 
     The matrix is read from the converted safetensors in row slices straight into fp16.
@@ -167,7 +221,7 @@ def load_inference_model(base_dir: Path, art_dir: Path) -> tuple[E5Classifier, d
     config = BertConfig.from_pretrained(str(base_dir))
     vocab = config.vocab_size
     config.vocab_size = 2  # placeholder; the real matrix is swapped in below
-    config._attn_implementation = "sdpa"
+    config._attn_implementation = attn_implementation
     encoder = BertModel(config, add_pooling_layer=False)
     word_key = "embeddings.word_embeddings.weight"
     state: dict[str, torch.Tensor] = {}
@@ -179,6 +233,8 @@ def load_inference_model(base_dir: Path, art_dir: Path) -> tuple[E5Classifier, d
         for key in fh.keys():
             if key != word_key and not key.startswith("pooler."):
                 state[key] = fh.get_tensor(key)
+    truncate_layers(encoder, meta_layers(art_dir))
+    state = {k: v for k, v in state.items() if not _beyond(k, config.num_hidden_layers)}
     missing, unexpected = encoder.load_state_dict(state, strict=False)
     if [k for k in missing if k != word_key] or unexpected:
         raise ValueError(f"{base_dir}: unexpected model layout (missing {missing}, unexpected {unexpected})")

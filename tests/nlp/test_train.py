@@ -1,0 +1,145 @@
+"""Training pieces: quantisation-aware Linear against real ONNX Runtime int8, per-language offsets, and a
+small end-to-end run (train → artefacts → int8 ONNX → scores)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+
+def test_fake_quant_linear_matches_onnxruntime_int8(tmp_path: Path) -> None:
+    """FakeQuantLinear must see what the deployed graph computes: ORT's dynamic int8 MatMul, per-channel weights."""
+    pytest.importorskip("onnxruntime")
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from listener.nlp.model import FakeQuantLinear
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 32)
+    with torch.no_grad():
+        linear.weight[3] *= 20  # one loud output row: per-channel scales must keep the others precise
+    x = torch.randn(2, 10, 64)
+    x[0, 0, 5] = 40.0  # an outlier activation, as in the encoder's feed-forward layers
+    torch.onnx.export(linear, (x,), str(tmp_path / "l.onnx"), input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "b", 1: "t"}}, opset_version=17, dynamo=False)
+    quantize_dynamic(str(tmp_path / "l.onnx"), str(tmp_path / "q.onnx"), weight_type=QuantType.QInt8,
+                     op_types_to_quantize=["MatMul"], per_channel=True)
+    int8 = ort.InferenceSession(str(tmp_path / "q.onnx"), providers=["CPUExecutionProvider"])
+    y_ort = int8.run(None, {"x": x.numpy()})[0]
+
+    fake = torch.nn.Linear(64, 32)
+    fake.load_state_dict(linear.state_dict())
+    fake.__class__ = FakeQuantLinear
+    with torch.no_grad():
+        y_fake = fake(x).numpy()
+        y_fp32 = linear(x).numpy()
+    quant_error = np.abs(y_fp32 - y_ort).max()
+    assert quant_error > 1e-3  # the outlier makes int8 visibly different from fp32 …
+    assert np.abs(y_fake - y_ort).max() < quant_error / 50  # … and the simulation reproduces that difference
+
+
+def test_fake_quant_linear_passes_gradients_straight_through() -> None:
+    from listener.nlp.model import FakeQuantLinear, quantization_aware
+
+    torch.manual_seed(1)
+    linear = torch.nn.Linear(8, 4)
+    linear.__class__ = FakeQuantLinear
+    x = torch.randn(3, 8, requires_grad=True)
+    linear(x).sum().backward()
+    assert x.grad is not None and torch.count_nonzero(x.grad) > 0
+    # d(sum)/dW is the (int8-rounded) input summed over rows: within a few quantisation steps of the real one
+    assert linear.weight.grad is not None
+    assert torch.allclose(linear.weight.grad, x.detach().sum(0).expand(4, 8), atol=0.1)
+
+    encoder = torch.nn.Module()
+    encoder.encoder = torch.nn.Module()
+    encoder.encoder.layer = torch.nn.ModuleList([torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU())])
+    quantization_aware(encoder)
+    assert type(encoder.encoder.layer[0][0]) is FakeQuantLinear
+    quantization_aware(encoder, enabled=False)
+    assert type(encoder.encoder.layer[0][0]) is torch.nn.Linear
+
+
+def _example(text: str, sentiment: int):
+    from listener.nlp.train import Example
+
+    return Example(ids=[0, 1], sentiment=sentiment, flag=float("nan"), cats=None, source="t", text=text)
+
+
+def test_logit_offsets_are_tuned_per_language() -> None:
+    """German dev rows whose model over-predicts `positive` get a negative offset; English rows that are
+    already right keep zero, instead of inheriting the German correction."""
+    from listener.nlp.train import tune_logit_bias_by_language
+
+    german = "Die Bahn war heute wieder einmal pünktlich, und das Personal im Zug war freundlich."
+    english = "The flight was on time today and the crew on board were friendly."
+    exs_de = [_example(german, 1) for _ in range(150)] + [_example(german, 2) for _ in range(50)]
+    sent_de = np.array([[0.1, 0.4, 0.5]] * 150 + [[0.05, 0.15, 0.8]] * 50, np.float32)  # neutral read as positive
+    exs_en = [_example(english, 1) for _ in range(100)] + [_example(english, 2) for _ in range(100)]
+    sent_en = np.array([[0.1, 0.6, 0.3]] * 100 + [[0.1, 0.3, 0.6]] * 100, np.float32)  # right as it is
+    raw = {"de_dev": (exs_de, sent_de, np.zeros((200, 6)), np.zeros(200)),
+           "en_dev": (exs_en, sent_en, np.zeros((200, 6)), np.zeros(200))}
+    bias = tune_logit_bias_by_language(raw)
+    assert set(bias) == {"*", "de", "en"}
+    assert bias["de"][2] < 0 and math.log(0.5) + bias["de"][2] < math.log(0.4) + bias["de"][1]
+    assert bias["en"] == [0.0, 0.0, 0.0]
+
+
+@pytest.mark.slow
+def test_small_training_run_end_to_end(e5_cache: Path, tmp_path: Path) -> None:
+    """A 2-layer, 48-example run writes artefacts that load, export to int8 ONNX and score."""
+    pytest.importorskip("onnxruntime")
+    from listener.nlp import ort
+    from listener.nlp.embedded import EmbeddedScorer
+    from listener.nlp.model import DELTA_FILE, HEADS_FILE, artifacts_hash, load_inference_model
+    from listener.nlp.settings import NlpSettings
+    from listener.nlp.train import main
+
+    data = tmp_path / "mine.tsv"
+    rows = ["id\tsentiment\ttext"]
+    for i in range(24):
+        rows.append(f"n{i}\tnegative\tDer Kundenservice hat mich nach Bestellung {i} komplett ignoriert.")
+        rows.append(f"p{i}\tpositive\tGreat support, order {i} arrived early and the staff was lovely.")
+    data.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "art"
+    assert main(["--data", str(data), "--epochs", "1", "--layers", "2", "--qat", "--batch-size", "8",
+                 "--out", str(out), "--cache-dir", str(e5_cache), "--threads", "2"]) == 0
+
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["layers"] == 2 and meta["quantization_aware"] is True
+    assert set(meta["logit_bias"]) >= {"*"} and len(meta["history"]) == 1
+    model, _ = load_inference_model(e5_cache / "e5-small", out)
+    assert len(model.encoder.encoder.layer) == 2
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "e5-small").symlink_to(e5_cache / "e5-small")
+    scorer = EmbeddedScorer(NlpSettings(threads=2, batch_size=4), cache, artifacts_dir=out)
+    assert scorer.backend == "onnxruntime-int8"
+    assert ort.onnx_path(cache, artifacts_hash(out, (DELTA_FILE, HEADS_FILE))).is_file()
+    scores = scorer.score(["Der Service ist eine Frechheit.", "Lovely staff, thank you!"])
+    assert [s.language for s in scores] == ["de", "en"]
+    for s in scores:
+        assert math.isclose(sum(s.probabilities.values()), 1.0, abs_tol=1e-4)
+
+
+def test_flag_thresholds_are_tuned_per_language() -> None:
+    from listener.nlp.train import Example, tune_flag_thresholds_by_language
+
+    def rows(text: str, flagged_p: float, clean_p: float) -> tuple:
+        exs = [Example(ids=[0], sentiment=0, flag=float(i < 100), cats=[0.0] * 6, source="t", text=text)
+               for i in range(200)]
+        flag = np.array([flagged_p] * 100 + [clean_p] * 100, np.float32)
+        return exs, np.zeros((200, 3)), np.zeros((200, 6)), flag
+
+    raw = {"de": rows("Der Zug hatte wieder eine Stunde Verspätung und niemand hat uns informiert.", 0.3, 0.1),
+           "en": rows("My bag was lost again and nobody at the desk would even talk to me.", 0.9, 0.6)}
+    thresholds = tune_flag_thresholds_by_language(raw)
+    assert 0.1 < thresholds["de"] <= 0.3 and 0.6 < thresholds["en"] <= 0.9
