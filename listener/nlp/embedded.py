@@ -210,4 +210,4 @@ class _TorchRunner:
 
 
 def load_embedded_scorer(settings: NlpSettings, cache_dir: Path) -> EmbeddedScorer:
-    return EmbeddedScorer(settings, cache_dir)
+    return EmbeddedScorer(settings, cache_dir, artifacts_dir=settings.artifacts)

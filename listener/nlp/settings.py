@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -10,6 +12,9 @@ class NlpSettings(BaseModel):
 
     # "embedded" (the bundled multilingual model), a local model directory, or a Hugging Face model id.
     model: str = "embedded"
+    # With model = "embedded": fine-tuned artefacts of your own (`listener nlp train --out DIR`) instead of the
+    # shipped ones, e.g. trained on your labelled mentions (the shipped heads are non-commercial).
+    artifacts: Path | None = None
     # Maps the model's own labels (e.g. "LABEL_0", "1 star", "NEG") to negative|neutral|positive.
     labels: dict[str, str] = Field(default_factory=dict)
     batch_size: int = Field(default=32, ge=1, le=1024)

@@ -20,6 +20,13 @@ def test_missing_artifacts_raise_model_unavailable(tmp_path: Path) -> None:
         EmbeddedScorer(NlpSettings(), tmp_path / "cache", artifacts_dir=tmp_path / "none")
 
 
+def test_configured_artifacts_are_the_ones_loaded(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    settings = NlpSettings(artifacts=tmp_path / "my-model")  # [nlp] artifacts = "…": a user's own training run
+    with pytest.raises(ModelUnavailable, match=f"artefacts are missing from {tmp_path / 'my-model'}"):
+        load_scorer(settings, tmp_path / "cache")
+
+
 @pytest.mark.slow
 def test_embedded_scorer_smoke(e5_cache: Path) -> None:
     if not artifacts_present(ARTIFACTS_DIR):
