@@ -28,7 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("LISTENER_CACHE_DIR") or Path.home() / ".cache" / "listener")
+    from listener.nlp.settings import default_cache_dir
+
+    return default_cache_dir()
 
 
 def mentions(n: int) -> list[str]:

@@ -21,7 +21,7 @@ from listener.alerts.outbox import DeliverySettings
 from listener.alerts.rules import RuleSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
-from listener.nlp.settings import NlpSettings
+from listener.nlp.settings import NlpSettings, default_cache_dir
 from listener.sources.base import HttpSettings, SourceSettings, get_source_class
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
@@ -78,12 +78,7 @@ class Settings(BaseModel):
 
     @property
     def cache_dir(self) -> Path:
-        if self.daemon.cache_dir:
-            return self.daemon.cache_dir
-        for var in ("LISTENER_CACHE_DIR", "CACHE_DIRECTORY"):
-            if os.environ.get(var):
-                return Path(os.environ[var].split(":")[0])
-        return Path.home() / ".cache" / "listener"
+        return self.daemon.cache_dir or default_cache_dir()
 
     def source_by_name(self, name: str) -> SourceSettings:
         for source in self.source:

@@ -1,14 +1,13 @@
 """`listener nlp …`: set up, try, evaluate and retrain the scoring model.
 
 The group takes the global config from `ctx.obj` when it has `nlp` (NlpSettings) and `cache_dir` (Path)
-attributes; without one it uses NlpSettings() and $LISTENER_CACHE_DIR or ~/.cache/listener.
+attributes; without one it uses NlpSettings() and the default cache directory (settings.default_cache_dir).
 Heavy imports (torch, transformers) happen inside the commands, so `--help` stays fast.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import click
 
-from listener.nlp.settings import NlpSettings
+from listener.nlp.settings import NlpSettings, default_cache_dir
 
 
 def nlp_settings(ctx: click.Context) -> NlpSettings:
@@ -30,7 +29,7 @@ def cache_dir(ctx: click.Context) -> Path:
     value = getattr(obj, "cache_dir", None) if obj is not None else None
     if value:
         return Path(value)
-    return Path(os.environ.get("LISTENER_CACHE_DIR") or Path.home() / ".cache" / "listener")
+    return default_cache_dir()
 
 
 def _load_scorer(ctx: click.Context, quantize: bool | None = None) -> Any:

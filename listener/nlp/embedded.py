@@ -55,7 +55,7 @@ class EmbeddedScorer:
         except ConversionError as exc:
             raise ModelUnavailable(str(exc)) from exc
         art_hash = m.artifacts_hash(art)
-        meta = json.loads((art / m.META_FILE).read_text())
+        meta = m.read_meta(art)
         self.backend = "torch-fp32"
         if settings.quantize and ort.available():
             path = ort.onnx_path(Path(cache_dir), m.artifacts_hash(art, (m.DELTA_FILE, m.HEADS_FILE)))

@@ -88,9 +88,10 @@ def truncate_layers(encoder: Any, layers: int | None) -> Any:
     return encoder
 
 
-def meta_layers(art_dir: Path) -> int | None:
-    """Transformer layers the artefacts were trained with (None: all of the base model's)."""
-    return json.loads((art_dir / META_FILE).read_text()).get("layers")
+def read_meta(art_dir: Path) -> dict[str, Any]:
+    """meta.json of the artefacts; its "layers" is how many transformer layers they were trained with
+    (absent or None: all of the base model's)."""
+    return dict(json.loads((art_dir / META_FILE).read_text()))
 
 
 class FakeQuantLinear(nn.Linear):
@@ -165,10 +166,14 @@ def artifacts_hash(art_dir: Path, files: tuple[str, ...] = (DELTA_FILE, HEADS_FI
 
 def load_model(base_dir: Path, art_dir: Path) -> tuple[E5Classifier, dict[str, Any]]:
     """Base encoder + artefacts → the fine-tuned classifier (fp32, eval mode) and its meta."""
+    meta = read_meta(art_dir)
+    return _with_artifacts(load_encoder(base_dir, meta.get("layers")), art_dir), meta
+
+
+def _with_artifacts(encoder: Any, art_dir: Path) -> E5Classifier:
+    """Add the stored deltas to the base encoder's weights, put the heads on top; eval mode."""
     from safetensors.torch import load_file
 
-    encoder = load_encoder(base_dir, meta_layers(art_dir))
-    model = E5Classifier(encoder)
     delta = load_file(str(art_dir / DELTA_FILE))
     params = dict(encoder.named_parameters())
     with torch.no_grad():
@@ -177,12 +182,13 @@ def load_model(base_dir: Path, art_dir: Path) -> tuple[E5Classifier, dict[str, A
                 params[name].add_(delta[name + ".q"].float() * delta[name + ".scale"][:, None])
             elif name + ".d" in delta:
                 params[name].add_(delta[name + ".d"])
-    missing = model.load_state_dict(load_file(str(art_dir / HEADS_FILE)), strict=False)
-    if any(not k.startswith("encoder.") for k in missing.missing_keys):
-        raise ValueError(f"{art_dir / HEADS_FILE} lacks {missing.missing_keys}")
-    meta = json.loads((art_dir / META_FILE).read_text())
+    del delta
+    model = E5Classifier(encoder)
+    result = model.load_state_dict(load_file(str(art_dir / HEADS_FILE)), strict=False)
+    if any(not k.startswith("encoder.") for k in result.missing_keys):
+        raise ValueError(f"{art_dir / HEADS_FILE} lacks {result.missing_keys}")
     model.eval()
-    return model, meta
+    return model
 
 
 def _beyond(key: str, layers: int) -> bool:
@@ -215,9 +221,9 @@ def load_inference_model(
     The matrix is read from the converted safetensors in row slices straight into fp16.
     """
     from safetensors import safe_open
-    from safetensors.torch import load_file
     from transformers import BertConfig, BertModel
 
+    meta = read_meta(art_dir)
     config = BertConfig.from_pretrained(str(base_dir))
     vocab = config.vocab_size
     config.vocab_size = 2  # placeholder; the real matrix is swapped in below
@@ -233,25 +239,11 @@ def load_inference_model(
         for key in fh.keys():
             if key != word_key and not key.startswith("pooler."):
                 state[key] = fh.get_tensor(key)
-    truncate_layers(encoder, meta_layers(art_dir))
+    truncate_layers(encoder, meta.get("layers"))
     state = {k: v for k, v in state.items() if not _beyond(k, config.num_hidden_layers)}
     missing, unexpected = encoder.load_state_dict(state, strict=False)
     if [k for k in missing if k != word_key] or unexpected:
         raise ValueError(f"{base_dir}: unexpected model layout (missing {missing}, unexpected {unexpected})")
     encoder.embeddings.word_embeddings = HalfEmbedding(weight, config.pad_token_id)
     encoder.config.vocab_size = vocab
-    delta = load_file(str(art_dir / DELTA_FILE))
-    params = dict(encoder.named_parameters())
-    with torch.no_grad():
-        for name, param in params.items():
-            if name + ".q" in delta:
-                param.add_(delta[name + ".q"].float() * delta[name + ".scale"][:, None])
-            elif name + ".d" in delta:
-                param.add_(delta[name + ".d"])
-    del delta
-    model = E5Classifier(encoder)
-    result = model.load_state_dict(load_file(str(art_dir / HEADS_FILE)), strict=False)
-    if any(not k.startswith("encoder.") for k in result.missing_keys):
-        raise ValueError(f"{art_dir / HEADS_FILE} lacks {result.missing_keys}")
-    model.eval()
-    return model, json.loads((art_dir / META_FILE).read_text())
+    return _with_artifacts(encoder, art_dir), meta

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+def default_cache_dir() -> Path:
+    """Where converted model weights go unless `[daemon] cache_dir` says otherwise: $LISTENER_CACHE_DIR,
+    systemd's $CACHE_DIRECTORY (first entry), else ~/.cache/listener."""
+    for var in ("LISTENER_CACHE_DIR", "CACHE_DIRECTORY"):
+        if os.environ.get(var):
+            return Path(os.environ[var].split(":")[0])
+    return Path.home() / ".cache" / "listener"
 
 
 class NlpSettings(BaseModel):

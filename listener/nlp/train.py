@@ -225,13 +225,22 @@ def _dev_score(raw: dict, bias: np.ndarray) -> float:
 MIN_DEV_ROWS = 100  # a dev set with fewer rows in a language does not tune that language's offsets
 
 
-def split_by_language(raw: dict) -> dict[str, dict]:
-    """The dev predictions per detected language (German or English), leaving out dev sets with fewer than
-    MIN_DEV_ROWS rows in that language."""
+Languages = dict[str, list[str | None]]  # dev set name → detected language of each row
+
+
+def detect_languages(raw: dict) -> Languages:
     from listener.nlp.language import SUPPORTED, get_detector
 
     detector = get_detector(tuple(sorted(SUPPORTED)))
-    langs = {name: detector.detect_many([e.text for e in exs]) for name, (exs, *_r) in raw.items()}
+    return {name: detector.detect_many([e.text for e in exs]) for name, (exs, *_r) in raw.items()}
+
+
+def split_by_language(raw: dict, langs: Languages | None = None) -> dict[str, dict]:
+    """The dev predictions per detected language (German or English), leaving out dev sets with fewer than
+    MIN_DEV_ROWS rows in that language."""
+    from listener.nlp.language import SUPPORTED
+
+    langs = langs or detect_languages(raw)
     out: dict[str, dict] = {}
     for lang in sorted(SUPPORTED):
         subset = {}
@@ -244,21 +253,21 @@ def split_by_language(raw: dict) -> dict[str, dict]:
     return out
 
 
-def tune_logit_bias_by_language(raw: dict) -> dict[str, list[float]]:
+def tune_logit_bias_by_language(raw: dict, langs: Languages | None = None) -> dict[str, list[float]]:
     """Offsets per detected language, each tuned only on that language's dev rows, plus "*" (tuned on all dev
     rows) for other languages: German documents and English tweets need different priors, and one shared
     offset tuned mostly on German data had hurt English."""
     out = {"*": tune_logit_bias(raw)}
-    for lang, subset in split_by_language(raw).items():
+    for lang, subset in split_by_language(raw, langs).items():
         out[lang] = tune_logit_bias(subset)
     return out
 
 
-def tune_flag_thresholds_by_language(raw: dict) -> dict[str, float]:
+def tune_flag_thresholds_by_language(raw: dict, langs: Languages | None = None) -> dict[str, float]:
     """Flag thresholds per language where that language has flag-labelled dev rows (GermEval documents and
     airline tweets differ in how sure the flag head gets)."""
     out = {}
-    for lang, subset in split_by_language(raw).items():
+    for lang, subset in split_by_language(raw, langs).items():
         if any(not math.isnan(exs[0].flag) for exs, *_r in subset.values()):
             out[lang] = tune_thresholds(subset)["flag"]
     return out
@@ -279,21 +288,27 @@ def tune_logit_bias(raw: dict) -> list[float]:
     return best[1] if best[0] >= base + 0.005 else [0.0, 0.0, 0.0]
 
 
-def calibrate(args: argparse.Namespace) -> int:
-    """Re-tune thresholds and logit offsets of existing artefacts on the dev sets (no test data)."""
+def _base_model(args: argparse.Namespace) -> tuple[Path, Any, int]:
+    """Torch threads set; the converted base model's directory (converted first if needed), tokenizer, pad id."""
     import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from tokenizers import Tokenizer
 
     from listener.nlp.convert import ensure_base_model
-    from listener.nlp.model import META_FILE, load_inference_model
+    from listener.nlp.settings import default_cache_dir
 
     torch.set_num_threads(args.threads)
-    cache_dir = args.cache_dir or Path(os.environ.get("LISTENER_CACHE_DIR") or Path.home() / ".cache" / "listener")
-    base_dir = ensure_base_model(cache_dir)
+    base_dir = ensure_base_model(args.cache_dir or default_cache_dir())
     tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
-    pad_id = json.loads((base_dir / "config.json").read_text())["pad_token_id"]
+    return base_dir, tokenizer, int(json.loads((base_dir / "config.json").read_text())["pad_token_id"])
+
+
+def calibrate(args: argparse.Namespace) -> int:
+    """Re-tune thresholds and logit offsets of existing artefacts on the dev sets (no test data)."""
+    from listener.nlp.model import META_FILE, load_inference_model
+
+    base_dir, tokenizer, pad_id = _base_model(args)
     _files, _train, dev = build_datasets(args, tokenizer)
     model, meta = load_inference_model(base_dir, args.out)
     if meta.get("quantization_aware"):
@@ -301,16 +316,13 @@ def calibrate(args: argparse.Namespace) -> int:
         # class probabilities enough that offsets tuned on fp32 overshoot)
         quantization_aware(model.encoder)
     score, report, raw = dev_report(model, dev, pad_id, bf16=False, batch_size=CALIBRATION_BATCH)
+    langs = detect_languages(raw)
     meta["thresholds"] = tune_thresholds(raw)
-    meta["thresholds"]["flag_by_language"] = tune_flag_thresholds_by_language(raw)
-    meta["logit_bias"] = tune_logit_bias_by_language(raw)
-    from listener.nlp.language import get_detector
-
-    detector = get_detector(("de", "en"))
+    meta["thresholds"]["flag_by_language"] = tune_flag_thresholds_by_language(raw, langs)
+    meta["logit_bias"] = tune_logit_bias_by_language(raw, langs)
     biased, biased_raw = {}, {}
     for name, (exs, sent, cats, flag) in raw.items():
-        bias = np.array([meta["logit_bias"].get(lang or "*", meta["logit_bias"]["*"])
-                         for lang in detector.detect_many([e.text for e in exs])])
+        bias = np.array([meta["logit_bias"].get(lang or "*", meta["logit_bias"]["*"]) for lang in langs[name]])
         shifted = np.exp(np.log(np.clip(sent, 1e-9, 1)) + bias)
         biased_raw[name] = (exs, shifted / shifted.sum(1, keepdims=True), cats, flag)
         pred = [SENTIMENTS[i] for i in shifted.argmax(1)]
@@ -384,22 +396,15 @@ def distil_from(model: E5Classifier, teacher_dir: Path, base_dir: Path, train_se
 
 
 def train(args: argparse.Namespace) -> int:
-    import os
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from tokenizers import Tokenizer
     from tqdm import tqdm
 
-    from listener.nlp.convert import E5_SHA256, ensure_base_model
+    from listener.nlp.convert import E5_SHA256
 
     random.seed(args.seed)
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
-    cache_dir = args.cache_dir or Path(os.environ.get("LISTENER_CACHE_DIR") or Path.home() / ".cache" / "listener")
-    base_dir = ensure_base_model(cache_dir)
-    tokenizer = Tokenizer.from_file(str(base_dir / "tokenizer.json"))
-    pad_id = json.loads((base_dir / "config.json").read_text())["pad_token_id"]
+    base_dir, tokenizer, pad_id = _base_model(args)
     files, train_set, dev = build_datasets(args, tokenizer)
     rng = random.Random(args.seed)
     counts = Counter(e.sentiment for e in train_set)
