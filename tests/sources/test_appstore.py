@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from listener.sources.base import (
     SourceUnavailable,
     get_source_class,
 )
-from listener.store.engine import Store, upgrade
+from listener.store.engine import Store
 from listener.store.models import MentionRow
 from tests.sources._store import count, health
 from tests.wild import wild_bytes
@@ -174,9 +173,7 @@ def test_error_shapes(clock: FakeClock, status: int, headers: dict[str, str], bo
         assert info.value.retry_after == 120  # type: ignore[attr-defined]
 
 
-def test_through_the_pipeline(tmp_path: Path, clock: FakeClock) -> None:
-    store = Store("sqlite:///" + str(tmp_path / "t.db"))
-    upgrade(store)
+def test_through_the_pipeline(clock: FakeClock, store: Store) -> None:
     matcher = BrandMatcher(BRANDS)
     entries = recorded()["feed"]["entry"]
 

@@ -33,7 +33,7 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.bluesky import BlueskySettings, BlueskySource, term_query
-from listener.store.engine import Store, upgrade
+from listener.store.engine import Store
 from listener.store.models import MentionRow, SourceHealth, SourceRow
 from tests.sources._http import send_reply
 from tests.wild import wild_path
@@ -366,9 +366,7 @@ def test_error_shapes_raise_typed_errors(pds: FakePds, clock: FakeClock, status,
         assert pds.logins() == 1  # a bad query is not a refused token: no second login
 
 
-def test_pipeline_stores_once_records_failures_and_recovers(pds: FakePds, clock: FakeClock, tmp_path) -> None:
-    store = Store("sqlite:///" + str(tmp_path / "t.db"))
-    upgrade(store)
+def test_pipeline_stores_once_records_failures_and_recovers(pds: FakePds, clock: FakeClock, store: Store) -> None:
     source = make_source(pds, clock)
     matcher = BrandMatcher(BRANDS)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +25,10 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.discourse import DiscourseSettings, DiscourseSource
-from listener.store.engine import Store, upgrade
-from listener.store.models import MentionRow, SourceHealth, SourceRow
+from listener.store.engine import Store
+from listener.store.models import MentionRow
 from tests.sources._http import ApiServer, Reply
+from tests.sources._store import health
 from tests.wild import wild_bytes
 
 FIX = "discourse/discourse__discourse_api/spec/fixtures/"
@@ -231,11 +231,9 @@ def test_the_gem_old_search_format_is_a_bad_payload(forum: tuple[ApiServer, Foru
         make_source(server.base_url, latest=False).poll({})
 
 
-def test_pipeline_stores_once_and_recovers(forum: tuple[ApiServer, Forum], tmp_path: Path) -> None:
+def test_pipeline_stores_once_and_recovers(forum: tuple[ApiServer, Forum], store: Store) -> None:
     server, answers = forum
     clock = FakeClock(NOW)
-    store = Store("sqlite:///" + str(tmp_path / "t.db"))
-    upgrade(store)
     brands = [BrandSettings(name="Acme", terms=["bullhonky", "text"])]
     matcher = BrandMatcher(brands)
     source = make_source(server.base_url, clock, terms=["bullhonky", "text"])
@@ -247,10 +245,9 @@ def test_pipeline_stores_once_and_recovers(forum: tuple[ApiServer, Forum], tmp_p
     answers.fail["/posts.json"] = (500, {"Content-Type": "text/html"}, HTML_ERROR)
     report = poll_source(store, source, matcher, clock, force=True)
     assert report.error and "SourceUnavailable" in report.error
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth).join(SourceRow).where(SourceRow.name == "forum"))
-        assert health is not None and health.consecutive_failures == 1
-        assert health.last_error and "500" in health.last_error
+    h = health(store)
+    assert h.consecutive_failures == 1
+    assert h.last_error and "500" in h.last_error
 
     answers.fail.clear()
     new_post = dict(answers.posts[0], id=123457, post_number=3, cooked="<p>More bullhonky, please.</p>")
@@ -258,9 +255,7 @@ def test_pipeline_stores_once_and_recovers(forum: tuple[ApiServer, Forum], tmp_p
     clock.advance(timedelta(hours=1))
     report = poll_source(store, source, matcher, clock)
     assert report.error is None and report.stored == 1
+    assert health(store).consecutive_failures == 0
     with store.read() as session:
-        health = session.scalar(select(SourceHealth).join(SourceRow).where(SourceRow.name == "forum"))
-        assert health is not None and health.consecutive_failures == 0
         ids = sorted(session.scalars(select(MentionRow.external_id)))
     assert ids == ["123456", "123457", "15"]
-    store.dispose()

@@ -6,7 +6,6 @@ import json
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +26,7 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.googleplay import GooglePlaySettings, GooglePlaySource, parse_page
-from listener.store.engine import Store, upgrade
+from listener.store.engine import Store
 from listener.store.models import MentionRow
 from tests.sources._http import send_reply
 from tests.sources._store import count, health
@@ -189,9 +188,7 @@ def test_error_shapes(server: PlayServer, clock: FakeClock, status: int, headers
         assert info.value.status == status  # type: ignore[attr-defined]
 
 
-def test_through_the_pipeline(tmp_path: Path, server: PlayServer, clock: FakeClock) -> None:
-    store = Store("sqlite:///" + str(tmp_path / "t.db"))
-    upgrade(store)
+def test_through_the_pipeline(server: PlayServer, clock: FakeClock, store: Store) -> None:
     matcher = BrandMatcher(BRANDS)
     source = make_source(server, clock)
 

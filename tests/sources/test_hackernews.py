@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +25,10 @@ from listener.sources.base import (
 )
 from listener.sources.fields import search_terms
 from listener.sources.hackernews import HackerNewsSettings, HackerNewsSource
-from listener.store.engine import Store, upgrade
-from listener.store.models import MentionRow, SourceHealth, SourceRow
+from listener.store.engine import Store
+from listener.store.models import MentionRow
 from tests.sources._http import ApiServer, Reply
+from tests.sources._store import health
 from tests.wild import wild_bytes
 
 HN = "hackernews/santiagobasulto__python-hacker-news/tests/requests/"
@@ -188,11 +188,9 @@ def test_error_shapes(algolia: tuple[ApiServer, Algolia], reply: Reply, error: t
         assert caught.value.status == reply[0]  # type: ignore[attr-defined]
 
 
-def test_pipeline_stores_once_and_recovers(algolia: tuple[ApiServer, Algolia], tmp_path: Path) -> None:
+def test_pipeline_stores_once_and_recovers(algolia: tuple[ApiServer, Algolia], store: Store) -> None:
     server, answers = algolia
     clock = FakeClock(NOW)
-    store = Store("sqlite:///" + str(tmp_path / "t.db"))
-    upgrade(store)
     brands = [BrandSettings(name="Acme", terms=["Monsanto", "California"])]
     matcher = BrandMatcher(brands)
     source = make_source(server.base_url, clock, terms=["Monsanto", "California"])
@@ -204,20 +202,17 @@ def test_pipeline_stores_once_and_recovers(algolia: tuple[ApiServer, Algolia], t
     answers.fail = (429, {"Retry-After": "600", **JSON}, b"{}")
     report = poll_source(store, source, matcher, clock, force=True)
     assert report.error and "RateLimited" in report.error
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth).join(SourceRow).where(SourceRow.name == "hn"))
-        assert health is not None and health.consecutive_failures == 1
-        assert health.last_error and "429" in health.last_error
-        assert health.next_attempt_at is not None
-        assert health.next_attempt_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=600)
+    h = health(store)
+    assert h.consecutive_failures == 1
+    assert h.last_error and "429" in h.last_error
+    assert h.next_attempt_at is not None
+    assert h.next_attempt_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=600)
 
     answers.fail = None
     clock.advance(timedelta(minutes=11))
     report = poll_source(store, source, matcher, clock)
     assert report.error is None and report.stored == 0
+    assert health(store).consecutive_failures == 0
     with store.read() as session:
-        health = session.scalar(select(SourceHealth).join(SourceRow).where(SourceRow.name == "hn"))
-        assert health is not None and health.consecutive_failures == 0
         ids = sorted(session.scalars(select(MentionRow.external_id)))
     assert ids == ["18463370", "18463371"]
-    store.dispose()

@@ -29,7 +29,7 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.mastodon import MastodonSettings, MastodonSource
-from listener.store.engine import Store, upgrade
+from listener.store.engine import Store
 from listener.store.models import MentionRow, SourceHealth, SourceRow
 from tests.sources._http import send_reply
 from tests.sources._store import count
@@ -288,10 +288,8 @@ def test_error_shapes_raise_typed_errors(instance: FakeInstance, status, headers
     assert type(caught.value) is error and check(caught.value)
 
 
-def test_pipeline_stores_once_records_failures_and_recovers(instance: FakeInstance, tmp_path) -> None:
+def test_pipeline_stores_once_records_failures_and_recovers(instance: FakeInstance, store: Store) -> None:
     clock = FakeClock(START)
-    store = Store("sqlite:///" + str(tmp_path / "t.db"))
-    upgrade(store)
     source = make_source(instance, clock=clock)
     matcher = BrandMatcher(BRANDS)
 

@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,9 +29,10 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.reddit import RedditSettings, RedditSource
-from listener.store.engine import Store, upgrade
-from listener.store.models import MentionRow, SourceHealth, SourceRow
+from listener.store.engine import Store
+from listener.store.models import MentionRow
 from tests.sources._http import send_reply
+from tests.sources._store import health
 from tests.wild import wild_path
 
 CASSETTES = "reddit/praw-dev__asyncpraw/tests/integration/cassettes/"
@@ -377,10 +377,8 @@ def test_unreachable_reddit_is_unavailable() -> None:
         source.poll({})
 
 
-def test_pipeline_stores_once_and_recovers(askreddit: RedditServer, tmp_path: Path) -> None:
+def test_pipeline_stores_once_and_recovers(askreddit: RedditServer, store: Store) -> None:
     clock = FakeClock(NOW)
-    store = Store("sqlite:///" + str(tmp_path / "t.db"))
-    upgrade(store)
     brands = [BrandSettings(name="Acme", terms=["famous", "rich"])]
     matcher = BrandMatcher(brands)
     source = make_source(askreddit, clock, terms=["famous", "rich"])
@@ -394,11 +392,10 @@ def test_pipeline_stores_once_and_recovers(askreddit: RedditServer, tmp_path: Pa
     askreddit.fail["/r/askreddit/new"] = (429, {"Retry-After": "300", **JSON}, b"{}")
     report = poll_source(store, source, matcher, clock, force=True)
     assert report.error and "RateLimited" in report.error
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth).join(SourceRow).where(SourceRow.name == "reddit"))
-        assert health is not None and health.consecutive_failures == 1
-        assert health.last_error and "429" in health.last_error
-        assert health.next_attempt_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=300)
+    h = health(store)
+    assert h.consecutive_failures == 1
+    assert h.last_error and "429" in h.last_error
+    assert h.next_attempt_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=300)
 
     askreddit.fail.clear()
     askreddit.routes.update({key: reply for key, reply in RedditServer(
@@ -406,9 +403,7 @@ def test_pipeline_stores_once_and_recovers(askreddit: RedditServer, tmp_path: Pa
     clock.advance(timedelta(minutes=6))
     report = poll_source(store, source, matcher, clock)
     assert report.error is None
+    assert health(store).consecutive_failures == 0
     with store.read() as session:
-        health = session.scalar(select(SourceHealth).join(SourceRow).where(SourceRow.name == "reddit"))
-        assert health is not None and health.consecutive_failures == 0
         ids = list(session.scalars(select(MentionRow.external_id)))
     assert len(ids) == len(set(ids)) == first_stored + report.stored
-    store.dispose()

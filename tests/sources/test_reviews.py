@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,7 +24,7 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.reviews import ReviewsSettings, ReviewsSource, normalise_rating
-from listener.store.engine import Store, upgrade
+from listener.store.engine import Store
 from listener.store.models import MentionRow
 from tests.sources._store import count, health
 from tests.wild import wild_bytes
@@ -201,9 +200,7 @@ def test_error_shapes(clock: FakeClock, status: int, headers: dict[str, str], bo
         assert info.value.status == status  # type: ignore[attr-defined]
 
 
-def test_through_the_pipeline(tmp_path: Path, clock: FakeClock) -> None:
-    store = Store("sqlite:///" + str(tmp_path / "t.db"))
-    upgrade(store)
+def test_through_the_pipeline(clock: FakeClock, store: Store) -> None:
     matcher = BrandMatcher(BRANDS)
 
     with FeedServer({"/book": (wild_bytes(BOOK), HTML)}) as server:

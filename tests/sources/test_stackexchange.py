@@ -6,7 +6,6 @@ import gzip
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +25,10 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.stackexchange import StackExchangeSettings, StackExchangeSource
-from listener.store.engine import Store, upgrade
-from listener.store.models import MentionRow, SourceHealth, SourceRow
+from listener.store.engine import Store
+from listener.store.models import MentionRow
 from tests.sources._http import ApiServer, Reply
+from tests.sources._store import health
 from tests.wild import wild_bytes
 
 SE = "stackexchange/AWegnerGitHub__stackapi/tests/mock_objects/"
@@ -245,11 +245,9 @@ def test_throttle_violation_is_rate_limited(api: tuple[ApiServer, Api]) -> None:
     assert caught.value.retry_after == 74451
 
 
-def test_pipeline_stores_once_and_recovers(api: tuple[ApiServer, Api], tmp_path: Path) -> None:
+def test_pipeline_stores_once_and_recovers(api: tuple[ApiServer, Api], store: Store) -> None:
     server, answers = api
     clock = FakeClock(NOW)
-    store = Store("sqlite:///" + str(tmp_path / "t.db"))
-    upgrade(store)
     matcher = BrandMatcher([BrandSettings(name="Acme", terms=["Acme"])])
     source = make_source(server.base_url, clock)
 
@@ -260,10 +258,9 @@ def test_pipeline_stores_once_and_recovers(api: tuple[ApiServer, Api], tmp_path:
     answers.fail = (429, {"Retry-After": "120", **JSON}, b"{}")
     report = poll_source(store, source, matcher, clock, force=True)
     assert report.error and "RateLimited" in report.error
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth).join(SourceRow).where(SourceRow.name == "so"))
-        assert health is not None and health.consecutive_failures == 1
-        assert health.last_error and "429" in health.last_error
+    h = health(store)
+    assert h.consecutive_failures == 1
+    assert h.last_error and "429" in h.last_error
 
     answers.fail = None
     answers.questions.insert(0, question(79000004, 0, "Acme support never answers",
@@ -271,9 +268,7 @@ def test_pipeline_stores_once_and_recovers(api: tuple[ApiServer, Api], tmp_path:
     clock.advance(timedelta(minutes=10))
     report = poll_source(store, source, matcher, clock)
     assert report.error is None and report.stored == 1
+    assert health(store).consecutive_failures == 0
     with store.read() as session:
-        health = session.scalar(select(SourceHealth).join(SourceRow).where(SourceRow.name == "so"))
-        assert health is not None and health.consecutive_failures == 0
         ids = sorted(session.scalars(select(MentionRow.external_id)))
     assert ids == ["79000001", "79000002", "79000003", "79000004"]
-    store.dispose()

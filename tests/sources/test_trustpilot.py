@@ -10,7 +10,6 @@ import json
 import urllib.parse
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,7 +30,7 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.trustpilot import TrustpilotSettings, TrustpilotSource
-from listener.store.engine import Store, upgrade
+from listener.store.engine import Store
 from listener.store.models import MentionRow
 from tests.sources._http import send_reply
 from tests.sources._store import count, health
@@ -250,9 +249,7 @@ def test_error_shapes(clock: FakeClock, status: int, headers: dict[str, str], bo
         assert info.value.status == status  # type: ignore[attr-defined]
 
 
-def test_through_the_pipeline(tmp_path: Path, clock: FakeClock) -> None:
-    store = Store("sqlite:///" + str(tmp_path / "t.db"))
-    upgrade(store)
+def test_through_the_pipeline(clock: FakeClock, store: Store) -> None:
     matcher = BrandMatcher(BRANDS)
 
     reviews = all_reviews()

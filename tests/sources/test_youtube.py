@@ -34,7 +34,7 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.youtube import YouTubeSettings, YouTubeSource
-from listener.store.engine import Store, upgrade
+from listener.store.engine import Store
 from listener.store.models import MentionRow, SourceHealth, SourceRow
 from tests.sources._http import send_reply
 
@@ -305,10 +305,8 @@ def test_missing_api_key_is_a_client_error(api: FakeYouTube, monkeypatch) -> Non
     assert api.requests == []
 
 
-def test_pipeline_stores_once_records_failures_and_recovers(api: FakeYouTube, tmp_path) -> None:
+def test_pipeline_stores_once_records_failures_and_recovers(api: FakeYouTube, store: Store) -> None:
     clock = FakeClock(START)
-    store = Store("sqlite:///" + str(tmp_path / "t.db"))
-    upgrade(store)
     source = make_source(api, clock=clock)
     matcher = BrandMatcher(BRANDS)
 
