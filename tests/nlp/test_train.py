@@ -143,3 +143,26 @@ def test_flag_thresholds_are_tuned_per_language() -> None:
            "en": rows("My bag was lost again and nobody at the desk would even talk to me.", 0.9, 0.6)}
     thresholds = tune_flag_thresholds_by_language(raw)
     assert 0.1 < thresholds["de"] <= 0.3 and 0.6 < thresholds["en"] <= 0.9
+
+
+def test_training_mix_repeats_whole_shares_and_resamples_fractions_each_epoch() -> None:
+    """Share 2 = every row twice per epoch; share 0.5 = a different random half each epoch, and each pair of
+    epochs uses every row once."""
+    import random
+
+    from listener.nlp.train import TrainingMix
+
+    twice = [_example(f"g{i}", 1) for i in range(10)]
+    halved = [_example(f"a{i}", 0) for i in range(40)]
+    mix = TrainingMix([(twice, 2), (halved, 0.5)])
+    assert len(mix) == 40 and len(mix.examples()) == 50
+    assert mix.label_counts() == {1: 20, 0: 20}
+    rng = random.Random(0)
+    epochs = [mix.epoch(rng) for _ in range(4)]
+    for epoch in epochs:
+        assert len(epoch) == 40
+        assert all(epoch.count(e) == 2 for e in twice)
+        assert len({id(e) for e in epoch if e in halved}) == 20  # a half, without repeats
+    halves = [frozenset(id(e) for e in epoch if e in halved) for epoch in epochs]
+    assert len(set(halves)) > 1  # resampled, not one fixed half
+    assert halves[0] | halves[1] == halves[2] | halves[3] == {id(e) for e in halved}
