@@ -19,7 +19,6 @@ import math
 import random
 import sys
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,12 +96,12 @@ class TrainingMix:
     def examples(self) -> list[Example]:
         return [e for examples, _share in self.parts for e in examples]
 
-    def label_counts(self) -> Counter:
+    def label_counts(self) -> dict[int, float]:
         """Expected sentiment counts per epoch."""
-        counts: Counter = Counter()
+        counts: dict[int, float] = {}
         for examples, share in self.parts:
             for e in examples:
-                counts[e.sentiment] += share
+                counts[e.sentiment] = counts.get(e.sentiment, 0.0) + share
         return counts
 
 
@@ -457,7 +456,7 @@ def train(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     counts = train_set.label_counts()
     # class balance: inverse square-root frequency, normalised to mean 1
-    w = np.array([(len(train_set) / (3 * max(counts[i], 1))) ** 0.5 for i in range(3)])
+    w = np.array([(len(train_set) / (3 * max(counts.get(i, 0.0), 1))) ** 0.5 for i in range(3)])
     class_weights = torch.tensor(w / w.mean(), dtype=torch.float)
     print(f"train {len(train_set)} examples per epoch "
           f"{dict((SENTIMENTS[k], round(v)) for k, v in sorted(counts.items()))}; "
