@@ -163,17 +163,21 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
               "Default: the ../shared/eval train files")
 @click.option("--dev", "dev", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="dev TSV for model selection; default sb10k_dev + hold-outs (or 10% of --data)")
-@click.option("--epochs", type=float, default=None, help="passes over the data (default 4)")
+@click.option("--epochs", type=float, default=None, help="passes over the data (default 5)")
 @click.option("--seed", type=int, default=None, help="random seed (default 13)")
+@click.option("--lr", type=float, default=None, help="learning rate of the transformer layers (default 6e-5)")
+@click.option("--head-lr", type=float, default=None, help="learning rate of the heads (default 6e-4)")
 @click.option("--layers", type=int, default=None, help="keep only the bottom N of the 12 transformer layers (faster)")
 @click.option("--qat", is_flag=True, help="quantisation-aware training: the model then runs entirely in int8")
 @click.option("--teacher", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="artefacts of a deeper fine-tuned model to start from and distil (see the model card)")
+              help="artefacts of a fine-tuned model to start from and distil: a deeper one, or the same "
+              "depth for a quantisation-aware second stage (see the model card)")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="artefact directory (default: the package's listener/nlp/artifacts)")
 @click.pass_context
 def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epochs: float | None,
-          seed: int | None, layers: int | None, qat: bool, teacher: Path | None, out: Path | None) -> None:
+          seed: int | None, lr: float | None, head_lr: float | None, layers: int | None, qat: bool,
+          teacher: Path | None, out: Path | None) -> None:
     """Fine-tune the embedded model (tens of minutes on 2 cores); writes only the small artefacts."""
     from listener.nlp import train as training
 
@@ -186,6 +190,10 @@ def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epo
         argv += ["--epochs", str(epochs)]
     if seed is not None:
         argv += ["--seed", str(seed)]
+    if lr is not None:
+        argv += ["--lr", str(lr)]
+    if head_lr is not None:
+        argv += ["--head-lr", str(head_lr)]
     if layers is not None:
         argv += ["--layers", str(layers)]
     if qat:

@@ -388,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="labelled TSV files (id, sentiment, text[, aspects|reason]); default: the shared train files")
     ap.add_argument("--dev", nargs="*", type=Path,
                     help="dev TSV files; default sb10k_dev (+ hold-outs) or 10%% of --data")
-    ap.add_argument("--epochs", type=float, default=4.0)
+    ap.add_argument("--epochs", type=float, default=5.0)
     ap.add_argument("--lr", type=float, default=6e-5)
     ap.add_argument("--head-lr", type=float, default=6e-4)
     ap.add_argument("--batch-size", type=int, default=32)
