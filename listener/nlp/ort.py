@@ -6,7 +6,7 @@ quantised to int8. The graph is cached next to the converted base model as
 `cache_dir/e5-small-ft/<artefact hash>-<format>-int8.onnx` (written atomically); the scoring process then needs
 neither torch nor transformers.
 
-Artefacts trained quantisation-aware (`train --qat`) run entirely in int8. Others, like the shipped model, keep
+Artefacts trained quantisation-aware (`train --qat`), like the shipped ones, run entirely in int8. Others keep
 the feed-forward output projections of the layers most sensitive to int8 activations in fp32 (FP32_LAYERS):
 their inputs (GELU outputs) have outliers that per-tensor activation scales cannot represent.
 """
@@ -23,7 +23,7 @@ import numpy as np
 
 OUTPUTS = ("sentiment", "categories", "flag")
 # For artefacts trained without quantisation awareness: layers whose feed-forward output MatMul stays fp32. A sweep
-# on the dev sets (sb10k_dev, GermEval and airline hold-outs) for the shipped model: all-int8 lost 4.4 macro-F1
+# on the dev sets (sb10k_dev, GermEval and airline hold-outs) for a plainly fine-tuned model: all-int8 lost 4.4 macro-F1
 # points on sb10k_dev; fp32 FFN outputs in layers 2-5 keep every dev metric within 1 point of fp32 (layer 4 alone
 # recovers 3 points) at 6 % of the int8 speed-up each, where whole fp32 layers cost 20 % more time for no gain.
 FP32_LAYERS = (2, 3, 4, 5)

@@ -1,11 +1,13 @@
 """Fine-tune the embedded model: e5-small transformer layers + sentiment, category and flag heads.
 
-    python -m listener.nlp.train                      # the default recipe on ../shared/eval train files
+    python -m listener.nlp.train --out DIR            # stage 1 of the shipped recipe, on ../shared/eval train files
+    python -m listener.nlp.train --teacher DIR --qat --epochs 2 --lr 2e-5 --head-lr 2e-4
+                                                      # stage 2: quantisation-aware, distilled from stage 1
     python -m listener.nlp.train --data my.tsv        # your own labelled mentions (id, sentiment, text)
 
 The 250k-row word-embedding matrix stays frozen; every transformer layer is fine-tuned (bf16 autocast on
-CPUs that have it). Data per epoch: germeval2017_train ×2, sb10k_train, a fresh random half of airline_train,
-uci_train; tuning/early stopping on sb10k_dev plus hold-out slices cut from germeval2017_train (10 %),
+CPUs that have it). Data per epoch: germeval2017_train ×2, sb10k_train, half of airline_train (a different half
+each epoch), uci_train; tuning/early stopping on sb10k_dev plus hold-out slices cut from germeval2017_train (10 %),
 airline_train (5 %) and uci_train (10 %).
 Only the small artefacts (int8 layer deltas + heads + meta.json) are written, see listener.nlp.model.
 """
