@@ -153,7 +153,8 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
         target = f"   target F1 {anchor['flag_target']:.2f}" if anchor and "flag_target" in anchor else ""
         lines.append(f"  flag         P {flag['precision']:.3f}  R {flag['recall']:.3f}  F1 {flag['f1']:.3f}{target}")
         if flag.get("categories"):
-            lines.append("  category F1  " + "  ".join(f"{c} {v:.2f}" for c, v in flag["categories"].items()))
+            lines.append("  category F1  " + "  ".join(f"{c} {v:.2f}" for c, v in flag["categories"].items())
+                         + f"  (micro {flag['category_micro_f1']:.3f}, macro {flag['category_macro_f1']:.3f})")
     return "\n".join(lines)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from listener.domain import SENTIMENTS
-from listener.nlp.categories import CATEGORIES, cue_categories
+from listener.nlp.categories import CATEGORIES, flagged_categories
 from listener.nlp.scoring import ModelUnavailable, Score, pick_sentiment
 from listener.nlp.settings import NlpSettings
 
@@ -151,9 +151,7 @@ class EmbeddedScorer:
             negative_service = bool(flag[i] >= threshold)
             categories: tuple[str, ...] = ()
             if negative_service:
-                categories = tuple(c for c, p in zip(CATEGORIES, cats[i], strict=True) if p >= self.category_threshold)
-                if not categories:  # flagged but no category clear: the cue phrases, else the likeliest one
-                    categories = cue_categories(text)[:1] or (CATEGORIES[int(cats[i].argmax())],)
+                categories = flagged_categories(text, cats[i].tolist(), self.category_threshold)
             language = languages[i]
             extra = {"negative_service_p": float(flag[i])}
             extra.update({f"category_p.{c}": float(p) for c, p in zip(CATEGORIES, cats[i], strict=True)})

@@ -85,19 +85,24 @@ Flagged = tuple[bool, tuple[str, ...]]  # (negative service experience, its cate
 
 
 def flag_metrics(gold: Sequence[Flagged], pred: Sequence[Flagged]) -> dict[str, Any]:
-    """Flag precision/recall/F1 and per-category F1 (a category counts on flagged documents only)."""
+    """Flag precision/recall/F1, per-category F1 (a category counts on flagged documents only), and the category
+    F1s pooled over categories (micro: dominated by the frequent ones) and averaged (macro: the rare ones count)."""
     tp = sum(g[0] and p[0] for g, p in zip(gold, pred, strict=True))
     fp = sum(p[0] and not g[0] for g, p in zip(gold, pred, strict=True))
     fn = sum(g[0] and not p[0] for g, p in zip(gold, pred, strict=True))
     out: dict[str, Any] = prf(tp, fp, fn)
     per_cat = {}
+    pooled = [0, 0, 0]
     for c in CATEGORIES:
         ctp = sum((c in g[1]) and p[0] and (c in p[1]) for g, p in zip(gold, pred, strict=True))
         cfp = sum((c not in g[1]) and p[0] and (c in p[1]) for g, p in zip(gold, pred, strict=True))
         cfn = sum((c in g[1]) and not (p[0] and c in p[1]) for g, p in zip(gold, pred, strict=True))
+        pooled = [pooled[0] + ctp, pooled[1] + cfp, pooled[2] + cfn]
         if ctp + cfn:
             per_cat[c] = prf(ctp, cfp, cfn)["f1"]
     out["categories"] = per_cat
+    out["category_micro_f1"] = prf(*pooled)["f1"]
+    out["category_macro_f1"] = sum(per_cat.values()) / len(per_cat) if per_cat else 0.0
     return out
 
 

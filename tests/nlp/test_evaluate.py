@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from listener.nlp.categories import airline_targets, germeval_targets, load_taxonomy
+from listener.nlp.categories import airline_targets, flagged_categories, germeval_targets, load_taxonomy
 from listener.nlp.evaluate import evaluate_file, flag_metrics, read_tsv, sentiment_metrics
 from listener.nlp.scoring import Score
 
@@ -64,6 +64,8 @@ def test_flag_metrics_and_categories() -> None:
     m = flag_metrics(gold, pred)
     assert (m["precision"], m["recall"], m["f1"]) == pytest.approx((0.5, 0.5, 0.5))
     assert m["categories"] == {"delivery": 1.0, "billing": 0.0}
+    # pooled: 1 right (delivery), 1 wrong (support on a clean document), 1 missed (billing)
+    assert m["category_micro_f1"] == pytest.approx(0.5) and m["category_macro_f1"] == pytest.approx(0.5)
 
 
 def test_evaluate_file_germeval_style(tmp_path: Path) -> None:
@@ -92,3 +94,12 @@ def test_plain_file_has_no_flag_and_bad_label_is_rejected(tmp_path: Path) -> Non
     bad.write_text("id\tsentiment\ttext\n1\tmeh\tgood\n", encoding="utf-8")
     with pytest.raises(ValueError, match="meh"):
         read_tsv(bad)
+
+
+def test_flagged_categories_join_the_head_and_the_cue_phrases() -> None:
+    # support delivery billing digital product staff
+    head = [0.10, 0.80, 0.05, 0.05, 0.05, 0.20]
+    text = "Paket seit Wochen weg und die Hotline legt einfach auf"
+    assert flagged_categories(text, head, 0.35) == ("support", "delivery")  # cue "hotline" adds what the head missed
+    assert flagged_categories("Die App stürzt ab", head, 0.35) == ("delivery", "digital")
+    assert flagged_categories("Schlimm.", [0.1, 0.2, 0.3, 0.0, 0.0, 0.0], 0.35) == ("billing",)  # likeliest
