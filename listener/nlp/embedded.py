@@ -91,7 +91,7 @@ class EmbeddedScorer:
         thresholds = meta.get("thresholds", {})
         self.flag_threshold = float(thresholds.get("flag", 0.5))
         self.flag_threshold_by_language = {k: float(v) for k, v in thresholds.get("flag_by_language", {}).items()}
-        self.category_threshold = float(meta.get("thresholds", {}).get("category", 0.5))
+        self.category_threshold = float(thresholds.get("category", 0.5))
         # log-probability offsets per language, tuned on the dev sets (listener.nlp.train.tune_logit_bias_by_language);
         # older artefacts have one list for all languages
         bias = meta.get("logit_bias", [0.0, 0.0, 0.0])
