@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +29,11 @@ OUTPUTS = ("sentiment", "categories", "flag")
 # recovers 3 points) at 6 % of the int8 speed-up each, where whole fp32 layers cost 20 % more time for no gain.
 FP32_LAYERS = (2, 3, 4, 5)
 FORMAT = "v4"  # bump when the export recipe changes, so cached graphs are rebuilt
+
+
+def is_head_node(name: str) -> bool:
+    """Whether an exported node belongs to one of the (small, fp32) heads: its name is its torch module path."""
+    return name.split("/")[1:2] in (["sentiment"], ["categories"], ["flag"])
 
 
 def fp32_layers(meta: dict) -> tuple[int, ...]:
@@ -49,67 +55,88 @@ def available() -> bool:
 
 def build_int8_onnx(base_dir: Path, art_dir: Path, out: Path) -> Path:
     """Export the fine-tuned model to ONNX, fuse it and quantise its MatMuls to int8 (word embeddings stay fp16)."""
-    import logging
-
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from onnxruntime.transformers.fusion_options import FusionOptions
-    from onnxruntime.transformers.optimizer import optimize_model
-
-    from listener.nlp.model import load_inference_model
-
-    # eager attention: the pattern ORT's optimizer fuses into one Attention node (sdpa's graph is not)
-    model, meta = load_inference_model(base_dir, art_dir, attn_implementation="eager")
-    config = model.encoder.config
-    keep_fp32 = fp32_layers(meta)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".onnx-", dir=out.parent))
     try:
-        ids = torch.randint(5, 1000, (2, 16))
-        mask = torch.ones_like(ids)
-        mask[1, 9:] = 0  # padding in the example: an all-ones mask lets the tracer drop the attention mask
-        dynamic = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask")}
-        dynamic.update({name: {0: "batch"} for name in OUTPUTS})
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(model, (ids, mask), str(tmp / "model.onnx"), input_names=["input_ids", "attention_mask"],
-                              output_names=list(OUTPUTS), dynamic_axes=dynamic, opset_version=17, dynamo=False)
-        del model
-        options = FusionOptions("bert")
-        options.enable_gelu_approximation = False  # exact GELU as trained (the tanh form was not faster here)
-        root = logging.getLogger()
-        level = root.level
-        root.setLevel(logging.ERROR)  # the optimizer and quantiser log advice about GPU/fp16 on the root logger
-        try:
-            fused = optimize_model(str(tmp / "model.onnx"), model_type="bert", num_heads=config.num_attention_heads,
-                                   hidden_size=config.hidden_size, opt_level=1, optimization_options=options)
-            fused.save_model_to_file(str(tmp / "fused.onnx"))
-            nodes = [n.name for n in fused.model.graph.node]
-            # fused attention nodes are named Attention_<layer>; the rest keep their torch module path
-            keep = [n for n in nodes if n.split("/")[1:2] in (["sentiment"], ["categories"], ["flag"])
-                    or any(f"/layer.{i}/output/dense/" in n for i in keep_fp32)]
-            del fused
-            quantize_dynamic(str(tmp / "fused.onnx"), str(tmp / "model.int8.onnx"), weight_type=QuantType.QInt8,
-                             op_types_to_quantize=["MatMul", "Attention"], per_channel=True, nodes_to_exclude=keep,
-                             extra_options={"DefaultTensorType": 1})  # fused ops lack type info: they are float
-        finally:
-            root.setLevel(level)
+        meta, config = export_onnx(base_dir, art_dir, tmp / "model.onnx")
+        fuse_and_quantize(tmp / "model.onnx", tmp / "model.int8.onnx", num_heads=config.num_attention_heads,
+                          hidden_size=config.hidden_size, keep_fp32_layers=fp32_layers(meta))
         os.replace(tmp / "model.int8.onnx", out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
 
 
+def export_onnx(base_dir: Path, art_dir: Path, out: Path) -> tuple[dict, Any]:
+    """The fine-tuned model as a plain fp32 ONNX graph (dynamic batch and length); returns (meta, encoder config)."""
+    import torch
+
+    from listener.nlp.model import load_inference_model
+
+    # eager attention: the pattern ORT's optimizer fuses into one Attention node (sdpa's graph is not)
+    model, meta = load_inference_model(base_dir, art_dir, attn_implementation="eager")
+    ids = torch.randint(5, 1000, (2, 16))
+    mask = torch.ones_like(ids)
+    mask[1, 9:] = 0  # padding in the example: an all-ones mask lets the tracer drop the attention mask
+    dynamic = {name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask")}
+    dynamic.update({name: {0: "batch"} for name in OUTPUTS})
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (ids, mask), str(out), input_names=["input_ids", "attention_mask"],
+                          output_names=list(OUTPUTS), dynamic_axes=dynamic, opset_version=17, dynamo=False)
+    return meta, model.encoder.config
+
+
+def fuse_and_quantize(src: Path, out: Path, num_heads: int, hidden_size: int, keep_fp32_layers: tuple[int, ...] = (),
+                      fusion: dict[str, Any] | None = None, per_channel: bool = True) -> Path:
+    """Fuse an exported graph with ORT's BERT optimizer, then quantise its MatMuls and Attention nodes to int8
+    (dynamic activation scales). The heads, and the feed-forward outputs of `keep_fp32_layers`, stay fp32.
+    `fusion` overrides FusionOptions fields (bench/bench_graph_variants.py measures such variants)."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.fusion_options import FusionOptions
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    options = FusionOptions("bert")
+    options.enable_gelu_approximation = False  # exact GELU as trained (tanh form: +1 %, within noise)
+    for name, value in (fusion or {}).items():
+        if not hasattr(options, name):
+            raise ValueError(f"FusionOptions has no field {name!r}")
+        setattr(options, name, value)
+    fused_path = out.with_name(out.name + ".fused.onnx")
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the optimizer and quantiser log advice about GPU/fp16 on the root logger
+    try:
+        fused = optimize_model(str(src), model_type="bert", num_heads=num_heads, hidden_size=hidden_size,
+                               opt_level=1, optimization_options=options)
+        fused.save_model_to_file(str(fused_path))
+        nodes = [n.name for n in fused.model.graph.node]
+        # fused attention nodes are named Attention_<layer>; the rest keep their torch module path
+        keep = [n for n in nodes if is_head_node(n) or any(f"/layer.{i}/output/dense/" in n for i in keep_fp32_layers)]
+        del fused
+        quantize_dynamic(str(fused_path), str(out), weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["MatMul", "Attention"], per_channel=per_channel, nodes_to_exclude=keep,
+                         extra_options={"DefaultTensorType": 1})  # fused ops lack type info: they are float
+    finally:
+        root.setLevel(level)
+        fused_path.unlink(missing_ok=True)
+    return out
+
+
 class OrtModel:
     """Callable like E5Classifier, on numpy arrays: (input_ids, attention_mask) → (sentiment, categories, flag)."""
 
-    def __init__(self, path: Path, threads: int | None):
+    def __init__(self, path: Path, threads: int | None, session_config: dict[str, str] | None = None):
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or (os.cpu_count() or 1)
         options.inter_op_num_threads = 1
+        for key, value in (session_config or {}).items():  # e.g. "session.intra_op.allow_spinning": "0"
+            options.add_session_config_entry(key, value)
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> list[np.ndarray]:
