@@ -59,10 +59,16 @@ class E5Classifier(nn.Module):
         self.flag = nn.Linear(hidden, 1)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        return self.heads(self.pool(input_ids, attention_mask))
+
+    def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The mean-pooled last hidden state (after dropout), which every head reads."""
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-        pooled = self.dropout(pooled.float())
+        return self.dropout(pooled.float())
+
+    def heads(self, pooled: torch.Tensor):
         return self.sentiment(pooled), self.categories(pooled), self.flag(pooled).squeeze(-1)
 
 

@@ -63,6 +63,7 @@ class Example:
     row_id: str = ""
     soft: list[float] | None = None  # the teacher's sentiment probabilities (distillation)
     text: str = ""
+    relevant: float = float("nan")  # GermEval's relevance label (is it about the brand at all); nan = unknown
 
 
 @dataclass
@@ -122,8 +123,9 @@ def load_examples(path: Path, tokenizer: Any, max_length: int) -> list[Example]:
             flag, cats = float("nan"), None
         else:
             flag, cats = float(targets[0]), [float(c in targets[1]) for c in CATEGORIES]
+        relevant = {"true": 1.0, "false": 0.0}.get((row.get("relevance") or "").strip().lower(), float("nan"))
         out.append(Example(head_tail(enc.ids, max_length), SENTIMENTS.index(row["sentiment"]), flag, cats,
-                           path.stem, row.get("id") or row["text"], text=row["text"]))
+                           path.stem, row.get("id") or row["text"], text=row["text"], relevant=relevant))
     return out
 
 
@@ -151,7 +153,8 @@ def collate(batch: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
     cats = torch.tensor([e.cats if e.cats is not None else [float("nan")] * len(CATEGORIES) for e in batch])
     soft = torch.tensor([e.soft if e.soft is not None else [float("nan")] * 3 for e in batch])
     return {"input_ids": ids, "attention_mask": mask, "sentiment": torch.tensor([e.sentiment for e in batch]),
-            "flag": flag, "cats": cats, "soft": soft}
+            "flag": flag, "cats": cats, "soft": soft,
+            "relevant": torch.tensor([e.relevant for e in batch], dtype=torch.float)}
 
 
 def _autocast(enabled: bool):
@@ -405,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="artefact directory of a (deeper) fine-tuned model: start from its bottom layers and "
                          "heads and distil its sentiment probabilities")
     ap.add_argument("--distil-weight", type=float, default=0.5)
+    ap.add_argument("--relevance-weight", type=float, default=0.0,
+                    help="weight of an auxiliary loss on the data's relevance column (GermEval), 0 = off")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--time-budget", type=float, default=0.0,
                     help="minutes: end the run (LR decayed to 0) after this long even if epochs remain")
@@ -473,9 +478,15 @@ def train(args: argparse.Namespace) -> int:
         distil_from(model, args.teacher, base_dir, train_set, pad_id, not args.no_bf16)
     if args.qat:
         quantization_aware(model.encoder)
+    # training-only auxiliary head: GermEval's relevance label, on the rows that have one; not saved
+    relevance_head = None
+    if args.relevance_weight > 0:
+        with torch.random.fork_rng():  # leaves the seeded stream (dropout, init) as it is without the head
+            relevance_head = nn.Linear(model.encoder.config.hidden_size, 1)
     model.train()
     enc_params = [p for p in model.encoder.parameters() if p.requires_grad]
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    head_params += list(relevance_head.parameters()) if relevance_head is not None else []
     optim = torch.optim.AdamW([{"params": enc_params, "lr": args.lr}, {"params": head_params, "lr": args.head_lr}],
                               weight_decay=0.01)
     steps_per_epoch = math.ceil(len(train_set) / args.batch_size)
@@ -508,7 +519,8 @@ def train(args: argparse.Namespace) -> int:
             set_lr()
             b = collate(batch, pad_id)
             with _autocast(bf16):
-                s, c, f = model(b["input_ids"], b["attention_mask"])
+                pooled = model.pool(b["input_ids"], b["attention_mask"])
+                s, c, f = model.heads(pooled)
             loss = ce(s.float(), b["sentiment"])
             soft = ~torch.isnan(b["soft"][:, 0])
             if soft.any():  # distillation: match the teacher's probabilities at temperature T (Hinton et al.)
@@ -520,6 +532,10 @@ def train(args: argparse.Namespace) -> int:
             if known.any():
                 loss = loss + 0.5 * bce(f.float()[known], b["flag"][known]).mean()
                 loss = loss + 0.5 * bce(c.float()[known], b["cats"][known]).mean()
+            relevant = ~torch.isnan(b["relevant"])
+            if relevance_head is not None and relevant.any():
+                r = relevance_head(pooled.float()[relevant]).squeeze(-1)
+                loss = loss + args.relevance_weight * bce(r, b["relevant"][relevant]).mean()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optim.step()
@@ -542,6 +558,7 @@ def train(args: argparse.Namespace) -> int:
                           "epochs": args.epochs, "lr": args.lr, "head_lr": args.head_lr, "batch_size": args.batch_size,
                           "seed": args.seed, "time_budget_min": args.time_budget, "steps": step, "bf16": bf16,
                           "teacher": str(args.teacher) if args.teacher else None, "distil_weight": args.distil_weight,
+                          "relevance_weight": args.relevance_weight,
                           "examples": len(train_set), "best_epoch": epoch},
                 "history": history,
             }

@@ -103,17 +103,19 @@ def test_small_training_run_end_to_end(e5_cache: Path, tmp_path: Path) -> None:
     from listener.nlp.train import main
 
     data = tmp_path / "mine.tsv"
-    rows = ["id\tsentiment\ttext"]
+    rows = ["id\trelevance\tsentiment\ttext"]
     for i in range(24):
-        rows.append(f"n{i}\tnegative\tDer Kundenservice hat mich nach Bestellung {i} komplett ignoriert.")
-        rows.append(f"p{i}\tpositive\tGreat support, order {i} arrived early and the staff was lovely.")
+        rows.append(f"n{i}\ttrue\tnegative\tDer Kundenservice hat mich nach Bestellung {i} komplett ignoriert.")
+        rows.append(f"p{i}\tfalse\tpositive\tGreat support, order {i} arrived early and the staff was lovely.")
     data.write_text("\n".join(rows) + "\n")
     out = tmp_path / "art"
     assert main(["--data", str(data), "--epochs", "1", "--layers", "2", "--qat", "--batch-size", "8",
+                 "--relevance-weight", "0.5",
                  "--out", str(out), "--cache-dir", str(e5_cache), "--threads", "2"]) == 0
 
     meta = json.loads((out / "meta.json").read_text())
     assert meta["layers"] == 2 and meta["quantization_aware"] is True
+    assert meta["train"]["relevance_weight"] == 0.5
     assert set(meta["logit_bias"]) >= {"*"} and len(meta["history"]) == 1
     model, _ = load_inference_model(e5_cache / "e5-small", out)
     assert len(model.encoder.encoder.layer) == 2
@@ -166,3 +168,21 @@ def test_training_mix_repeats_whole_shares_and_resamples_fractions_each_epoch() 
     halves = [frozenset(id(e) for e in epoch if e in halved) for epoch in epochs]
     assert len(set(halves)) > 1  # resampled, not one fixed half
     assert halves[0] | halves[1] == halves[2] | halves[3] == {id(e) for e in halved}
+
+
+def test_relevance_column_is_read_where_present(tmp_path: Path) -> None:
+    """GermEval's relevance labels feed the auxiliary loss; rows without one (other files, empty cells) are unknown."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from listener.nlp.train import load_examples
+
+    tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    with_column = tmp_path / "ge.tsv"
+    with_column.write_text("id\trelevance\tsentiment\ttext\n"
+                           "a\ttrue\tnegative\tZug fällt aus\nb\tfalse\tneutral\tBahnhof Zoo\nc\t\tneutral\tx\n")
+    without = tmp_path / "tweets.tsv"
+    without.write_text("id\tsentiment\ttext\nd\tpositive\tlovely\n")
+    relevant = [e.relevant for e in load_examples(with_column, tokenizer, 16)]
+    assert relevant[:2] == [1.0, 0.0] and math.isnan(relevant[2])
+    assert math.isnan(load_examples(without, tokenizer, 16)[0].relevant)
