@@ -29,6 +29,7 @@ class NlpSettings(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     batch_size: int = Field(default=32, ge=1, le=1024)
     max_length: int = Field(default=256, ge=8, le=4096)
-    threads: int | None = Field(default=None, ge=1, le=256)  # torch threads; None = torch's default
+    # inference threads (ONNX Runtime or torch); None = all cores for ONNX Runtime, torch's default for torch
+    threads: int | None = Field(default=None, ge=1, le=256)
     quantize: bool = True  # int8 dynamic quantisation of Linear layers where the model allows it
     languages: list[str] = Field(default_factory=lambda: ["de", "en"])
