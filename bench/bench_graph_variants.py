@@ -51,6 +51,7 @@ def variants() -> list[Variant]:
         Variant("multi-head-attention", fusion={"use_multi_head_attention": True}),
         Variant("no-attention-fusion", fusion={"enable_attention": False}),
         Variant("raw-attention-mask", fusion={"attention_mask_format": AttentionMaskFormat.AttentionMask}),
+        Variant("batch-1", batch_size=1),  # every score independent of its neighbours
         Variant("batch-8", batch_size=8),
         Variant("batch-16", batch_size=16),
         Variant("batch-64", batch_size=64),
