@@ -136,6 +136,9 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", help="variant names to measure besides default")
     args = ap.parse_args()
 
+    unknown = set(args.only or ()) - {v.name for v in variants()}
+    if unknown:
+        ap.error(f"unknown variants {sorted(unknown)}; known: {', '.join(v.name for v in variants())}")
     chosen = [v for v in variants() if v.name == "default" or not args.only or v.name in args.only]
     if any(v.nbits for v in chosen) and importlib.util.find_spec("onnx_ir") is None:
         print("skipping 4-bit-weights: ORT's MatMulNBits quantiser needs `pip install onnx_ir`")
