@@ -69,14 +69,8 @@ def build(variant: Variant, export: Path, meta: dict, config: Any, out: Path) ->
                                      ort.fp32_layers(meta), fusion=variant.fusion, per_channel=variant.per_channel)
     from onnxruntime.quantization import QuantFormat
     from onnxruntime.quantization.matmul_nbits_quantizer import DefaultWeightOnlyQuantConfig, MatMulNBitsQuantizer
-    from onnxruntime.transformers.fusion_options import FusionOptions
-    from onnxruntime.transformers.optimizer import optimize_model
 
-    options = FusionOptions("bert")
-    for key, value in variant.fusion.items():
-        setattr(options, key, value)
-    fused = optimize_model(str(export), model_type="bert", num_heads=config.num_attention_heads,
-                           hidden_size=config.hidden_size, opt_level=1, optimization_options=options)
+    fused = ort.fuse(export, config.num_attention_heads, config.hidden_size, variant.fusion)
     heads = [n.name for n in fused.model.graph.node if ort.is_head_node(n.name)]
     algo = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=True, accuracy_level=4,
                                         quant_format=QuantFormat.QOperator, op_types_to_quantize=("MatMul",))

@@ -13,10 +13,13 @@ their inputs (GELU outputs) have outliers that per-tensor activation scales cann
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +90,10 @@ def export_onnx(base_dir: Path, art_dir: Path, out: Path) -> tuple[dict, Any]:
     return meta, model.encoder.config
 
 
-def fuse_and_quantize(src: Path, out: Path, num_heads: int, hidden_size: int, keep_fp32_layers: tuple[int, ...] = (),
-                      fusion: dict[str, Any] | None = None, per_channel: bool = True) -> Path:
-    """Fuse an exported graph with ORT's BERT optimizer, then quantise its MatMuls and Attention nodes to int8
-    (dynamic activation scales). The heads, and the feed-forward outputs of `keep_fp32_layers`, stay fp32.
-    `fusion` overrides FusionOptions fields (bench/bench_graph_variants.py measures such variants)."""
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+def fuse(src: Path, num_heads: int, hidden_size: int, fusion: dict[str, Any] | None = None) -> Any:
+    """An exported graph fused by ORT's BERT optimizer (one Attention, BiasGelu and SkipLayerNormalization per
+    layer), in memory. `fusion` overrides FusionOptions fields (bench/bench_graph_variants.py measures such
+    variants)."""
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
@@ -104,25 +103,45 @@ def fuse_and_quantize(src: Path, out: Path, num_heads: int, hidden_size: int, ke
         if not hasattr(options, name):
             raise ValueError(f"FusionOptions has no field {name!r}")
         setattr(options, name, value)
+    with _quiet_root_logger():
+        return optimize_model(str(src), model_type="bert", num_heads=num_heads, hidden_size=hidden_size,
+                              opt_level=1, optimization_options=options)
+
+
+def fuse_and_quantize(src: Path, out: Path, num_heads: int, hidden_size: int, keep_fp32_layers: tuple[int, ...] = (),
+                      fusion: dict[str, Any] | None = None, per_channel: bool = True) -> Path:
+    """Fuse an exported graph (`fuse`), then quantise its MatMuls and Attention nodes to int8 (dynamic activation
+    scales). The heads, and the feed-forward outputs of `keep_fp32_layers`, stay fp32."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
     fused_path = out.with_name(out.name + ".fused.onnx")
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # the optimizer and quantiser log advice about GPU/fp16 on the root logger
     try:
-        fused = optimize_model(str(src), model_type="bert", num_heads=num_heads, hidden_size=hidden_size,
-                               opt_level=1, optimization_options=options)
+        fused = fuse(src, num_heads, hidden_size, fusion)
         fused.save_model_to_file(str(fused_path))
         nodes = [n.name for n in fused.model.graph.node]
         # fused attention nodes are named Attention_<layer>; the rest keep their torch module path
         keep = [n for n in nodes if is_head_node(n) or any(f"/layer.{i}/output/dense/" in n for i in keep_fp32_layers)]
         del fused
-        quantize_dynamic(str(fused_path), str(out), weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["MatMul", "Attention"], per_channel=per_channel, nodes_to_exclude=keep,
-                         extra_options={"DefaultTensorType": 1})  # fused ops lack type info: they are float
+        with _quiet_root_logger():
+            quantize_dynamic(str(fused_path), str(out), weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["MatMul", "Attention"], per_channel=per_channel,
+                             nodes_to_exclude=keep,
+                             extra_options={"DefaultTensorType": 1})  # fused ops lack type info: they are float
     finally:
-        root.setLevel(level)
         fused_path.unlink(missing_ok=True)
     return out
+
+
+@contextlib.contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """ORT's optimizer and quantiser log advice about GPU/fp16 on the root logger."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 class OrtModel:
