@@ -98,7 +98,7 @@ class EmbeddedScorer:
         bias = bias if isinstance(bias, dict) else {"*": bias}
         self.logit_bias = {lang: np.asarray(b, dtype=np.float32) for lang, b in bias.items()}
         self.logit_bias.setdefault("*", np.zeros(len(SENTIMENTS), np.float32))
-        self.detector = get_detector(tuple(settings.languages))
+        self.detector = get_detector(tuple(settings.languages), settings.screen_languages)
         self.model_version = f"embedded:e5-small+{art_hash}" + (":int8" if settings.quantize else "")
         self._prepare = m.prepare_text
         self._head_tail = m.head_tail

@@ -138,6 +138,7 @@ class HuggingFaceScorer:
         name = Path(source).name if Path(source).exists() else source
         self.model_version = f"hf:{name}" + (":int8" if settings.quantize else "")
         self.languages = tuple(settings.languages)
+        self.screen_languages = settings.screen_languages
 
     def _forward(self, texts: list[str]) -> torch.Tensor:
         import torch
@@ -151,14 +152,14 @@ class HuggingFaceScorer:
         from listener.nlp.categories import cue_categories
         from listener.nlp.language import get_detector, is_supported
 
-        detector = get_detector(self.languages)
+        languages = get_detector(self.languages, self.screen_languages).detect_many(texts)
         results: list[Score | None] = [None] * len(texts)
         for batch in length_sorted_batches(texts, self.batch_size):
             probs = self._forward([texts[i] for i in batch])
             for row, i in zip(probs.tolist(), batch, strict=True):
                 folded = fold_probabilities(row, self.sentiments)
                 sentiment = pick_sentiment(folded)
-                language = detector.detect(texts[i])
+                language = languages[i]
                 # A generic model has no service head: on the labelled sets, "negative" alone is a better flag
                 # (F1 0.72 GermEval / 0.93 Airline with gold sentiment) than negative + a cue phrase (0.51 / 0.72),
                 # so cues only name the categories here.

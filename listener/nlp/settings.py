@@ -32,4 +32,8 @@ class NlpSettings(BaseModel):
     # inference threads (ONNX Runtime or torch); None = all cores for ONNX Runtime, torch's default for torch
     threads: int | None = Field(default=None, ge=1, le=256)
     quantize: bool = True  # int8 dynamic quantisation of Linear layers where the model allows it
+    # languages the detector tells apart with high accuracy (ISO 639-1); German and English always
     languages: list[str] = Field(default_factory=lambda: ["de", "en"])
+    # also recognise ~35 other common languages (lingua's low-accuracy mode, ~30 MB), so a French or Dutch
+    # mention is marked unsupported instead of being scored as German or English
+    screen_languages: bool = True

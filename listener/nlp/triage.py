@@ -141,6 +141,8 @@ def triage(mention: Mention, score: Score, now: datetime) -> Triage:
         elif hours > 24 * 7:
             points -= 1
             reasons.append(f"old: posted {_age_text(hours)}")
+    if not score.language_supported:  # the care agent should not take the model's word for it
+        reasons.append(f"language {score.language}: the model was not evaluated on it, check the text yourself")
     level = 1 if points >= P1_POINTS else 2 if points >= P2_POINTS else 3
     if floor_p2:
         level = min(level, 2)

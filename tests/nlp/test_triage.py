@@ -88,3 +88,12 @@ def test_rating_and_reach_raise_urgency() -> None:
     assert low.urgency in ("P1", "P2")
     assert "1-star review" in low.reasons and any("wide reach" in r for r in low.reasons)
     assert triage(mention("ok", rating=4.0), score("positive"), NOW).urgency == "none"
+
+
+def test_unevaluated_language_is_named_in_the_reasons() -> None:
+    french = Score("negative", {"negative": 0.9, "neutral": 0.05, "positive": 0.05}, "test", language="fr",
+                   language_supported=False)
+    t = triage(mention("Le service client ne répond jamais"), french, NOW)
+    assert t.urgency != "none"
+    assert t.reasons[-1] == "language fr: the model was not evaluated on it, check the text yourself"
+    assert not any("language" in r for r in triage(mention("never again"), score(), NOW).reasons)
