@@ -89,7 +89,7 @@ def _readable(text: str) -> bool:
 
 @lru_cache(maxsize=4)
 def get_detector(languages: tuple[str, ...] = ("de", "en"), screen: bool = True) -> LanguageDetector:
-    """One shared detector per configuration (the models take ~0.5 s and ~110 MB to load)."""
+    """One shared detector per configuration (the models take ~0.7 s and ~100 MB to load)."""
     return LanguageDetector(languages, screen)
 
 
