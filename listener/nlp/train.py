@@ -537,7 +537,7 @@ def train(args: argparse.Namespace) -> int:
                 r = relevance_head(pooled.float()[relevant]).squeeze(-1)
                 loss = loss + args.relevance_weight * bce(r, b["relevant"][relevant]).mean()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            torch.nn.utils.clip_grad_norm_(enc_params + head_params, 1.0)  # incl. the relevance head
             optim.step()
             optim.zero_grad(set_to_none=True)
             step += 1
