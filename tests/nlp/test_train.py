@@ -186,3 +186,26 @@ def test_relevance_column_is_read_where_present(tmp_path: Path) -> None:
     relevant = [e.relevant for e in load_examples(with_column, tokenizer, 16)]
     assert relevant[:2] == [1.0, 0.0] and math.isnan(relevant[2])
     assert math.isnan(load_examples(without, tokenizer, 16)[0].relevant)
+
+
+def test_same_seed_same_artefacts(e5_cache: Path, tmp_path: Path) -> None:
+    """`listener nlp train` reproduces its artefacts: two runs with the same data and seed write the same weights."""
+    from listener.nlp.model import DELTA_FILE, HEADS_FILE
+    from listener.nlp.train import main
+
+    data = tmp_path / "mine.tsv"
+    rows = ["id\tsentiment\ttext"]
+    for i in range(16):
+        rows.append(f"n{i}\tnegative\tDie Hotline hat mich bei Bestellung {i} dreimal aus der Leitung geworfen.")
+        rows.append(f"u{i}\tneutral\tOrder {i} was shipped on Monday.")
+        rows.append(f"p{i}\tpositive\tGreat support, order {i} arrived early.")
+    data.write_text("\n".join(rows) + "\n")
+
+    def run(out: Path, seed: int) -> list[bytes]:
+        assert main(["--data", str(data), "--epochs", "1", "--layers", "1", "--batch-size", "8", "--seed", str(seed),
+                     "--out", str(out), "--cache-dir", str(e5_cache), "--threads", "2"]) == 0
+        return [(out / f).read_bytes() for f in (DELTA_FILE, HEADS_FILE)]
+
+    first = run(tmp_path / "a", 13)
+    assert run(tmp_path / "b", 13) == first
+    assert run(tmp_path / "c", 14) != first
