@@ -188,9 +188,8 @@ def test_relevance_column_is_read_where_present(tmp_path: Path) -> None:
     assert math.isnan(load_examples(without, tokenizer, 16)[0].relevant)
 
 
-def test_same_seed_same_artefacts(e5_cache: Path, tmp_path: Path) -> None:
-    """`listener nlp train` reproduces its artefacts: two runs with the same data and seed write the same weights."""
-    from listener.nlp.model import DELTA_FILE, HEADS_FILE
+def _tiny_runs(e5_cache: Path, tmp_path: Path, seeds: tuple[int, ...], layers: int = 1) -> list[Path]:
+    """One-epoch runs of the bottom `layers` layers on 48 made-up mentions, one artefact directory per seed."""
     from listener.nlp.train import main
 
     data = tmp_path / "mine.tsv"
@@ -200,12 +199,46 @@ def test_same_seed_same_artefacts(e5_cache: Path, tmp_path: Path) -> None:
         rows.append(f"u{i}\tneutral\tOrder {i} was shipped on Monday.")
         rows.append(f"p{i}\tpositive\tGreat support, order {i} arrived early.")
     data.write_text("\n".join(rows) + "\n")
+    outs = []
+    for n, seed in enumerate(seeds):
+        out = tmp_path / f"run{n}-seed{seed}-layers{layers}"
+        assert main(["--data", str(data), "--epochs", "1", "--layers", str(layers), "--batch-size", "8",
+                     "--seed", str(seed), "--out", str(out), "--cache-dir", str(e5_cache), "--threads", "2"]) == 0
+        outs.append(out)
+    return outs
 
-    def run(out: Path, seed: int) -> list[bytes]:
-        assert main(["--data", str(data), "--epochs", "1", "--layers", "1", "--batch-size", "8", "--seed", str(seed),
-                     "--out", str(out), "--cache-dir", str(e5_cache), "--threads", "2"]) == 0
-        return [(out / f).read_bytes() for f in (DELTA_FILE, HEADS_FILE)]
 
-    first = run(tmp_path / "a", 13)
-    assert run(tmp_path / "b", 13) == first
-    assert run(tmp_path / "c", 14) != first
+def test_same_seed_same_artefacts(e5_cache: Path, tmp_path: Path) -> None:
+    """`listener nlp train` reproduces its artefacts: two runs with the same data and seed write the same weights."""
+    from listener.nlp.model import DELTA_FILE, HEADS_FILE
+
+    first, again, other = _tiny_runs(e5_cache, tmp_path, (13, 13, 14))
+    weights = [[(d / f).read_bytes() for f in (DELTA_FILE, HEADS_FILE)] for d in (first, again, other)]
+    assert weights[1] == weights[0]
+    assert weights[2] != weights[0]
+
+
+def test_average_is_the_mean_of_the_weights(e5_cache: Path, tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from listener.nlp.average import average_artifacts, main
+    from listener.nlp.model import HEADS_FILE, load_model, read_meta
+
+    a, b = _tiny_runs(e5_cache, tmp_path, (13, 14))
+    out = average_artifacts(e5_cache / "e5-small", [a, b], tmp_path / "avg")
+    heads = [load_file(str(d / HEADS_FILE)) for d in (a, b, out)]
+    for key in heads[0]:
+        assert torch.allclose(heads[2][key], (heads[0][key] + heads[1][key]) / 2)
+    # encoder weights: the mean, up to the int8 rounding of the stored deltas, which is far below the runs' spread
+    models = [load_model(e5_cache / "e5-small", d)[0].state_dict() for d in (a, b, out)]
+    layer_keys = [k for k in models[0] if k.startswith("encoder.encoder.layer.")]
+    spread = max((models[0][k] - models[1][k]).abs().max().item() for k in layer_keys)
+    error = max((models[2][k] - (models[0][k] + models[1][k]) / 2).abs().max().item() for k in layer_keys)
+    assert error < 0.05 * spread, (error, spread)
+    assert read_meta(out)["average"] == [str(a), str(b)]
+
+    (deeper,) = _tiny_runs(e5_cache, tmp_path, (13,), layers=2)
+    with pytest.raises(ValueError, match="different numbers of layers"):
+        average_artifacts(e5_cache / "e5-small", [a, deeper], tmp_path / "bad")
+    with pytest.raises(SystemExit):
+        main([str(a), "--out", str(tmp_path / "one")])
