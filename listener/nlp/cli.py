@@ -173,12 +173,14 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
 @click.option("--teacher", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="artefacts of a fine-tuned model to start from and distil: a deeper one, or the same "
               "depth for a quantisation-aware second stage (see the model card)")
+@click.option("--relevance-weight", type=float, default=None,
+              help="weight of an auxiliary loss on the data's relevance column (GermEval); default 0 = off")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="artefact directory (default: the package's listener/nlp/artifacts)")
 @click.pass_context
 def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epochs: float | None,
           seed: int | None, lr: float | None, head_lr: float | None, layers: int | None, qat: bool,
-          teacher: Path | None, out: Path | None) -> None:
+          teacher: Path | None, relevance_weight: float | None, out: Path | None) -> None:
     """Fine-tune the embedded model (tens of minutes on 2 cores); writes only the small artefacts."""
     from listener.nlp import train as training
 
@@ -201,6 +203,8 @@ def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epo
         argv += ["--qat"]
     if teacher is not None:
         argv += ["--teacher", str(teacher)]
+    if relevance_weight is not None:
+        argv += ["--relevance-weight", str(relevance_weight)]
     if out is not None:
         argv += ["--out", str(out)]
     threads = nlp_settings(ctx).threads

@@ -3,6 +3,8 @@
     python -m listener.nlp.train --out DIR            # stage 1 of the shipped recipe, on ../shared/eval train files
     python -m listener.nlp.train --teacher DIR --qat --epochs 2 --lr 2e-5 --head-lr 2e-4
                                                       # stage 2: quantisation-aware, distilled from stage 1
+    python -m listener.nlp.train --teacher DIR --qat --epochs 1 --lr 1e-5 --head-lr 1e-4 --seed 14 \
+        --relevance-weight 0.5                        # stage 3: one more epoch, with GermEval's relevance column
     python -m listener.nlp.train --data my.tsv        # your own labelled mentions (id, sentiment, text)
 
 The 250k-row word-embedding matrix stays frozen; every transformer layer is fine-tuned (bf16 autocast on

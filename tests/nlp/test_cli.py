@@ -57,19 +57,21 @@ def test_without_obj_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     assert result.exit_code == 0 and "score" in result.output and "train" in result.output
 
 
-def test_train_passes_the_second_stage_recipe_to_the_trainer(
+def test_train_passes_the_later_stages_recipe_to_the_trainer(
     obj: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The model card's quantisation-aware second stage must be expressible through `listener nlp train`."""
+    """The model card's quantisation-aware stages must be expressible through `listener nlp train`."""
     from listener.nlp import train as training
 
     seen: list[list[str]] = []
     monkeypatch.setattr(training, "main", lambda argv: seen.append(argv) or 0)
     teacher = tmp_path / "stage1"
     teacher.mkdir()
-    result = CliRunner().invoke(nlp, ["train", "--teacher", str(teacher), "--qat", "--epochs", "2", "--lr", "2e-5",
-                                      "--head-lr", "2e-4", "--out", str(tmp_path / "out")], obj=obj)
+    result = CliRunner().invoke(nlp, ["train", "--teacher", str(teacher), "--qat", "--epochs", "1", "--lr", "1e-5",
+                                      "--head-lr", "1e-4", "--seed", "14", "--relevance-weight", "0.5",
+                                      "--out", str(tmp_path / "out")], obj=obj)
     assert result.exit_code == 0, result.output
     argv = seen[0]
     assert argv[argv.index("--teacher") + 1] == str(teacher) and "--qat" in argv
-    assert [argv[argv.index(k) + 1] for k in ("--epochs", "--lr", "--head-lr")] == ["2.0", "2e-05", "0.0002"]
+    assert [argv[argv.index(k) + 1] for k in ("--epochs", "--lr", "--head-lr", "--seed", "--relevance-weight")] == [
+        "1.0", "1e-05", "0.0001", "14", "0.5"]
