@@ -31,7 +31,7 @@ def test_unknown_code_rejected() -> None:
 
 
 COMPLAINTS = {
-    "fr": "Je attends mon colis depuis trois semaines, le service client ne répond jamais.",
+    "fr": "J'attends mon colis depuis trois semaines, le service client ne répond jamais.",
     "es": "El pedido llegó roto y nadie del servicio de atención al cliente contesta.",
     "nl": "Ik wacht al twee weken op mijn terugbetaling en de klantenservice reageert nooit.",
     "pl": "Obsługa klienta nigdy nie odpowiada, a paczka wciąż nie dotarła.",
@@ -63,7 +63,7 @@ def test_detect_many_matches_detect_and_keeps_order() -> None:
 
 
 def test_screen_rarely_sends_german_or_english_rows_elsewhere() -> None:
-    """On real German and English tweets (the dev files), the screen's confidence cut keeps false alarms rare."""
+    """On real German and English tweets (sb10k_dev, airline_train) the screen's cut keeps false alarms rare."""
     from listener.nlp.evaluate import default_eval_dir, read_tsv
 
     files = [default_eval_dir() / name for name in ("sb10k_dev.tsv", "airline_train.tsv")]
