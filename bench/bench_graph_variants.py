@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -82,6 +80,7 @@ def build(variant: Variant, export: Path, meta: dict, config: Any, out: Path) ->
 
 def runner(variant: Variant, path: Path, threads: int, ids: list[list[int]], pad_id: int) -> Callable[[], float]:
     """A function that scores all `ids` once through the variant's graph and returns mentions/s."""
+    from listener.nlp.embedded import pad_batch
     from listener.nlp.ort import OrtModel
 
     parallel = variant.parallel_sessions
@@ -90,13 +89,7 @@ def runner(variant: Variant, path: Path, threads: int, ids: list[list[int]], pad
     batches = [order[s : s + variant.batch_size] for s in range(0, len(order), variant.batch_size)]
 
     def one(batch: list[int]) -> None:
-        width = max(len(ids[i]) for i in batch)
-        input_ids = np.full((len(batch), width), pad_id, np.int64)
-        mask = np.zeros_like(input_ids)
-        for row, i in enumerate(batch):
-            input_ids[row, : len(ids[i])] = ids[i]
-            mask[row, : len(ids[i])] = 1
-        model(input_ids, mask)
+        model(*pad_batch([ids[i] for i in batch], pad_id))
 
     def run() -> float:
         t0 = time.perf_counter()

@@ -122,13 +122,7 @@ class EmbeddedScorer:
         order = sorted(range(n), key=lambda i: len(ids[i]))
         for start in range(0, n, self.batch_size):
             batch = order[start : start + self.batch_size]
-            width = max(len(ids[i]) for i in batch)
-            input_ids = np.full((len(batch), width), self.pad_id, dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, i in enumerate(batch):
-                input_ids[row, : len(ids[i])] = ids[i]
-                mask[row, : len(ids[i])] = 1
-            s, c, f = self.model(input_ids, mask)
+            s, c, f = self.model(*pad_batch([ids[i] for i in batch], self.pad_id))
             logp = s - s.max(axis=1, keepdims=True)
             logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True)) + bias[batch]
             p = np.exp(logp - logp.max(axis=1, keepdims=True))
@@ -161,6 +155,19 @@ class EmbeddedScorer:
                 negative_service=negative_service, extra=extra,
             ))
         return out
+
+
+def pad_batch(seqs: Sequence[list[int]], pad_id: int):
+    """(input_ids, attention_mask) int64 arrays for token id lists, right-padded to the longest."""
+    import numpy as np
+
+    width = max(len(s) for s in seqs)
+    input_ids = np.full((len(seqs), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(seqs), width), dtype=np.int64)
+    for row, s in enumerate(seqs):
+        input_ids[row, : len(s)] = s
+        mask[row, : len(s)] = 1
+    return input_ids, mask
 
 
 def _make_encoder(base_dir: Path, tokenizer_cls):
