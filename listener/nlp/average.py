@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from listener.nlp.model import load_encoder, load_model, read_meta, save_artifacts
+from listener.nlp.model import load_encoder, load_model, read_meta, save_artifacts, trainable_encoder_names
 
 
 def average_artifacts(base_dir: Path, sources: list[Path], out: Path) -> Path:
@@ -25,11 +25,13 @@ def average_artifacts(base_dir: Path, sources: list[Path], out: Path) -> Path:
     layers = {len(m.encoder.encoder.layer) for m in models}
     if len(layers) != 1:
         raise ValueError(f"cannot average artefacts with different numbers of layers: {sorted(layers)}")
+    frozen = {f"encoder.{n}" for n, p in models[0].encoder.named_parameters()} - {
+        f"encoder.{n}" for n in trainable_encoder_names(models[0].encoder)}  # the word embeddings: same base in all
     states = [m.state_dict() for m in models]
-    mean = {k: torch.stack([s[k].float() for s in states]).mean(0) if v.is_floating_point() else v
-            for k, v in states[0].items()}
+    mean = {k: torch.stack([s[k].float() for s in states]).mean(0)
+            for k, v in states[0].items() if k not in frozen and v.is_floating_point()}
     merged = models[0]
-    merged.load_state_dict(mean)
+    merged.load_state_dict(mean, strict=False)
     del models[1:], states
     base = load_encoder(base_dir, layers.pop())  # the deltas are stored against the untouched base weights
     base_state = {n: p.detach() for n, p in base.named_parameters() if p.requires_grad}
