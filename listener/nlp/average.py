@@ -25,7 +25,7 @@ def average_artifacts(base_dir: Path, sources: list[Path], out: Path) -> Path:
     layers = {len(m.encoder.encoder.layer) for m in models}
     if len(layers) != 1:
         raise ValueError(f"cannot average artefacts with different numbers of layers: {sorted(layers)}")
-    frozen = {f"encoder.{n}" for n, p in models[0].encoder.named_parameters()} - {
+    frozen = {f"encoder.{n}" for n, _ in models[0].encoder.named_parameters()} - {
         f"encoder.{n}" for n in trainable_encoder_names(models[0].encoder)}  # the word embeddings: same base in all
     states = [m.state_dict() for m in models]
     mean = {k: torch.stack([s[k].float() for s in states]).mean(0)
