@@ -84,22 +84,27 @@ def sentiment_metrics(gold: Sequence[str], pred: Sequence[str]) -> dict[str, flo
 Flagged = tuple[bool, tuple[str, ...]]  # (negative service experience, its categories)
 
 
+def _confusion(gold: Sequence[bool], pred: Sequence[bool]) -> tuple[int, int, int]:
+    """True positives, false positives and false negatives of one binary decision."""
+    tp = fp = fn = 0
+    for g, p in zip(gold, pred, strict=True):
+        tp += g and p
+        fp += p and not g
+        fn += g and not p
+    return tp, fp, fn
+
+
 def flag_metrics(gold: Sequence[Flagged], pred: Sequence[Flagged]) -> dict[str, Any]:
     """Flag precision/recall/F1, per-category F1 (a category counts on flagged documents only), and the category
     F1s pooled over categories (micro: dominated by the frequent ones) and averaged (macro: the rare ones count)."""
-    tp = sum(g[0] and p[0] for g, p in zip(gold, pred, strict=True))
-    fp = sum(p[0] and not g[0] for g, p in zip(gold, pred, strict=True))
-    fn = sum(g[0] and not p[0] for g, p in zip(gold, pred, strict=True))
-    out: dict[str, Any] = prf(tp, fp, fn)
+    out: dict[str, Any] = prf(*_confusion([g[0] for g in gold], [p[0] for p in pred]))
     per_cat = {}
     pooled = [0, 0, 0]
     for c in CATEGORIES:
-        ctp = sum((c in g[1]) and p[0] and (c in p[1]) for g, p in zip(gold, pred, strict=True))
-        cfp = sum((c not in g[1]) and p[0] and (c in p[1]) for g, p in zip(gold, pred, strict=True))
-        cfn = sum((c in g[1]) and not (p[0] and c in p[1]) for g, p in zip(gold, pred, strict=True))
-        pooled = [pooled[0] + ctp, pooled[1] + cfp, pooled[2] + cfn]
-        if ctp + cfn:
-            per_cat[c] = prf(ctp, cfp, cfn)["f1"]
+        counts = _confusion([c in g[1] for g in gold], [p[0] and c in p[1] for p in pred])
+        pooled = [a + b for a, b in zip(pooled, counts, strict=True)]
+        if counts[0] + counts[2]:  # the category occurs in the gold labels
+            per_cat[c] = prf(*counts)["f1"]
     out["categories"] = per_cat
     out["category_micro_f1"] = prf(*pooled)["f1"]
     out["category_macro_f1"] = sum(per_cat.values()) / len(per_cat) if per_cat else 0.0
