@@ -197,6 +197,9 @@ def mentions_list(state: CliState, limit: int, brand: str | None, as_json: bool)
             "language": m.score.language if m.score else None,
             "urgency": m.score.urgency if m.score else None,
             "canonical_id": m.canonical_id,
+            "label": {"sentiment": m.label.sentiment, "service_categories": m.label.service_categories,
+                      "labelled_by": m.label.labelled_by, "labelled_at": iso(m.label.labelled_at)}
+            if m.label else None,
         } for m in rows]
     if as_json:
         emit_json(out)
@@ -204,7 +207,57 @@ def mentions_list(state: CliState, limit: int, brand: str | None, as_json: bool)
     for m in out:
         sentiment = m["sentiment"] or "unscored"
         text = " ".join((m["title"] or m["text"]).split())[:90]
+        if m["label"] and m["label"]["sentiment"] != m["sentiment"]:
+            sentiment = f"{sentiment}→{m['label']['sentiment']}"  # the model said, the care team says
         click.echo(f"#{m['id']:<5} {sentiment:<9} {','.join(m['brands']):<14} {m['source']:<16} {text}")
+
+
+@mentions.command("label")
+@click.argument("mention_id", type=int)
+@click.argument("sentiment", required=False, type=click.Choice(["negative", "neutral", "positive"]))
+@click.option("--service", "service", multiple=True, metavar="CATEGORY",
+              type=click.Choice(["support", "delivery", "billing", "digital", "product", "staff"]),
+              help="It is a negative service experience about CATEGORY (repeatable). Without it: it is not one.")
+@click.option("--by", "labelled_by", default=None, help="Who labelled it (kept with the label).")
+@click.option("--remove", is_flag=True, help="Remove the mention's label instead.")
+@click.pass_obj
+def mentions_label(state: CliState, mention_id: int, sentiment: str | None, service: tuple[str, ...],
+                   labelled_by: str | None, remove: bool) -> None:
+    """Say what the model should have said about a mention: SENTIMENT and, with --service, that it is a negative
+    service experience. Labels measure and retrain the model (`mentions export-labels`)."""
+    from listener.labels import LabelError, label_mention, remove_label
+
+    if sentiment is None and not remove:
+        raise click.UsageError("give the SENTIMENT the model should have said (or --remove)")
+    with app_for(state) as app:
+        try:
+            with app.store.write() as session:
+                if remove:
+                    found = remove_label(session, mention_id)
+                else:
+                    label_mention(session, mention_id, str(sentiment), service, labelled_by, app.clock.now())
+        except LabelError as exc:
+            raise click.ClickException(str(exc)) from None
+    if remove:
+        click.echo(f"mention #{mention_id}: label removed" if found else f"mention #{mention_id} has no label")
+    else:
+        flag = f"negative service experience ({', '.join(service)})" if service else "no negative service experience"
+        click.echo(f"mention #{mention_id} labelled {sentiment}, {flag}")
+
+
+@mentions.command("export-labels")
+@click.argument("out", type=click.File("w", encoding="utf-8", lazy=True))
+@click.option("--brand", default=None, help="Only mentions of this brand.")
+@click.pass_obj
+def mentions_export_labels(state: CliState, out: Any, brand: str | None) -> None:
+    """Write the labelled mentions to OUT ('-' = stdout) as a TSV (id, sentiment, text, aspects) that
+    `listener nlp eval OUT` measures the model on and `listener nlp train --data OUT` trains on."""
+    from listener.labels import export_labels
+
+    with app_for(state) as app, app.store.read() as session:
+        n = export_labels(session, out, brand)
+    out.close()
+    click.echo(f"wrote {n} labelled mentions to {out.name}", err=True)
 
 
 # ----------------------------------------------------------------------------- tasks
@@ -257,10 +310,12 @@ def _task_action(action: str, help_text: str) -> None:
             try:
                 with app.store.write() as session:
                     task = transition(session, task_id, action, app.clock.now(), note)
-                    status = task.status
+                    status, mention_id = task.status, task.mention_id
             except TaskError as exc:
                 raise click.ClickException(str(exc)) from None
         click.echo(f"task #{task_id} is now {status}")
+        if action == "dismiss":  # a false alarm is what the model should learn from
+            click.echo(f"to teach the model: listener mentions label {mention_id} SENTIMENT (see --help)")
 
 
 _task_action("ack", "Acknowledge a task: someone is on it.")

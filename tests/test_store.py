@@ -66,3 +66,17 @@ def test_postgresql_through_the_same_url_setting(postgres_url: str) -> None:
     with store.read() as session:
         assert session.query(SourceRow).one().cursor == {"etag": "x"}
     store.dispose()
+
+
+def test_migrations_build_the_schema_the_models_declare(tmp_path: Path) -> None:
+    """A hand-written migration that forgets a column or index shows up here, not on a customer's server."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from listener.store.models import Base
+
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(store)
+    with store.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    store.dispose()

@@ -30,26 +30,47 @@ def load_taxonomy(path: Path) -> dict[str, str]:
     return mapping
 
 
-def germeval_targets(aspects: str, taxonomy: Mapping[str, str]) -> tuple[bool, tuple[str, ...]]:
-    """(flag, categories) from a GermEval aspects field like `Zugfahrt#Pünktlichkeit:negative …`."""
+def category_of(label: str, taxonomy: Mapping[str, str]) -> str | None:
+    """The service category (or `none`) of a data set's aspect/reason label; None when the label is unknown.
+    A label that already is a category name, as in files from `listener mentions export-labels`, stands for
+    itself, so such files need no taxonomy."""
+    label = label.strip()
+    if not label:
+        return "none"
+    if label in taxonomy:
+        return taxonomy[label]
+    return label if label in CATEGORIES or label == "none" else None
+
+
+Targets = tuple[bool, tuple[str, ...]]  # (negative service experience, its categories)
+
+
+def germeval_targets(aspects: str, taxonomy: Mapping[str, str]) -> Targets | None:
+    """(flag, categories) from a GermEval aspects field like `Zugfahrt#Pünktlichkeit:negative …`; None when an
+    aspect is not in the taxonomy (the flag cannot be told)."""
     cats: set[str] = set()
     for aspect in (aspects or "").split():
         label, _, polarity = aspect.rpartition(":")
-        category = taxonomy.get(label.split("#", 1)[0], "none")
+        category = category_of(label.split("#", 1)[0], taxonomy)
+        if category is None:
+            return None
         if polarity == "negative" and category != "none":
             cats.add(category)
     return bool(cats), tuple(c for c in CATEGORIES if c in cats)
 
 
-def airline_targets(sentiment: str, reason: str, taxonomy: Mapping[str, str]) -> tuple[bool, tuple[str, ...]]:
-    category = taxonomy.get((reason or "").strip(), "none")
+def airline_targets(sentiment: str, reason: str, taxonomy: Mapping[str, str]) -> Targets | None:
+    category = category_of(reason or "", taxonomy)
+    if category is None:
+        return None
     if sentiment == "negative" and category != "none":
         return True, (category,)
     return False, ()
 
 
-def row_targets(row: Mapping[str, str], taxonomy: Mapping[str, str]) -> tuple[bool, tuple[str, ...]] | None:
-    """Flag and categories for an eval/training row, or None when the file has no aspect/reason column."""
+def row_targets(row: Mapping[str, str], taxonomy: Mapping[str, str]) -> Targets | None:
+    """Flag and categories for an eval/training row; None when the file has no aspect/reason column or a label
+    the taxonomy does not know."""
     if "aspects" in row:
         return germeval_targets(row.get("aspects") or "", taxonomy)
     if "reason" in row:

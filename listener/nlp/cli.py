@@ -158,6 +158,18 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
     return "\n".join(lines)
 
 
+def _artifacts_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """'embedded' = the shipped artefacts; anything else must be an existing directory."""
+    from listener.nlp.model import ARTIFACTS_DIR
+
+    if value is None:
+        return None
+    path = ARTIFACTS_DIR if value == "embedded" else Path(value)
+    if not path.is_dir():
+        raise click.BadParameter(f"{value!r} is not a directory (or 'embedded')")
+    return path
+
+
 @nlp.command()
 @click.option("--data", "data", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="labelled TSV (id, sentiment, text[, aspects|reason]); repeatable. "
@@ -170,9 +182,10 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
 @click.option("--head-lr", type=float, default=None, help="learning rate of the heads (default 6e-4)")
 @click.option("--layers", type=int, default=None, help="keep only the bottom N of the 12 transformer layers (faster)")
 @click.option("--qat", is_flag=True, help="quantisation-aware training: the model then runs entirely in int8")
-@click.option("--teacher", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="artefacts of a fine-tuned model to start from and distil: a deeper one, or the same "
-              "depth for a quantisation-aware second stage (see the model card)")
+@click.option("--teacher", callback=_artifacts_dir, default=None, metavar="DIRECTORY|embedded",
+              help="artefacts of a fine-tuned model to start from and distil: a deeper one, the same depth for "
+              "a quantisation-aware second stage, or 'embedded' (the shipped model) to adapt it to your own "
+              "labelled mentions (see the model card)")
 @click.option("--relevance-weight", type=float, default=None,
               help="weight of an auxiliary loss on the data's relevance column (GermEval); default 0 = off")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,

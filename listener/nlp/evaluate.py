@@ -116,7 +116,7 @@ def evaluate_rows(
 ) -> dict[str, Any]:
     result: dict[str, Any] = sentiment_metrics([r["sentiment"] for r in rows], [s.sentiment for s in scores])
     targets = [row_targets(r, taxonomy) for r in rows]
-    if rows and taxonomy and all(t is not None for t in targets):
+    if rows and all(t is not None for t in targets):
         pred = [(bool(s.negative_service), tuple(s.categories)) for s in scores]
         result["flag"] = flag_metrics(targets, pred)  # type: ignore[arg-type]
     else:

@@ -103,6 +103,7 @@ class MentionRow(Base):
     source: Mapped[SourceRow] = relationship()
     brands: Mapped[list[MentionBrand]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     score: Mapped[ScoreRow | None] = relationship(back_populates="mention", uselist=False, lazy="selectin")
+    label: Mapped[MentionLabel | None] = relationship(back_populates="mention", uselist=False, lazy="selectin")
 
     @property
     def brand_names(self) -> list[str]:
@@ -151,6 +152,26 @@ class ScoreRow(Base):
     @property
     def probabilities(self) -> dict[str, float]:
         return {"negative": self.p_negative, "neutral": self.p_neutral, "positive": self.p_positive}
+
+
+class MentionLabel(Base):
+    """The care team's verdict on a mention (listener/labels.py): what the model should have said. Kept apart
+    from the model's score, so labelled mentions measure and retrain the model."""
+
+    __tablename__ = "mention_labels"
+
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(20))
+    # Service categories of a negative service experience; empty when the mention is not one.
+    service_categories: Mapped[list[str]] = mapped_column(default=list)
+    labelled_by: Mapped[str | None] = mapped_column(String(200))
+    labelled_at: Mapped[datetime]
+
+    mention: Mapped[MentionRow] = relationship(back_populates="label")
+
+    @property
+    def negative_service(self) -> bool:
+        return bool(self.service_categories)
 
 
 class TaskRow(Base):
