@@ -242,3 +242,55 @@ def test_average_is_the_mean_of_the_weights(e5_cache: Path, tmp_path: Path) -> N
         average_artifacts(e5_cache / "e5-small", [a, deeper], tmp_path / "bad")
     with pytest.raises(SystemExit):
         main([str(a), "--out", str(tmp_path / "one")])
+
+
+def test_care_team_labels_adapt_the_shipped_model(e5_cache: Path, tmp_path: Path) -> None:
+    """Labels stored by `listener mentions label`, exported, train a model that starts from the shipped one
+    (`--teacher embedded`) and learns the flag and categories from them."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from click.testing import CliRunner
+    from tokenizers import Tokenizer
+
+    from listener.labels import export_labels, label_mention
+    from listener.nlp.cli import nlp
+    from listener.nlp.model import ARTIFACTS_DIR
+    from listener.nlp.settings import NlpSettings
+    from listener.nlp.train import load_examples
+    from listener.store.engine import Store, upgrade
+    from listener.store.models import MentionRow, SourceRow
+
+    store = Store(f"sqlite:///{tmp_path / 'listener.db'}")
+    upgrade(store)
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    texts = {"negative": "Die Hotline hat mich bei Vertrag {} dreimal aus der Leitung geworfen.",
+             "neutral": "Order {} was shipped on Monday.", "positive": "Great support, order {} arrived early."}
+    with store.write() as session:
+        source = SourceRow(name="forum", kind="feed", cursor={})
+        session.add(source)
+        session.flush()
+        for i in range(16):
+            for sentiment, text in texts.items():
+                row = MentionRow(source_id=source.id, source_kind="feed", external_id=f"{sentiment}-{i}",
+                                 text=text.format(i), fetched_at=now, content_hash=f"{sentiment}-{i}")
+                session.add(row)
+                session.flush()
+                label_mention(session, row.id, sentiment, ["support"] if sentiment == "negative" else [], None, now)
+    export = tmp_path / "labels.tsv"
+    with store.read() as session, export.open("w", encoding="utf-8") as fh:
+        assert export_labels(session, fh) == 48
+    store.dispose()
+
+    examples = load_examples(export, Tokenizer.from_file(str(e5_cache / "e5-small" / "tokenizer.json")), 64)
+    assert sorted(e.flag for e in examples) == [0.0] * 32 + [1.0] * 16  # every row has a flag target
+    assert all(e.cats == [e.flag, 0, 0, 0, 0, 0] for e in examples)  # support only
+
+    out = tmp_path / "mine"
+    obj = SimpleNamespace(nlp=NlpSettings(threads=2), cache_dir=e5_cache)
+    result = CliRunner().invoke(nlp, ["train", "--data", str(export), "--teacher", "embedded", "--layers", "1",
+                                      "--qat", "--epochs", "1", "--out", str(out)], obj=obj)
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["train"]["teacher"] == str(ARTIFACTS_DIR) and meta["layers"] == 1
+    assert meta["train"]["files"] == {"labels.tsv": 1}
