@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,15 @@ def score(ctx: click.Context, texts: tuple[str, ...], as_json: bool) -> None:
         click.echo(json.dumps(results, ensure_ascii=False, indent=2))
 
 
+def _read_labelled(paths: Sequence[Path]) -> dict[Path, list[dict[str, str]]]:
+    from listener.nlp.evaluate import DataFileError, read_tsv
+
+    try:
+        return {path: read_tsv(path) for path in paths}
+    except DataFileError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @nlp.command("eval")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="one JSON array with an object per file")
@@ -119,10 +129,11 @@ def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: b
     paths = list(files) or default_test_files()
     if not paths:
         raise click.ClickException(f"no test files given and none found in {default_eval_dir()}")
+    rows = _read_labelled(paths)  # every file checked before the model loads
     scorer = _load_scorer(ctx, quantize=False if fp32 else None)
     results = []
     for path in paths:
-        r = evaluate_file(scorer, path)
+        r = evaluate_file(scorer, path, rows[path])
         results.append(r)
         if not as_json:
             click.echo(_eval_text(r, ANCHORS.get(Path(path).stem)))
@@ -197,6 +208,7 @@ def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epo
     """Fine-tune the embedded model (tens of minutes on 2 cores); writes only the small artefacts."""
     from listener.nlp import train as training
 
+    _read_labelled([*data, *dev])  # a broken file fails now, not after the model has loaded
     argv = ["--cache-dir", str(cache_dir(ctx))]
     if data:
         argv += ["--data", *map(str, data)]

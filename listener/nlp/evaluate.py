@@ -36,15 +36,28 @@ def default_eval_dir() -> Path:
     return Path(os.environ.get("LISTENER_EVAL_DIR") or REPO_ROOT.parent / "shared" / "eval")
 
 
+class DataFileError(ValueError):
+    """A labelled TSV that cannot be used as it is; the message says where and why."""
+
+
 def read_tsv(path: Path) -> list[dict[str, str]]:
+    """Rows of a labelled TSV (header id, sentiment, text[, aspects|reason|relevance]; UTF-8, no quoting)."""
     csv.field_size_limit(sys.maxsize)
-    with Path(path).open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
-    if rows and not {"sentiment", "text"} <= set(rows[0]):
-        raise ValueError(f"{path}: needs the columns id, sentiment, text (tab-separated, header row)")
+    try:
+        with Path(path).open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    except UnicodeDecodeError as exc:
+        raise DataFileError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+                            "save it as UTF-8") from None
+    except OSError as exc:
+        raise DataFileError(f"{path}: {exc.strerror or exc}") from None
+    if not rows:
+        raise DataFileError(f"{path}: no rows below a header line (id, sentiment, text; tab-separated)")
+    if not {"sentiment", "text"} <= set(rows[0]):
+        raise DataFileError(f"{path}: needs the columns id, sentiment, text (tab-separated, header row)")
     for n, row in enumerate(rows, start=2):
         if row["sentiment"] not in SENTIMENTS:
-            raise ValueError(f"{path}:{n}: sentiment {row['sentiment']!r} is not one of {', '.join(SENTIMENTS)}")
+            raise DataFileError(f"{path}:{n}: sentiment {row['sentiment']!r} is not one of {', '.join(SENTIMENTS)}")
         row["text"] = row["text"] or ""
     return rows
 
@@ -124,8 +137,9 @@ def evaluate_rows(
     return result
 
 
-def evaluate_file(scorer: Any, path: Path) -> dict[str, Any]:
-    rows = read_tsv(path)
+def evaluate_file(scorer: Any, path: Path, rows: Sequence[Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """Metrics of `scorer` on a labelled file (`rows`: the file as read_tsv already read it)."""
+    rows = read_tsv(path) if rows is None else rows
     scores = scorer.score([r["text"] for r in rows])
     return {"file": Path(path).name, **evaluate_rows(rows, scores, find_taxonomy(path))}
 

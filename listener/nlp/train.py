@@ -33,7 +33,14 @@ from torch import nn
 
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES, row_targets
-from listener.nlp.evaluate import default_eval_dir, find_taxonomy, flag_metrics, read_tsv, sentiment_metrics
+from listener.nlp.evaluate import (
+    DataFileError,
+    default_eval_dir,
+    find_taxonomy,
+    flag_metrics,
+    read_tsv,
+    sentiment_metrics,
+)
 from listener.nlp.model import (
     ARTIFACTS_DIR,
     E5Classifier,
@@ -428,10 +435,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibrate-only", action="store_true",
                     help="only re-tune thresholds/logit offsets of the artefacts in --out on the dev sets")
     args = ap.parse_args(argv)
-    if args.calibrate_only:
-        return calibrate(args)
-    status = train(args)
-    return status or calibrate(args)
+    try:
+        if args.calibrate_only:
+            return calibrate(args)
+        status = train(args)
+        return status or calibrate(args)
+    except DataFileError as exc:
+        ap.exit(2, f"error: {exc}\n")
 
 
 DISTIL_T = 2.0

@@ -51,6 +51,16 @@ def test_eval_json(obj: SimpleNamespace, tmp_path: Path) -> None:
                    "macro_f1": pytest.approx(1 / 3, abs=1e-4), "macro_recall": 0.5, "flag": None}
 
 
+def test_eval_of_a_broken_file_is_a_clear_error(obj: SimpleNamespace, tmp_path: Path) -> None:
+    good = tmp_path / "good.tsv"
+    good.write_text("id\tsentiment\ttext\n1\tnegative\tbad\n", encoding="utf-8")
+    broken = tmp_path / "export.tsv"
+    broken.write_bytes("id\tsentiment\ttext\n1\tnegative\tZ\xfcge\n".encode("cp1252"))
+    result = CliRunner().invoke(nlp, ["eval", str(good), str(broken)], obj=obj)
+    assert result.exit_code == 1 and "export.tsv: not UTF-8 text" in result.output
+    assert "Traceback" not in result.output and "good.tsv" not in result.output  # checked before any scoring
+
+
 def test_without_obj_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LISTENER_CACHE_DIR", str(tmp_path))
     result = CliRunner().invoke(nlp, ["--help"])

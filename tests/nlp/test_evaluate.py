@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from listener.nlp.categories import airline_targets, flagged_categories, germeval_targets, load_taxonomy
-from listener.nlp.evaluate import evaluate_file, flag_metrics, read_tsv, sentiment_metrics
+from listener.nlp.evaluate import DataFileError, evaluate_file, flag_metrics, read_tsv, sentiment_metrics
 from listener.nlp.scoring import Score
 
 TAXONOMY = "dataset\tlabel\tcategory\ngermeval2017\tZugfahrt\tdelivery\ngermeval2017\tAllgemein\tnone\n" \
@@ -94,6 +94,19 @@ def test_plain_file_has_no_flag_and_bad_label_is_rejected(tmp_path: Path) -> Non
     bad.write_text("id\tsentiment\ttext\n1\tmeh\tgood\n", encoding="utf-8")
     with pytest.raises(ValueError, match="meh"):
         read_tsv(bad)
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("id\tsentiment\ttext\n1\tnegative\tZ\xfcge f\xe4llt aus\n".encode("latin-1"), "not UTF-8 text .byte 0xfc"),
+    (b"id\tsentiment\ttext\n", "no rows below a header line"),
+    (b"", "no rows below a header line"),
+    (b"id,sentiment,text\n1,negative,bad\n", "needs the columns id, sentiment, text"),
+])
+def test_unusable_files_are_named_with_the_reason(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "mine.tsv"
+    path.write_bytes(content)
+    with pytest.raises(DataFileError, match=message):
+        read_tsv(path)
 
 
 def test_flagged_categories_join_the_head_and_the_cue_phrases() -> None:
