@@ -77,10 +77,15 @@ def _fmt_probs(probs: dict[str, float]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="one JSON array with an object per text")
 @click.pass_context
 def score(ctx: click.Context, texts: tuple[str, ...], as_json: bool) -> None:
-    """Score TEXT… : language, sentiment, service categories, flag, urgency and reasons."""
+    """Score TEXT… : language, sentiment, service categories, flag, urgency and reasons.
+    A single '-' reads the texts from stdin instead, one per line."""
     from listener.domain import Mention
     from listener.nlp.triage import triage
 
+    if texts == ("-",):
+        texts = tuple(line.rstrip("\r\n") for line in sys.stdin if line.strip())
+        if not texts:
+            raise click.ClickException("no texts on stdin (one per line)")
     scorer = _load_scorer(ctx)
     now = datetime.now(UTC)
     results = []

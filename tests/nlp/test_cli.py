@@ -41,6 +41,14 @@ def test_score_text(obj: SimpleNamespace) -> None:
     assert "sentiment  negative" in result.output and "urgency" in result.output
 
 
+def test_score_reads_texts_from_stdin(obj: SimpleNamespace) -> None:
+    result = CliRunner().invoke(nlp, ["score", "--json", "-"], input="Die App stürzt ab\n\nok\r\n", obj=obj)
+    assert result.exit_code == 0, result.output
+    assert [d["text"] for d in json.loads(result.output)] == ["Die App stürzt ab", "ok"]
+    empty = CliRunner().invoke(nlp, ["score", "-"], input="\n", obj=obj)
+    assert empty.exit_code == 1 and "no texts on stdin" in empty.output
+
+
 def test_eval_json(obj: SimpleNamespace, tmp_path: Path) -> None:
     f = tmp_path / "mine.tsv"
     f.write_text("id\tsentiment\ttext\n1\tnegative\tbad\n2\tpositive\tgood\n", encoding="utf-8")
