@@ -14,7 +14,9 @@ import click
 from sqlalchemy import select
 
 from listener.config import ConfigError, Settings, load_settings
+from listener.domain import SENTIMENTS
 from listener.logs import setup_logging
+from listener.nlp.categories import CATEGORIES
 from listener.nlp.scoring import ModelUnavailable
 from listener.nlp.settings import NlpSettings
 
@@ -214,9 +216,9 @@ def mentions_list(state: CliState, limit: int, brand: str | None, as_json: bool)
 
 @mentions.command("label")
 @click.argument("mention_id", type=int)
-@click.argument("sentiment", required=False, type=click.Choice(["negative", "neutral", "positive"]))
+@click.argument("sentiment", required=False, metavar="SENTIMENT", type=click.Choice(SENTIMENTS))
 @click.option("--service", "service", multiple=True, metavar="CATEGORY",
-              type=click.Choice(["support", "delivery", "billing", "digital", "product", "staff"]),
+              type=click.Choice(CATEGORIES),
               help="It is a negative service experience about CATEGORY (repeatable). Without it: it is not one.")
 @click.option("--by", "labelled_by", default=None, help="Who labelled it (kept with the label).")
 @click.option("--remove", is_flag=True, help="Remove the mention's label instead.")
