@@ -1,0 +1,246 @@
+"""Would OpenVINO run the embedded model faster than the shipped ONNX Runtime int8 graph, at the same accuracy?
+
+    pip install openvino          # optional: listener does not depend on it
+    python bench/bench_openvino.py [--n 512] [--rounds 3] [--artifacts DIR]
+
+The fine-tuned model is exported once to ONNX (listener.nlp.ort.export_onnx). Every variant runs in this one
+process on the same ~64-token mentions as bench_scoring.py (the scorer's tokenisation, length-sorted, batch 32,
+2 threads), in alternating rounds against the shipped graph, so machine drift hits them alike. Only the graph
+runs are timed. Besides speed, each variant's agreement with the fp32 graph on those mentions is printed (same
+sentiment label, same flag decision), as a first check of what it costs in accuracy.
+
+Variants:
+- ov-bf16: the fp32 export, computed in bf16 (CPUs with AVX512-BF16 or AMX);
+- ov-w8-dyn32-bf16: int8 weights (per output channel) with OpenVINO's dynamic int8 activations in groups of 32
+  values per token, so a text's score does not depend on its batch;
+- ov-int8-static[-keep-ffn-out|-smooth]: static int8 (activation ranges calibrated once on 256 training
+  texts, ONNX Runtime's QDQ quantiser), all MatMuls, or with the feed-forward output projections left in bf16,
+  or with SmoothQuant (Xiao et al. 2023, alpha 0.5) on the inputs of those projections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+Batch = tuple[np.ndarray, np.ndarray]
+Run = Callable[[Batch], tuple[np.ndarray, ...]]
+
+
+def length_sorted_batches(ids: list[list[int]], pad_id: int, size: int = 32) -> list[Batch]:
+    """Padded batches as the scorer forms them: sorted by length, then cut into `size`s."""
+    from listener.nlp.embedded import pad_batch
+
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    return [pad_batch([ids[i] for i in order[s : s + size]], pad_id) for s in range(0, len(ids), size)]
+
+
+def is_ffn_out(name: str) -> bool:
+    return "/output/dense/MatMul" in name and "/attention/" not in name
+
+
+def weight_matmuls(model: Any, keep: Callable[[str], bool] = lambda name: False) -> list[Any]:
+    """MatMul nodes with a constant weight, outside the heads and not kept by `keep`."""
+    from listener.nlp.ort import is_head_node
+
+    inits = {i.name for i in model.graph.initializer}
+    return [n for n in model.graph.node if n.op_type == "MatMul" and n.input[1] in inits
+            and not is_head_node(n.name) and not keep(n.name)]
+
+
+def weight_only_int8(src: Path, dst: Path) -> Path:
+    """Each weight as int8 + DequantizeLinear (per output channel): OpenVINO's compressed-weight pattern."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(src))
+    inits = {i.name: i for i in model.graph.initializer}
+    for node in weight_matmuls(model):
+        name = node.input[1]
+        w = numpy_helper.to_array(inits[name])  # [in, out]
+        scale = np.maximum(np.abs(w).max(0) / 127.0, 1e-12).astype(np.float32)
+        model.graph.initializer.remove(inits[name])
+        model.graph.initializer.extend([
+            numpy_helper.from_array(np.clip(np.round(w / scale), -127, 127).astype(np.int8), f"{name}_q"),
+            numpy_helper.from_array(scale, f"{name}_s"),
+            numpy_helper.from_array(np.zeros(scale.shape, np.int8), f"{name}_zp"),
+        ])
+        dequantize = helper.make_node("DequantizeLinear", [f"{name}_q", f"{name}_s", f"{name}_zp"], [f"{name}_dq"],
+                                      axis=1, name=f"{node.name}_weights")
+        model.graph.node.insert(list(model.graph.node).index(node), dequantize)
+        node.input[1] = f"{name}_dq"
+    onnx.save(model, str(dst))
+    return dst
+
+
+def smooth_ffn_out(src: Path, dst: Path, calibration: list[Batch], alpha: float = 0.5) -> Path:
+    """SmoothQuant on the feed-forward output projections: channel j of their input (a GELU output) is divided by
+    s_j = max|x_j|^alpha / max|w_j|^(1-alpha) and weight row j multiplied by it. The fp32 result is unchanged."""
+    import onnx
+    import onnxruntime
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(src))
+    nodes = weight_matmuls(model, keep=lambda name: not is_ffn_out(name))
+    inputs = [n.input[0] for n in nodes]
+    probe = onnx.load(str(src))
+    probe.graph.output.extend(helper.make_tensor_value_info(x, onnx.TensorProto.FLOAT, None) for x in inputs)
+    session = onnxruntime.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    x_max = {x: np.zeros(1, np.float32) for x in inputs}
+    for ids, mask in calibration:
+        for x, value in zip(inputs, session.run(inputs, {"input_ids": ids, "attention_mask": mask}), strict=True):
+            x_max[x] = np.maximum(x_max[x], np.abs(value[mask.astype(bool)]).max(0))
+    inits = {i.name: i for i in model.graph.initializer}
+    for node in nodes:
+        w = numpy_helper.to_array(inits[node.input[1]])
+        s = (np.maximum(x_max[node.input[0]], 1e-5) ** alpha / np.maximum(np.abs(w).max(1), 1e-5) ** (1 - alpha))
+        inits[node.input[1]].CopyFrom(numpy_helper.from_array((w * s[:, None]).astype(np.float32), node.input[1]))
+        model.graph.initializer.append(numpy_helper.from_array((1 / s).astype(np.float32), f"{node.name}_smooth"))
+        smoothed = f"{node.input[0]}_smoothed"
+        mul = helper.make_node("Mul", [node.input[0], f"{node.name}_smooth"], [smoothed], name=f"{node.name}_Smooth")
+        model.graph.node.insert(list(model.graph.node).index(node), mul)
+        node.input[0] = smoothed
+    onnx.save(model, str(dst))
+    return dst
+
+
+def static_int8(src: Path, dst: Path, calibration: list[Batch],
+                keep: Callable[[str], bool] = lambda name: False) -> Path:
+    import onnx
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter(calibration)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            batch = next(self.batches, None)
+            return None if batch is None else {"input_ids": batch[0], "attention_mask": batch[1]}
+
+    nodes = [n.name for n in weight_matmuls(onnx.load(str(src)), keep)]
+    quantize_static(str(src), str(dst), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, nodes_to_quantize=nodes,
+                    calibrate_method=CalibrationMethod.MinMax)
+    return dst
+
+
+def openvino_run(path: Path, threads: int, precision: str, config: dict[str, Any] | None = None) -> Run:
+    import openvino
+
+    compiled = openvino.Core().compile_model(str(path), "CPU", {
+        "INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY",
+        "INFERENCE_PRECISION_HINT": precision, **(config or {})})
+    request = compiled.create_infer_request()
+    outputs = [compiled.output(name) for name in ("sentiment", "categories", "flag")]
+
+    def run(batch: Batch) -> tuple[np.ndarray, ...]:
+        result = request.infer({"input_ids": batch[0], "attention_mask": batch[1]})
+        return tuple(result[o] for o in outputs)
+
+    return run
+
+
+def ort_run(path: Path, threads: int) -> Run:
+    from listener.nlp.ort import OrtModel
+
+    model = OrtModel(path, threads, {})
+    return lambda batch: model(*batch)
+
+
+def main() -> None:
+    from bench_scoring import cache_dir, mentions
+
+    from listener.nlp import model as m
+    from listener.nlp import ort
+    from listener.nlp.convert import ensure_base_model
+    from listener.nlp.embedded import EmbeddedScorer
+    from listener.nlp.evaluate import default_eval_dir, read_tsv
+    from listener.nlp.settings import NlpSettings
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=512)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--artifacts", type=Path, default=m.ARTIFACTS_DIR)
+    args = ap.parse_args()
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        sys.exit("this benchmark needs OpenVINO: pip install openvino")
+
+    base = ensure_base_model(cache_dir())
+    scorer = EmbeddedScorer(NlpSettings(quantize=False), cache_dir(), artifacts_dir=args.artifacts)
+
+    train_texts = [r["text"] for name in ("germeval2017_train", "sb10k_train", "airline_train")
+                   for r in read_tsv(default_eval_dir() / f"{name}.tsv")[:86]]  # 258 texts, none of them benched
+    bench = length_sorted_batches(scorer._encode(mentions(args.n)), scorer.pad_id)
+    calibration = length_sorted_batches(scorer._encode(train_texts[:256]), scorer.pad_id)
+    del scorer
+
+    with tempfile.TemporaryDirectory(prefix="bench-openvino-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        meta, config = ort.export_onnx(base, args.artifacts, tmp / "fp32.onnx")
+        fp32 = tmp / "fp32.onnx"
+        shipped = ort.fuse_and_quantize(fp32, tmp / "shipped.onnx", config.num_attention_heads, config.hidden_size,
+                                        ort.fp32_layers(meta))
+        builders: dict[str, Callable[[], Run]] = {
+            "shipped: ORT dynamic int8": lambda: ort_run(shipped, args.threads),
+            "ORT fp32 (reference)": lambda: ort_run(fp32, args.threads),
+            "ov-bf16": lambda: openvino_run(fp32, args.threads, "bf16"),
+            "ov-w8-dyn32-bf16": lambda: openvino_run(weight_only_int8(fp32, tmp / "w8.onnx"), args.threads, "bf16",
+                                                     {"DYNAMIC_QUANTIZATION_GROUP_SIZE": 32}),
+            "ov-int8-static": lambda: openvino_run(static_int8(fp32, tmp / "s8.onnx", calibration), args.threads,
+                                                   "bf16"),
+            "ov-int8-static-keep-ffn-out": lambda: openvino_run(
+                static_int8(fp32, tmp / "s8k.onnx", calibration, keep=is_ffn_out), args.threads, "bf16"),
+            "ov-int8-static-smooth": lambda: openvino_run(
+                static_int8(smooth_ffn_out(fp32, tmp / "sm.onnx", calibration), tmp / "s8s.onnx", calibration),
+                args.threads, "bf16"),
+        }
+        runs = {}
+        for name, build in builders.items():
+            print(f"building {name} …", flush=True)
+            runs[name] = build()
+        reference = [runs["ORT fp32 (reference)"](b) for b in bench]
+        agreement = {}
+        for name, run in runs.items():  # also the warm-up
+            out = [run(b) for b in bench]
+            same_label = sum(int((o[0].argmax(1) == r[0].argmax(1)).sum()) for o, r in zip(out, reference, strict=True))
+            same_flag = sum(int(((o[2] > 0) == (r[2] > 0)).sum()) for o, r in zip(out, reference, strict=True))
+            agreement[name] = (same_label / args.n, same_flag / args.n)
+        per_s: dict[str, list[float]] = {name: [] for name in runs}
+        for _ in range(args.rounds):
+            for name, run in runs.items():
+                t0 = time.perf_counter()
+                for b in bench:
+                    run(b)
+                per_s[name].append(args.n / (time.perf_counter() - t0))
+    baseline = statistics.mean(per_s["shipped: ORT dynamic int8"])
+    print(f"\n~64-token mentions, {args.threads} threads, batch 32, {args.rounds} alternating rounds")
+    print(f"{'variant':30s} {'mentions/s per round':>22s} {'vs shipped':>10s} {'same label / flag as fp32':>26s}")
+    for name, values in per_s.items():
+        rounds = " ".join(f"{x:6.1f}" for x in values)
+        label, flag = agreement[name]
+        print(f"{name:30s} {rounds:>22s} {statistics.mean(values) / baseline - 1:+10.1%} {label:>15.1%} / {flag:.1%}")
+
+
+if __name__ == "__main__":
+    main()
