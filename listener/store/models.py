@@ -103,7 +103,8 @@ class MentionRow(Base):
     source: Mapped[SourceRow] = relationship()
     brands: Mapped[list[MentionBrand]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     score: Mapped[ScoreRow | None] = relationship(back_populates="mention", uselist=False, lazy="selectin")
-    label: Mapped[MentionLabel | None] = relationship(back_populates="mention", uselist=False, lazy="selectin")
+    label: Mapped[MentionLabel | None] = relationship(back_populates="mention", uselist=False, lazy="selectin",
+                                                      cascade="all, delete-orphan", passive_deletes=True)
 
     @property
     def brand_names(self) -> list[str]:
