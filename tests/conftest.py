@@ -61,3 +61,11 @@ def postgres_url() -> str:
         conn.execute(text("CREATE SCHEMA public"))
     store.dispose()
     return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on SQLite and, where .ci/run provides one, on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'listener.db'}"
+    return request.getfixturevalue("postgres_url")

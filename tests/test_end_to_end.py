@@ -27,13 +27,6 @@ def run(config: Path, *args: str) -> str:
     return result.output
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'listener.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
 def test_feed_post_to_email_and_chat(tmp_path: Path, feed_server: FeedServer, smtp_sink: SmtpSink,
                                      webhook: WebhookReceiver, negative_model: Path, database_url: str) -> None:
     config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, negative_model, db_url=database_url)

@@ -97,10 +97,11 @@ def test_unknown_aspect_labels_leave_the_flag_unknown() -> None:
 
 
 def test_care_team_labels_measure_the_model_from_the_cli(tmp_path: Path, feed_server: FeedServer,
-                                                         smtp_sink: SmtpSink, webhook: WebhookReceiver) -> None:
+                                                         smtp_sink: SmtpSink, webhook: WebhookReceiver,
+                                                         database_url: str) -> None:
     """poll → score → a care agent labels two mentions → export → `listener nlp eval` on the export."""
     model = build_tiny_model(tmp_path / "model", ["negative", "neutral", "positive"], bias=[4.0, 0.0, 0.0])
-    config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, model)
+    config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, model, db_url=database_url)
 
     def run(*args: str) -> str:
         result = CliRunner().invoke(cli, ["-c", str(config), *args])
