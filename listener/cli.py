@@ -250,14 +250,19 @@ def mentions_label(state: CliState, mention_id: int, sentiment: str | None, serv
 @mentions.command("export-labels")
 @click.argument("out", type=click.File("w", encoding="utf-8", lazy=True))
 @click.option("--brand", default=None, help="Only mentions of this brand.")
+@click.option("--since", type=click.DateTime(), default=None, help="Only labels given at or after this time (UTC).")
+@click.option("--until", type=click.DateTime(), default=None, help="Only labels given before this time (UTC).")
 @click.pass_obj
-def mentions_export_labels(state: CliState, out: Any, brand: str | None) -> None:
+def mentions_export_labels(state: CliState, out: Any, brand: str | None, since: datetime | None,
+                           until: datetime | None) -> None:
     """Write the labelled mentions to OUT ('-' = stdout) as a TSV (id, sentiment, text, aspects) that
-    `listener nlp eval OUT` measures the model on and `listener nlp train --data OUT` trains on."""
+    `listener nlp eval OUT` measures the model on and `listener nlp train --data OUT` trains on.
+    --until/--since on the same day split them into training labels and held-out ones."""
+    from listener.clock import utc
     from listener.labels import export_labels
 
     with app_for(state) as app, app.store.read() as session:
-        n = export_labels(session, out, brand)
+        n = export_labels(session, out, brand, since and utc(since), until and utc(until))
     out.close()
     click.echo(f"wrote {n} labelled mentions to {out.name}", err=True)
 

@@ -63,13 +63,19 @@ def remove_label(session: Session, mention_id: int) -> bool:
     return True
 
 
-def export_labels(session: Session, out: TextIO, brand: str | None = None) -> int:
-    """Write every labelled mention (of `brand`, if given) as a TSV that `listener nlp eval|train` read; returns
-    how many. The text is the one the scorer sees (title and body), with tabs and line breaks as spaces because
-    the format has no quoting."""
+def export_labels(session: Session, out: TextIO, brand: str | None = None, since: datetime | None = None,
+                  until: datetime | None = None) -> int:
+    """Write every labelled mention (of `brand`, labelled in [since, until), if given) as a TSV that
+    `listener nlp eval|train` read; returns how many. The text is the one the scorer sees (title and body), with
+    tabs and line breaks as spaces because the format has no quoting. A time cut gives a held-out set: train on
+    the labels until a day, measure on the ones since."""
     query = select(MentionRow).join(MentionLabel).order_by(MentionRow.id)
     if brand:
         query = query.join(MentionBrand).where(MentionBrand.brand == brand)
+    if since:
+        query = query.where(MentionLabel.labelled_at >= since)
+    if until:
+        query = query.where(MentionLabel.labelled_at < until)
     writer = csv.writer(out, delimiter="\t", quoting=csv.QUOTE_NONE, quotechar=None, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
     n = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -88,6 +88,18 @@ def test_export_reads_back_as_eval_and_training_data(store: Store, tmp_path: Pat
         assert export_labels(session, only_acme, brand="Acme") == 2
 
 
+def test_a_time_cut_splits_training_labels_from_held_out_ones(store: Store) -> None:
+    ids = add_mentions(store, (None, "Hotline nie erreichbar.", "Acme"), (None, "All good, thanks!", "Acme"))
+    with store.write() as session:
+        label_mention(session, ids[0], "negative", ["support"], None, NOW)
+        label_mention(session, ids[1], "positive", [], None, NOW + timedelta(days=1))
+    cut = NOW + timedelta(hours=12)
+    with store.read() as session:
+        before, after = io.StringIO(), io.StringIO()
+        assert export_labels(session, before, until=cut) == 1 and export_labels(session, after, since=cut) == 1
+    assert f"mention-{ids[0]}\t" in before.getvalue() and f"mention-{ids[1]}\t" in after.getvalue()
+
+
 def test_unknown_aspect_labels_leave_the_flag_unknown() -> None:
     """A GermEval-style file without its taxonomy: the flag cannot be told, rather than silently 'no'."""
     assert row_targets({"sentiment": "negative", "aspects": "Zugfahrt#Haupt:negative"}, {}) is None
@@ -126,6 +138,7 @@ def test_care_team_labels_measure_the_model_from_the_cli(tmp_path: Path, feed_se
 
     export = tmp_path / "labels.tsv"
     assert "wrote 2 labelled mentions" in run("mentions", "export-labels", str(export))
+    assert "wrote 0 labelled mentions" in run("mentions", "export-labels", "--until", "2001-01-01", "-")
     (report,) = json.loads(run("nlp", "eval", "--json", str(export)))
     # This model calls everything negative: right about the first, wrong about the second.
     assert report["n"] == 2 and report["accuracy"] == 0.5
