@@ -1,13 +1,14 @@
 """Would OpenVINO run the embedded model faster than the shipped ONNX Runtime int8 graph, at the same accuracy?
 
     pip install openvino          # optional: listener does not depend on it
-    python bench/bench_openvino.py [--n 512] [--rounds 3] [--artifacts DIR]
+    python bench/bench_openvino.py [--n 512] [--rounds 3] [--artifacts DIR] [--dev FILE …]
 
 The fine-tuned model is exported once to ONNX (listener.nlp.ort.export_onnx). Every variant runs in this one
 process on the same ~64-token mentions as bench_scoring.py (the scorer's tokenisation, length-sorted, batch 32,
 2 threads), in alternating rounds against the shipped graph, so machine drift hits them alike. Only the graph
 runs are timed. Besides speed, each variant's agreement with the fp32 graph on those mentions is printed (same
-sentiment label, same flag decision), as a first check of what it costs in accuracy.
+sentiment label, same flag decision), as a first check of what it costs in accuracy; `--dev` adds the real check,
+each variant's metrics on labelled dev files.
 
 Variants:
 - ov-bf16: the fp32 export, computed in bf16 (CPUs with AVX512-BF16 or AMX);
@@ -172,7 +173,7 @@ def main() -> None:
     from listener.nlp import ort
     from listener.nlp.convert import ensure_base_model
     from listener.nlp.embedded import EmbeddedScorer
-    from listener.nlp.evaluate import default_eval_dir, read_tsv
+    from listener.nlp.evaluate import default_eval_dir, evaluate_file, read_tsv
     from listener.nlp.settings import NlpSettings
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -180,6 +181,10 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--artifacts", type=Path, default=m.ARTIFACTS_DIR)
+    ap.add_argument("--dev", type=Path, nargs="*", default=[],
+                    help="labelled TSVs (e.g. the training hold-outs and sb10k_dev): also score them with every "
+                    "variant inside the embedded scorer (its tokenisation, offsets, thresholds) and print accuracy, "
+                    "macro-F1 and flag F1 per file")
     args = ap.parse_args()
     try:
         import openvino  # noqa: F401
@@ -187,13 +192,13 @@ def main() -> None:
         sys.exit("this benchmark needs OpenVINO: pip install openvino")
 
     base = ensure_base_model(cache_dir())
-    scorer = EmbeddedScorer(NlpSettings(quantize=False), cache_dir(), artifacts_dir=args.artifacts)
+    scorer = EmbeddedScorer(NlpSettings(), cache_dir(), artifacts_dir=args.artifacts)
 
     train_texts = [r["text"] for name in ("germeval2017_train", "sb10k_train", "airline_train")
                    for r in read_tsv(default_eval_dir() / f"{name}.tsv")[:86]]  # 258 texts, none of them benched
     bench = length_sorted_batches(scorer._encode(mentions(args.n)), scorer.pad_id)
     calibration = length_sorted_batches(scorer._encode(train_texts[:256]), scorer.pad_id)
-    del scorer
+    dev: dict[str, list[str]] = {}
 
     with tempfile.TemporaryDirectory(prefix="bench-openvino-") as tmp_dir:
         tmp = Path(tmp_dir)
@@ -226,6 +231,12 @@ def main() -> None:
             same_label = sum(int((o[0].argmax(1) == r[0].argmax(1)).sum()) for o, r in zip(out, reference, strict=True))
             same_flag = sum(int(((o[2] > 0) == (r[2] > 0)).sum()) for o, r in zip(out, reference, strict=True))
             agreement[name] = (same_label / args.n, same_flag / args.n)
+            scorer.model = lambda ids, mask, run=run: run((ids, mask))  # the variant inside the real scorer
+            for path in args.dev:
+                r = evaluate_file(scorer, path)
+                flag_f1 = f"{r['flag']['f1']:.3f}" if r["flag"] else "-"
+                dev.setdefault(name, []).append(
+                    f"{path.stem}: acc {r['accuracy']:.3f} macro-F1 {r['macro_f1']:.3f} flag F1 {flag_f1}")
         per_s: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(args.rounds):
             for name, run in runs.items():
@@ -240,6 +251,8 @@ def main() -> None:
         rounds = " ".join(f"{x:6.1f}" for x in values)
         label, flag = agreement[name]
         print(f"{name:30s} {rounds:>22s} {statistics.mean(values) / baseline - 1:+10.1%} {label:>15.1%} / {flag:.1%}")
+    for name, lines in dev.items():
+        print(f"\n{name} on the dev files:\n  " + "\n  ".join(lines))
 
 
 if __name__ == "__main__":
