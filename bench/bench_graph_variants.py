@@ -12,7 +12,6 @@ Printed: mentions/s per round and the mean change against `default`, measured in
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -80,16 +79,16 @@ def build(variant: Variant, export: Path, meta: dict, config: Any, out: Path) ->
 
 def runner(variant: Variant, path: Path, threads: int, ids: list[list[int]], pad_id: int) -> Callable[[], float]:
     """A function that scores all `ids` once through the variant's graph and returns mentions/s."""
-    from listener.nlp.embedded import pad_batch
+    from bench_scoring import length_sorted_batches
+
     from listener.nlp.ort import OrtModel
 
     parallel = variant.parallel_sessions
     model = OrtModel(path, 1 if parallel else threads, variant.session_config)
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    batches = [order[s : s + variant.batch_size] for s in range(0, len(order), variant.batch_size)]
+    batches = length_sorted_batches(ids, pad_id, variant.batch_size)
 
-    def one(batch: list[int]) -> None:
-        model(*pad_batch([ids[i] for i in batch], pad_id))
+    def one(batch: tuple[Any, Any]) -> None:
+        model(*batch)
 
     def run() -> float:
         t0 = time.perf_counter()
@@ -107,19 +106,14 @@ def runner(variant: Variant, path: Path, threads: int, ids: list[list[int]], pad
 def main() -> None:
     import importlib.util
 
-    from bench_scoring import cache_dir, mentions
+    from bench_scoring import cache_dir, graph_bench_arguments, mentions
 
-    from listener.nlp import model as m
     from listener.nlp import ort
     from listener.nlp.convert import ensure_base_model
     from listener.nlp.embedded import EmbeddedScorer
     from listener.nlp.settings import NlpSettings
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=512)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--artifacts", type=Path, default=m.ARTIFACTS_DIR)
+    ap = graph_bench_arguments(__doc__)
     ap.add_argument("--only", nargs="*", help="variant names to measure besides default")
     args = ap.parse_args()
 

@@ -21,7 +21,6 @@ Variants:
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -38,14 +37,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 Batch = tuple[np.ndarray, np.ndarray]
 Run = Callable[[Batch], tuple[np.ndarray, ...]]
-
-
-def length_sorted_batches(ids: list[list[int]], pad_id: int, size: int = 32) -> list[Batch]:
-    """Padded batches as the scorer forms them: sorted by length, then cut into `size`s."""
-    from listener.nlp.embedded import pad_batch
-
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    return [pad_batch([ids[i] for i in order[s : s + size]], pad_id) for s in range(0, len(ids), size)]
 
 
 def is_ffn_out(name: str) -> bool:
@@ -167,20 +158,15 @@ def ort_run(path: Path, threads: int) -> Run:
 
 
 def main() -> None:
-    from bench_scoring import cache_dir, mentions
+    from bench_scoring import cache_dir, graph_bench_arguments, length_sorted_batches, mentions
 
-    from listener.nlp import model as m
     from listener.nlp import ort
     from listener.nlp.convert import ensure_base_model
     from listener.nlp.embedded import EmbeddedScorer
     from listener.nlp.evaluate import default_eval_dir, evaluate_file, read_tsv
     from listener.nlp.settings import NlpSettings
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=512)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--artifacts", type=Path, default=m.ARTIFACTS_DIR)
+    ap = graph_bench_arguments(__doc__)
     ap.add_argument("--dev", type=Path, nargs="*", default=[],
                     help="labelled TSVs (e.g. the training hold-outs and sb10k_dev): also score them with every "
                     "variant inside the embedded scorer (its tokenisation, offsets, thresholds) and print accuracy, "

@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -56,6 +57,26 @@ def mentions(n: int) -> list[str]:
             words.pop()
         out.append(" ".join(words))
     return out
+
+
+def graph_bench_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The options the graph benchmarks (bench_graph_variants, bench_openvino) share."""
+    from listener.nlp.model import ARTIFACTS_DIR
+
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=512)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--artifacts", type=Path, default=ARTIFACTS_DIR)
+    return ap
+
+
+def length_sorted_batches(ids: list[list[int]], pad_id: int, size: int = 32) -> list[tuple[Any, Any]]:
+    """Padded batches as the scorer forms them: sorted by length, then cut into `size`s."""
+    from listener.nlp.embedded import pad_batch
+
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    return [pad_batch([ids[i] for i in order[s : s + size]], pad_id) for s in range(0, len(ids), size)]
 
 
 def peak_rss_mb() -> float:
