@@ -12,6 +12,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
+from listener.store.engine import Store  # noqa: E402
+
 
 def test_fake_quant_linear_matches_onnxruntime_int8(tmp_path: Path) -> None:
     """FakeQuantLinear must see what the deployed graph computes: ORT's dynamic int8 MatMul, per-channel weights."""
@@ -244,10 +246,9 @@ def test_average_is_the_mean_of_the_weights(e5_cache: Path, tmp_path: Path) -> N
         main([str(a), "--out", str(tmp_path / "one")])
 
 
-def test_care_team_labels_adapt_the_shipped_model(e5_cache: Path, tmp_path: Path) -> None:
+def test_care_team_labels_adapt_the_shipped_model(e5_cache: Path, tmp_path: Path, store: Store) -> None:
     """Labels stored by `listener mentions label`, exported, train a model that starts from the shipped one
     (`--teacher embedded`) and learns the flag and categories from them."""
-    from datetime import UTC, datetime
     from types import SimpleNamespace
 
     from click.testing import CliRunner
@@ -258,29 +259,18 @@ def test_care_team_labels_adapt_the_shipped_model(e5_cache: Path, tmp_path: Path
     from listener.nlp.model import ARTIFACTS_DIR
     from listener.nlp.settings import NlpSettings
     from listener.nlp.train import load_examples
-    from listener.store.engine import Store, upgrade
-    from listener.store.models import MentionRow, SourceRow
+    from tests.test_labels import NOW, add_mentions
 
-    store = Store(f"sqlite:///{tmp_path / 'listener.db'}")
-    upgrade(store)
-    now = datetime(2026, 11, 22, tzinfo=UTC)
     texts = {"negative": "Die Hotline hat mich bei Vertrag {} dreimal aus der Leitung geworfen.",
              "neutral": "Order {} was shipped on Monday.", "positive": "Great support, order {} arrived early."}
+    labelled = [(sentiment, text.format(i)) for i in range(16) for sentiment, text in texts.items()]
+    ids = add_mentions(store, *((None, text, "Acme") for _sentiment, text in labelled))
     with store.write() as session:
-        source = SourceRow(name="forum", kind="feed", cursor={})
-        session.add(source)
-        session.flush()
-        for i in range(16):
-            for sentiment, text in texts.items():
-                row = MentionRow(source_id=source.id, source_kind="feed", external_id=f"{sentiment}-{i}",
-                                 text=text.format(i), fetched_at=now, content_hash=f"{sentiment}-{i}")
-                session.add(row)
-                session.flush()
-                label_mention(session, row.id, sentiment, ["support"] if sentiment == "negative" else [], None, now)
+        for mention_id, (sentiment, _text) in zip(ids, labelled, strict=True):
+            label_mention(session, mention_id, sentiment, ["support"] if sentiment == "negative" else [], None, NOW)
     export = tmp_path / "labels.tsv"
     with store.read() as session, export.open("w", encoding="utf-8") as fh:
         assert export_labels(session, fh) == 48
-    store.dispose()
 
     examples = load_examples(export, Tokenizer.from_file(str(e5_cache / "e5-small" / "tokenizer.json")), 64)
     assert sorted(e.flag for e in examples) == [0.0] * 32 + [1.0] * 16  # every row has a flag target
