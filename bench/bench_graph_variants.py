@@ -79,13 +79,13 @@ def build(variant: Variant, export: Path, meta: dict, config: Any, out: Path) ->
 
 def runner(variant: Variant, path: Path, threads: int, ids: list[list[int]], pad_id: int) -> Callable[[], float]:
     """A function that scores all `ids` once through the variant's graph and returns mentions/s."""
-    from bench_scoring import length_sorted_batches
+    from bench_scoring import padded_batches
 
     from listener.nlp.ort import OrtModel
 
     parallel = variant.parallel_sessions
     model = OrtModel(path, 1 if parallel else threads, variant.session_config)
-    batches = length_sorted_batches(ids, pad_id, variant.batch_size)
+    batches = padded_batches(ids, pad_id, variant.batch_size)
 
     def one(batch: tuple[Any, Any]) -> None:
         model(*batch)

@@ -158,7 +158,7 @@ def ort_run(path: Path, threads: int) -> Run:
 
 
 def main() -> None:
-    from bench_scoring import cache_dir, graph_bench_arguments, length_sorted_batches, mentions
+    from bench_scoring import cache_dir, graph_bench_arguments, mentions, padded_batches
 
     from listener.nlp import ort
     from listener.nlp.convert import ensure_base_model
@@ -182,8 +182,8 @@ def main() -> None:
 
     train_texts = [r["text"] for name in ("germeval2017_train", "sb10k_train", "airline_train")
                    for r in read_tsv(default_eval_dir() / f"{name}.tsv")[:86]]  # 258 texts, none of them benched
-    bench = length_sorted_batches(scorer._encode(mentions(args.n)), scorer.pad_id)
-    calibration = length_sorted_batches(scorer._encode(train_texts[:256]), scorer.pad_id)
+    bench = padded_batches(scorer._encode(mentions(args.n)), scorer.pad_id)
+    calibration = padded_batches(scorer._encode(train_texts[:256]), scorer.pad_id)
     dev: dict[str, list[str]] = {}
 
     with tempfile.TemporaryDirectory(prefix="bench-openvino-") as tmp_dir:

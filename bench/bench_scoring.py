@@ -74,12 +74,12 @@ def graph_bench_arguments(description: str | None) -> argparse.ArgumentParser:
     return ap
 
 
-def length_sorted_batches(ids: list[list[int]], pad_id: int, size: int = 32) -> list[tuple[Any, Any]]:
+def padded_batches(ids: list[list[int]], pad_id: int, size: int = 32) -> list[tuple[Any, Any]]:
     """Padded batches as the scorer forms them: sorted by length, then cut into `size`s."""
     from listener.nlp.embedded import pad_batch
+    from listener.nlp.scoring import length_sorted_batches
 
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-    return [pad_batch([ids[i] for i in order[s : s + size]], pad_id) for s in range(0, len(ids), size)]
+    return [pad_batch([ids[i] for i in batch], pad_id) for batch in length_sorted_batches(ids, size)]
 
 
 def peak_rss_mb() -> float:

@@ -23,7 +23,7 @@ from typing import Any
 
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES, flagged_categories
-from listener.nlp.scoring import ModelUnavailable, Score, pick_sentiment
+from listener.nlp.scoring import ModelUnavailable, Score, length_sorted_batches, pick_sentiment
 from listener.nlp.settings import NlpSettings
 
 log = logging.getLogger(__name__)
@@ -119,9 +119,7 @@ class EmbeddedScorer:
         sent = np.zeros((n, len(SENTIMENTS)), np.float32)
         cats = np.zeros((n, len(CATEGORIES)), np.float32)
         flag = np.zeros(n, np.float32)
-        order = sorted(range(n), key=lambda i: len(ids[i]))
-        for start in range(0, n, self.batch_size):
-            batch = order[start : start + self.batch_size]
+        for batch in length_sorted_batches(ids, self.batch_size):
             s, c, f = self.model(*pad_batch([ids[i] for i in batch], self.pad_id))
             logp = s - s.max(axis=1, keepdims=True)
             logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True)) + bias[batch]

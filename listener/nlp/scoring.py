@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -97,8 +97,9 @@ def pick_sentiment(probabilities: dict[str, float]) -> str:
     return max(SENTIMENTS, key=lambda s: probabilities[s])
 
 
-def length_sorted_batches(texts: Sequence[str], batch_size: int) -> list[list[int]]:
-    """Indices of `texts` in batches of similar length, so padding wastes little compute."""
+def length_sorted_batches(texts: Sequence[Sized], batch_size: int) -> list[list[int]]:
+    """Indices of `texts` (strings or token id lists) in batches of similar length, so padding wastes little
+    compute."""
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
