@@ -33,16 +33,35 @@ def cache_dir(ctx: click.Context) -> Path:
     return default_cache_dir()
 
 
-def _load_scorer(ctx: click.Context, quantize: bool | None = None) -> Any:
+def _load_scorer(ctx: click.Context, quantize: bool | None = None, artifacts: Path | None = None) -> Any:
+    """The configured scorer; `artifacts` switches to the embedded model with those fine-tuned artefacts."""
     from listener.nlp.scoring import ModelUnavailable, load_scorer
 
     settings = nlp_settings(ctx)
     if quantize is not None:
         settings = settings.model_copy(update={"quantize": quantize})
+    if artifacts is not None:
+        settings = settings.model_copy(update={"model": "embedded", "artifacts": artifacts})
     try:
         return load_scorer(settings, cache_dir(ctx))
     except ModelUnavailable as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _artifacts_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    """'embedded' = the shipped artefacts; anything else must be an existing directory."""
+    from listener.nlp.model import ARTIFACTS_DIR
+
+    if value is None:
+        return None
+    path = ARTIFACTS_DIR if value == "embedded" else Path(value)
+    if not path.is_dir():
+        raise click.BadParameter(f"{value!r} is not a directory (or 'embedded')")
+    return path
+
+
+ARTIFACTS_HELP = ("fine-tuned artefacts to score with instead of the configured model: a directory written by "
+                  "`listener nlp train --out`, or 'embedded' for the shipped ones")
 
 
 nlp = click.Group("nlp", help="The scoring model: set it up, score texts, evaluate, retrain.")
@@ -75,8 +94,9 @@ def _fmt_probs(probs: dict[str, float]) -> str:
 @nlp.command()
 @click.argument("texts", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="one JSON array with an object per text")
+@click.option("--artifacts", callback=_artifacts_dir, default=None, metavar="DIRECTORY|embedded", help=ARTIFACTS_HELP)
 @click.pass_context
-def score(ctx: click.Context, texts: tuple[str, ...], as_json: bool) -> None:
+def score(ctx: click.Context, texts: tuple[str, ...], as_json: bool, artifacts: Path | None) -> None:
     """Score TEXT… : language, sentiment, service categories, flag, urgency and reasons.
     A single '-' reads the texts from stdin instead, one per line."""
     from listener.domain import Mention
@@ -86,7 +106,7 @@ def score(ctx: click.Context, texts: tuple[str, ...], as_json: bool) -> None:
         texts = tuple(line.rstrip("\r\n") for line in sys.stdin if line.strip())
         if not texts:
             raise click.ClickException("no texts on stdin (one per line)")
-    scorer = _load_scorer(ctx)
+    scorer = _load_scorer(ctx, artifacts=artifacts)
     now = datetime.now(UTC)
     results = []
     for i, (text, s) in enumerate(zip(texts, scorer.score(list(texts)), strict=True)):
@@ -126,16 +146,18 @@ def _read_labelled(paths: Sequence[Path]) -> dict[Path, list[dict[str, str]]]:
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="one JSON array with an object per file")
 @click.option("--fp32", is_flag=True, help="evaluate without int8 quantisation (overrides [nlp] quantize)")
+@click.option("--artifacts", callback=_artifacts_dir, default=None, metavar="DIRECTORY|embedded", help=ARTIFACTS_HELP)
 @click.pass_context
-def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: bool) -> None:
-    """Evaluate on labelled TSV FILE… (default: every *_test.tsv in ../shared/eval)."""
+def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: bool, artifacts: Path | None) -> None:
+    """Evaluate on labelled TSV FILE… (default: every *_test.tsv in ../shared/eval).
+    Run it once with and once without --artifacts DIR to compare a retrained model with the one in use."""
     from listener.nlp.evaluate import ANCHORS, default_eval_dir, default_test_files, evaluate_file
 
     paths = list(files) or default_test_files()
     if not paths:
         raise click.ClickException(f"no test files given and none found in {default_eval_dir()}")
     rows = _read_labelled(paths)  # every file checked before the model loads
-    scorer = _load_scorer(ctx, quantize=False if fp32 else None)
+    scorer = _load_scorer(ctx, quantize=False if fp32 else None, artifacts=artifacts)
     results = []
     for path in paths:
         r = evaluate_file(scorer, path, rows[path])
@@ -172,18 +194,6 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
             lines.append("  category F1  " + "  ".join(f"{c} {v:.2f}" for c, v in flag["categories"].items())
                          + f"  (micro {flag['category_micro_f1']:.3f}, macro {flag['category_macro_f1']:.3f})")
     return "\n".join(lines)
-
-
-def _artifacts_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-    """'embedded' = the shipped artefacts; anything else must be an existing directory."""
-    from listener.nlp.model import ARTIFACTS_DIR
-
-    if value is None:
-        return None
-    path = ARTIFACTS_DIR if value == "embedded" else Path(value)
-    if not path.is_dir():
-        raise click.BadParameter(f"{value!r} is not a directory (or 'embedded')")
-    return path
 
 
 @nlp.command()

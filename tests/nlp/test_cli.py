@@ -69,6 +69,17 @@ def test_eval_of_a_broken_file_is_a_clear_error(obj: SimpleNamespace, tmp_path: 
     assert "Traceback" not in result.output and "good.tsv" not in result.output  # checked before any scoring
 
 
+def test_artifacts_option_names_a_model_directory(obj: SimpleNamespace, tmp_path: Path) -> None:
+    missing = CliRunner().invoke(nlp, ["score", "--artifacts", str(tmp_path / "nope"), "x"], obj=obj)
+    assert missing.exit_code == 2 and "is not a directory (or 'embedded')" in missing.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    f = tmp_path / "mine.tsv"
+    f.write_text("id\tsentiment\ttext\n1\tnegative\tbad\n", encoding="utf-8")
+    result = CliRunner().invoke(nlp, ["eval", "--artifacts", str(empty), str(f)], obj=obj)
+    assert result.exit_code == 1 and "fine-tuned artefacts are missing from" in result.output  # not the tiny model
+
+
 def test_without_obj_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LISTENER_CACHE_DIR", str(tmp_path))
     result = CliRunner().invoke(nlp, ["--help"])

@@ -256,7 +256,7 @@ def test_care_team_labels_adapt_the_shipped_model(e5_cache: Path, tmp_path: Path
 
     from listener.labels import export_labels, label_mention
     from listener.nlp.cli import nlp
-    from listener.nlp.model import ARTIFACTS_DIR
+    from listener.nlp.model import ARTIFACTS_DIR, artifacts_hash
     from listener.nlp.settings import NlpSettings
     from listener.nlp.train import load_examples
     from tests.test_labels import NOW, add_mentions
@@ -284,3 +284,9 @@ def test_care_team_labels_adapt_the_shipped_model(e5_cache: Path, tmp_path: Path
     meta = json.loads((out / "meta.json").read_text())
     assert meta["train"]["teacher"] == str(ARTIFACTS_DIR) and meta["layers"] == 1
     assert meta["train"]["files"] == {"labels.tsv": 1}
+
+    # the comparison a team runs before switching: the same labelled file, scored by the adapted model
+    adapted = CliRunner().invoke(nlp, ["eval", "--artifacts", str(out), str(export)], obj=obj)
+    assert adapted.exit_code == 0, adapted.output
+    assert f"model: embedded:e5-small+{artifacts_hash(out)}:int8" in adapted.output
+    assert "flag         P " in adapted.output  # the exported aspects give flag metrics
