@@ -48,7 +48,8 @@ def mentions(n: int) -> list[str]:
     pool = []
     for name in ("airline_test", "sb10k_test", "tweeteval_test", "germeval2017_test"):
         pool += [r["text"] for r in read_tsv(default_eval_dir() / f"{name}.tsv")]
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while len(out) < n:
         text = pool[i % len(pool)]
         i += 1
@@ -99,13 +100,9 @@ def worker_embedded(args: argparse.Namespace, texts: list[str]) -> dict:
     from listener.nlp.settings import NlpSettings
 
     t0 = time.perf_counter()
-    settings = NlpSettings(threads=args.threads, batch_size=args.batch_size, quantize=not args.fp32)
-    if args.artifacts:
-        from listener.nlp.embedded import EmbeddedScorer
-
-        scorer = EmbeddedScorer(settings, cache_dir(), artifacts_dir=Path(args.artifacts))
-    else:
-        scorer = load_scorer(settings, cache_dir())
+    settings = NlpSettings(threads=args.threads, batch_size=args.batch_size, quantize=not args.fp32,
+                           artifacts=args.artifacts)  # None: the shipped model
+    scorer = load_scorer(settings, cache_dir())
     load_s = time.perf_counter() - t0
     scorer.score(texts[: args.batch_size])  # warm-up
     t0 = time.perf_counter()
