@@ -53,6 +53,8 @@ def variants() -> list[Variant]:
         Variant("batch-16", batch_size=16),
         Variant("batch-64", batch_size=64),
         Variant("no-spinning", session_config={"session.intra_op.allow_spinning": "0"}),
+        # finer-grained work split across the intra-op threads (ORT's option for uneven per-thread loads)
+        Variant("dynamic-block-base-4", session_config={"session.dynamic_block_base": "4"}),
         Variant("two-threads-one-session-each-1-thread", parallel_sessions=True),
         Variant("4-bit-weights", fusion={"use_multi_head_attention": True}, nbits=True),
     ]
