@@ -57,7 +57,12 @@ class EmbeddedScorer:
         art_hash = m.artifacts_hash(art)
         meta = m.read_meta(art)
         self.backend = "torch-fp32"
-        if settings.quantize and ort.available():
+        int8 = ":int8"
+        static = _openvino_model(settings, base_dir, art, Path(cache_dir)) if settings.quantize else None
+        if static is not None:
+            self.model = static
+            self.backend, int8 = "openvino-int8-static", ":int8-static"
+        elif settings.quantize and ort.available():
             path = ort.onnx_path(Path(cache_dir), m.artifacts_hash(art, (m.DELTA_FILE, m.HEADS_FILE)))
             if not path.is_file():
                 log.info("exporting the embedded model to int8 ONNX (once): %s", path)
@@ -99,7 +104,7 @@ class EmbeddedScorer:
         self.logit_bias = {lang: np.asarray(b, dtype=np.float32) for lang, b in bias.items()}
         self.logit_bias.setdefault("*", np.zeros(len(SENTIMENTS), np.float32))
         self.detector = get_detector(tuple(settings.languages), settings.screen_languages)
-        self.model_version = f"embedded:e5-small+{art_hash}" + (":int8" if settings.quantize else "")
+        self.model_version = f"embedded:e5-small+{art_hash}" + (int8 if settings.quantize else "")
         self._prepare = m.prepare_text
         self._head_tail = m.head_tail
 
@@ -153,6 +158,38 @@ class EmbeddedScorer:
                 negative_service=negative_service, extra=extra,
             ))
         return out
+
+
+def _openvino_model(settings: NlpSettings, base_dir: Path, art: Path, cache_dir: Path) -> Any | None:
+    """OpenVINO's static int8 model, or None where ONNX Runtime should run instead. `runtime = "auto"` uses
+    OpenVINO when it is installed and the artefacts carry activation ranges, and falls back (with a warning) if
+    it fails to build or load; `runtime = "openvino"` makes each of those an error."""
+    from listener.nlp import model as m
+    from listener.nlp import ov
+
+    demanded = settings.runtime == "openvino"
+    if settings.runtime == "onnxruntime":
+        return None
+    if not ov.available():
+        if demanded:
+            raise ModelUnavailable('[nlp] runtime = "openvino" needs the openvino package: pip install openvino')
+        return None
+    if not ov.has_ranges(art):
+        if demanded:
+            raise ModelUnavailable(f'[nlp] runtime = "openvino" needs activation ranges in {art}: '
+                                   f"python -m listener.nlp.train --ranges-only --out {art}")
+        return None
+    path = ov.onnx_path(cache_dir, m.artifacts_hash(art, (m.DELTA_FILE, m.HEADS_FILE, ov.RANGES_FILE)))
+    try:
+        if not path.is_file():
+            log.info("exporting the embedded model to static int8 ONNX for OpenVINO (once): %s", path)
+            ov.build_static_int8_onnx(base_dir, art, path)
+        return ov.OvModel(path, settings.threads)
+    except (RuntimeError, OSError, ValueError) as exc:  # OpenVINO reports compile failures as RuntimeError
+        if demanded:
+            raise ModelUnavailable(f"OpenVINO could not load the embedded model: {exc}") from exc
+        log.warning("OpenVINO's static int8 failed (%s); using ONNX Runtime's dynamic int8 instead", exc)
+        return None
 
 
 def pad_batch(seqs: Sequence[list[int]], pad_id: int):

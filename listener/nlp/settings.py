@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +33,9 @@ class NlpSettings(BaseModel):
     # inference threads (ONNX Runtime or torch); None = all cores for ONNX Runtime, torch's default for torch
     threads: int | None = Field(default=None, ge=1, le=256)
     quantize: bool = True  # int8 dynamic quantisation of Linear layers where the model allows it
+    # int8 runtime of the embedded model: "auto" = OpenVINO's static int8 when openvino is installed and the
+    # artefacts have activation ranges (faster), else ONNX Runtime's dynamic int8; or name one of them
+    runtime: Literal["auto", "openvino", "onnxruntime"] = "auto"
     # languages the detector tells apart with high accuracy (ISO 639-1); German and English always
     languages: list[str] = Field(default_factory=lambda: ["de", "en"])
     # also recognise ~35 other common languages (lingua's low-accuracy mode, ~30 MB), so a French or Dutch

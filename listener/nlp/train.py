@@ -367,13 +367,34 @@ def _base_model(args: argparse.Namespace) -> tuple[Path, Any, int]:
     return base_dir, tokenizer, int(json.loads((base_dir / "config.json").read_text())["pad_token_id"])
 
 
+RANGE_TEXTS = 256  # training texts whose activations fix the static int8 ranges (listener.nlp.ov)
+
+
+def record_activation_ranges(model: E5Classifier, train_set: TrainingMix, pad_id: int, out: Path) -> None:
+    """Min/max of every transformer MatMul's input on RANGE_TEXTS training texts (fixed sample, fp32 model), for
+    OpenVINO's static int8 graph."""
+    from listener.nlp import ov
+
+    rng = random.Random(0)
+    examples = train_set.examples()
+    sample = rng.sample(examples, min(RANGE_TEXTS, len(examples)))
+    batches = [collate(b, pad_id) for b in length_grouped_batches(sample, CALIBRATION_BATCH, rng)]
+    ranges = ov.activation_ranges(model, ((b["input_ids"], b["attention_mask"]) for b in batches))
+    ov.write_ranges(out, ranges, len(sample))
+
+
 def calibrate(args: argparse.Namespace) -> int:
-    """Re-tune thresholds and logit offsets of existing artefacts on the dev sets (no test data)."""
+    """Re-tune thresholds and logit offsets of existing artefacts on the dev sets (no test data), and record
+    the activation ranges for static int8 on training texts (only those with --ranges-only)."""
     from listener.nlp.model import META_FILE, load_inference_model
 
     base_dir, tokenizer, pad_id = _base_model(args)
-    _files, _train, dev = build_datasets(args, tokenizer)
+    _files, train_set, dev = build_datasets(args, tokenizer)
     model, meta = load_inference_model(base_dir, args.out)
+    record_activation_ranges(model, train_set, pad_id, args.out)
+    if args.ranges_only:
+        print(f"recorded activation ranges for static int8 in {args.out}", flush=True)
+        return 0
     if meta.get("quantization_aware"):
         # tune on what is shipped: the int8 graph, whose outputs FakeQuantLinear reproduces (int8 shifts the
         # class probabilities enough that offsets tuned on fp32 overshoot)
@@ -434,9 +455,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache-dir", type=Path, default=None)
     ap.add_argument("--calibrate-only", action="store_true",
                     help="only re-tune thresholds/logit offsets of the artefacts in --out on the dev sets")
+    ap.add_argument("--ranges-only", action="store_true",
+                    help="only record the activation ranges for static int8 (OpenVINO) of the artefacts in --out")
     args = ap.parse_args(argv)
     try:
-        if args.calibrate_only:
+        if args.calibrate_only or args.ranges_only:
             return calibrate(args)
         status = train(args)
         return status or calibrate(args)

@@ -95,12 +95,14 @@ def test_logit_offsets_are_tuned_per_language() -> None:
 
 
 @pytest.mark.slow
-def test_small_training_run_end_to_end(e5_cache: Path, tmp_path: Path) -> None:
+def test_small_training_run_end_to_end(e5_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       caplog: pytest.LogCaptureFixture) -> None:
     """A 2-layer, 48-example run writes artefacts that load, export to int8 ONNX and score."""
     pytest.importorskip("onnxruntime")
-    from listener.nlp import ort
+    from listener.nlp import ort, ov
     from listener.nlp.embedded import EmbeddedScorer
     from listener.nlp.model import DELTA_FILE, HEADS_FILE, artifacts_hash, load_inference_model
+    from listener.nlp.scoring import ModelUnavailable
     from listener.nlp.settings import NlpSettings
     from listener.nlp.train import main
 
@@ -125,13 +127,46 @@ def test_small_training_run_end_to_end(e5_cache: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "e5-small").symlink_to(e5_cache / "e5-small")
-    scorer = EmbeddedScorer(NlpSettings(threads=2, batch_size=4), cache, artifacts_dir=out)
+    texts = ["Der Service ist eine Frechheit.", "Lovely staff, thank you!"]
+    scorer = EmbeddedScorer(NlpSettings(threads=2, batch_size=4, runtime="onnxruntime"), cache, artifacts_dir=out)
     assert scorer.backend == "onnxruntime-int8"
     assert ort.onnx_path(cache, artifacts_hash(out, (DELTA_FILE, HEADS_FILE))).is_file()
-    scores = scorer.score(["Der Service ist eine Frechheit.", "Lovely staff, thank you!"])
+    scores = scorer.score(texts)
     assert [s.language for s in scores] == ["de", "en"]
     for s in scores:
         assert math.isclose(sum(s.probabilities.values()), 1.0, abs_tol=1e-4)
+
+    # the calibration also recorded activation ranges, so OpenVINO's static int8 graph is the default runtime
+    ranges = json.loads((out / ov.RANGES_FILE).read_text())
+    assert 0 < ranges["texts"] < 48 and len(ranges["ranges"]) == 2 * 6  # training rows only; six Linears a layer
+    if not ov.available():
+        pytest.skip("openvino is not installed")
+    static = EmbeddedScorer(NlpSettings(threads=2, batch_size=4), cache, artifacts_dir=out)
+    assert static.backend == "openvino-int8-static" and static.model_version.endswith(":int8-static")
+    for dynamic_score, static_score in zip(scores, static.score(texts), strict=True):
+        assert static_score.sentiment == dynamic_score.sentiment
+        for label, p in static_score.probabilities.items():
+            assert p == pytest.approx(dynamic_score.probabilities[label], abs=0.1)
+    # an OpenVINO that cannot compile (old CPU, broken install) leaves the "auto" runtime on ONNX Runtime
+    def openvino_fails(*_args: object) -> None:
+        raise RuntimeError("no plugin for CPU")
+
+    monkeypatch.setattr(ov, "OvModel", openvino_fails)
+    with caplog.at_level("WARNING"):
+        fallback = EmbeddedScorer(NlpSettings(threads=2, batch_size=4), cache, artifacts_dir=out)
+    assert fallback.backend == "onnxruntime-int8" and "no plugin for CPU" in caplog.text
+    with pytest.raises(ModelUnavailable, match="OpenVINO could not load"):
+        EmbeddedScorer(NlpSettings(threads=2, runtime="openvino"), cache, artifacts_dir=out)
+    monkeypatch.undo()
+
+    # fixed ranges: a text scores the same alone as in a batch with longer neighbours (bf16 rounding aside)
+    neighbours = [texts[0], "Die Bestellung kam nach drei Wochen, beschädigt, und niemand antwortet auf Mails.",
+                  texts[1], "ok"]
+    alone = [static.score([text])[0] for text in texts]
+    batched = static.score(neighbours)
+    for one, together in zip(alone, (batched[0], batched[2]), strict=True):
+        for label, p in one.probabilities.items():
+            assert p == pytest.approx(together.probabilities[label], abs=0.01)
 
 
 def test_flag_thresholds_are_tuned_per_language() -> None:
