@@ -14,9 +14,12 @@ Variants:
 - ov-bf16: the fp32 export, computed in bf16 (CPUs with AVX512-BF16 or AMX);
 - ov-w8-dyn32-bf16: int8 weights (per output channel) with OpenVINO's dynamic int8 activations in groups of 32
   values per token, so a text's score does not depend on its batch;
-- ov-int8-static[-keep-ffn-out|-smooth]: static int8 (activation ranges calibrated once on 256 training
-  texts, ONNX Runtime's QDQ quantiser), all MatMuls, or with the feed-forward output projections left in bf16,
-  or with SmoothQuant (Xiao et al. 2023, alpha 0.5) on the inputs of those projections.
+- ov-int8-static[-p99.99|-keep-ffn-out|-smooth]: static int8 (activation ranges calibrated once on 256 training
+  texts, ONNX Runtime's QDQ quantiser, which also quantises every MatMul's output), all MatMuls with min/max
+  ranges or the 0.01 %/99.99 % percentiles, or with the feed-forward output projections left in bf16, or with
+  SmoothQuant (Xiao et al. 2023, alpha 0.5) on the inputs of those projections;
+- listener static int8 (ov.py): the graph the scorer runs with OpenVINO (listener.nlp.ov: the artefacts' recorded
+  ranges on MatMul inputs only, int8 word embeddings), when the artefacts have activation ranges.
 """
 
 from __future__ import annotations
@@ -134,6 +137,40 @@ def static_int8(src: Path, dst: Path, calibration: list[Batch],
     return dst
 
 
+def percentile_ranges(fp32: Path, qdq: Path, dst: Path, calibration: list[Batch], percentile: float) -> Path:
+    """`qdq` with each activation's range set to the calibration texts' [100 − p, p] percentiles (mean over the
+    batches, real tokens only) instead of their min/max. ONNX Runtime's own percentile calibrator keeps every
+    tensor of every batch (it ran out of 24 GB here) and needs equal-length batches, hence this."""
+    import onnx
+    import onnxruntime as rt
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(qdq))
+    inits = {i.name: i for i in model.graph.initializer}
+    quantize = {n.input[0]: n for n in model.graph.node if n.op_type == "QuantizeLinear"
+                and n.input[0] not in inits and numpy_helper.to_array(inits[n.input[1]]).ndim == 0}
+    probe = onnx.load(str(fp32))  # the fp32 graph with those activations as extra outputs
+    names = sorted(quantize)
+    probe.graph.output.extend(helper.make_tensor_value_info(a, onnx.TensorProto.FLOAT, None) for a in names)
+    session = rt.InferenceSession(probe.SerializeToString(), providers=["CPUExecutionProvider"])
+    lows: dict[str, list[float]] = {a: [] for a in names}
+    highs: dict[str, list[float]] = {a: [] for a in names}
+    for ids, mask in calibration:
+        real = mask.astype(bool)
+        for a, x in zip(names, session.run(names, {"input_ids": ids, "attention_mask": mask}), strict=True):
+            values = x[real] if x.shape[:2] == real.shape else x.ravel()
+            lows[a].append(float(np.percentile(values, 100 - percentile)))
+            highs[a].append(float(np.percentile(values, percentile)))
+    for a, node in quantize.items():
+        lo, hi = min(statistics.mean(lows[a]), 0.0), max(statistics.mean(highs[a]), 0.0)
+        scale = max((hi - lo) / 255, 1e-8)
+        zero = int(np.clip(round(-lo / scale), 0, 255))
+        inits[node.input[1]].CopyFrom(numpy_helper.from_array(np.array(scale, np.float32), node.input[1]))
+        inits[node.input[2]].CopyFrom(numpy_helper.from_array(np.array(zero, np.uint8), node.input[2]))
+    onnx.save(model, str(dst))
+    return dst
+
+
 def openvino_run(path: Path, threads: int, precision: str, config: dict[str, Any] | None = None) -> Run:
     import openvino
 
@@ -150,17 +187,24 @@ def openvino_run(path: Path, threads: int, precision: str, config: dict[str, Any
     return run
 
 
+def listener_static(base: Path, artifacts: Path, tmp: Path, threads: int) -> Run:
+    from listener.nlp import ov
+
+    model = ov.OvModel(ov.build_static_int8_onnx(base, artifacts, tmp / "listener-static.onnx"), threads)
+    return lambda batch: tuple(model(*batch))
+
+
 def ort_run(path: Path, threads: int) -> Run:
     from listener.nlp.ort import OrtModel
 
     model = OrtModel(path, threads, {})
-    return lambda batch: model(*batch)
+    return lambda batch: tuple(model(*batch))
 
 
 def main() -> None:
     from bench_scoring import cache_dir, graph_bench_arguments, mentions, padded_batches
 
-    from listener.nlp import ort
+    from listener.nlp import ort, ov
     from listener.nlp.convert import ensure_base_model
     from listener.nlp.embedded import EmbeddedScorer
     from listener.nlp.evaluate import default_eval_dir, evaluate_file, read_tsv
@@ -200,6 +244,12 @@ def main() -> None:
                                                      {"DYNAMIC_QUANTIZATION_GROUP_SIZE": 32}),
             "ov-int8-static": lambda: openvino_run(static_int8(fp32, tmp / "s8.onnx", calibration), args.threads,
                                                    "bf16"),
+            "ov-int8-static-p99.99": lambda: openvino_run(
+                percentile_ranges(fp32, static_int8(fp32, tmp / "s8mm.onnx", calibration), tmp / "s8p.onnx",
+                                  calibration, 99.99), args.threads, "bf16"),
+            # what the scorer runs (listener.nlp.ov): the artefacts' recorded ranges, MatMul inputs only
+            **({"listener static int8 (ov.py)": lambda: listener_static(base, args.artifacts, tmp, args.threads)}
+               if ov.has_ranges(args.artifacts) else {}),
             "ov-int8-static-keep-ffn-out": lambda: openvino_run(
                 static_int8(fp32, tmp / "s8k.onnx", calibration, keep=is_ffn_out), args.threads, "bf16"),
             "ov-int8-static-smooth": lambda: openvino_run(

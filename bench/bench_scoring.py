@@ -6,7 +6,8 @@ Each measurement runs in a fresh subprocess (so peak RSS is that of a scoring pr
 take turns for --rounds rounds: the ratio to the pipeline is taken within each round, so a machine that speeds
 up or slows down during the run moves both sides of it. Printed: the median over rounds (and the range).
 - embedded: `load_scorer(NlpSettings(model="embedded"))` → score() on ~64-token mentions
-  (includes tokenisation, language detection, categories: everything `listener` does per mention);
+  (includes tokenisation, language detection, categories: everything `listener` does per mention), in its
+  default int8 runtime, and with OpenVINO installed also in ONNX Runtime's dynamic int8, and in fp32;
 - pipeline: `transformers.pipeline("text-classification")` fp32 on the same fine-tuned encoder exported as a
   BertForSequenceClassification directory, same texts, same batch size and threads.
 Mentions are built from the test files in ../shared/eval, padded/cut to 60–68 tokens.
@@ -101,14 +102,14 @@ def worker_embedded(args: argparse.Namespace, texts: list[str]) -> dict:
 
     t0 = time.perf_counter()
     settings = NlpSettings(threads=args.threads, batch_size=args.batch_size, quantize=not args.fp32,
-                           artifacts=args.artifacts)  # None: the shipped model
+                           artifacts=args.artifacts, runtime=args.runtime)  # artifacts None: the shipped model
     scorer = load_scorer(settings, cache_dir())
     load_s = time.perf_counter() - t0
     scorer.score(texts[: args.batch_size])  # warm-up
     t0 = time.perf_counter()
     scorer.score(texts)
     dt = time.perf_counter() - t0
-    return {"what": f"embedded scorer ({'fp32' if args.fp32 else 'int8'})", "per_s": len(texts) / dt,
+    return {"what": f"embedded scorer ({getattr(scorer, 'backend', '?')})", "per_s": len(texts) / dt,
             "load_s": load_s, "peak_rss_mb": peak_rss_mb(), "version": scorer.model_version}
 
 
@@ -171,6 +172,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="times each form runs, taking turns")
     ap.add_argument("--artifacts", help="artefact directory to measure (default: the shipped model)")
     ap.add_argument("--fp32", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--runtime", default="auto", help=argparse.SUPPRESS)
     ap.add_argument("--worker", choices=["embedded", "pipeline"], help=argparse.SUPPRESS)
     ap.add_argument("--model-dir", help=argparse.SUPPRESS)
     ap.add_argument("--texts", help=argparse.SUPPRESS)
@@ -182,7 +184,11 @@ def main() -> None:
         result = worker_embedded(args, texts) if args.worker == "embedded" else worker_pipeline(args, texts)
         print(json.dumps(result))
         return
-    forms: list[list[str]] = [[]] + ([] if args.skip_fp32 else [["--fp32"]])
+    from listener.nlp import ov
+
+    # the default form first; with OpenVINO installed, ONNX Runtime's dynamic int8 as well
+    forms: list[list[str]] = [[]] + ([["--runtime", "onnxruntime"]] if ov.available() else [])
+    forms += [] if args.skip_fp32 else [["--fp32"]]
     with tempfile.TemporaryDirectory() as tmp:
         texts_file = Path(tmp) / "texts.json"
         texts_file.write_text(json.dumps(mentions(max(args.n, args.n_pipeline)), ensure_ascii=False))
