@@ -415,7 +415,8 @@ def calibrate(args: argparse.Namespace) -> int:
     meta["calibration"] = {"dev": report, "dev_with_bias": biased, "dev_score": round(score, 4),
                            "dev_score_with_bias": round(_dev_score(biased_raw, np.zeros(3)), 4)}
     (args.out / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
-    print(f"calibrated {args.out}: thresholds {meta['thresholds']}, logit bias {meta['logit_bias']}, "
+    print(f"calibrated {args.out} (activation ranges recorded): thresholds {meta['thresholds']}, "
+          f"logit bias {meta['logit_bias']}, "
           f"dev score {score:.4f} -> {meta['calibration']['dev_score_with_bias']:.4f}", flush=True)
     return 0
 
