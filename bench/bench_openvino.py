@@ -58,24 +58,12 @@ def weight_matmuls(model: Any, keep: Callable[[str], bool] = lambda name: False)
 def weight_only_int8(src: Path, dst: Path) -> Path:
     """Each weight as int8 + DequantizeLinear (per output channel): OpenVINO's compressed-weight pattern."""
     import onnx
-    from onnx import helper, numpy_helper
+
+    from listener.nlp.ov import quantize_weight
 
     model = onnx.load(str(src))
-    inits = {i.name: i for i in model.graph.initializer}
     for node in weight_matmuls(model):
-        name = node.input[1]
-        w = numpy_helper.to_array(inits[name])  # [in, out]
-        scale = np.maximum(np.abs(w).max(0) / 127.0, 1e-12).astype(np.float32)
-        model.graph.initializer.remove(inits[name])
-        model.graph.initializer.extend([
-            numpy_helper.from_array(np.clip(np.round(w / scale), -127, 127).astype(np.int8), f"{name}_q"),
-            numpy_helper.from_array(scale, f"{name}_s"),
-            numpy_helper.from_array(np.zeros(scale.shape, np.int8), f"{name}_zp"),
-        ])
-        dequantize = helper.make_node("DequantizeLinear", [f"{name}_q", f"{name}_s", f"{name}_zp"], [f"{name}_dq"],
-                                      axis=1, name=f"{node.name}_weights")
-        model.graph.node.insert(list(model.graph.node).index(node), dequantize)
-        node.input[1] = f"{name}_dq"
+        quantize_weight(model.graph, node)
     onnx.save(model, str(dst))
     return dst
 
@@ -145,6 +133,8 @@ def percentile_ranges(fp32: Path, qdq: Path, dst: Path, calibration: list[Batch]
     import onnxruntime as rt
     from onnx import helper, numpy_helper
 
+    from listener.nlp.ov import activation_scale
+
     model = onnx.load(str(qdq))
     inits = {i.name: i for i in model.graph.initializer}
     quantize = {n.input[0]: n for n in model.graph.node if n.op_type == "QuantizeLinear"
@@ -162,9 +152,7 @@ def percentile_ranges(fp32: Path, qdq: Path, dst: Path, calibration: list[Batch]
             lows[a].append(float(np.percentile(values, 100 - percentile)))
             highs[a].append(float(np.percentile(values, percentile)))
     for a, node in quantize.items():
-        lo, hi = min(statistics.mean(lows[a]), 0.0), max(statistics.mean(highs[a]), 0.0)
-        scale = max((hi - lo) / 255, 1e-8)
-        zero = int(np.clip(round(-lo / scale), 0, 255))
+        scale, zero = activation_scale(statistics.mean(lows[a]), statistics.mean(highs[a]))
         inits[node.input[1]].CopyFrom(numpy_helper.from_array(np.array(scale, np.float32), node.input[1]))
         inits[node.input[2]].CopyFrom(numpy_helper.from_array(np.array(zero, np.uint8), node.input[2]))
     onnx.save(model, str(dst))

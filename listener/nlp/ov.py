@@ -89,45 +89,59 @@ def read_ranges(art_dir: Path) -> dict[str, list[float]]:
     return dict(json.loads((Path(art_dir) / RANGES_FILE).read_text())["ranges"])
 
 
+def activation_scale(lo: float, hi: float) -> tuple[float, int]:
+    """Scale and zero point of uint8 asymmetric quantisation for the range [lo, hi] (widened to include 0)."""
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    scale = max((hi - lo) / 255.0, 1e-8)
+    return scale, round(-lo / scale)
+
+
+def quantize_weight(graph: Any, node: Any) -> None:
+    """Replace `node`'s constant weight (input 1, [in, out]) with int8, symmetric per output channel, and a
+    DequantizeLinear inserted before `node`: OpenVINO runs the MatMul on the int8 weight."""
+    from onnx import helper, numpy_helper
+
+    name = node.input[1]
+    init = next(i for i in graph.initializer if i.name == name)
+    w = numpy_helper.to_array(init)
+    scale = np.maximum(np.abs(w).max(0) / 127.0, 1e-12).astype(np.float32)
+    graph.initializer.remove(init)
+    graph.initializer.extend([
+        numpy_helper.from_array(np.clip(np.round(w / scale), -127, 127).astype(np.int8), f"{name}_q"),
+        numpy_helper.from_array(scale, f"{name}_scale"),
+        numpy_helper.from_array(np.zeros(scale.shape, np.int8), f"{name}_zero"),
+    ])
+    graph.node.insert(list(graph.node).index(node), helper.make_node(
+        "DequantizeLinear", [f"{name}_q", f"{name}_scale", f"{name}_zero"], [f"{name}_dq"], axis=1,
+        name=f"{node.name}_weight"))
+    node.input[1] = f"{name}_dq"
+
+
 def quantize_graph(model: Any, ranges: dict[str, list[float]]) -> Any:
     """Insert static int8 quantisation before every MatMul whose module has a range: uint8 asymmetric for the
     input (one scale per tensor), int8 symmetric per output channel for the weight. Heads stay fp32."""
     from onnx import helper, numpy_helper
 
     graph = model.graph
-    inits = {i.name: i for i in graph.initializer}
+    weights = {i.name for i in graph.initializer}
     quantized: dict[str, str] = {}  # activation tensor → its dequantised copy (Q, K and V share one input)
     for node in list(graph.node):
         module = node.name.strip("/").removesuffix("/MatMul").replace("/", ".")
-        if node.op_type != "MatMul" or node.input[1] not in inits or is_head_node(node.name) or module not in ranges:
+        if node.op_type != "MatMul" or node.input[1] not in weights or is_head_node(node.name) or module not in ranges:
             continue
-        position = list(graph.node).index(node)
         x = node.input[0]
         if x not in quantized:
-            lo, hi = min(ranges[module][0], 0.0), max(ranges[module][1], 0.0)
-            scale = max((hi - lo) / 255.0, 1e-8)
+            scale, zero = activation_scale(*ranges[module])
             graph.initializer.extend([numpy_helper.from_array(np.array(scale, np.float32), f"{x}_scale"),
-                                      numpy_helper.from_array(np.array(round(-lo / scale), np.uint8), f"{x}_zero")])
+                                      numpy_helper.from_array(np.array(zero, np.uint8), f"{x}_zero")])
+            position = list(graph.node).index(node)
             graph.node.insert(position, helper.make_node(
                 "DequantizeLinear", [f"{x}_q", f"{x}_scale", f"{x}_zero"], [f"{x}_dq"], name=f"{x}_dequantize"))
             graph.node.insert(position, helper.make_node(
                 "QuantizeLinear", [x, f"{x}_scale", f"{x}_zero"], [f"{x}_q"], name=f"{x}_quantize"))
             quantized[x] = f"{x}_dq"
-            position += 2
-        w_name = node.input[1]
-        w = numpy_helper.to_array(inits[w_name])  # [in, out]
-        w_scale = np.maximum(np.abs(w).max(0) / 127.0, 1e-12).astype(np.float32)
-        graph.initializer.remove(inits[w_name])
-        graph.initializer.extend([
-            numpy_helper.from_array(np.clip(np.round(w / w_scale), -127, 127).astype(np.int8), f"{w_name}_q"),
-            numpy_helper.from_array(w_scale, f"{w_name}_scale"),
-            numpy_helper.from_array(np.zeros(w_scale.shape, np.int8), f"{w_name}_zero"),
-        ])
-        graph.node.insert(position, helper.make_node(
-            "DequantizeLinear", [f"{w_name}_q", f"{w_name}_scale", f"{w_name}_zero"], [f"{w_name}_dq"], axis=1,
-            name=f"{node.name}_weight"))
+        quantize_weight(graph, node)
         node.input[0] = quantized[x]
-        node.input[1] = f"{w_name}_dq"
     if not quantized:
         raise ValueError("no MatMul matched the activation ranges: they belong to another model")
     return model
