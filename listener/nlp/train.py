@@ -124,6 +124,13 @@ def _holdout(row_id: str, fraction: float) -> bool:
     return int(hashlib.sha256(row_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not in (0, 1]")
+    return value
+
+
 def load_examples(path: Path, tokenizer: Any, max_length: int) -> list[Example]:
     rows = read_tsv(path)
     taxonomy = find_taxonomy(path)
@@ -259,6 +266,8 @@ def build_datasets(
         frac = holdout.get(path.stem, 0.0)
         held = [e for e in exs if frac and _holdout(e.row_id, frac)]
         kept = [e for e in exs if not (frac and _holdout(e.row_id, frac))]
+        if args.train_fraction < 1:  # a fixed subset (nested across fractions); the hold-outs stay whole
+            kept = [e for e in kept if _holdout(f"subset:{e.row_id}", args.train_fraction)]
         if held:
             dev[f"{path.stem}[holdout]"] = held
         parts.append((kept, share))
@@ -451,6 +460,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="minutes: end the run (LR decayed to 0) after this long even if epochs remain")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="use only N training examples (smoke runs)")
+    ap.add_argument("--train-fraction", type=_fraction, default=1.0,
+                    help="train on this share of each file's training rows (a fixed, nested subset; hold-outs and "
+                    "dev sets unchanged): a learning curve shows what more labels would bring")
     ap.add_argument("--no-bf16", action="store_true")
     ap.add_argument("--out", type=Path, default=ARTIFACTS_DIR)
     ap.add_argument("--cache-dir", type=Path, default=None)

@@ -3,6 +3,7 @@ small end-to-end run (train → artefacts → int8 ONNX → scores)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 from pathlib import Path
@@ -223,6 +224,30 @@ def test_relevance_column_is_read_where_present(tmp_path: Path) -> None:
     relevant = [e.relevant for e in load_examples(with_column, tokenizer, 16)]
     assert relevant[:2] == [1.0, 0.0] and math.isnan(relevant[2])
     assert math.isnan(load_examples(without, tokenizer, 16)[0].relevant)
+
+
+def test_train_fraction_keeps_a_nested_subset_and_whole_dev_sets(tmp_path: Path) -> None:
+    """--train-fraction (learning curves): each share's rows contain the smaller share's; hold-outs don't change."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    from listener.nlp.train import build_datasets, main
+
+    tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    data = tmp_path / "mine.tsv"
+    data.write_text("id\tsentiment\ttext\n" + "".join(f"r{i}\tneutral\tpost {i}\n" for i in range(2000)))
+    args = argparse.Namespace(data=[data], dev=None, max_length=16, long_length=16, limit=0)
+    splits = {}
+    for fraction in (0.25, 0.5, 1.0):
+        _files, mix, dev = build_datasets(argparse.Namespace(**vars(args), train_fraction=fraction), tokenizer)
+        splits[fraction] = ({e.row_id for e in mix.examples()}, {e.row_id for e in dev["mine[holdout]"]})
+    (quarter, dev_q), (half, dev_h), (whole, dev_w) = splits[0.25], splits[0.5], splits[1.0]
+    assert dev_q == dev_h == dev_w and not dev_w & whole and len(dev_w) + len(whole) == 2000
+    assert quarter < half < whole
+    assert abs(len(quarter) / len(whole) - 0.25) < 0.04 and abs(len(half) / len(whole) - 0.5) < 0.04
+    for wrong in ("0", "1.5"):
+        with pytest.raises(SystemExit):
+            main(["--train-fraction", wrong])
 
 
 def _tiny_runs(e5_cache: Path, tmp_path: Path, seeds: tuple[int, ...], layers: int = 1) -> list[Path]:
