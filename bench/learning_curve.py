@@ -5,8 +5,9 @@
     python bench/learning_curve.py 0.125=/tmp/lc/f0.125.json 0.25=/tmp/lc/f0.25.json ... 1=/tmp/lc/f1.json
 
 An accuracy check, not a timing. Each argument pairs the share of the training rows a run used with the JSON
-that `listener nlp eval --json` printed for it. Printed per target figure: its value at each share, the gain per
-doubling of the data (least-squares slope against log2 of the share) and, where the figure is below its target,
+that `listener nlp eval --json` printed for it; a share may repeat (runs with other seeds). Printed per target
+figure: its value at each share (the mean where runs repeat), the gain per doubling of the data (least-squares
+slope of every run against log2 of its share) and, where the figure at the largest share is below its target,
 how many times today's training data that slope would need to reach the target. Straight lines on a log scale
 flatten out in practice, so the multiple is a lower bound, not a forecast.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 from pathlib import Path
 
 # (file, metric key, flag?) → target, as in the issue's table
@@ -44,26 +46,28 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", nargs="+", help="SHARE=EVAL_JSON, e.g. 0.25=/tmp/lc/f0.25.json (at least two shares)")
     args = ap.parse_args()
-    runs = sorted((float(share), json.loads(Path(path).read_text()))
-                  for share, path in (run.split("=", 1) for run in args.runs))
-    if len(runs) < 2:
+    runs = [(float(share), json.loads(Path(path).read_text()))
+            for share, path in (run.split("=", 1) for run in args.runs)]
+    shares = sorted({share for share, _results in runs})
+    if len(shares) < 2:
         ap.error("a curve needs at least two shares")
-    shares = [share for share, _results in runs]
     largest = shares[-1]
     print("| figure | target | " + " | ".join(f"share {s:g}" for s in shares)
           + " | gain per doubling | data needed for the target at that gain |")
     print("|---" * (len(shares) + 4) + "|")
     for (file, key), (name, target) in TARGETS.items():
         values = [figure(results, file, key) for _share, results in runs]
-        slope = slope_per_doubling(shares, values)
-        gap = target - values[-1]
+        slope = slope_per_doubling([share for share, _results in runs], values)
+        means = [statistics.mean(v for (s, _r), v in zip(runs, values, strict=True) if s == share)
+                 for share in shares]
+        gap = target - means[-1]
         if gap <= 0:
             needed = "met"
         elif slope <= 0:
             needed = "no gain from more data"
         else:  # doublings beyond the largest share, as a multiple of the full training set (share 1)
             needed = f"≥ {largest * 2 ** (gap / slope):.1f}× today's"
-        print(f"| {name} | {target:.2f} | " + " | ".join(f"{v:.3f}" for v in values)
+        print(f"| {name} | {target:.2f} | " + " | ".join(f"{v:.3f}" for v in means)
               + f" | {slope * 100:+.1f} points | {needed} |")
 
 
