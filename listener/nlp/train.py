@@ -6,6 +6,8 @@
     python -m listener.nlp.train --teacher DIR --qat --epochs 1 --lr 1e-5 --head-lr 1e-4 --seed 14 \
         --relevance-weight 0.5                        # stage 3: one more epoch, with GermEval's relevance column
     python -m listener.nlp.train --data my.tsv        # your own labelled mentions (id, sentiment, text)
+    python -m listener.nlp.train --train-fraction 0.5 --out DIR
+                                                      # half the training rows: one point of a learning curve
 
 The 250k-row word-embedding matrix stays frozen; every transformer layer is fine-tuned (bf16 autocast on
 CPUs that have it). Data per epoch: germeval2017_train ×2, sb10k_train, half of airline_train (a different half
