@@ -273,6 +273,9 @@ def build_datasets(
         if held:
             dev[f"{path.stem}[holdout]"] = held
         parts.append((kept, share))
+    if not any(examples for examples, _share in parts):  # else training would loop over empty epochs
+        raise DataFileError(f"no training rows left in {', '.join(str(p) for p in files)} after the hold-out"
+                            + (f" and --train-fraction {args.train_fraction:g}" if args.train_fraction < 1 else ""))
     if args.dev is not None:
         dev_files = args.dev
     else:

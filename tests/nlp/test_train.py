@@ -230,6 +230,7 @@ def test_train_fraction_keeps_a_nested_subset_and_whole_dev_sets(tmp_path: Path)
     """--train-fraction (learning curves): each share's rows contain the smaller share's; hold-outs don't change."""
     from tokenizers import Tokenizer, models, pre_tokenizers
 
+    from listener.nlp.evaluate import DataFileError
     from listener.nlp.train import build_datasets, main
 
     tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
@@ -245,6 +246,10 @@ def test_train_fraction_keeps_a_nested_subset_and_whole_dev_sets(tmp_path: Path)
     assert dev_q == dev_h == dev_w and not dev_w & whole and len(dev_w) + len(whole) == 2000
     assert quarter < half < whole
     assert abs(len(quarter) / len(whole) - 0.25) < 0.04 and abs(len(half) / len(whole) - 0.5) < 0.04
+    tiny = tmp_path / "tiny.tsv"
+    tiny.write_text("id\tsentiment\ttext\nr1\tneutral\tpost\n")
+    with pytest.raises(DataFileError, match="no training rows left .* --train-fraction 0.01"):
+        build_datasets(argparse.Namespace(**{**vars(args), "data": [tiny]}, train_fraction=0.01), tokenizer)
     for wrong in ("0", "1.5"):
         with pytest.raises(SystemExit):
             main(["--train-fraction", wrong])
