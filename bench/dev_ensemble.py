@@ -24,15 +24,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 
-def log_softmax(x: np.ndarray) -> np.ndarray:
-    x = x - x.max(axis=1, keepdims=True)
-    return x - np.log(np.exp(x).sum(axis=1, keepdims=True))
-
-
 def main() -> None:
     from bench_scoring import cache_dir
 
-    from listener.nlp.embedded import EmbeddedScorer
+    from listener.nlp.embedded import EmbeddedScorer, log_softmax
     from listener.nlp.evaluate import evaluate_file
     from listener.nlp.settings import NlpSettings
 

@@ -126,8 +126,7 @@ class EmbeddedScorer:
         flag = np.zeros(n, np.float32)
         for batch in length_sorted_batches(ids, self.batch_size):
             s, c, f = self.model(*pad_batch([ids[i] for i in batch], self.pad_id))
-            logp = s - s.max(axis=1, keepdims=True)
-            logp = logp - np.log(np.exp(logp).sum(axis=1, keepdims=True)) + bias[batch]
+            logp = log_softmax(s) + bias[batch]
             p = np.exp(logp - logp.max(axis=1, keepdims=True))
             sent[batch] = p / p.sum(axis=1, keepdims=True)
             cats[batch] = 1.0 / (1.0 + np.exp(-c))
@@ -190,6 +189,14 @@ def _openvino_model(settings: NlpSettings, base_dir: Path, art: Path, cache_dir:
             raise ModelUnavailable(f"OpenVINO could not load the embedded model: {exc}") from exc
         log.warning("OpenVINO's static int8 failed (%s); using ONNX Runtime's dynamic int8 instead", exc)
         return None
+
+
+def log_softmax(logits: Any) -> Any:
+    """Row-wise log-probabilities of a (texts × classes) logit array, computed stably."""
+    import numpy as np
+
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def pad_batch(seqs: Sequence[list[int]], pad_id: int):
