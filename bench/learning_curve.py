@@ -31,8 +31,11 @@ TARGETS = {
 }
 
 
-def figure(results: list[dict], file: str, key: str) -> float:
-    row = next(r for r in results if r["file"] == file)
+def figure(results: list[dict], file: str, key: str) -> float | None:
+    """The figure, or None where the run did not evaluate that file."""
+    row = next((r for r in results if r["file"] == file), None)
+    if row is None:
+        return None
     return float(row["flag"]["f1"] if key == "flag" else row[key])
 
 
@@ -56,7 +59,11 @@ def main() -> None:
           + " | gain per doubling | data needed for the target at that gain |")
     print("|---" * (len(shares) + 4) + "|")
     for (file, key), (name, target) in TARGETS.items():
-        values = [figure(results, file, key) for _share, results in runs]
+        found = [figure(results, file, key) for _share, results in runs]
+        if None in found:  # a run evaluated other files only
+            print(f"| {name} | {target:.2f} | not in every run's results |")
+            continue
+        values = [v for v in found if v is not None]
         slope = slope_per_doubling([share for share, _results in runs], values)
         means = [statistics.mean(v for (s, _r), v in zip(runs, values, strict=True) if s == share)
                  for share in shares]
