@@ -214,12 +214,16 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
               "labelled mentions (see the model card)")
 @click.option("--relevance-weight", type=float, default=None,
               help="weight of an auxiliary loss on the data's relevance column (GermEval); default 0 = off")
+@click.option("--train-fraction", type=click.FloatRange(0, 1, min_open=True), default=None,
+              help="train on this share of the labelled rows (a fixed subset; the hold-out stays whole): "
+              "compare with a run on all of them to see whether more labels would pay")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="artefact directory (default: the package's listener/nlp/artifacts)")
 @click.pass_context
 def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epochs: float | None,
           seed: int | None, lr: float | None, head_lr: float | None, layers: int | None, qat: bool,
-          teacher: Path | None, relevance_weight: float | None, out: Path | None) -> None:
+          teacher: Path | None, relevance_weight: float | None, train_fraction: float | None,
+          out: Path | None) -> None:
     """Fine-tune the embedded model (tens of minutes on 2 cores); writes only the small artefacts."""
     from listener.nlp import train as training
 
@@ -245,6 +249,8 @@ def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epo
         argv += ["--teacher", str(teacher)]
     if relevance_weight is not None:
         argv += ["--relevance-weight", str(relevance_weight)]
+    if train_fraction is not None:
+        argv += ["--train-fraction", str(train_fraction)]
     if out is not None:
         argv += ["--out", str(out)]
     threads = nlp_settings(ctx).threads

@@ -104,3 +104,20 @@ def test_train_passes_the_later_stages_recipe_to_the_trainer(
     assert argv[argv.index("--teacher") + 1] == str(teacher) and "--qat" in argv
     assert [argv[argv.index(k) + 1] for k in ("--epochs", "--lr", "--head-lr", "--seed", "--relevance-weight")] == [
         "1.0", "1e-05", "0.0001", "14", "0.5"]
+
+
+def test_train_passes_the_learning_curve_share_and_refuses_one_out_of_range(
+    obj: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`listener nlp train --train-fraction 0.5`, as the README suggests for asking whether more labels would pay."""
+    from listener.nlp import train as training
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(training, "main", lambda argv: seen.append(argv) or 0)
+    result = CliRunner().invoke(nlp, ["train", "--train-fraction", "0.5", "--out", str(tmp_path / "half")], obj=obj)
+    assert result.exit_code == 0, result.output
+    assert seen[0][seen[0].index("--train-fraction") + 1] == "0.5"
+    for wrong in ("0", "1.5"):
+        result = CliRunner().invoke(nlp, ["train", "--train-fraction", wrong], obj=obj)
+        assert result.exit_code == 2 and "--train-fraction" in result.output
+    assert len(seen) == 1
