@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 
 from listener.alerts.channels import Channel, make_channel
@@ -66,4 +67,10 @@ class App:
                              batch_size=self.settings.daemon.score_batch)
 
     def deliver(self) -> DeliveryReport:
-        return deliver_pending(self.store, self.channels, self.settings.delivery, self.clock)
+        return deliver_pending(self.store, self.channels, self.settings.delivery, self.clock, self.alert_links)
+
+    @cached_property
+    def alert_links(self) -> Callable[[int], tuple[str, str]] | None:
+        from listener.web.security import alert_links
+
+        return alert_links(self.settings.web, self.clock)

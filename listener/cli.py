@@ -309,14 +309,18 @@ def _task_action(action: str, help_text: str) -> None:
     @tasks.command(action, help=help_text)
     @click.argument("task_id", type=int)
     @click.option("--note", default=None, help="A note kept with the task.")
+    @click.option("--by", "actor", default=None, help="Who did it, for the task's activity log (default: $USER).")
     @click.pass_obj
-    def command(state: CliState, task_id: int, note: str | None) -> None:
-        from listener.alerts.tasks import TaskError, transition
+    def command(state: CliState, task_id: int, note: str | None, actor: str | None) -> None:
+        import getpass
+
+        from listener.alerts.activity import perform
+        from listener.alerts.tasks import TaskError
 
         with app_for(state) as app:
             try:
                 with app.store.write() as session:
-                    task = transition(session, task_id, action, app.clock.now(), note)
+                    task = perform(session, task_id, action, actor or getpass.getuser(), app.clock.now(), note)
                     status, mention_id = task.status, task.mention_id
             except TaskError as exc:
                 raise click.ClickException(str(exc)) from None
@@ -440,6 +444,10 @@ def _register_optional_groups() -> None:
     from listener.demo import demo
 
     cli.add_command(demo)
+    from listener.web.cli import users, web
+
+    cli.add_command(web)
+    cli.add_command(users)
     try:
         from listener.nlp.cli import nlp
     except ImportError:  # pragma: no cover - the nlp CLI ships with the package

@@ -23,6 +23,7 @@ from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
 from listener.sources.base import HttpSettings, SourceSettings, get_source_class
+from listener.web.settings import WebSettings
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
 
@@ -70,6 +71,7 @@ class Settings(BaseModel):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    web: WebSettings | None = None  # the care inbox; `listener run` serves it when [web] is present
 
     @model_validator(mode="after")
     def _references(self) -> Settings:

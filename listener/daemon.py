@@ -16,11 +16,15 @@ import socket
 import threading
 from datetime import UTC, datetime
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from listener.app import App
+
+if TYPE_CHECKING:
+    from listener.web.server import BackgroundServer
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,16 @@ class Daemon:
         log.info("event=stop_requested signal=%s", signal.Signals(signum).name)
         self.stop_requested.set()
 
+    def _start_web(self) -> BackgroundServer | None:
+        """The care inbox beside the scheduler, when [web] is configured (listener/web)."""
+        if self.app.settings.web is None:
+            return None
+        from listener.web.server import BackgroundServer, make_server
+
+        web = BackgroundServer(make_server(self.app.settings, self.app.store, self.app.clock))
+        web.start()
+        return web
+
     def run(self) -> int:
         self.app.migrate()
         _ = self.app.scorer  # load the model now: a missing model fails the start, not the first score
@@ -94,6 +108,7 @@ class Daemon:
         signal.signal(signal.SIGINT, self.request_stop)
         self.schedule()
         self.scheduler.start()
+        web = self._start_web()
         sd_notify("READY=1\nSTATUS=listening")
         log.info("event=started sources=%d rules=%d channels=%d",
                  len(self.app.sources), len(self.app.settings.rule), len(self.app.channels))
@@ -101,6 +116,8 @@ class Daemon:
             pass
         sd_notify("STOPPING=1")
         self.scheduler.shutdown(wait=True)  # lets running jobs finish their transaction
+        if web is not None:
+            web.stop()
         self.app.close()
         log.info("event=stopped")
         return 0

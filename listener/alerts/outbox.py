@@ -8,8 +8,9 @@ webhook Idempotency-Key header) so a receiver can recognise a re-send after a cr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -115,13 +116,17 @@ def _claim(store: Store, settings: DeliverySettings, now: datetime) -> list[int]
 
 
 def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: DeliverySettings,
-                    clock: Clock) -> DeliveryReport:
+                    clock: Clock, links: Callable[[int], tuple[str, str]] | None = None) -> DeliveryReport:
+    """`links(task_id)` gives the care inbox's task and acknowledge URLs for the alert text (listener/web)."""
     report = DeliveryReport()
     for alert_id in _claim(store, settings, clock.now()):
         with store.read() as session:
             alert = session.get_one(AlertRow, alert_id)
             channel = channels.get(alert.channel)
             message = message_for(alert)
+        if links is not None and message.task_id is not None:
+            task_url, ack_url = links(message.task_id)
+            message = dataclasses.replace(message, task_url=task_url, ack_url=ack_url)
         error: str | None = None
         if channel is None:
             error = f"channel {alert.channel!r} is not configured"

@@ -218,3 +218,60 @@ class AlertRow(Base):
 
     task: Mapped[TaskRow | None] = relationship()
     mention: Mapped[MentionRow] = relationship()
+
+
+# ----------------------------------------------------------------------------- care inbox (listener/web)
+class UserRow(Base):
+    """A care-inbox user. `password_hash` is an Argon2 hash (None: header sign-in only); never logged or shown."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # agent | lead | viewer
+    password_hash: Mapped[str | None] = mapped_column(String(500))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str | None] = mapped_column(String(10))  # UI language override (de|en); None: the browser's
+    created_at: Mapped[datetime]
+
+
+class TaskEvent(Base):
+    """The activity log of a task: who did what, when (web and CLI alike)."""
+
+    __tablename__ = "task_events"
+    __table_args__ = (Index("ix_task_events_task", "task_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(30))  # ack | respond | resolve | dismiss | assign | note | label
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class TaskAssignment(Base):
+    """Who works a task now (one row per assigned task; kept apart from `tasks` so the workflow table stays lean)."""
+
+    __tablename__ = "task_assignments"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    assignee: Mapped[str] = mapped_column(String(200), index=True)
+    assigned_at: Mapped[datetime]
+
+
+class ReplyTemplate(Base):
+    """A reply the care team can copy: per service category (or "" for any) and language, with placeholders."""
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(50), default="")
+    language: Mapped[str] = mapped_column(String(10))
+    body: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+
+
+# The contact history (listener/web/taskview.py) looks up an author's other mentions.
+Index("ix_mentions_author", MentionRow.author)

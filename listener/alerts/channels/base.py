@@ -29,6 +29,9 @@ class AlertMessage:
     confidence: float
     language: str | None
     categories: list[str]
+    # Links into the care inbox ([web] base_url): the task page and a signed, expiring acknowledge link.
+    task_url: str | None = None
+    ack_url: str | None = None
 
 
 class Channel(Protocol):

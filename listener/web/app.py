@@ -1,0 +1,195 @@
+"""The care inbox as an ASGI app: sign-in, roles, CSRF and rendering around the route handlers.
+
+Handlers are plain functions `(web, request, user, form) -> Response` run in the thread pool (the store is
+synchronous SQLAlchemy); `guarded` resolves the user first, so every page and action without a session lands
+on the sign-in page, a POST without the session's CSRF token gets 403, and a role check refuses the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from listener.clock import Clock
+from listener.config import Settings
+from listener.store.engine import Store
+from listener.store.models import UserRow
+from listener.web.i18n import Formatter, negotiate
+from listener.web.security import AckLinks, LoginThrottle, csrf_ok, new_csrf_token, session_secret
+from listener.web.settings import WebSettings
+from listener.web.users import can_act, can_edit_templates, get_user
+
+Handler = Callable[["Web", Request, UserRow, FormData | None], Response]
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                                 b"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+@dataclass
+class Web:
+    settings: Settings
+    store: Store
+    clock: Clock
+    env: Environment
+    acks: AckLinks
+    throttle: LoginThrottle
+
+    @property
+    def config(self) -> WebSettings:
+        assert self.settings.web is not None
+        return self.settings.web
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links become hrefs: a `javascript:` or `data:` URL in a mention stays text."""
+    return url if url and url.lower().startswith(("https://", "http://")) else None
+
+
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("listener.web", "templates"), autoescape=select_autoescape(default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["safe_url"] = safe_url
+    env.globals["can_act"] = can_act
+    env.globals["can_edit_templates"] = can_edit_templates
+    return env
+
+
+def client_address(web: Web, request: Request) -> str:
+    """The peer, or behind a trusted proxy the address it forwarded (for throttling sign-ins per client)."""
+    peer = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and web.config.is_trusted_proxy(peer):
+        return forwarded.split(",")[-1].strip()
+    return peer
+
+
+def formatter(web: Web, request: Request, user: UserRow | None) -> Formatter:
+    language = (user.locale if user else None) or negotiate(request.headers.get("accept-language"))
+    return Formatter(language, web.config.timezone)
+
+
+def csrf_token(request: Request) -> str:
+    if "csrf" not in request.session:
+        request.session["csrf"] = new_csrf_token()
+    return str(request.session["csrf"])
+
+
+def render(web: Web, request: Request, user: UserRow | None, template: str, status: int = 200,
+           **context: Any) -> HTMLResponse:
+    fmt = formatter(web, request, user)
+    html = web.env.get_template(template).render(
+        request=request, user=user, csrf=csrf_token(request), path=request.url.path,
+        refresh_ms=int(web.config.refresh.total_seconds() * 1000), auth=web.config.auth, **fmt.context(), **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def refuse(web: Web, request: Request, user: UserRow | None, status: int, message: str) -> HTMLResponse:
+    return render(web, request, user, "error.html", status=status, message=message)
+
+
+def sign_in_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def current_user(web: Web, request: Request) -> UserRow | HTMLResponse | None:
+    with web.store.read() as session:
+        if web.config.auth == "header":
+            peer = request.client.host if request.client else None
+            name = request.headers.get(web.config.user_header)
+            if not web.config.is_trusted_proxy(peer):
+                return refuse(web, request, None, 403, "Sign-in is accepted only through the configured proxy.")
+            user = get_user(session, name) if name else None
+            if user is None or user.disabled:
+                return refuse(web, request, None, 403, "The proxy named no known, enabled user.")
+            return user
+        name = request.session.get("user")
+        user = get_user(session, name) if isinstance(name, str) else None
+        if user is None or user.disabled or user.password_hash is None:
+            return None
+        return user
+
+
+def guarded(web: Web, handler: Handler, request: Request, form: FormData | None,
+            allowed: Callable[[str], bool] | None) -> Response:
+    user = current_user(web, request)
+    if isinstance(user, Response):
+        return user
+    if user is None:
+        request.session.pop("user", None)
+        return sign_in_redirect(request)
+    if request.method == "POST" and not csrf_ok(request.session.get("csrf"), form.get("csrf") if form else None):
+        return refuse(web, request, user, 403, "This form has expired. Reload the page and try again.")
+    if allowed is not None and not allowed(user.role):
+        return refuse(web, request, user, 403, "Your role may not do this.")
+    return handler(web, request, user, form)
+
+
+def page(allowed: Callable[[str], bool] | None = None) -> Callable[[Handler], Callable[[Request],
+                                                                                       Awaitable[Response]]]:
+    """Wrap a handler: sign-in required; POST needs the CSRF token; `allowed(role)` limits who may call it."""
+    def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            form = await request.form(max_files=0, max_fields=200) if request.method == "POST" else None
+            web: Web = request.app.state.web
+            return await run_in_threadpool(guarded, web, handler, request, form, allowed)
+        endpoint.__name__ = handler.__name__
+        return endpoint
+    return wrap
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + SECURITY_HEADERS
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings, store: Store, clock: Clock) -> Starlette:
+    from listener.web.routes import routes
+
+    config = settings.web or WebSettings()
+    settings = settings.model_copy(update={"web": config})
+    secret = session_secret(config)
+    web = Web(settings, store, clock, environment(), AckLinks(secret, clock, config.ack_link_valid),
+              LoginThrottle(config.login_attempts, config.login_lockout, clock))
+    all_routes: list[BaseRoute] = [*routes(),
+                                   Mount("/static", StaticFiles(packages=[("listener.web", "static")]), name="static")]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(SessionMiddleware, secret_key=secret, session_cookie="listener_session",
+                   max_age=int(config.session_max_age.total_seconds()), same_site="lax",
+                   https_only=config.secure_cookies),
+    ]
+    app = Starlette(routes=all_routes, middleware=middleware)
+    app.state.web = web
+    return app

@@ -1,0 +1,84 @@
+"""German texts of the care inbox, keyed by the English text the templates and handlers write."""
+
+from __future__ import annotations
+
+GERMAN: dict[str, str] = {
+    # navigation and frame
+    "Skip to content": "Zum Inhalt springen", "Main": "Hauptmenü", "Queue": "Warteschlange",
+    "Mentions": "Erwähnungen", "Sources": "Quellen", "Response times": "Antwortzeiten",
+    "Reply templates": "Antwortvorlagen", "Language": "Sprache", "Browser": "Browser", "Save": "Speichern",
+    "Sign out": "Abmelden", "Sign in": "Anmelden", "Sign in to the care inbox": "Anmelden im Care-Postfach",
+    "Name": "Name", "Password": "Passwort", "Not possible": "Nicht möglich",
+    "Back to the queue": "Zurück zur Warteschlange",
+    # roles, states, sentiments, categories, facets
+    "agent": "Agent", "lead": "Leitung", "viewer": "Lesend",
+    "open": "offen", "acknowledged": "angenommen", "responded": "beantwortet", "resolved": "erledigt",
+    "dismissed": "Fehlalarm",
+    "negative": "negativ", "neutral": "neutral", "positive": "positiv",
+    "support": "Kundenservice", "delivery": "Lieferung", "billing": "Abrechnung", "digital": "Digitales",
+    "product": "Produkt", "staff": "Personal",
+    "status": "Status", "priority": "Priorität", "brand": "Marke", "category": "Kategorie", "source": "Quelle",
+    "language": "Sprache", "assignee": "Zuständig", "all": "alle",
+    "score": "Punkte", "likes": "Likes", "replies": "Antworten", "reposts": "Reposts", "votes": "Stimmen",
+    "reads": "Aufrufe", "quotes": "Zitate", "favourites": "Favoriten",
+    # queue
+    "Open tasks": "Offene Aufgaben", "Overdue": "Überfällig", "overdue": "überfällig", "Shown": "Angezeigt",
+    "Filters": "Filter", "Clear filters": "Filter zurücksetzen", "Open tasks, overdue first":
+        "Offene Aufgaben, überfällige zuerst", "Task": "Aufgabe", "Priority": "Priorität", "Due": "Fällig",
+    "Status": "Status", "Mention": "Erwähnung", "Source": "Quelle", "Assignee": "Zuständig",
+    "No open tasks match.": "Keine offenen Aufgaben passen.", "Next page": "Nächste Seite",
+    # task page
+    "Author": "Autor", "Platform": "Plattform", "Brands": "Marken", "Posted": "Veröffentlicht", "Rating": "Bewertung",
+    "Reach": "Reichweite", "Original": "Original", "Open the post": "Beitrag öffnen", "unknown": "unbekannt",
+    "Why it was flagged": "Warum markiert", "Model": "Modell", "service": "Service",
+    "Care team's verdict": "Urteil des Care-Teams", "Deadline": "Frist",
+    "First response due": "Erste Antwort fällig", "Near-duplicate copies": "Beinahe-Duplikate",
+    "Contact history": "Kontaktverlauf", "other platform": "andere Plattform", "no task": "keine Aufgabe",
+    "labelled": "bewertet", "Outcome": "Ergebnis", "No other mentions by this author.":
+        "Keine weiteren Erwähnungen dieses Autors.", "Activity": "Verlauf", "created by rule": "erstellt durch Regel",
+    "action_ack": "angenommen", "action_respond": "beantwortet", "action_resolve": "erledigt",
+    "action_dismiss": "als Fehlalarm verworfen", "action_assign": "zugewiesen", "action_note": "Notiz",
+    "action_label": "Urteil korrigiert",
+    "Actions": "Aktionen", "Acknowledge": "Annehmen", "Resolve": "Erledigen",
+    "Dismiss as false alarm": "Als Fehlalarm verwerfen", "Reply text or link": "Antworttext oder Link",
+    "Mark responded": "Als beantwortet markieren", "Assign to": "Zuweisen an", "me": "mich", "nobody": "niemanden",
+    "Assign": "Zuweisen", "Note": "Notiz", "Add note": "Notiz hinzufügen", "Correct the verdict": "Urteil korrigieren",
+    "Sentiment": "Stimmung", "Negative service experience about": "Negative Serviceerfahrung zu",
+    "Save verdict": "Urteil speichern", "Copy": "Kopieren", "any category": "jede Kategorie",
+    "listener does not post replies: copy one, answer on the platform, then mark the task responded.":
+        "listener veröffentlicht keine Antworten: Vorlage kopieren, auf der Plattform antworten, dann die Aufgabe "
+        "als beantwortet markieren.",
+    "No template for this category and language yet.": "Noch keine Vorlage für diese Kategorie und Sprache.",
+    # acknowledge link
+    "Acknowledge task": "Aufgabe annehmen", "This task is no longer open.": "Diese Aufgabe ist nicht mehr offen.",
+    "Open the task": "Aufgabe öffnen",
+    # mentions, sources, report, templates
+    "Text": "Text", "Brand": "Marke", "From": "Von", "To": "Bis", "Search": "Suchen", "unscored": "unbewertet",
+    "Nothing found.": "Nichts gefunden.", "Older": "Ältere", "Kind": "Art", "Every": "Intervall",
+    "Last success": "Letzter Erfolg", "Failures in a row": "Fehler in Folge", "Next attempt": "Nächster Versuch",
+    "Last error": "Letzter Fehler", "disabled": "deaktiviert", "never polled": "noch nie abgefragt",
+    "Tasks created in the last days": "Aufgaben der letzten Tage", "Show": "Anzeigen", "Tasks": "Aufgaben",
+    "Acknowledged": "Angenommen", "Responded": "Beantwortet", "Dismissed": "Fehlalarme", "Still open": "Noch offen",
+    "Median time to acknowledge": "Median bis zur Annahme", "Median time to respond": "Median bis zur Antwort",
+    "90th percentile to respond": "90. Perzentil bis zur Antwort", "Responded in time": "Rechtzeitig beantwortet",
+    "Category": "Kategorie", "Changed": "Geändert", "Edit": "Bearbeiten", "Delete": "Löschen",
+    "No templates yet.": "Noch keine Vorlagen.", "Edit template": "Vorlage bearbeiten", "New template": "Neue Vorlage",
+    "Placeholders: {author}, {brand}, {link}. listener does not post replies; agents copy them from the task page.":
+        "Platzhalter: {author}, {brand}, {link}. listener veröffentlicht keine Antworten; das Team kopiert sie von "
+        "der Aufgabenseite.",
+    # messages from the handlers
+    "Wrong name or password.": "Name oder Passwort falsch.",
+    "Too many failed sign-ins. Try again later.":
+        "Zu viele fehlgeschlagene Anmeldungen. Bitte später erneut versuchen.",
+    "This form has expired. Reload the page and try again.":
+        "Dieses Formular ist abgelaufen. Bitte die Seite neu laden und erneut versuchen.",
+    "Your role may not do this.": "Ihre Rolle darf das nicht.", "Unknown action.": "Unbekannte Aktion.",
+    "Sign-in happens at the proxy.": "Die Anmeldung erfolgt am Proxy.",
+    "Sign-in is accepted only through the configured proxy.": "Anmeldung nur über den eingerichteten Proxy.",
+    "The proxy named no known, enabled user.": "Der Proxy nannte keinen bekannten, aktiven Benutzer.",
+    "This acknowledge link has expired.": "Dieser Annahme-Link ist abgelaufen.",
+    "This acknowledge link is not valid.": "Dieser Annahme-Link ist ungültig.",
+    "A template needs a name, a text, a known category and language.":
+        "Eine Vorlage braucht Namen, Text, eine bekannte Kategorie und Sprache.",
+    "P1": "P1", "P2": "P2", "P3": "P3",
+}

@@ -1,0 +1,130 @@
+"""The other pages: mention search, sources' health, the response-time report, reply templates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from listener.domain import SENTIMENTS
+from listener.nlp.categories import CATEGORIES
+from listener.store.models import MentionBrand, MentionRow, ReplyTemplate, ScoreRow, SourceRow, TaskRow, UserRow
+from listener.web.app import Web, page, refuse, render
+from listener.web.i18n import LANGUAGES
+from listener.web.report import response_report
+from listener.web.users import can_edit_templates
+
+SEARCH_PAGE = 50
+
+
+def _date(value: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC) if value else None
+    except ValueError:
+        return None
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@page()
+def mentions_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
+    q = request.query_params
+    brand, text, sentiment = q.get("brand", ""), q.get("q", "").strip(), q.get("sentiment", "")
+    since, until = _date(q.get("since")), _date(q.get("until"))
+    before = int(q["before"]) if q.get("before", "").isdigit() else None
+    query = select(MentionRow).order_by(MentionRow.id.desc()).limit(SEARCH_PAGE)
+    if brand:
+        query = query.where(MentionRow.id.in_(select(MentionBrand.mention_id).where(MentionBrand.brand == brand)))
+    if text:
+        pattern = f"%{_escape_like(text)}%"
+        query = query.where(or_(MentionRow.text.ilike(pattern, escape="\\"),
+                                MentionRow.title.ilike(pattern, escape="\\")))
+    if sentiment in SENTIMENTS:
+        query = query.join(ScoreRow, ScoreRow.mention_id == MentionRow.id).where(ScoreRow.sentiment == sentiment)
+    if since:
+        query = query.where(MentionRow.published_at >= since)
+    if until:
+        query = query.where(MentionRow.published_at < until + timedelta(days=1))
+    if before:
+        query = query.where(MentionRow.id < before)
+    with web.store.read() as session:
+        rows = list(session.scalars(query))
+        tasks = {t.mention_id: t for t in session.scalars(
+            select(TaskRow).where(TaskRow.mention_id.in_([m.id for m in rows])))} if rows else {}
+        return render(web, request, user, "mentions.html", rows=rows, tasks=tasks,
+                      brands=[b.name for b in web.settings.brand], sentiments=SENTIMENTS,
+                      form={"brand": brand, "q": text, "sentiment": sentiment, "since": q.get("since", ""),
+                            "until": q.get("until", "")},
+                      more=rows[-1].id if len(rows) == SEARCH_PAGE else None)
+
+
+@page()
+def sources_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
+    with web.store.read() as session:
+        stored = {s.name: s for s in session.scalars(select(SourceRow))}
+        rows = [(cfg, stored.get(cfg.name)) for cfg in web.settings.source]
+        return render(web, request, user, "sources.html", rows=rows, now=web.clock.now())
+
+
+@page()
+def report_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
+    days = int(request.query_params["days"]) if request.query_params.get("days", "").isdigit() else 7
+    days = min(max(days, 1), 366)
+    with web.store.read() as session:
+        groups = response_report(session, web.clock.now(), days)
+    return render(web, request, user, "report.html", groups=groups, days=days)
+
+
+@page()
+def templates_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
+    edit_id = int(request.query_params["edit"]) if request.query_params.get("edit", "").isdigit() else None
+    with web.store.read() as session:
+        rows = list(session.scalars(select(ReplyTemplate).order_by(ReplyTemplate.category, ReplyTemplate.language,
+                                                                   ReplyTemplate.name)))
+    editing = next((r for r in rows if r.id == edit_id), None)
+    return render(web, request, user, "templates.html", rows=rows, editing=editing, categories=CATEGORIES,
+                  languages=LANGUAGES, error=None)
+
+
+@page(can_edit_templates)
+def template_save(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
+    assert form is not None
+    name, body = str(form.get("name", "")).strip()[:200], str(form.get("body", "")).strip()[:10_000]
+    category, language = str(form.get("category", "")), str(form.get("language", ""))
+    if not name or not body or (category and category not in CATEGORIES) or language not in LANGUAGES:
+        return refuse(web, request, user, 400, "A template needs a name, a text, a known category and language.")
+    template_id = str(form.get("id", ""))
+    with web.store.write() as session:
+        row = session.get(ReplyTemplate, int(template_id)) if template_id.isdigit() else None
+        if row is None:
+            row = ReplyTemplate(name=name, category=category, language=language, body=body)
+            session.add(row)
+        row.name, row.category, row.language, row.body = name, category, language, body
+        row.updated_by, row.updated_at = user.name, web.clock.now()
+    return RedirectResponse("/templates", status_code=303)
+
+
+@page(can_edit_templates)
+def template_delete(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
+    with web.store.write() as session:
+        row = session.get(ReplyTemplate, int(request.path_params["template_id"]))
+        if row is not None:
+            session.delete(row)
+    return RedirectResponse("/templates", status_code=303)
+
+
+def page_routes() -> list[BaseRoute]:
+    return [
+        Route("/mentions", mentions_page),
+        Route("/sources", sources_page),
+        Route("/report", report_page),
+        Route("/templates", templates_page),
+        Route("/templates/save", template_save, methods=["POST"]),
+        Route("/templates/{template_id:int}/delete", template_delete, methods=["POST"]),
+    ]

@@ -1,0 +1,100 @@
+"""What the task page shows: the mention, why it was flagged, copies, the author's contact history, the log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from listener.alerts.activity import events
+from listener.store.models import (
+    MentionRow,
+    ReplyTemplate,
+    TaskAssignment,
+    TaskEvent,
+    TaskRow,
+    UserRow,
+)
+
+HISTORY_LIMIT = 30
+
+
+@dataclass
+class Contact:
+    """One earlier (or later) mention by the same author, with its task's outcome and the team's label."""
+
+    mention: MentionRow
+    task: TaskRow | None
+    same_platform: bool
+
+
+@dataclass
+class TaskView:
+    task: TaskRow
+    mention: MentionRow
+    assignee: str | None
+    copies: list[MentionRow]
+    history: list[Contact]
+    log: list[TaskEvent]
+    templates: list[ReplyTemplate]
+    assignable: list[str]
+
+
+def copies_of(session: Session, mention: MentionRow) -> list[MentionRow]:
+    """The near-duplicates linked to this mention, or its canonical copy and that one's other copies."""
+    root = mention.canonical_id or mention.id
+    query = select(MentionRow).where(or_(MentionRow.canonical_id == root, MentionRow.id == root),
+                                     MentionRow.id != mention.id).order_by(MentionRow.id).limit(50)
+    return list(session.scalars(query))
+
+
+def contact_history(session: Session, mention: MentionRow) -> list[Contact]:
+    """The same author's other mentions: on this platform (same source kind), and elsewhere where the handle
+    is the same; newest first, each with its task and outcome."""
+    if not mention.author:
+        return []
+    query = (select(MentionRow).where(MentionRow.author == mention.author, MentionRow.id != mention.id)
+             .order_by(MentionRow.published_at.desc(), MentionRow.id.desc()).limit(HISTORY_LIMIT))
+    others = list(session.scalars(query))
+    tasks = {t.mention_id: t for t in session.scalars(
+        select(TaskRow).where(TaskRow.mention_id.in_([m.id for m in others])))} if others else {}
+    contacts = [Contact(m, tasks.get(m.id), m.source_kind == mention.source_kind) for m in others]
+    return sorted(contacts, key=lambda c: not c.same_platform)  # stable: newest first within each group
+
+
+def reply_templates(session: Session, mention: MentionRow) -> list[ReplyTemplate]:
+    score = mention.score
+    categories = list(score.categories) if score else []
+    language = score.language if score else None
+    query = select(ReplyTemplate).where(ReplyTemplate.category.in_(["", *categories]))
+    if language:
+        query = query.where(ReplyTemplate.language == language)
+    return sorted(session.scalars(query), key=lambda t: (t.category == "", t.name))
+
+
+def fill_template(body: str, author: str | None, brand: str, link: str | None) -> str:
+    """Placeholders {author}, {brand}, {link}; anything else is left as written (no format-string evaluation)."""
+    return body.replace("{author}", author or "").replace("{brand}", brand).replace("{link}", link or "")
+
+
+def task_view(session: Session, task_id: int) -> TaskView | None:
+    task = session.get(TaskRow, task_id)
+    if task is None:
+        return None
+    mention = task.mention
+    assignment = session.get(TaskAssignment, task_id)
+    assignable = list(session.scalars(select(UserRow.name).where(UserRow.disabled.is_(False),
+                                                                 UserRow.role.in_(["agent", "lead"]))
+                                      .order_by(UserRow.name)))
+    return TaskView(task, mention, assignment.assignee if assignment else None, copies_of(session, mention),
+                    contact_history(session, mention), events(session, task_id), reply_templates(session, mention),
+                    assignable)
+
+
+def time_left(task: TaskRow, now: datetime) -> float | None:
+    """Seconds until the first-response deadline (negative: overdue); None once answered or closed."""
+    if task.due_at is None or task.status not in ("open", "acknowledged"):
+        return None
+    return (task.due_at - now).total_seconds()

@@ -1,0 +1,90 @@
+"""Helpers for the care-inbox tests: the app served by uvicorn on a free loopback port, seeded tasks, sign-in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from listener.clock import Clock, FakeClock
+from listener.config import Settings, parse_settings
+from listener.demo.servers import free_port
+from listener.store.engine import Store
+from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow, TaskRow
+from listener.web.server import BackgroundServer, make_server
+from listener.web.users import add_user
+
+SECRET_ENV = "LISTENER_WEB_SESSION_SECRET"
+PASSWORD = "correct horse battery"
+
+
+def web_settings(db_url: str, **web: Any) -> Settings:
+    raw: dict[str, Any] = {"database": {"url": db_url},
+                           "brand": [{"name": "Acme", "terms": ["Acme"]}],
+                           "web": {"listen": f"127.0.0.1:{free_port()}", "refresh": "1s", **web}}
+    return parse_settings(raw)
+
+
+@contextmanager
+def serving(settings: Settings, store: Store, clock: Clock) -> Iterator[str]:
+    assert settings.web is not None
+    server = BackgroundServer(make_server(settings, store, clock))
+    server.start()
+    try:
+        yield f"http://{settings.web.listen}"
+    finally:
+        server.stop()
+
+
+def add_users(store: Store, clock: Clock, **roles: str) -> None:
+    with store.write() as session:
+        for name, role in roles.items():
+            add_user(session, name, role, PASSWORD, clock.now())
+
+
+def seed_task(store: Store, clock: FakeClock, *, text: str = "Acme lost my parcel again", title: str | None = None,
+              author: str | None = "anna", url: str | None = "https://forum.example/t/1", source: str = "forum",
+              due_in: timedelta = timedelta(minutes=15), priority: str = "P2", status: str = "open",
+              categories: tuple[str, ...] = ("delivery",), language: str = "en") -> int:
+    """A stored, scored mention of Acme with an open task; returns the task id."""
+    now = clock.now()
+    with store.write() as session:
+        src = session.query(SourceRow).filter_by(name=source).one_or_none()
+        if src is None:
+            src = SourceRow(name=source, kind="feed", cursor={})
+            session.add(src)
+            session.flush()
+        n = session.query(MentionRow).count() + 1
+        mention = MentionRow(source_id=src.id, source_kind="feed", external_id=f"x{n}", url=url, author=author,
+                             title=title, text=text, published_at=now, fetched_at=now, reach={"likes": 3},
+                             content_hash=f"h{n}")
+        mention.brands = [MentionBrand(brand="Acme")]
+        session.add(mention)
+        session.flush()
+        session.add(ScoreRow(mention_id=mention.id, model_version="test", language=language, sentiment="negative",
+                             p_negative=0.9, p_neutral=0.05, p_positive=0.05, categories=list(categories),
+                             negative_service=bool(categories), urgency=priority, reasons=["negative 90%"],
+                             scored_at=now))
+        task = TaskRow(mention_id=mention.id, rule="negative", status=status, priority=priority,
+                       reasons=["negative 90%", "rule negative"], created_at=now, due_at=now + due_in)
+        session.add(task)
+        session.flush()
+        return task.id
+
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def sign_in(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.Response:
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"name": name, "password": password, "csrf": token, "next": "/queue"})
