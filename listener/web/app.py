@@ -34,6 +34,8 @@ from listener.web.settings import WebSettings
 from listener.web.users import can_act, can_edit_templates, get_user
 
 Handler = Callable[["Web", Request, UserRow, FormData | None], Response]
+ACTION_LABELS = {"ack": "acknowledged", "respond": "responded", "resolve": "resolved", "dismiss": "dismissed",
+                 "assign": "assigned", "note": "note", "label": "verdict corrected"}
 SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
                                  b"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
@@ -69,6 +71,7 @@ def environment() -> Environment:
     env.filters["safe_url"] = safe_url
     env.globals["can_act"] = can_act
     env.globals["can_edit_templates"] = can_edit_templates
+    env.globals["action_labels"] = ACTION_LABELS
     return env
 
 

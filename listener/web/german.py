@@ -36,9 +36,7 @@ GERMAN: dict[str, str] = {
     "Contact history": "Kontaktverlauf", "other platform": "andere Plattform", "no task": "keine Aufgabe",
     "labelled": "bewertet", "Outcome": "Ergebnis", "No other mentions by this author.":
         "Keine weiteren Erwähnungen dieses Autors.", "Activity": "Verlauf", "created by rule": "erstellt durch Regel",
-    "action_ack": "angenommen", "action_respond": "beantwortet", "action_resolve": "erledigt",
-    "action_dismiss": "als Fehlalarm verworfen", "action_assign": "zugewiesen", "action_note": "Notiz",
-    "action_label": "Urteil korrigiert",
+    "assigned": "zugewiesen", "note": "Notiz", "verdict corrected": "Urteil korrigiert",
     "Actions": "Aktionen", "Acknowledge": "Annehmen", "Resolve": "Erledigen",
     "Dismiss as false alarm": "Als Fehlalarm verwerfen", "Reply text or link": "Antworttext oder Link",
     "Mark responded": "Als beantwortet markieren", "Assign to": "Zuweisen an", "me": "mich", "nobody": "niemanden",
@@ -51,7 +49,8 @@ GERMAN: dict[str, str] = {
     "No template for this category and language yet.": "Noch keine Vorlage für diese Kategorie und Sprache.",
     # acknowledge link
     "Acknowledge task": "Aufgabe annehmen", "This task is no longer open.": "Diese Aufgabe ist nicht mehr offen.",
-    "Open the task": "Aufgabe öffnen",
+    "Open the task": "Aufgabe öffnen", "This task is closed.": "Diese Aufgabe ist abgeschlossen.",
+    "unassigned": "niemandem zugewiesen",
     # mentions, sources, report, templates
     "Text": "Text", "Brand": "Marke", "From": "Von", "To": "Bis", "Search": "Suchen", "unscored": "unbewertet",
     "Nothing found.": "Nichts gefunden.", "Older": "Ältere", "Kind": "Art", "Every": "Intervall",
