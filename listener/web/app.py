@@ -7,6 +7,7 @@ on the sign-in page, a POST without the session's CSRF token gets 403, and a rol
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -128,7 +129,14 @@ def current_user(web: Web, request: Request) -> UserRow | HTMLResponse | None:
         user = get_user(session, name) if isinstance(name, str) else None
         if user is None or user.disabled or user.password_hash is None:
             return None
+        if request.session.get("pw") != password_mark(user.password_hash):
+            return None  # the password changed since this session signed in
         return user
+
+
+def password_mark(password_hash: str) -> str:
+    """Ties a session to the password it signed in with (a one-way digest: the cookie is signed, not secret)."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
 def guarded(web: Web, handler: Handler, request: Request, form: FormData | None,

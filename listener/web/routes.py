@@ -22,6 +22,7 @@ from listener.web.app import (
     client_address,
     current_user,
     page,
+    password_mark,
     refuse,
     render,
 )
@@ -71,7 +72,8 @@ def login_submit(web: Web, request: Request, form: FormData) -> Response:
         return _login_page(web, request, "Wrong name or password.", 401)
     web.throttle.succeeded(name)
     request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    request.session.update({"user": user.name, "csrf": new_csrf_token()})
+    assert user.password_hash is not None
+    request.session.update({"user": user.name, "pw": password_mark(user.password_hash), "csrf": new_csrf_token()})
     return RedirectResponse(local_target(str(form.get("next", ""))), status_code=303)
 
 
