@@ -26,7 +26,8 @@ from tests.tiny_model import build_tiny_model
 from tests.web_support import PASSWORD, SECRET_ENV
 
 CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason=f"{CHROMIUM} is not installed (.ci/run installs it)")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 
@@ -37,7 +38,8 @@ NEW_ENTRY = """  <entry>
     <author><name>jenny_k</name></author>
     <published>2026-01-05T09:30:00Z</published>
     <updated>2026-01-05T09:30:00Z</updated>
-    <content type="html">Two weeks after the double charge Acme still has not refunded me. Support promised a call back that never came.</content>
+    <content type="html">Two weeks after the double charge Acme still has not refunded me.
+      Support promised a call back that never came.</content>
   </entry>
 """
 

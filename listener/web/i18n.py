@@ -64,5 +64,5 @@ class Formatter:
         return ", ".join(self.gettext(v) for v in values)
 
     def context(self) -> dict[str, Callable[..., str] | str]:
-        return {"_": self.gettext, "when": self.when, "relative": self.relative, "number": self.number, "tjoin": self.tjoin,
-                "lang": self.language}
+        return {"_": self.gettext, "when": self.when, "relative": self.relative, "number": self.number,
+                "tjoin": self.tjoin, "lang": self.language}

@@ -20,7 +20,7 @@ class ResponseFigures:
     responded: int
     dismissed: int
     open_now: int
-    median_ack_s: float | None
+    median_ack_s: float | None  # first reaction: acknowledged, or answered straight away
     median_response_s: float | None
     p90_response_s: float | None
     within_deadline: float | None  # share of responded tasks answered by their due time
@@ -37,8 +37,9 @@ def _p90(values: list[float]) -> float | None:
 
 
 def figures(group: str, tasks: list[TaskRow]) -> ResponseFigures:
-    ack = [(t.acknowledged_at - t.created_at).total_seconds() for t in tasks
-           if t.acknowledged_at and t.status != "dismissed"]
+    # Answering without acknowledging first counts as acknowledging then; false alarms do not count.
+    reacted = [(t, t.acknowledged_at or t.responded_at) for t in tasks if t.status != "dismissed"]
+    ack = [(at - t.created_at).total_seconds() for t, at in reacted if at]
     responded = [t for t in tasks if t.responded_at]
     response = [(t.responded_at - t.created_at).total_seconds() for t in responded if t.responded_at]
     in_time = [t for t in responded if t.due_at is None or (t.responded_at and t.responded_at <= t.due_at)]
