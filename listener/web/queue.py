@@ -1,27 +1,29 @@
 """The queue: open tasks, overdue first, then by due time and priority; facet filters with counts.
 
-One light query reads the facts of every open task (a few thousand rows at most: the care team's backlog);
-filtering, counting and ordering happen in Python, so the counts of every facet come from the same read.
-Only the shown page's mention texts are read afterwards.
+One ordered read of a few plain columns per open task (the backlog: thousands at most, however many millions of
+mentions are stored) plus their brands; filters and the counts of every facet are computed from that read in one
+pass, so the counts always agree with the list. Only the shown page's texts are read afterwards.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from listener.alerts.rules import URGENCY_RANK
 from listener.alerts.tasks import OPEN_STATES
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow, TaskAssignment, TaskRow
 
 FACETS = ("status", "priority", "brand", "category", "source", "language", "assignee")
 PAGE_SIZE = 100
 UNASSIGNED = "-"
+UNKNOWN_LANGUAGE = "?"
 WAITING_STATES = ("open", "acknowledged")  # no first response yet: these can be overdue
 
 
@@ -31,34 +33,16 @@ class QueueItem:
     mention_id: int
     status: str
     priority: str
-    due_at: datetime | None
-    created_at: datetime
+    overdue: bool
     source: str
-    author: str | None
     language: str | None
-    categories: list[str]
+    categories: tuple[str, ...]
     assignee: str | None
-    brands: list[str] = field(default_factory=list)
-    overdue: bool = False
+    brands: tuple[str, ...]
+    due_at: datetime | None = None
+    author: str | None = None
     title: str | None = None
     excerpt: str = ""
-
-    def facet_values(self, facet: str) -> list[str]:
-        match facet:
-            case "brand":
-                return self.brands
-            case "category":
-                return self.categories
-            case "assignee":
-                return [self.assignee or UNASSIGNED]
-            case "language":
-                return [self.language or "?"]
-            case _:
-                return [str(getattr(self, facet))]
-
-    def sort_key(self) -> tuple[int, float, int, int]:
-        due = self.due_at.timestamp() if self.due_at else float("inf")
-        return (0 if self.overdue else 1, due, URGENCY_RANK.get(self.priority, 9), self.task_id)
 
 
 @dataclass
@@ -67,58 +51,68 @@ class Queue:
     total: int  # matching the filters
     open_total: int
     overdue: int
-    counts: dict[str, list[tuple[str, int]]]  # facet -> (value, tasks matching the other filters and this value)
+    counts: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # facet -> (value, tasks)
 
 
-def open_items(session: Session, now: datetime) -> list[QueueItem]:
-    query = (
-        select(TaskRow.id, TaskRow.mention_id, TaskRow.status, TaskRow.priority, TaskRow.due_at, TaskRow.created_at,
-               SourceRow.name, MentionRow.author, ScoreRow.language, ScoreRow.categories, TaskAssignment.assignee)
-        .join(MentionRow, MentionRow.id == TaskRow.mention_id)
-        .join(SourceRow, SourceRow.id == MentionRow.source_id)
-        .outerjoin(ScoreRow, ScoreRow.mention_id == TaskRow.mention_id)
-        .outerjoin(TaskAssignment, TaskAssignment.task_id == TaskRow.id)
-        .where(TaskRow.status.in_(OPEN_STATES))
-    )
-    items = {}
-    for row in session.execute(query):
-        item = QueueItem(*row[:9], categories=list(row[9] or []), assignee=row[10])
-        item.overdue = bool(item.due_at and item.due_at < now and item.status in WAITING_STATES)
-        items[item.mention_id] = item
-    brands = select(MentionBrand.mention_id, MentionBrand.brand).join(
-        TaskRow, TaskRow.mention_id == MentionBrand.mention_id).where(TaskRow.status.in_(OPEN_STATES))
-    for mention_id, brand in session.execute(brands):
-        if mention_id in items:
-            items[mention_id].brands.append(brand)
-    return list(items.values())
-
-
-def matches(item: QueueItem, filters: Mapping[str, str], skip: str | None = None) -> bool:
-    return all(value in item.facet_values(facet) for facet, value in filters.items() if facet != skip and value)
+@lru_cache(maxsize=1024)
+def _categories(raw: str | None) -> tuple[str, ...]:
+    """Scores keep categories as a JSON list; the same few lists repeat, so each is parsed once."""
+    return tuple(json.loads(raw)) if raw else ()
 
 
 def build_queue(session: Session, now: datetime, filters: Mapping[str, str], page: int = 0) -> Queue:
     filters = {k: v for k, v in filters.items() if k in FACETS and v}
-    everything = open_items(session, now)
-    chosen = sorted((i for i in everything if matches(i, filters)), key=QueueItem.sort_key)
-    counts = {}
-    for facet in FACETS:
-        counter: Counter[str] = Counter()
-        for item in everything:
-            if matches(item, filters, skip=facet):
-                counter.update(set(item.facet_values(facet)))
-        counts[facet] = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-    shown = chosen[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-    _add_texts(session, shown)
-    return Queue(shown, len(chosen), len(everything), sum(i.overdue for i in everything), counts)
+    sources = {i: name for i, name in session.execute(select(SourceRow.id, SourceRow.name))}
+    open_task = TaskRow.status.in_(OPEN_STATES)
+    brands: dict[int, tuple[str, ...]] = {}
+    for mention_id, brand in session.execute(select(MentionBrand.mention_id, MentionBrand.brand).join(
+            TaskRow, TaskRow.mention_id == MentionBrand.mention_id).where(open_task).order_by(MentionBrand.brand)):
+        brands[mention_id] = (*brands.get(mention_id, ()), brand)
+    overdue = case((and_(TaskRow.due_at < now, TaskRow.status.in_(WAITING_STATES)), 1), else_=0)
+    rows = session.execute(
+        select(TaskRow.id, TaskRow.mention_id, TaskRow.status, TaskRow.priority, overdue, MentionRow.source_id,
+               ScoreRow.language, TaskAssignment.assignee, cast(ScoreRow.categories, String))
+        .select_from(TaskRow)
+        .join(MentionRow, MentionRow.id == TaskRow.mention_id)
+        .outerjoin(ScoreRow, ScoreRow.mention_id == TaskRow.mention_id)
+        .outerjoin(TaskAssignment, TaskAssignment.task_id == TaskRow.id)
+        .where(open_task)
+        .order_by(overdue.desc(), TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.priority, TaskRow.id))
+    counts: dict[str, Counter[str]] = {facet: Counter() for facet in FACETS}
+    chosen = []
+    open_total = overdue_total = 0
+    for task_id, mention_id, status, priority, late, source_id, language, assignee, raw_categories in rows:
+        values = {"status": (status,), "priority": (priority,), "brand": brands.get(mention_id, ()),
+                  "category": _categories(raw_categories), "source": (sources.get(source_id, "?"),),
+                  "language": (language or UNKNOWN_LANGUAGE,), "assignee": (assignee or UNASSIGNED,)}
+        open_total += 1
+        overdue_total += late
+        # A facet's counts honour every filter but its own: a task failing no filter counts in every facet, one
+        # failing exactly one filter only in that facet (so the facet's other values stay reachable).
+        failed = [facet for facet, value in filters.items() if value not in values[facet]]
+        if not failed:
+            chosen.append((task_id, mention_id, status, priority, late, language, assignee, values))
+        if len(failed) <= 1:
+            for facet in failed or FACETS:
+                counter = counts[facet]
+                for value in values[facet]:
+                    counter[value] += 1
+    shown = [QueueItem(task_id, mention_id, status, priority, bool(late), values["source"][0], language,
+                       values["category"], assignee, values["brand"])
+             for task_id, mention_id, status, priority, late, language, assignee, values
+             in chosen[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
+    _add_details(session, shown)
+    ordered = {facet: sorted(c.items(), key=lambda kv: (-kv[1], kv[0])) for facet, c in counts.items()}
+    return Queue(shown, len(chosen), open_total, overdue_total, ordered)
 
 
-def _add_texts(session: Session, items: list[QueueItem]) -> None:
-    if not items:
+def _add_details(session: Session, items: list[QueueItem]) -> None:
+    by_task = {i.task_id: i for i in items}
+    if not by_task:
         return
-    by_mention = {i.mention_id: i for i in items}
-    query = select(MentionRow.id, MentionRow.title, func.substr(MentionRow.text, 1, 240)).where(
-        MentionRow.id.in_(by_mention))
-    for mention_id, title, text in session.execute(query):
-        by_mention[mention_id].title = title
-        by_mention[mention_id].excerpt = " ".join((text or "").split())
+    query = (select(TaskRow.id, TaskRow.due_at, MentionRow.author, MentionRow.title,
+                    func.substr(MentionRow.text, 1, 240))
+             .join(MentionRow, MentionRow.id == TaskRow.mention_id).where(TaskRow.id.in_(by_task)))
+    for task_id, due_at, author, title, text in session.execute(query):
+        item = by_task[task_id]
+        item.due_at, item.author, item.title, item.excerpt = due_at, author, title, " ".join((text or "").split())
