@@ -18,6 +18,7 @@ from listener.domain import SENTIMENTS
 from listener.logs import setup_logging
 from listener.nlp.categories import CATEGORIES
 from listener.nlp.scoring import ModelUnavailable
+from listener.secrets import MissingSecret
 from listener.nlp.settings import NlpSettings
 
 
@@ -63,7 +64,7 @@ def app_for(state: CliState, migrate: bool = True) -> Iterator[Any]:
         if migrate:
             app.migrate()
         yield app
-    except ModelUnavailable as exc:
+    except (ModelUnavailable, MissingSecret) as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         app.close()
@@ -110,7 +111,7 @@ def run(state: CliState) -> None:
     app = App(state.settings)
     try:
         code = Daemon(app).run()
-    except ModelUnavailable as exc:
+    except (ModelUnavailable, MissingSecret) as exc:
         raise click.ClickException(str(exc)) from None
     sys.exit(code)
 

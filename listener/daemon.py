@@ -106,9 +106,9 @@ class Daemon:
         _ = self.app.sources, self.app.channels  # build them once, before jobs run in several threads
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
+        web = self._start_web()  # before the jobs: a missing secret or a taken port fails the start
         self.schedule()
         self.scheduler.start()
-        web = self._start_web()
         sd_notify("READY=1\nSTATUS=listening")
         log.info("event=started sources=%d rules=%d channels=%d",
                  len(self.app.sources), len(self.app.settings.rule), len(self.app.channels))

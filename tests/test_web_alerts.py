@@ -65,3 +65,16 @@ def test_daemon_serves_the_inbox_and_alert_links_acknowledge(tmp_path: Path, fee
     assert "$argon2" not in output
     tasks = runner.invoke(cli, ["-c", str(config), "tasks", "list", "--status", "acknowledged"]).output
     assert f"#{task_id} " in tasks
+
+
+def test_daemon_refuses_to_start_the_inbox_without_its_secret(tmp_path: Path, feed_server: FeedServer,
+                                                              smtp_sink: SmtpSink, webhook: WebhookReceiver,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    model = build_tiny_model(tmp_path / "model", labels=["negative", "neutral", "positive"], bias=[4.0, 0.0, 0.0])
+    config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, model,
+                          extra=f'\n[web]\nlisten = "127.0.0.1:{free_port()}"\n')
+    result = CliRunner().invoke(cli, ["-c", str(config), "run"])
+    assert result.exit_code == 1 and "LISTENER_WEB_SESSION_SECRET" in result.output
+    assert not feed_server.requests  # nothing was polled: the start failed before the jobs
