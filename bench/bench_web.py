@@ -50,20 +50,20 @@ def seed(url: str, mentions: int, tasks: int, rng: random.Random) -> float:
     upgrade(store)
     authors = max(1, mentions // 5)
     with store.engine.begin() as conn:
-        conn.execute(insert(SourceRow.__table__), [{"id": i, "name": f"source-{i}", "kind": "feed", "cursor": {}}
+        conn.execute(insert(SourceRow), [{"id": i, "name": f"source-{i}", "kind": "feed", "cursor": {}}
                                                    for i in range(1, 9)])
         for start in range(1, mentions + 1, CHUNK):
             ids = range(start, min(start + CHUNK, mentions + 1))
-            conn.execute(insert(MentionRow.__table__), [{
+            conn.execute(insert(MentionRow), [{
                 "id": i, "source_id": 1 + i % 8, "source_kind": "feed", "external_id": f"m{i}",
                 "url": f"https://forum.example/t/{i}", "author": f"user{rng.randrange(authors)}",
                 "title": None, "text": " ".join(rng.choices(WORDS, k=24)), "published_at": NOW - timedelta(minutes=i),
                 "fetched_at": NOW, "rating": None, "reach": {"likes": i % 50}, "content_hash": f"{i:064x}",
                 "score_attempts": 0} for i in ids])
-            conn.execute(insert(MentionBrand.__table__),
+            conn.execute(insert(MentionBrand),
                          [{"mention_id": i, "brand": "Acme" if i % 5 else "Globex"} for i in ids])
         task_mentions = rng.sample(range(1, mentions + 1), min(mentions, 2 * tasks))
-        conn.execute(insert(ScoreRow.__table__), [{
+        conn.execute(insert(ScoreRow), [{
             "mention_id": m, "model_version": "bench", "language": rng.choice(("de", "en")), "sentiment": "negative",
             "language_supported": True, "p_negative": 0.9, "p_neutral": 0.05, "p_positive": 0.05,
             "categories": rng.sample(CATEGORIES, rng.randint(0, 2)), "negative_service": True, "urgency": "P2",
@@ -72,13 +72,14 @@ def seed(url: str, mentions: int, tasks: int, rng: random.Random) -> float:
         for n, m in enumerate(task_mentions, start=1):
             open_task = n <= tasks
             created = NOW - timedelta(minutes=rng.randrange(60 * 24 * 14))
+            status = rng.choice(("open", "open", "acknowledged", "responded")) if open_task else "resolved"
             rows.append({"id": n, "mention_id": m, "rule": "negative", "priority": rng.choice(("P1", "P2", "P2", "P3")),
-                         "status": rng.choice(("open", "open", "acknowledged", "responded")) if open_task else "resolved",
+                         "status": status,
                          "reasons": ["negative 90%", "rule negative"], "created_at": created,
                          "due_at": NOW + timedelta(minutes=rng.randrange(-600, 600)),
                          "closed_at": None if open_task else created + timedelta(hours=2)})
-        conn.execute(insert(TaskRow.__table__), rows)
-        conn.execute(insert(TaskAssignment.__table__), [{"task_id": n, "assignee": f"agent{n % 7}", "assigned_at": NOW}
+        conn.execute(insert(TaskRow), rows)
+        conn.execute(insert(TaskAssignment), [{"task_id": n, "assignee": f"agent{n % 7}", "assigned_at": NOW}
                                                         for n in range(1, tasks + 1, 3)])
         conn.execute(text("ANALYZE"))
     with store.write() as session:

@@ -18,8 +18,8 @@ from listener.domain import SENTIMENTS
 from listener.logs import setup_logging
 from listener.nlp.categories import CATEGORIES
 from listener.nlp.scoring import ModelUnavailable
-from listener.secrets import MissingSecret
 from listener.nlp.settings import NlpSettings
+from listener.secrets import MissingSecret
 
 
 class CliState:
