@@ -26,8 +26,9 @@ TEMPLATE_STRINGS = re.compile(r"""_\((["'])(.+?)\1\)""")
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[tuple[Store, FakeClock, str]]:
-    url = f"sqlite:///{tmp_path / 'listener.db'}"
+def db(database_url: str) -> Iterator[tuple[Store, FakeClock, str]]:
+    """SQLite and, where .ci/run provides one, PostgreSQL."""
+    url = database_url
     store = Store(url)
     upgrade(store)
     yield store, FakeClock(), url
