@@ -137,7 +137,14 @@ def test_agent_works_a_task_in_the_browser(served: tuple[Path, str], feed_server
         for i, step in enumerate(("alice: acknowledged", "alice: verdict corrected: negative, service: support, "
                                   "billing", "alice: resolved"), start=1):
             expect(log.nth(i)).to_contain_text(step)
-        assert not dialogs
+        # The user's own language choice beats the browser's (en-GB here).
+        page.get_by_label("Language").select_option("de")
+        page.get_by_role("button", name="Save", exact=True).click()
+        page.goto(f"{base}/queue")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Warteschlange")
+        expect(page.locator("p.summary")).to_contain_text("Offene Aufgaben: 9")
+        page.screenshot(path=str(shots / "queue-de.png"), full_page=True)
+        assert not dialogs  # the feeds' hostile markup (an <img onerror> author) never ran
         browser.close()
 
     done = {t["id"]: t for t in json.loads(run(config, "tasks", "list", "--status", "all", "--json"))}

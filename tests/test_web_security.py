@@ -238,3 +238,19 @@ def test_header_auth_without_proxies_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as info:
         parse_settings({"web": {"listen": "8080"}})
     assert "web.listen" in str(info.value)
+
+
+def test_every_form_field_has_a_label(site: Site) -> None:
+    from bs4 import BeautifulSoup
+
+    lead = site.signed_in("lee")
+    for path in [*PAGES[1:], f"/tasks/{site.task_id}", "/templates?edit=1"]:
+        soup = BeautifulSoup(lead.get(path).text, "html.parser")
+        labelled = {label.get("for") for label in soup.find_all("label")}
+        for field in soup.find_all(["input", "select", "textarea"]):
+            if field.get("type") in ("hidden", "submit"):
+                continue
+            inside_label = field.find_parent("label") is not None
+            assert inside_label or field.get("id") in labelled or field.get("aria-label"), (path, str(field)[:80])
+        if path != "/queue/fragment":
+            assert soup.find("main") and soup.find("a", class_="skip"), path
