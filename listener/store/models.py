@@ -273,5 +273,6 @@ class ReplyTemplate(Base):
     updated_at: Mapped[datetime]
 
 
-# The contact history (listener/web/taskview.py) looks up an author's other mentions.
+# The task page (listener/web/taskview.py) looks up an author's other mentions and a mention's copies.
 Index("ix_mentions_author", MentionRow.author)
+Index("ix_mentions_canonical", MentionRow.canonical_id)

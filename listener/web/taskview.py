@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listener.alerts.activity import events
@@ -45,9 +45,10 @@ class TaskView:
 def copies_of(session: Session, mention: MentionRow) -> list[MentionRow]:
     """The near-duplicates linked to this mention, or its canonical copy and that one's other copies."""
     root = mention.canonical_id or mention.id
-    query = select(MentionRow).where(or_(MentionRow.canonical_id == root, MentionRow.id == root),
-                                     MentionRow.id != mention.id).order_by(MentionRow.id).limit(50)
-    return list(session.scalars(query))
+    query = select(MentionRow).where(MentionRow.canonical_id == root, MentionRow.id != mention.id)
+    copies = list(session.scalars(query.order_by(MentionRow.id).limit(50)))
+    canonical = session.get(MentionRow, mention.canonical_id) if mention.canonical_id else None
+    return ([canonical] if canonical else []) + copies
 
 
 def contact_history(session: Session, mention: MentionRow) -> list[Contact]:

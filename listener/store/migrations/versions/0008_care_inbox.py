@@ -18,6 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_mentions_author", "mentions", ["author"])
+    op.create_index("ix_mentions_canonical", "mentions", ["canonical_id"])
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -64,4 +65,5 @@ def downgrade() -> None:
     op.drop_index("ix_task_events_task", "task_events")
     op.drop_table("task_events")
     op.drop_table("users")
+    op.drop_index("ix_mentions_canonical", "mentions")
     op.drop_index("ix_mentions_author", "mentions")
