@@ -184,3 +184,30 @@ def test_users_cli(tmp_path: Path) -> None:
     assert re.search(r"proxyuser\s+lead\s+proxy only", out)
     code, out = run("disable", "nobody")
     assert code != 0 and "no user 'nobody'" in out
+
+
+def test_queue_cache_is_shared_until_tasks_change_or_it_expires(db: tuple[Store, FakeClock, str]) -> None:
+    from listener.alerts.activity import assign
+    from listener.web.queue import SNAPSHOT_TTL, QueueCache
+
+    store, clock, _ = db
+    cache = QueueCache()
+    first = seed_task(store, clock)
+
+    def get() -> object:
+        with store.read() as session:
+            return cache.get(session, clock.now(), {"brand": "Acme"})
+
+    built = get()
+    assert get() is built  # another agent, same view: the same computation
+    for change in (lambda s: perform(s, first, "ack", "anna", clock.now()),
+                   lambda s: assign(s, first, "anna", "anna", clock.now())):
+        with store.write() as session:
+            change(session)
+        rebuilt = get()
+        assert rebuilt is not built
+        built = rebuilt
+    seed_task(store, clock)  # a new task
+    assert (rebuilt := get()) is not built and rebuilt.open_total == 2  # type: ignore[attr-defined]
+    clock.advance(SNAPSHOT_TTL)
+    assert get() is not rebuilt

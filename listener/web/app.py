@@ -30,6 +30,7 @@ from listener.config import Settings
 from listener.store.engine import Store
 from listener.store.models import UserRow
 from listener.web.i18n import Formatter, negotiate
+from listener.web.queue import QueueCache
 from listener.web.security import AckLinks, LoginThrottle, csrf_ok, new_csrf_token, session_secret
 from listener.web.settings import WebSettings
 from listener.web.users import can_act, can_edit_templates, get_user
@@ -54,6 +55,7 @@ class Web:
     env: Environment
     acks: AckLinks
     throttle: LoginThrottle
+    queues: QueueCache
 
     @property
     def config(self) -> WebSettings:
@@ -192,7 +194,7 @@ def create_app(settings: Settings, store: Store, clock: Clock) -> Starlette:
     settings = settings.model_copy(update={"web": config})
     secret = session_secret(config)
     web = Web(settings, store, clock, environment(), AckLinks(secret, clock, config.ack_link_valid),
-              LoginThrottle(config.login_attempts, config.login_lockout, clock))
+              LoginThrottle(config.login_attempts, config.login_lockout, clock), QueueCache())
     all_routes: list[BaseRoute] = [*routes(),
                                    Mount("/static", StaticFiles(packages=[("listener.web", "static")]), name="static")]
     middleware = [

@@ -8,17 +8,27 @@ pass, so the counts always agree with the list. Only the shown page's texts are 
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from listener.alerts.tasks import OPEN_STATES
-from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow, TaskAssignment, TaskRow
+from listener.store.models import (
+    MentionBrand,
+    MentionRow,
+    ScoreRow,
+    SourceRow,
+    TaskAssignment,
+    TaskEvent,
+    TaskRow,
+)
 
 FACETS = ("status", "priority", "brand", "category", "source", "language", "assignee")
 PAGE_SIZE = 100
@@ -116,3 +126,43 @@ def _add_details(session: Session, items: list[QueueItem]) -> None:
     for task_id, due_at, author, title, text in session.execute(query):
         item = by_task[task_id]
         item.due_at, item.author, item.title, item.excerpt = due_at, author, title, " ".join((text or "").split())
+
+
+SNAPSHOT_TTL = timedelta(seconds=5)
+CACHE_ENTRIES = 256
+
+
+class QueueCache:
+    """Agents watching the same queue share one computation: a built queue is reused while the tasks' version
+    (new tasks, logged actions, assignments) is unchanged, for at most SNAPSHOT_TTL (which also bounds how late
+    a task turns overdue on screen, or a change made outside the activity log shows)."""
+
+    def __init__(self, ttl: timedelta = SNAPSHOT_TTL):
+        self.ttl = ttl
+        self._entries: dict[tuple[Any, ...], tuple[tuple[Any, ...], datetime, Queue]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def version(session: Session) -> tuple[Any, ...]:
+        row = session.execute(select(
+            select(func.max(TaskRow.id)).scalar_subquery(),
+            select(func.count(TaskRow.id)).where(TaskRow.status.in_(OPEN_STATES)).scalar_subquery(),
+            select(func.max(TaskEvent.id)).scalar_subquery(),
+            select(func.count(TaskAssignment.task_id)).scalar_subquery(),
+            select(func.max(TaskAssignment.assigned_at)).scalar_subquery(),
+        )).one()
+        return tuple(row)
+
+    def get(self, session: Session, now: datetime, filters: Mapping[str, str], page: int = 0) -> Queue:
+        key = (tuple(sorted((k, v) for k, v in filters.items() if k in FACETS and v)), page)
+        version = self.version(session)
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit and hit[0] == version and now < hit[1]:
+            return hit[2]
+        queue = build_queue(session, now, dict(key[0]), page)
+        with self._lock:
+            if len(self._entries) >= CACHE_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (version, now + self.ttl, queue)
+        return queue

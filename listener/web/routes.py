@@ -28,7 +28,7 @@ from listener.web.app import (
 )
 from listener.web.i18n import LANGUAGES
 from listener.web.pages import page_routes
-from listener.web.queue import FACETS, build_queue
+from listener.web.queue import FACETS
 from listener.web.security import InvalidAckLink, csrf_ok, new_csrf_token
 from listener.web.taskview import fill_template, task_view, time_left
 from listener.web.users import authenticate, can_act, get_user
@@ -113,7 +113,7 @@ def _queue_context(web: Web, request: Request) -> dict[str, Any]:
         page_no = 0
     filters = _filters(request)
     with web.store.read() as session:
-        queue = build_queue(session, web.clock.now(), filters, page_no)
+        queue = web.queues.get(session, web.clock.now(), filters, page_no)
     return {"queue": queue, "filters": filters, "page_no": page_no, "now": web.clock.now(), "facets": FACETS}
 
 
