@@ -112,6 +112,9 @@ def refuse(web: Web, request: Request, user: UserRow | None, status: int, messag
 
 
 def sign_in_redirect(request: Request) -> RedirectResponse:
+    """Back to the page after sign-in; a POST's form is lost anyway, and its URL answers only POSTs."""
+    if request.method != "GET":
+        return RedirectResponse("/login", status_code=303)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
