@@ -11,7 +11,7 @@ from listener.config import Settings
 from listener.matching import BrandMatcher
 from listener.nlp.scoring import Scorer, load_scorer
 from listener.pipeline import PollReport, ScoreReport, poll_source, score_pending
-from listener.sources.base import HttpFetcher, Source, SourceContext, get_source_class
+from listener.sources.kit import HttpFetcher, Source, SourceContext, get_source_class
 from listener.store.engine import Store, upgrade
 
 

@@ -22,7 +22,7 @@ from listener.alerts.rules import RuleSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
-from listener.sources.base import HttpSettings, SourceSettings, get_source_class
+from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
 

@@ -20,7 +20,7 @@ from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher
 from listener.nlp.scoring import Score, Scorer
 from listener.nlp.triage import triage
-from listener.sources.base import Source, SourceError
+from listener.sources.kit import Source, SourceError
 from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceHealth, SourceRow
 

@@ -9,8 +9,8 @@ from listener.clock import FakeClock
 from listener.demo.servers import FeedServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import BadPayload, HttpFetcher, HttpSettings, RateLimited, SourceContext, SourceUnavailable
 from listener.sources.feed import FeedSettings, FeedSource
+from listener.sources.kit import BadPayload, HttpFetcher, HttpSettings, RateLimited, SourceContext, SourceUnavailable
 from listener.store.models import MentionRow, SourceHealth, SourceRow
 
 ACME = [BrandSettings(name="Acme", terms=["Acme", "Acme Bank"])]

@@ -17,10 +17,17 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from listener.domain import Batch, Mention
-from listener.sources.base import BadPayload, Source, SourceSettings, register
-from listener.sources.feed import html_to_text
-from listener.sources.fields import as_dict, counts, iso_time
-from listener.sources.marks import newest_mark
+from listener.sources.kit import (
+    BadPayload,
+    Source,
+    SourceSettings,
+    as_dict,
+    counts,
+    html_to_text,
+    iso_time,
+    newest_mark,
+    register,
+)
 
 log = logging.getLogger(__name__)
 

@@ -29,17 +29,21 @@ from pydantic import Field, HttpUrl, field_validator
 
 from listener.domain import Batch, Mention
 from listener.durations import Duration
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     RateLimited,
     Source,
+    SourceContext,
     SourceSettings,
+    as_dict,
+    counts,
+    iso_time,
     parse_json,
     register,
+    search_terms,
+    source_secret,
 )
-from listener.sources.credentials import source_secret
-from listener.sources.fields import as_dict, counts, iso_time, search_terms
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +114,7 @@ class BlueskySource(Source):
     settings_model = BlueskySettings
     settings: BlueskySettings
 
-    def __init__(self, settings: SourceSettings, context: Any):
+    def __init__(self, settings: BlueskySettings, context: SourceContext):
         super().__init__(settings, context)
         self._access: str | None = None
         self._refresh: str | None = None

@@ -23,10 +23,18 @@ from pydantic import Field, HttpUrl, model_validator
 
 from listener.domain import Batch, Mention
 from listener.durations import Duration
-from listener.sources.base import BadPayload, ClientError, Source, SourceSettings, register
-from listener.sources.credentials import source_secret
-from listener.sources.feed import html_to_text
-from listener.sources.fields import counts, iso_time, search_terms
+from listener.sources.kit import (
+    BadPayload,
+    ClientError,
+    Source,
+    SourceSettings,
+    counts,
+    html_to_text,
+    iso_time,
+    register,
+    search_terms,
+    source_secret,
+)
 
 log = logging.getLogger(__name__)
 

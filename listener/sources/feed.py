@@ -17,11 +17,10 @@ from typing import Any
 
 import feedparser
 import httpx
-from bs4 import BeautifulSoup
 from pydantic import HttpUrl
 
 from listener.domain import Batch, Mention
-from listener.sources.base import BadPayload, Source, SourceSettings, register
+from listener.sources.kit import BadPayload, Source, SourceSettings, html_to_text, register
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +29,6 @@ class FeedSettings(SourceSettings):
     kind: str = "feed"
     url: HttpUrl
     brand: str | None = None  # tie every entry to one brand (e.g. a feed of reviews of your own product)
-
-
-BLOCK_TAGS = ("br", "p", "div", "li", "tr", "td", "th", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "hr")
-
-
-def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment: block elements separate words, inline ones (a, span, b) do not."""
-    if "<" not in fragment and "&" not in fragment:
-        return " ".join(fragment.split())
-    soup = BeautifulSoup(fragment, "html.parser")
-    for tag in soup.find_all(BLOCK_TAGS):
-        tag.insert_before(" ")
-        tag.insert_after(" ")
-    return " ".join(soup.get_text().split())
 
 
 def entry_time(entry: Any) -> datetime | None:

@@ -23,9 +23,17 @@ from typing import Any
 from pydantic import Field
 
 from listener.domain import Batch, Mention
-from listener.sources.base import BadPayload, RateLimited, Source, SourceSettings, register
-from listener.sources.fields import counts, iso_time, unix_time
-from listener.sources.marks import newest_mark
+from listener.sources.kit import (
+    BadPayload,
+    RateLimited,
+    Source,
+    SourceSettings,
+    counts,
+    iso_time,
+    newest_mark,
+    register,
+    unix_time,
+)
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,17 @@ from pydantic import Field, HttpUrl
 
 from listener.domain import Batch, Mention
 from listener.durations import Duration
-from listener.sources.base import BadPayload, Source, SourceSettings, register
-from listener.sources.feed import html_to_text
-from listener.sources.fields import counts, iso_time, search_terms, unix_time
+from listener.sources.kit import (
+    BadPayload,
+    Source,
+    SourceSettings,
+    counts,
+    html_to_text,
+    iso_time,
+    register,
+    search_terms,
+    unix_time,
+)
 
 log = logging.getLogger(__name__)
 

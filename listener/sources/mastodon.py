@@ -19,10 +19,18 @@ import httpx
 from pydantic import Field, HttpUrl, field_validator
 
 from listener.domain import Batch, Mention
-from listener.sources.base import BadPayload, RateLimited, Source, SourceSettings, parse_json, register
-from listener.sources.credentials import source_secret
-from listener.sources.feed import html_to_text
-from listener.sources.fields import counts, iso_time
+from listener.sources.kit import (
+    BadPayload,
+    RateLimited,
+    Source,
+    SourceSettings,
+    counts,
+    html_to_text,
+    iso_time,
+    parse_json,
+    register,
+    source_secret,
+)
 
 log = logging.getLogger(__name__)
 

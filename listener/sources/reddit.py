@@ -28,7 +28,7 @@ import requests
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from listener.domain import Batch, Mention
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     RateLimited,
@@ -36,12 +36,14 @@ from listener.sources.base import (
     SourceContext,
     SourceSettings,
     SourceUnavailable,
+    counts,
+    html_to_text,
     parse_retry_after,
     register,
+    search_terms,
+    source_secret,
+    unix_time,
 )
-from listener.sources.credentials import source_secret
-from listener.sources.feed import html_to_text
-from listener.sources.fields import counts, search_terms, unix_time
 
 log = logging.getLogger(__name__)
 

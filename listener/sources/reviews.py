@@ -25,8 +25,7 @@ from typing import Any
 from pydantic import Field, HttpUrl
 
 from listener.domain import Batch, Mention
-from listener.sources.base import BadPayload, Source, SourceSettings, register
-from listener.sources.feed import html_to_text
+from listener.sources.kit import BadPayload, Source, SourceSettings, html_to_text, register
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,20 @@ from pydantic import Field, HttpUrl
 
 from listener.domain import Batch, Mention
 from listener.durations import Duration
-from listener.sources.base import BadPayload, ClientError, RateLimited, Source, SourceSettings, register
-from listener.sources.credentials import source_secret
-from listener.sources.feed import html_to_text
-from listener.sources.fields import as_int, counts, search_terms, unix_time
+from listener.sources.kit import (
+    BadPayload,
+    ClientError,
+    RateLimited,
+    Source,
+    SourceSettings,
+    as_int,
+    counts,
+    html_to_text,
+    register,
+    search_terms,
+    source_secret,
+    unix_time,
+)
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +198,7 @@ def _error_from(data: dict[str, Any], status: int | None) -> Exception:
 
 def _api_error(exc: ClientError) -> Exception:
     """A 4xx whose body is Stack Exchange's error JSON: throttle violations become RateLimited."""
-    body = getattr(exc, "body", None)  # available when the fetcher keeps error bodies
+    body = exc.body
     if not body:
         return exc
     try:

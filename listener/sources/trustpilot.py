@@ -21,9 +21,17 @@ from pydantic import Field, model_validator
 
 from listener.domain import Batch, Mention
 from listener.secrets import MissingSecret, get_secret
-from listener.sources.base import BadPayload, ClientError, Source, SourceSettings, register
-from listener.sources.fields import as_dict, counts, iso_time
-from listener.sources.marks import newest_mark
+from listener.sources.kit import (
+    BadPayload,
+    ClientError,
+    Source,
+    SourceSettings,
+    as_dict,
+    counts,
+    iso_time,
+    newest_mark,
+    register,
+)
 
 log = logging.getLogger(__name__)
 

@@ -25,18 +25,19 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from listener.domain import Batch, Mention
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     RateLimited,
     Source,
     SourceSettings,
+    counts,
+    html_to_text,
+    iso_time,
     parse_json,
     register,
+    source_secret,
 )
-from listener.sources.credentials import source_secret
-from listener.sources.feed import html_to_text
-from listener.sources.fields import counts, iso_time
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from listener.demo.servers import FeedServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources.appstore import AppStoreSettings, AppStoreSource
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,

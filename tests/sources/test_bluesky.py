@@ -22,7 +22,8 @@ from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources import bluesky
-from listener.sources.base import (
+from listener.sources.bluesky import BlueskySettings, BlueskySource, term_query
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -32,7 +33,6 @@ from listener.sources.base import (
     SourceUnavailable,
     get_source_class,
 )
-from listener.sources.bluesky import BlueskySettings, BlueskySource, term_query
 from listener.store.engine import Store
 from listener.store.models import MentionRow, SourceHealth, SourceRow
 from tests.sources._http import send_reply

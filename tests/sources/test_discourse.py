@@ -14,7 +14,8 @@ from sqlalchemy import select
 from listener.clock import FakeClock
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.sources.discourse import DiscourseSettings, DiscourseSource
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -24,7 +25,6 @@ from listener.sources.base import (
     SourceUnavailable,
     get_source_class,
 )
-from listener.sources.discourse import DiscourseSettings, DiscourseSource
 from listener.store.engine import Store
 from listener.store.models import MentionRow
 from tests.sources._http import ApiServer, Reply

@@ -15,7 +15,8 @@ from listener.clock import FakeClock
 from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.sources.googleplay import GooglePlaySettings, GooglePlaySource, parse_page
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -25,7 +26,6 @@ from listener.sources.base import (
     SourceUnavailable,
     get_source_class,
 )
-from listener.sources.googleplay import GooglePlaySettings, GooglePlaySource, parse_page
 from listener.store.engine import Store
 from listener.store.models import MentionRow
 from tests.sources._http import send_reply

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from listener.clock import FakeClock
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.sources.hackernews import HackerNewsSettings, HackerNewsSource
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -22,9 +23,8 @@ from listener.sources.base import (
     SourceContext,
     SourceUnavailable,
     get_source_class,
+    search_terms,
 )
-from listener.sources.fields import search_terms
-from listener.sources.hackernews import HackerNewsSettings, HackerNewsSource
 from listener.store.engine import Store
 from listener.store.models import MentionRow
 from tests.sources._http import ApiServer, Reply

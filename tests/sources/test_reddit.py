@@ -18,7 +18,7 @@ from listener.clock import FakeClock
 from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,

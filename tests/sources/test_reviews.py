@@ -13,7 +13,7 @@ from listener.clock import FakeClock
 from listener.demo.servers import FeedServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,

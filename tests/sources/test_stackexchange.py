@@ -14,7 +14,7 @@ from sqlalchemy import select
 from listener.clock import FakeClock
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,

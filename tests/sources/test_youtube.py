@@ -23,7 +23,7 @@ from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources import youtube
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
