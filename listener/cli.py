@@ -137,6 +137,8 @@ def poll(state: CliState, names: tuple[str, ...], force: bool) -> None:
         else:
             click.echo(f"{r.source}: {r.fetched} fetched, {r.stored} new, {r.duplicates} already stored, "
                        f"{r.unmatched} about no brand")
+        for target, error in ({} if r.skipped_until else r.failed_targets).items():
+            click.echo(f"{r.source}: target {target} FAILED {error}")
     if failed == len(reports) and reports:
         sys.exit(1)
 
@@ -380,7 +382,7 @@ def alerts_retry(state: CliState, alert_id: int | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def sources(state: CliState, as_json: bool) -> None:
-    """Health of every configured source: last success, failures, next attempt, last error."""
+    """Health of every configured source: last success, failures, next attempt, last error, failing targets."""
     from listener.store.models import SourceRow
 
     with app_for(state) as app, app.store.read() as session:
@@ -395,6 +397,7 @@ def sources(state: CliState, as_json: bool) -> None:
                 "consecutive_failures": h.consecutive_failures if h else 0,
                 "next_attempt_at": iso(h.next_attempt_at) if h else None,
                 "last_error": h.last_error if h else None,
+                "failing_targets": dict(h.failing_targets or {}) if h else {},
                 "status": "never polled" if not h or not h.last_attempt_at else
                           ("failing" if h.consecutive_failures else "ok"),
             })
@@ -406,6 +409,9 @@ def sources(state: CliState, as_json: bool) -> None:
         if s["consecutive_failures"]:
             line += f"  failures {s['consecutive_failures']}, next try {s['next_attempt_at']}: {s['last_error']}"
         click.echo(line)
+        for target, failing in s["failing_targets"].items():
+            click.echo(f"{'':<20} target {target} failing since {failing['since']} "
+                       f"(failed polls: {failing['failures']}): {failing['error']}")
 
 
 @cli.group()

@@ -299,9 +299,7 @@ class BlueskySource(Source):
         reply = as_dict(record.get("reply"))
         parent, root = as_dict(reply.get("parent")), as_dict(reply.get("root"))
         langs = record.get("langs")
-        return Mention(
-            source_kind=self.kind,
-            source_name=self.name,
+        return self.mention(
             external_id=uri,
             text=" ".join(text.split()),
             fetched_at=now,

@@ -211,8 +211,8 @@ class DiscourseSource(Source):
             "category_id": post.get("category_id"),
             "excerpt_only": True if "cooked" not in post and "raw" not in post else None,
         }
-        return Mention(
-            source_kind=self.kind, source_name=self.name, external_id=post_id, text=text, fetched_at=now,
+        return self.mention(
+            external_id=post_id, text=text, fetched_at=now,
             url=url, author=post.get("username") if isinstance(post.get("username"), str) else None,
             title=topic_title if number == 1 else None,  # replies are not about their topic's title
             published_at=iso_time(post.get("created_at")),

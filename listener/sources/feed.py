@@ -19,7 +19,7 @@ import feedparser
 import httpx
 from pydantic import HttpUrl
 
-from listener.domain import Batch, Mention
+from listener.domain import Batch
 from listener.sources.kit import BadPayload, Source, SourceSettings, html_to_text, register
 
 log = logging.getLogger(__name__)
@@ -117,9 +117,7 @@ class FeedSource(Source):
             text = entry_text(entry)
             if not title and not text:
                 continue
-            items.append(Mention(
-                source_kind=self.kind,
-                source_name=self.name,
+            items.append(self.mention(
                 external_id=entry_id(entry, title, text),
                 url=entry.get("link"),
                 author=entry.get("author"),

@@ -166,9 +166,7 @@ class MastodonSource(Source):
             return None  # media only: nothing to read
         parent = original.get("in_reply_to_id")
         language = original.get("language")
-        return Mention(
-            source_kind=self.kind,
-            source_name=self.name,
+        return self.mention(
             external_id=str(original.get("id") or status_id),
             text=text or (title or ""),
             fetched_at=now,

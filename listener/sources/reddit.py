@@ -243,8 +243,8 @@ class RedditSource(Source):
             text = html_to_text(data["body_html"]) if isinstance(data.get("body_html"), str) else body.strip()
             if not text:
                 return None
-            return Mention(
-                source_kind=self.kind, source_name=self.name, external_id=fullname, text=text, fetched_at=now,
+            return self.mention(
+                external_id=fullname, text=text, fetched_at=now,
                 url=url, author=author_name, published_at=published_at,
                 reach=counts(score=data.get("score")),
                 thread_id=data.get("link_id") if isinstance(data.get("link_id"), str) else None,
@@ -262,8 +262,8 @@ class RedditSource(Source):
             if not text:
                 return None
             link = data.get("url") if not data.get("is_self") else None
-            return Mention(
-                source_kind=self.kind, source_name=self.name, external_id=fullname, text=text, fetched_at=now,
+            return self.mention(
+                external_id=fullname, text=text, fetched_at=now,
                 url=url, author=author_name, title=title or None, published_at=published_at,
                 reach=counts(score=data.get("score"), replies=data.get("num_comments"),
                              followers=data.get("subreddit_subscribers")),

@@ -163,8 +163,8 @@ class StackExchangeSource(Source):
         text = html_to_text(str(question.get("body") or "")) or title
         tags = question.get("tags")
         tags = tags if isinstance(tags, list) else []
-        return Mention(
-            source_kind=self.kind, source_name=self.name, external_id=qid, text=text, fetched_at=now,
+        return self.mention(
+            external_id=qid, text=text, fetched_at=now,
             url=question.get("link") if isinstance(question.get("link"), str) else None,
             author=html_to_text(owner["display_name"]) if isinstance(owner.get("display_name"), str) else None,
             title=title or None,

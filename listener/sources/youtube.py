@@ -204,9 +204,7 @@ class YouTubeSource(Source):
         url = None
         if isinstance(video_id, str) and video_id:
             url = f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}"
-        return Mention(
-            source_kind=self.kind,
-            source_name=self.name,
+        return self.mention(
             external_id=comment_id,
             text=text,
             fetched_at=now,

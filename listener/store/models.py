@@ -66,6 +66,9 @@ class SourceHealth(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
     last_new_mentions: Mapped[int] = mapped_column(default=0)
+    # Targets of the source (pages, countries, hashtags …) failing as of the last poll, while the others polled:
+    # {target: {"error": …, "since": ISO time, "failures": polls in a row}}; cleared when the target polls fine.
+    failing_targets: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     source: Mapped[SourceRow] = relationship(back_populates="health")
 

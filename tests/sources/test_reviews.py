@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
+from listener.cli import cli
 from listener.clock import FakeClock
 from listener.demo.servers import FeedServer
 from listener.matching import BrandMatcher, BrandSettings
@@ -234,3 +237,96 @@ def test_through_the_pipeline(clock: FakeClock, store: Store) -> None:
             assert row.rating == 1.0 and row.brand_names == ["Acme"]
             assert row.published_at is not None
             assert row.published_at.replace(tzinfo=UTC) == datetime(2026, 1, 5, tzinfo=UTC)
+
+
+BOT_WALL = b"<html><body><h1>Please verify you are a human</h1></body></html>"
+
+
+def test_a_broken_page_among_several_fails_alone_and_recovers(clock: FakeClock, store: Store) -> None:
+    matcher = BrandMatcher(BRANDS)
+    routes = {"/book": (wild_bytes(BOOK), HTML), "/broken": (BOT_WALL, HTML), "/anvil": (wild_bytes(PRODUCT), HTML)}
+    with FeedServer(routes) as server:
+        source = make_source(server, clock, ["/book", "/broken", "/anvil"])
+        broken = server.url("/broken")
+
+        # the good pages' reviews are stored; the broken page is in the health record
+        report = poll_source(store, source, matcher, clock)
+        assert (report.stored, report.error) == (4, None)
+        assert list(report.failed_targets) == [broken] and "no schema.org data" in report.failed_targets[broken]
+        h = health(store)
+        assert h.consecutive_failures == 0 and h.last_error is None and h.next_attempt_at is None
+        assert h.failing_targets == {broken: {"error": report.failed_targets[broken],
+                                              "since": clock.now().isoformat(), "failures": 1}}
+
+        # still broken an hour later: the same record, one more failure; the good pages answer 304
+        first_failure = clock.now()
+        clock.advance(timedelta(hours=1))
+        report = poll_source(store, source, matcher, clock, force=True)
+        assert (report.stored, report.fetched) == (0, 0)
+        assert health(store).failing_targets[broken] | {"error": ""} == {
+            "error": "", "since": first_failure.isoformat(), "failures": 2}
+
+        # the page is fixed: a later poll stores its reviews and clears the record
+        server.routes["/broken"] = (wild_bytes(RESTAURANT), HTML)
+        clock.advance(timedelta(hours=1))
+        report = poll_source(store, source, matcher, clock, force=True)
+        assert (report.stored, report.failed_targets, report.error) == (1, {}, None)
+        assert health(store).failing_targets == {}
+        assert count(store) == 5
+        assert server.hits("/broken") == 3 and server.hits("/book") == 3
+
+        # and nothing is stored twice
+        report = poll_source(store, source, matcher, clock, force=True)
+        assert report.not_modified and report.stored == 0 and count(store) == 5
+
+
+def test_every_page_failing_fails_the_source_and_names_each_page(clock: FakeClock, store: Store) -> None:
+    with FeedServer({"/a": (BOT_WALL, HTML)}) as server:
+        server.fail["/b"] = (503, {}, b"")
+        source = make_source(server, clock, ["/a", "/b"])
+        report = poll_source(store, source, BrandMatcher(BRANDS), clock)
+        a, b = server.url("/a"), server.url("/b")
+    assert report.error and report.error.startswith("BadPayload") and set(report.failed_targets) == {a, b}
+    h = health(store)
+    assert h.consecutive_failures == 1 and h.last_error == report.error and h.next_attempt_at is not None
+    assert "SourceUnavailable" in h.failing_targets[b]["error"] and "BadPayload" in h.failing_targets[a]["error"]
+
+
+def test_listener_sources_lists_failing_targets(tmp_path: Path, clock: FakeClock) -> None:
+    routes = {"/book": (wild_bytes(BOOK), HTML), "/broken": (BOT_WALL, HTML)}
+    with FeedServer(routes) as server:
+        config = tmp_path / "listener.toml"
+        config.write_text(f"""
+            [database]
+            url = "sqlite:///{tmp_path / 'listener.db'}"
+
+            [[brand]]
+            name = "Acme"
+            terms = ["Acme"]
+
+            [[source]]
+            name = "shop"
+            kind = "reviews"
+            brand = "Acme"
+            urls = ["{server.url('/book')}", "{server.url('/broken')}"]
+            """.replace("\n            ", "\n"))
+
+        def run(*args: str) -> str:
+            result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+            return result.output
+
+        polled = run("poll")
+        assert "shop: 2 fetched, 2 new" in polled
+        assert f"shop: target {server.url('/broken')} FAILED BadPayload" in polled
+        listed = json.loads(run("sources", "--json"))
+        assert listed[0]["status"] == "ok" and listed[0]["consecutive_failures"] == 0
+        failing = listed[0]["failing_targets"][server.url("/broken")]
+        assert failing["failures"] == 1 and failing["error"].startswith("BadPayload: ")
+        plain = run("sources")
+        assert f"target {server.url('/broken')} failing since {failing['since']} (failed polls: 1): BadPayload" in plain
+
+        server.routes["/broken"] = (wild_bytes(PRODUCT), HTML)
+        run("poll", "--force")
+        assert json.loads(run("sources", "--json"))[0]["failing_targets"] == {}
+        assert "target" not in run("sources")
