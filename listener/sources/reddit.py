@@ -36,6 +36,7 @@ from listener.sources.kit import (
     SourceContext,
     SourceSettings,
     SourceUnavailable,
+    Targets,
     counts,
     html_to_text,
     parse_retry_after,
@@ -175,33 +176,44 @@ class RedditSource(Source):
         items: dict[str, Mention] = {}
         with reddit_errors(now):
             reddit = self.reddit
-            listings: list[tuple[str, Callable[..., Any]]] = []
-            for name in self.settings.subreddits:
-                subreddit = reddit.subreddit(name)
-                listings.append((f"r/{name}/new", subreddit.new))
-                if self.settings.comments:
-                    listings.append((f"r/{name}/comments", subreddit.comments))
-            terms = search_terms(self.context.brands) if self.settings.search else []
-            if terms:
-                query = " OR ".join(f'"{t}"' if " " in t else t for t in terms)
-                everywhere = reddit.subreddit("all")
+        # Each subreddit (its new posts and comments) and the search is a target: one that fails (unknown,
+        # private, banned) is listed in the source's health and keeps its anchors; the others are read.
+        groups: list[tuple[str, list[tuple[str, Callable[..., Any]]]]] = []
+        for name in self.settings.subreddits:
+            subreddit = reddit.subreddit(name)  # lazy: no request yet
+            listings: list[tuple[str, Callable[..., Any]]] = [(f"r/{name}/new", subreddit.new)]
+            if self.settings.comments:
+                listings.append((f"r/{name}/comments", subreddit.comments))
+            groups.append((f"r/{name}", listings))
+        terms = search_terms(self.context.brands) if self.settings.search else []
+        if terms:
+            query = " OR ".join(f'"{t}"' if " " in t else t for t in terms)
+            everywhere = reddit.subreddit("all")
 
-                def search(**kwargs: Any) -> Any:
-                    first = not anchors.get("search")
-                    return everywhere.search(query, sort="new", time_filter="day" if first else "week", **kwargs)
+            def search(**kwargs: Any) -> Any:
+                first = not anchors.get("search")
+                return everywhere.search(query, sort="new", time_filter="day" if first else "week", **kwargs)
 
-                listings.append(("search", search))
-            for key, listing in listings:
-                newest = anchors.get(key)
-                for thing in self._read(key, listing, newest):
-                    mention = self._mention(thing, now)
-                    if mention is not None:
-                        items.setdefault(mention.external_id, mention)
-                    if (_id_number(thing.fullname) or 0) > (_id_number(newest) or -1):
-                        newest = thing.fullname
-                if newest:
-                    anchors[key] = newest
-        return Batch(items=list(items.values()), next_cursor={"listings": anchors})
+            groups.append(("search", [("search", search)]))
+        targets = Targets(self.name)
+        for target, listings in groups:
+            found: dict[str, Mention] = {}
+            moved: dict[str, str] = {}
+            with targets.target(target), reddit_errors(now):
+                for key, listing in listings:
+                    newest = anchors.get(key)
+                    for thing in self._read(key, listing, newest):
+                        mention = self._mention(thing, now)
+                        if mention is not None:
+                            found.setdefault(mention.external_id, mention)
+                        if (_id_number(thing.fullname) or 0) > (_id_number(newest) or -1):
+                            newest = thing.fullname
+                    if newest:
+                        moved[key] = newest
+                anchors.update(moved)  # the target's items and anchors together, or neither
+                for external_id, mention in found.items():
+                    items.setdefault(external_id, mention)
+        return Batch(items=list(items.values()), next_cursor={"listings": anchors}, failed_targets=targets.failed())
 
     def _read(self, key: str, listing: Callable[..., Any], anchor: str | None) -> list[Any]:
         """Items newer than `anchor`, reading forwards page by page (the first poll: the newest page)."""

@@ -31,6 +31,7 @@ from listener.sources.kit import (
     RateLimited,
     Source,
     SourceSettings,
+    Targets,
     counts,
     html_to_text,
     iso_time,
@@ -120,50 +121,52 @@ class YouTubeSource(Source):
                                   if isinstance(v, str) and k in dict(targets)}
         items: list[Mention] = []
         seen: set[str] = set()
-
+        failures = Targets(self.name)  # a failing channel or video is listed in the health; the others go on
         for target, selector in targets:
-            mark = iso_time(newest.get(target))
-            page_token: str | None = None
-            target_newest = mark
-            pages = self.settings.max_pages if mark else 1
-            for page in range(pages):
-                if used + UNITS_PER_REQUEST > self.settings.daily_quota:
-                    log.warning("event=youtube_quota_used_up source=%s day=%s used=%d", self.name, day, used)
-                    break
-                params: dict[str, Any] = {"part": "snippet", "order": "time", "maxResults": PAGE_SIZE, **selector}
-                if page_token:
-                    params["pageToken"] = page_token
-                used += UNITS_PER_REQUEST  # a request costs its units whatever the answer
-                data = self._fetch(url, params, headers, now, skippable=page == 0)
-                if data is None:
-                    break  # comments disabled or video gone: the other targets go on
-                threads = data.get("items")
-                if not isinstance(threads, list):
-                    raise BadPayload(f"commentThreads answer without an items list: {str(data)[:200]}")
-                reached_mark = False
-                for thread in threads:
-                    mention = self._mention(thread, now)
-                    if mark and mention.published_at and mention.published_at <= mark:
-                        reached_mark = True  # the newest comment seen last time: no need for older pages
-                        if mention.published_at < mark:
-                            continue  # (one at the very second is kept: publishedAt has 1 s resolution)
-                    if mention.published_at and (target_newest is None or mention.published_at > target_newest):
-                        target_newest = mention.published_at
-                    if mention.external_id not in seen:
-                        seen.add(mention.external_id)
-                        items.append(mention)
-                token = data.get("nextPageToken")
-                page_token = token if isinstance(token, str) and token else None
-                if reached_mark or page_token is None:
-                    break
-                if mark and page == pages - 1:
-                    log.warning("event=youtube_gap source=%s target=%s pages=%d: more new comments than "
-                                "max_pages reads; older ones of this stretch are skipped", self.name, target, pages)
-            if target_newest is not None:
-                newest[target] = target_newest.isoformat()
+            with failures.target(target):
+                mark = iso_time(newest.get(target))
+                page_token: str | None = None
+                target_newest = mark
+                pages = self.settings.max_pages if mark else 1
+                for page in range(pages):
+                    if used + UNITS_PER_REQUEST > self.settings.daily_quota:
+                        log.warning("event=youtube_quota_used_up source=%s day=%s used=%d", self.name, day, used)
+                        break
+                    params: dict[str, Any] = {"part": "snippet", "order": "time", "maxResults": PAGE_SIZE, **selector}
+                    if page_token:
+                        params["pageToken"] = page_token
+                    used += UNITS_PER_REQUEST  # a request costs its units whatever the answer
+                    data = self._fetch(url, params, headers, now, skippable=page == 0)
+                    if data is None:
+                        break  # comments disabled or video gone: the other targets go on
+                    threads = data.get("items")
+                    if not isinstance(threads, list):
+                        raise BadPayload(f"commentThreads answer without an items list: {str(data)[:200]}")
+                    reached_mark = False
+                    for thread in threads:
+                        mention = self._mention(thread, now)
+                        if mark and mention.published_at and mention.published_at <= mark:
+                            reached_mark = True  # the newest comment seen last time: no need for older pages
+                            if mention.published_at < mark:
+                                continue  # (one at the very second is kept: publishedAt has 1 s resolution)
+                        if mention.published_at and (target_newest is None or mention.published_at > target_newest):
+                            target_newest = mention.published_at
+                        if mention.external_id not in seen:
+                            seen.add(mention.external_id)
+                            items.append(mention)
+                    token = data.get("nextPageToken")
+                    page_token = token if isinstance(token, str) and token else None
+                    if reached_mark or page_token is None:
+                        break
+                    if mark and page == pages - 1:
+                        log.warning("event=youtube_gap source=%s target=%s pages=%d: more new comments than "
+                                    "max_pages reads; older ones of this stretch are skipped", self.name, target, pages)
+                if target_newest is not None:
+                    newest[target] = target_newest.isoformat()
             if used + UNITS_PER_REQUEST > self.settings.daily_quota:
                 break  # the remaining targets wait for the next quota day
-        return Batch(items=items, next_cursor={"newest": newest, "quota": {"day": day, "used": used}})
+        return Batch(items=items, next_cursor={"newest": newest, "quota": {"day": day, "used": used}},
+                     failed_targets=failures.failed())
 
     def _fetch(self, url: str, params: dict[str, Any], headers: dict[str, str], now: datetime,
                skippable: bool) -> dict[str, Any] | None:
