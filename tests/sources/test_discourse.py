@@ -27,7 +27,7 @@ from listener.sources.kit import (
 )
 from listener.store.engine import Store
 from listener.store.models import MentionRow
-from tests.sources._http import ApiServer, Reply
+from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import health
 from tests.wild import wild_bytes
 
@@ -69,7 +69,8 @@ class Forum:
         self.search: dict[str, Any] = search_answer()
         self.fail: dict[str, Reply] = {}
 
-    def __call__(self, path: str, params: dict[str, list[str]]) -> Reply:
+    def __call__(self, request: Request) -> Reply:
+        path, params = request.path, request.params
         if path in self.fail:
             return self.fail[path]
         if path == "/posts.json":
@@ -99,7 +100,7 @@ def make_source(base_url: str, clock: FakeClock | None = None, terms: list[str] 
 
 
 def paths(server: ApiServer) -> list[str]:
-    return [path for path, _, _ in server.requests]
+    return [r.path for r in server.requests]
 
 
 def test_registered() -> None:
@@ -139,7 +140,7 @@ def test_later_polls_page_back_to_the_cursor(forum: tuple[ApiServer, Forum]) -> 
     assert welcome.text.startswith("The first paragraph of this pinned topic will be visible as a welcome message")
     assert "<strong>" not in welcome.text and "Who is it for?" in welcome.text
     assert batch.next_cursor == {"last_post_id": 15}
-    assert [p.get("before") for _, p, _ in server.requests] == [None, ["13"]]
+    assert [r.params.get("before") for r in server.requests] == [None, ["13"]]
 
     server.requests.clear()
     again = make_source(server.base_url, search=False).poll(batch.next_cursor)
@@ -166,16 +167,16 @@ def test_search_fetches_full_posts_and_keeps_the_blurb_when_refused(forum: tuple
     assert welcome.title == "Welcome to Discourse"
     assert batch.next_cursor == {"last_post_id": 123456}
 
-    searches = [p["q"][0] for path, p, _ in server.requests if path == "/search.json"]
+    searches = [r.params["q"][0] for r in server.requests if r.path == "/search.json"]
     assert searches == ["text order:latest after:2026-01-04", '"Acme Bank" order:latest after:2026-01-04']
-    topic_requests = [p for path, p, _ in server.requests if path == "/t/57/posts.json"]
+    topic_requests = [r.params for r in server.requests if r.path == "/t/57/posts.json"]
     assert topic_requests == [{"post_ids[]": ["123456"]}]
 
     server.requests.clear()
     again = make_source(server.base_url, latest=False).poll(batch.next_cursor)
     assert again.items == []
     assert paths(server) == ["/search.json"]  # no topic fetch for hits the cursor has passed
-    assert server.requests[0][1]["q"] == ["text order:latest"]
+    assert server.requests[0].params["q"] == ["text order:latest"]
 
 
 def test_latest_and_search_together_keep_each_post_once(forum: tuple[ApiServer, Forum]) -> None:
@@ -194,7 +195,7 @@ def test_api_key_headers_for_private_forums(forum: tuple[ApiServer, Forum], monk
         source.poll({})
     monkeypatch.setenv("LISTENER_FORUM_KEY", "s3cret")
     source.poll({})
-    headers = server.requests[-1][2]
+    headers = server.requests[-1].headers
     assert headers["Api-Key"] == "s3cret" and headers["Api-Username"] == "listener-bot"
 
 

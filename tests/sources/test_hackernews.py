@@ -27,7 +27,7 @@ from listener.sources.kit import (
 )
 from listener.store.engine import Store
 from listener.store.models import MentionRow
-from tests.sources._http import ApiServer, Reply
+from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import health
 from tests.wild import wild_bytes
 
@@ -46,7 +46,8 @@ class Algolia:
         self.pages = [json.loads(wild_bytes(HN + "1.1.json")), json.loads(wild_bytes(HN + "1.2.json"))]
         self.fail: Reply | None = None
 
-    def __call__(self, path: str, params: dict[str, list[str]]) -> Reply:
+    def __call__(self, request: Request) -> Reply:
+        path, params = request.path, request.params
         if self.fail:
             return self.fail
         if path != "/api/v1/search_by_date":
@@ -113,11 +114,11 @@ def test_first_poll_walks_time_slices(algolia: tuple[ApiServer, Algolia]) -> Non
     assert batch.next_cursor == {"created_at_i": 1542316234}
 
     # each request asks for the slice up to the oldest hit seen so far, until a page comes back short
-    filters = [p["numericFilters"][0] for _, p, _ in server.requests]
+    filters = [r.params["numericFilters"][0] for r in server.requests]
     window = int((NOW - timedelta(hours=24)).timestamp())
     assert filters == [f"created_at_i>{window}"] + [
         f"created_at_i>{window},created_at_i<={oldest}" for oldest in (1542316220, 1542316218, 1542316215)]
-    _, params, _ = server.requests[0]
+    params = server.requests[0].params
     assert params["query"] == ["Monsanto"]
     assert params["tags"] == ["(story,comment)"]
 
@@ -126,7 +127,7 @@ def test_phrase_terms_are_quoted_and_each_term_is_searched(algolia: tuple[ApiSer
     server, _ = algolia
     batch = make_source(server.base_url, FakeClock(NOW), terms=["Acme Bank", "Monsanto"]).poll({})
     assert len(batch.items) == 4  # the same hits for both terms are kept once
-    queries = {p["query"][0] for _, p, _ in server.requests}
+    queries = {r.params["query"][0] for r in server.requests}
     assert queries == {'"Acme Bank"', "Monsanto"}
 
 
@@ -138,7 +139,7 @@ def test_second_poll_asks_only_for_newer_items(algolia: tuple[ApiServer, Algolia
     batch = source.poll(cursor)
     assert batch.items == []
     assert batch.next_cursor == cursor
-    assert [p["numericFilters"][0] for _, p, _ in server.requests] == ["created_at_i>1542316234"]
+    assert [r.params["numericFilters"][0] for r in server.requests] == ["created_at_i>1542316234"]
 
 
 def test_overlap_rereads_a_little(algolia: tuple[ApiServer, Algolia]) -> None:
@@ -146,7 +147,7 @@ def test_overlap_rereads_a_little(algolia: tuple[ApiServer, Algolia]) -> None:
     source = make_source(server.base_url, FakeClock(NOW), overlap="15s")
     batch = source.poll({"created_at_i": 1542316234})
     assert [m.external_id for m in batch.items] == ["18463371", "18463370"]  # within 15 s of the cursor
-    assert server.requests[0][1]["numericFilters"] == ["created_at_i>1542316219"]
+    assert server.requests[0].params["numericFilters"] == ["created_at_i>1542316219"]
     assert batch.next_cursor == {"created_at_i": 1542316234}
 
 
@@ -156,7 +157,7 @@ def test_stories_keep_title_points_and_comments() -> None:
            "title": item["title"], "url": item["url"], "author": item["author"], "points": item["points"],
            "story_text": item["text"], "num_comments": len(item["children"]), "_tags": ["story", "show_hn"]}
     page = json.dumps({"hits": [hit], "nbHits": 1}).encode()
-    with ApiServer(lambda path, params: (200, JSON, page)) as server:
+    with ApiServer(lambda request: (200, JSON, page)) as server:
         batch = make_source(server.base_url, FakeClock(datetime(2018, 11, 30, tzinfo=UTC))).poll({})
     (story,) = batch.items
     assert story.external_id == "18562744"

@@ -27,7 +27,7 @@ from listener.sources.kit import (
 from listener.sources.stackexchange import StackExchangeSettings, StackExchangeSource
 from listener.store.engine import Store
 from listener.store.models import MentionRow
-from tests.sources._http import ApiServer, Reply
+from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import health
 from tests.wild import wild_bytes
 
@@ -70,7 +70,8 @@ class Api:
         self.extra: dict[str, Any] = {}  # added to every answer (backoff, quota_remaining …)
         self.fail: Reply | None = None
 
-    def __call__(self, path: str, params: dict[str, list[str]]) -> Reply:
+    def __call__(self, request: Request) -> Reply:
+        path, params = request.path, request.params
         if self.fail:
             return self.fail
         if path != "/2.3/search/advanced":
@@ -120,13 +121,13 @@ def test_first_poll_pages_through_the_last_day(api: tuple[ApiServer, Api]) -> No
     assert batch.items[1].text == "I can't find the cursor."
     assert batch.next_cursor == {"fromdate": TS - 3600, "quota_remaining": answers.envelope["quota_remaining"]}
 
-    params = [p for _, p, _ in server.requests]
+    params = [r.params for r in server.requests]
     assert [p["page"] for p in params] == [["1"], ["2"]]
     assert params[0]["fromdate"] == [str(TS - 24 * 3600)]
     assert params[0]["q"] == ["Acme"] and params[0]["site"] == ["stackoverflow"]
     assert params[0]["sort"] == ["creation"] and params[0]["filter"] == ["withbody"]
     assert "key" not in params[0]
-    assert "gzip" in server.requests[0][2].get("Accept-Encoding", "")
+    assert "gzip" in server.requests[0].headers.get("Accept-Encoding", "")
 
 
 def test_second_poll_asks_from_the_newest_seen(api: tuple[ApiServer, Api]) -> None:
@@ -135,7 +136,7 @@ def test_second_poll_asks_from_the_newest_seen(api: tuple[ApiServer, Api]) -> No
     cursor = source.poll({}).next_cursor
     server.requests.clear()
     batch = source.poll(cursor)
-    assert [p["fromdate"] for _, p, _ in server.requests] == [[str(TS - 3600)]]
+    assert [r.params["fromdate"] for r in server.requests] == [[str(TS - 3600)]]
     assert [m.external_id for m in batch.items] == ["79000003"]  # fromdate is inclusive; the store drops it
     assert batch.next_cursor["fromdate"] == TS - 3600
 
@@ -190,7 +191,7 @@ def test_key_from_secret(api: tuple[ApiServer, Api], monkeypatch: pytest.MonkeyP
         source.poll({})
     monkeypatch.setenv("LISTENER_STACKEXCHANGE_KEY", "k3y((")
     source.poll({})
-    params = server.requests[-1][1]
+    params = server.requests[-1].params
     assert params["key"] == ["k3y(("] and params["site"] == ["superuser"]
 
 
