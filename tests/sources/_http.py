@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+
 from listener.demo.servers import LoopbackServer
 
 Reply = tuple[int, dict[str, str], bytes]  # status, headers, body
@@ -26,7 +28,7 @@ class Request:
     method: str
     path: str
     params: dict[str, list[str]]
-    headers: dict[str, str]
+    headers: httpx.Headers  # case-insensitive, as HTTP header names are
     body: bytes = b""
 
     def param(self, key: str, default: str | None = None) -> str | None:
@@ -66,7 +68,7 @@ class ApiServer(LoopbackServer):
             def serve(self, method: str) -> None:
                 parts = urlsplit(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                request = Request(method, parts.path, parse_qs(parts.query), dict(self.headers), body)
+                request = Request(method, parts.path, parse_qs(parts.query), httpx.Headers(self.headers.items()), body)
                 owner.requests.append(request)
                 send_reply(self, *(owner.fail or owner.answer(request)))
 

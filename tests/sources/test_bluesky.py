@@ -9,16 +9,13 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
 from sqlalchemy import func, select
 
 from listener.clock import FakeClock
-from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources import bluesky
@@ -35,7 +32,7 @@ from listener.sources.kit import (
 )
 from listener.store.engine import Store
 from listener.store.models import MentionRow, SourceHealth, SourceRow
-from tests.sources._http import send_reply
+from tests.sources._http import ApiServer, Reply, Request, json_reply
 from tests.wild import wild_path
 
 CASSETTE = "bluesky/christopherkenny__bskyr/tests/testthat/_vcr/f_search.yml"
@@ -63,7 +60,7 @@ def sort_at(post: dict[str, Any]) -> datetime:
     return min(t.astimezone(UTC) for t in times)
 
 
-class FakePds(LoopbackServer):
+class FakePds(ApiServer):
     """createSession / refreshSession / searchPosts with since, until, limit and an offset cursor."""
 
     def __init__(self, clock: FakeClock) -> None:
@@ -78,59 +75,29 @@ class FakePds(LoopbackServer):
         self.expired: set[str] = set()  # access tokens the server answers with 400 ExpiredToken
         self.refresh: set[str] = set()
         self.serial = 0
-        self.fail: tuple[int, dict[str, str], bytes] | None = None
         self.rate_remaining: str | None = None
-        self.requests: list[tuple[str, str, dict[str, str], dict[str, str], Any]] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                payload = json.loads(body) if body else None
-                parts = urlsplit(self.path)
-                owner.requests.append(("POST", parts.path, {}, dict(self.headers), payload))
-                if parts.path == "/xrpc/com.atproto.server.createSession":
-                    if payload != {"identifier": HANDLE, "password": PASSWORD}:
-                        self.json(401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"})
-                    else:
-                        self.json(200, owner.session())
-                elif parts.path == "/xrpc/com.atproto.server.refreshSession":
-                    token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
-                    if token in owner.refresh:
-                        owner.refresh.discard(token)
-                        self.json(200, owner.session())
-                    else:
-                        self.json(400, {"error": "ExpiredToken", "message": "Token has been revoked"})
-                else:
-                    self.json(404, {"error": "MethodNotImplemented"})
-
-            def do_GET(self) -> None:  # noqa: N802
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                owner.requests.append(("GET", parts.path, query, dict(self.headers), None))
-                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
-                if owner.fail:
-                    self.reply(*owner.fail)
-                elif parts.path != "/xrpc/app.bsky.feed.searchPosts":
-                    self.json(404, {"error": "MethodNotImplemented"})
-                elif token in owner.expired:
-                    self.json(400, {"error": "ExpiredToken", "message": "Token has expired"})
-                elif token not in owner.access:
-                    self.json(401, {"error": "AuthenticationRequired", "message": "Authentication Required"})
-                else:
-                    self.reply(200, owner.headers(), owner.search(query))
-
-            def json(self, status: int, data: Any) -> None:
-                self.reply(status, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(data).encode())
-
-            def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                send_reply(self, status, headers, body)
-
-        super().__init__(Handler)
+        super().__init__()
         self.api_url = self.base_url + "/xrpc"
+
+    def answer(self, request: Request) -> Reply:
+        token = (request.headers.get("Authorization") or "").removeprefix("Bearer ")
+        if request.method == "POST" and request.path == "/xrpc/com.atproto.server.createSession":
+            if request.json() != {"identifier": HANDLE, "password": PASSWORD}:
+                return json_reply({"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
+                                  401)
+            return json_reply(self.session())
+        if request.method == "POST" and request.path == "/xrpc/com.atproto.server.refreshSession":
+            if token in self.refresh:
+                self.refresh.discard(token)
+                return json_reply(self.session())
+            return json_reply({"error": "ExpiredToken", "message": "Token has been revoked"}, 400)
+        if request.method != "GET" or request.path != "/xrpc/app.bsky.feed.searchPosts":
+            return json_reply({"error": "MethodNotImplemented"}, 404)
+        if token in self.expired:
+            return json_reply({"error": "ExpiredToken", "message": "Token has expired"}, 400)
+        if token not in self.access:
+            return json_reply({"error": "AuthenticationRequired", "message": "Authentication Required"}, 401)
+        return 200, self.headers(), self.search({k: v[0] for k, v in request.params.items()})
 
     def session(self) -> dict[str, Any]:
         self.serial += 1
@@ -164,10 +131,10 @@ class FakePds(LoopbackServer):
         return json.dumps(answer).encode()
 
     def searches(self) -> list[dict[str, str]]:
-        return [q for method, path, q, _, _ in self.requests if path.endswith("searchPosts")]
+        return [{k: v[0] for k, v in r.params.items()} for r in self.requests if r.path.endswith("searchPosts")]
 
     def logins(self) -> int:
-        return sum(1 for _, path, _, _, _ in self.requests if path.endswith("createSession"))
+        return sum(1 for r in self.requests if r.path.endswith("createSession"))
 
 
 BRANDS = [BrandSettings(name="Redistricting", terms=["redistricting"]),
@@ -217,11 +184,12 @@ def test_first_poll_logs_in_and_reads_the_last_day(pds: FakePds, clock: FakeCloc
     batch = make_source(pds, clock, queries=["redistricting"]).poll({})
 
     login = pds.requests[0]
-    assert login[:2] == ("POST", "/xrpc/com.atproto.server.createSession")
-    assert login[4] == {"identifier": HANDLE, "password": PASSWORD}
-    [search] = [r for r in pds.requests if r[1].endswith("searchPosts")]
-    assert search[2] == {"q": "redistricting", "sort": "latest", "since": "2025-05-18T17:41:36.000Z", "limit": "100"}
-    assert search[3]["Authorization"].startswith("Bearer ") and search[3]["Authorization"][7:] in pds.access
+    assert (login.method, login.path) == ("POST", "/xrpc/com.atproto.server.createSession")
+    assert login.json() == {"identifier": HANDLE, "password": PASSWORD}
+    [search] = [r for r in pds.requests if r.path.endswith("searchPosts")]
+    assert pds.searches() == [{"q": "redistricting", "sort": "latest", "since": "2025-05-18T17:41:36.000Z",
+                               "limit": "100"}]
+    assert search.headers["Authorization"].startswith("Bearer ") and search.headers["Authorization"][7:] in pds.access
 
     assert len(batch.items) == 25
     first = batch.items[0]
@@ -302,12 +270,12 @@ def test_tokens_are_renewed_before_expiry_and_after_refusal(pds: FakePds, clock:
 
     clock.advance(timedelta(hours=2))  # the access token is about to expire: refreshSession, no new login
     source.poll(cursor)
-    paths = [p for _, p, _, _, _ in pds.requests]
+    paths = [r.path for r in pds.requests]
     assert paths.count("/xrpc/com.atproto.server.refreshSession") == 1 and pds.logins() == 1
 
     pds.expired = set(pds.access)  # expired early by the server's clock: 400 ExpiredToken → refresh, retry
     source.poll(cursor)
-    paths = [p for _, p, _, _, _ in pds.requests]
+    paths = [r.path for r in pds.requests]
     assert paths.count("/xrpc/com.atproto.server.refreshSession") == 2 and pds.logins() == 1
 
     pds.access.clear()  # revoked server-side: a 401, one new session, one retry

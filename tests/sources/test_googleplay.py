@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import urllib.parse
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources.googleplay import GooglePlaySettings, GooglePlaySource, parse_page
@@ -28,7 +25,7 @@ from listener.sources.kit import (
 )
 from listener.store.engine import Store
 from listener.store.models import MentionRow
-from tests.sources._http import send_reply
+from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import count, health
 from tests.wild import wild_bytes
 
@@ -46,39 +43,31 @@ def token_of(page: bytes) -> str:
     return str(json.loads(frames[0][2])[1][1])
 
 
-class PlayServer(LoopbackServer):
+class PlayServer(ApiServer):
     """Answers the reviews RPC: page 1 without a token, page 2 for page 1's token, an empty frame after."""
 
     def __init__(self) -> None:
         self.pages = {None: wild_bytes(PAGE1)}
         self.pages[token_of(self.pages[None])] = wild_bytes(PAGE2)
-        self.requests: list[dict[str, Any]] = []
-        self.fail: tuple[int, dict[str, str], bytes] | None = None
-        owner = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+    def answer(self, request: Request) -> Reply:
+        if request.method != "POST" or request.path != PATH:
+            return 404, {"Content-Type": "application/json; charset=utf-8"}, b""
+        body = self.pages.get(rpc_call(request)["token"], EMPTY)
+        return 200, {"Content-Type": "application/json; charset=utf-8"}, body
 
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                form = urllib.parse.parse_qs(self.rfile.read(length).decode())
-                path, _, query = self.path.partition("?")
-                envelope = json.loads(form["f.req"][0])
-                rpc, payload = envelope[0][0][0], json.loads(envelope[0][0][1])
-                token = payload[2][2][2]
-                owner.requests.append({"path": path, "query": urllib.parse.parse_qs(query), "rpc": rpc,
-                                       "app": payload[3][0], "count": payload[2][2][0], "token": token,
-                                       "sort": payload[2][1], "content_type": self.headers.get("Content-Type")})
-                if owner.fail:
-                    status, headers, body = owner.fail
-                else:
-                    status, headers, body = 200, {}, (owner.pages.get(token, EMPTY) if path == PATH else b"")
-                    if path != PATH:
-                        status = 404
-                send_reply(self, status, {"Content-Type": "application/json; charset=utf-8", **headers}, body)
+    def calls(self) -> list[dict[str, Any]]:
+        return [rpc_call(r) for r in self.requests]
 
-        super().__init__(Handler)
+
+def rpc_call(request: Request) -> dict[str, Any]:
+    """What a batchexecute request asks for: the RPC, the app, the page size, the token and the sort order."""
+    envelope = json.loads(request.form()["f.req"][0])
+    rpc, payload = envelope[0][0][0], json.loads(envelope[0][0][1])
+    return {"path": request.path, "query": request.params, "rpc": rpc, "app": payload[3][0],
+            "count": payload[2][2][0], "token": payload[2][2][2], "sort": payload[2][1],
+            "content_type": request.headers.get("Content-Type")}
 
 
 def make_source(server: PlayServer, clock: FakeClock, **overrides: Any) -> GooglePlaySource:
@@ -110,7 +99,7 @@ def test_registered_and_settings_checked() -> None:
 def test_first_poll_reads_one_page(server: PlayServer, clock: FakeClock) -> None:
     batch = make_source(server, clock).poll({})
     assert len(server.requests) == 1
-    request = server.requests[0]
+    request = server.calls()[0]
     assert request["path"] == PATH and request["rpc"] == "UsvDTd" and request["app"] == APP_ID
     assert request["query"] == {"rpcids": ["UsvDTd"], "hl": ["en"], "gl": ["US"]}
     assert request["token"] is None and request["sort"] == 2 and request["count"] == 100
@@ -142,13 +131,13 @@ def test_later_polls_follow_the_token_until_seen_reviews(server: PlayServer, clo
     source = make_source(server, clock)
     page2_review_time = datetime.fromtimestamp(1782826285, tz=UTC)  # the 4th review of page 2
     batch = source.poll({"newest": page2_review_time.isoformat()})
-    assert [r["token"] for r in server.requests] == [None, token_of(wild_bytes(PAGE1))]
+    assert [r["token"] for r in server.calls()] == [None, token_of(wild_bytes(PAGE1))]
     assert len(batch.items) == 300
     assert batch.next_cursor["newest_id"] == "017452fc-0d4b-471d-b406-bcf0f52387a7"
 
     server.requests.clear()
     again = source.poll(batch.next_cursor)
-    assert [r["token"] for r in server.requests] == [None]  # page 1 reaches what was seen
+    assert [r["token"] for r in server.calls()] == [None]  # page 1 reaches what was seen
     assert again.next_cursor == batch.next_cursor
 
     server.requests.clear()

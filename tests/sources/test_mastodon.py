@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
 from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources import mastodon
@@ -31,7 +29,7 @@ from listener.sources.kit import (
 from listener.sources.mastodon import MastodonSettings, MastodonSource
 from listener.store.engine import Store
 from listener.store.models import MentionRow, SourceHealth, SourceRow
-from tests.sources._http import send_reply
+from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import count
 from tests.wild import wild_path
 
@@ -54,11 +52,11 @@ def recorded_headers(response: dict[str, Any]) -> dict[str, str]:
     return {k: v[0] for k, v in response["headers"].items() if k.lower() in keep}
 
 
-class FakeInstance(LoopbackServer):
+class FakeInstance(ApiServer):
     """A tiny Mastodon: `/api/v1/timelines/tag/<tag>` with Mastodon's limit / min_id semantics.
 
     `verbatim[tag]` is a recorded response (body + headers) served byte for byte to a request without
-    `min_id`; `pools[tag]` are statuses served with real paging; `fail` makes every request misbehave.
+    `min_id`; `pools[tag]` are statuses served with real paging.
     """
 
     def __init__(self) -> None:
@@ -66,39 +64,20 @@ class FakeInstance(LoopbackServer):
         self.verbatim: dict[str, dict[str, Any]] = {}
         self.headers: dict[str, str] = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "299",
                                         "X-RateLimit-Reset": "2026-08-01T14:00:00.070144Z"}
-        self.fail: tuple[int, dict[str, str], bytes] | None = None
-        self.requests: list[tuple[str, dict[str, str], dict[str, str]]] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                owner.requests.append((unquote(parts.path), query, dict(self.headers)))
-                if owner.fail:
-                    self.reply(*owner.fail)
-                    return
-                prefix = "/api/v1/timelines/tag/"
-                if not parts.path.startswith(prefix):
-                    self.reply(404, {"Content-Type": "application/json"}, b'{"error":"Not Found"}')
-                    return
-                tag = unquote(parts.path[len(prefix):])
-                if tag in owner.verbatim and "min_id" not in query:
-                    recorded = owner.verbatim[tag]
-                    self.reply(200, recorded_headers(recorded), recorded["body"]["string"].encode())
-                    return
-                statuses = owner.page(tag, int(query.get("limit", 20)), query.get("min_id"))
-                self.reply(200, {"Content-Type": "application/json; charset=utf-8", **owner.headers},
-                           json.dumps(statuses).encode())
-
-            def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                send_reply(self, status, {k: v for k, v in headers.items() if k.lower() != "content-length"}, body)
-
-        super().__init__(Handler)
+        super().__init__()
         self.url = self.base_url
+
+    def answer(self, request: Request) -> Reply:
+        prefix = "/api/v1/timelines/tag/"
+        if not request.path.startswith(prefix):
+            return 404, {"Content-Type": "application/json"}, b'{"error":"Not Found"}'
+        tag = unquote(request.path[len(prefix):])
+        min_id = request.param("min_id")
+        if tag in self.verbatim and min_id is None:
+            recorded = self.verbatim[tag]
+            return 200, recorded_headers(recorded), recorded["body"]["string"].encode()
+        statuses = self.page(tag, int(request.param("limit") or 20), min_id)
+        return 200, {"Content-Type": "application/json; charset=utf-8", **self.headers}, json.dumps(statuses).encode()
 
     def page(self, tag: str, limit: int, min_id: str | None) -> list[dict[str, Any]]:
         pool = sorted(self.pools.get(tag, []), key=lambda s: int(s["id"]))
@@ -108,7 +87,7 @@ class FakeInstance(LoopbackServer):
         return list(reversed(newer[:limit]))  # the page right after min_id, still newest first
 
     def timeline_requests(self) -> list[tuple[str, dict[str, str]]]:
-        return [(path, query) for path, query, _ in self.requests]
+        return [(unquote(r.path), {k: v[0] for k, v in r.params.items()}) for r in self.requests]
 
 
 @pytest.fixture
@@ -249,7 +228,7 @@ def test_used_up_rate_limit_stops_the_poll_and_holds_the_next_one(instance: Fake
 def test_token_secret_is_sent_as_bearer(instance: FakeInstance, monkeypatch) -> None:
     monkeypatch.setenv("LISTENER_MASTODON_TOKEN", "s3cret-token")
     make_source(instance, token_secret="mastodon-token").poll({})
-    assert all(h.get("Authorization") == "Bearer s3cret-token" for _, _, h in instance.requests)
+    assert all(h.get("Authorization") == "Bearer s3cret-token" for h in (r.headers for r in instance.requests))
 
     monkeypatch.delenv("LISTENER_MASTODON_TOKEN")
     with pytest.raises(ClientError, match="LISTENER_MASTODON_TOKEN"):
@@ -258,7 +237,7 @@ def test_token_secret_is_sent_as_bearer(instance: FakeInstance, monkeypatch) -> 
 
 def test_anonymous_requests_carry_no_authorization(instance: FakeInstance) -> None:
     make_source(instance).poll({})
-    assert all("Authorization" not in h for _, _, h in instance.requests)
+    assert all("Authorization" not in h for h in (r.headers for r in instance.requests))
 
 
 def not_found_body() -> bytes:

@@ -7,7 +7,6 @@ import base64
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,7 +14,6 @@ import pytest
 from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.demo.servers import LoopbackServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
 from listener.sources.kit import (
@@ -31,7 +29,7 @@ from listener.sources.kit import (
 from listener.sources.reddit import RedditSettings, RedditSource
 from listener.store.engine import Store
 from listener.store.models import MentionRow
-from tests.sources._http import send_reply
+from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import health
 from tests.wild import wild_path
 
@@ -42,7 +40,6 @@ PASS_HEADERS = ("content-type", "x-ratelimit-remaining", "x-ratelimit-reset", "x
 EMPTY_LISTING = json.dumps({"kind": "Listing", "data": {"after": None, "dist": 0, "modhash": None,
                                                         "children": [], "before": None}}).encode()
 
-Reply = tuple[int, dict[str, str], bytes]
 
 
 def load_cassette(name: str) -> list[tuple[str, str, dict[str, list[str]], Reply]]:
@@ -66,11 +63,11 @@ def load_cassette(name: str) -> list[tuple[str, str, dict[str, list[str]], Reply
     return out
 
 
-class RedditServer(LoopbackServer):
+class RedditServer(ApiServer):
     """oauth.reddit.com and www.reddit.com in one loopback server: a token endpoint and recorded listings.
 
     GET answers are looked up by path and the `before` parameter; an unrecorded `before` gets an empty
-    listing, as Reddit gives when nothing is newer. `fail[path]` makes a path misbehave.
+    listing, as Reddit gives when nothing is newer. `fail_path[path]` makes one path misbehave.
     """
 
     def __init__(self, *cassettes: str):
@@ -83,44 +80,24 @@ class RedditServer(LoopbackServer):
                                                                "expires_in": 3600, "scope": "*"}).encode())
                 elif method == "GET":
                     self.routes[(path, (query.get("before") or [None])[0])] = reply
-        self.fail: dict[str, Reply] = {}
+        self.fail_path: dict[str, Reply] = {}
         self.pools: dict[str, list[dict[str, Any]]] = {}  # path → items: answered like Reddit, by before/limit
-        self.requests: list[tuple[str, str, dict[str, list[str]], dict[str, str], bytes]] = []
-        owner = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                params = parse_qs(parts.query)
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                owner.requests.append((method, parts.path, params, dict(self.headers), body))
-                path = parts.path.rstrip("/").lower()  # Reddit's paths ignore case
-                if path in owner.fail:
-                    status, headers, payload = owner.fail[path]
-                elif method == "POST" and path == "/api/v1/access_token" and owner.token_reply:
-                    status, headers, payload = owner.token_reply
-                elif self.headers.get("Authorization") != f"bearer {TOKEN}":
-                    status, headers, payload = 401, {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"',
-                                                     **JSON}, b'{"message": "Unauthorized", "error": 401}'
-                elif path in owner.pools:
-                    status, headers, payload = 200, JSON, owner.listing(path, params)
-                elif (path, None) in owner.routes:
-                    before = (params.get("before") or [None])[0]
-                    status, headers, payload = owner.routes.get((path, before), (200, JSON, EMPTY_LISTING))
-                else:
-                    status, headers, payload = 404, JSON, b'{"message": "Not Found", "error": 404}'
-                send_reply(self, status, headers, payload)
-
-            def do_GET(self) -> None:  # noqa: N802
-                self._answer("GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                self._answer("POST")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        super().__init__(Handler)
+    def answer(self, request: Request) -> Reply:
+        path = request.path.rstrip("/").lower()  # Reddit's paths ignore case
+        if path in self.fail_path:
+            return self.fail_path[path]
+        if request.method == "POST" and path == "/api/v1/access_token" and self.token_reply:
+            return self.token_reply
+        if request.headers.get("Authorization") != f"bearer {TOKEN}":
+            return 401, {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"', **JSON}, \
+                b'{"message": "Unauthorized", "error": 401}'
+        if path in self.pools:
+            return 200, JSON, self.listing(path, request.params)
+        if (path, None) in self.routes:
+            return self.routes.get((path, request.param("before")), (200, JSON, EMPTY_LISTING))
+        return 404, JSON, b'{"message": "Not Found", "error": 404}'
 
     def listing(self, path: str, params: dict[str, list[str]]) -> bytes:
         """Reddit's listing semantics over a pool of items: newest first; `before=X` gives the `limit` items
@@ -137,7 +114,7 @@ class RedditServer(LoopbackServer):
                                                        "children": page}}).encode()
 
     def gets(self) -> list[tuple[str, dict[str, list[str]]]]:
-        return [(path, params) for method, path, params, _, _ in self.requests if method == "GET"]
+        return [(r.path, r.params) for r in self.requests if r.method == "GET"]
 
 
 @pytest.fixture(autouse=True)
@@ -213,13 +190,14 @@ def test_first_poll_reads_a_page_of_each_listing(askreddit: RedditServer) -> Non
 
     # praw asked for a token with the app's credentials, then used it
     token_request = askreddit.requests[0]
-    assert token_request[0] == "POST" and token_request[1] == "/api/v1/access_token"
-    assert token_request[3]["Authorization"] == "Basic " + base64.b64encode(b"my-client-id:my-client-secret").decode()
-    assert b"grant_type=client_credentials" in token_request[4]
+    assert token_request.method == "POST" and token_request.path == "/api/v1/access_token"
+    basic = base64.b64encode(b"my-client-id:my-client-secret").decode()
+    assert token_request.headers["Authorization"] == "Basic " + basic
+    assert b"grant_type=client_credentials" in token_request.body
     gets = askreddit.gets()
     assert [path for path, _ in gets] == ["/r/AskReddit/new", "/r/AskReddit/comments/"]
     assert gets[0][1]["limit"] == ["100"] and "before" not in gets[0][1]
-    assert askreddit.requests[1][3]["User-Agent"].startswith("listener/")
+    assert askreddit.requests[1].headers["User-Agent"].startswith("listener/")
 
 
 def test_later_polls_read_forwards_from_the_newest_seen(askreddit: RedditServer) -> None:
@@ -236,7 +214,7 @@ def test_later_polls_read_forwards_from_the_newest_seen(askreddit: RedditServer)
     # nothing after the newest submission: the newest page is read once more to rule out a deleted anchor
     assert [(p, q.get("before")) for p, q in gets if p == "/r/AskReddit/new"] == [
         ("/r/AskReddit/new", ["t3_hozvuc"]), ("/r/AskReddit/new", None)]
-    assert not any(m for m, *_ in askreddit.requests if m == "POST")  # the token is reused
+    assert not any(r.method == "POST" for r in askreddit.requests)  # the token is reused
 
 
 def test_a_deleted_anchor_falls_back_to_ids(askreddit: RedditServer) -> None:
@@ -283,7 +261,7 @@ def test_a_burst_is_read_forwards_over_pages_and_polls(askreddit: RedditServer,
 def test_installed_app_without_a_secret(askreddit: RedditServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LISTENER_REDDIT_CLIENT_SECRET")
     make_source(askreddit, comments=False, client_secret_secret="").poll({})
-    method, path, _, headers, body = askreddit.requests[0]
+    headers, body = askreddit.requests[0].headers, askreddit.requests[0].body
     assert headers["Authorization"] == "Basic " + base64.b64encode(b"my-client-id:").decode()
     assert b"installed_client" in body
 
@@ -316,7 +294,7 @@ def test_script_app_logs_in_with_username_and_password(askreddit: RedditServer,
     monkeypatch.setenv("LISTENER_REDDIT_PASSWORD", "hunter2")
     make_source(askreddit, comments=False, username_secret="reddit-username",
                 password_secret="reddit-password").poll({})
-    body = askreddit.requests[0][4]
+    body = askreddit.requests[0].body
     assert b"grant_type=password" in body and b"username=acme_care" in body
 
 
@@ -351,7 +329,7 @@ HTML_ERROR = b"<!doctype html><html><head><title>reddit: the front page</title><
 ])
 def test_error_shapes(askreddit: RedditServer, path: str, reply: Reply, error: type[Exception],
                       status: int | None) -> None:
-    askreddit.fail[path] = reply
+    askreddit.fail_path[path] = reply
     with pytest.raises(error) as caught:
         make_source(askreddit, comments=False).poll({})
     if status is not None:
@@ -361,7 +339,7 @@ def test_error_shapes(askreddit: RedditServer, path: str, reply: Reply, error: t
 
 
 def test_server_errors_are_unavailable_after_prawcores_retries(askreddit: RedditServer) -> None:
-    askreddit.fail["/r/askreddit/new"] = (503, {"Content-Type": "text/html"}, HTML_ERROR)
+    askreddit.fail_path["/r/askreddit/new"] = (503, {"Content-Type": "text/html"}, HTML_ERROR)
     with pytest.raises(SourceUnavailable, match="503"):
         make_source(askreddit, comments=False).poll({})
     assert len(askreddit.gets()) == 3  # prawcore's own retries
@@ -389,7 +367,7 @@ def test_pipeline_stores_once_and_recovers(askreddit: RedditServer, store: Store
     askreddit.routes.pop(("/r/askreddit/comments", "t1_hjlzwfl"))  # the newer comments are not there yet
     assert poll_source(store, source, matcher, clock, force=True).stored == 0
 
-    askreddit.fail["/r/askreddit/new"] = (429, {"Retry-After": "300", **JSON}, b"{}")
+    askreddit.fail_path["/r/askreddit/new"] = (429, {"Retry-After": "300", **JSON}, b"{}")
     report = poll_source(store, source, matcher, clock, force=True)
     assert report.error and "RateLimited" in report.error
     h = health(store)
@@ -397,7 +375,7 @@ def test_pipeline_stores_once_and_recovers(askreddit: RedditServer, store: Store
     assert h.last_error and "429" in h.last_error
     assert h.next_attempt_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=300)
 
-    askreddit.fail.clear()
+    askreddit.fail_path.clear()
     askreddit.routes.update({key: reply for key, reply in RedditServer(
         "TestSubredditStreams.test_comments__with_skip_existing.json").routes.items()})
     clock.advance(timedelta(minutes=6))
