@@ -118,6 +118,11 @@ def reddit_errors(now: datetime) -> Iterator[None]:
                           status=exc.response.status_code) from exc
     except prawcore.ResponseException as exc:  # Forbidden, NotFound, InvalidToken, BadRequest …
         status = exc.response.status_code
+        if status == 429:  # the token endpoint's throttle comes as a plain ResponseException
+            retry_after = parse_retry_after(exc.response.headers.get("retry-after"), now)
+            raise RateLimited("rate limited (429) by Reddit", retry_after=retry_after) from exc
+        if status >= 500:
+            raise SourceUnavailable(f"server error {status} from Reddit ({type(exc).__name__})") from exc
         raise ClientError(f"HTTP {status} from Reddit ({type(exc).__name__})", status=status) from exc
     except prawcore.PrawcoreException as exc:
         raise ClientError(f"Reddit: {exc}") from exc

@@ -27,6 +27,8 @@ from listener.sources.kit import (
 )
 from listener.store.engine import Store
 from listener.store.models import MentionRow
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import count, health
 from tests.wild import wild_bytes
 
@@ -219,3 +221,15 @@ def test_more_new_reviews_than_pages_is_logged(clock: FakeClock, caplog: pytest.
         assert len(server.requests) == 2
     assert len(batch.items) == 50
     assert "event=appstore_gap" in caplog.text
+
+
+def contract() -> ContractCase:
+    """The App Store's fixture for the contract suite: Apple's recorded feed as page 1 of the US storefront."""
+    pages = {page_path("us", 1): wild_bytes(RECORDING)}
+
+    def answer(request: Request) -> Reply:
+        return 200, {"Content-Type": JSON}, pages.get(request.path, feed_with(None))
+
+    return ContractCase(server=lambda clock: ApiServer(answer), brands=BRANDS,
+                        settings=lambda server: {"brand": "Acme", "app_id": APP_ID, "base_url": server.base_url},
+                        now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC))

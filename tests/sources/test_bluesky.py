@@ -32,6 +32,7 @@ from listener.sources.kit import (
 )
 from listener.store.engine import Store
 from listener.store.models import MentionRow, SourceHealth, SourceRow
+from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request, json_reply
 from tests.wild import wild_path
 
@@ -374,3 +375,10 @@ def test_pipeline_stores_once_records_failures_and_recovers(pds: FakePds, clock:
         cursor = session.scalar(select(SourceRow)).cursor
     assert cursor_before["queries"]["redistricting"] == {"since": "2025-05-19T17:10:09.561Z"}
     assert cursor["queries"]["redistricting"] == {"since": "2025-05-19T17:50:00.000Z"}
+
+
+def contract() -> ContractCase:
+    """Bluesky's fixture for the contract suite: the recorded searchPosts answer behind a PDS that logs in."""
+    return ContractCase(server=FakePds, brands=BRANDS, now=START,
+                        settings=lambda pds: {"handle": HANDLE, "base_url": pds.base_url + "/xrpc"},
+                        secrets={"LISTENER_BLUESKY_APP_PASSWORD": PASSWORD})

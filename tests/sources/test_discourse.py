@@ -27,6 +27,7 @@ from listener.sources.kit import (
 )
 from listener.store.engine import Store
 from listener.store.models import MentionRow
+from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import health
 from tests.wild import wild_bytes
@@ -260,3 +261,10 @@ def test_pipeline_stores_once_and_recovers(forum: tuple[ApiServer, Forum], store
     with store.read() as session:
         ids = sorted(session.scalars(select(MentionRow.external_id)))
     assert ids == ["123456", "123457", "15"]
+
+
+def contract() -> ContractCase:
+    """Discourse's fixture for the contract suite: the gem's recorded latest posts, search and topic posts."""
+    return ContractCase(server=lambda clock: ApiServer(Forum()), now=NOW,
+                        brands=[BrandSettings(name="Acme", terms=["text"])],
+                        settings=lambda server: {"base_url": server.base_url})

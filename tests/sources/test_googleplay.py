@@ -25,6 +25,7 @@ from listener.sources.kit import (
 )
 from listener.store.engine import Store
 from listener.store.models import MentionRow
+from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import count, health
 from tests.wild import wild_bytes
@@ -218,3 +219,10 @@ def test_more_new_reviews_than_pages_is_logged(server: PlayServer, clock: FakeCl
     batch = make_source(server, clock, max_pages=2).poll({"newest": "2001-01-01T00:00:00+00:00"})
     assert len(server.requests) == 2 and len(batch.items) == 300
     assert "event=googleplay_gap" in caplog.text
+
+
+def contract() -> ContractCase:
+    """Google Play's fixture for the contract suite: two recorded batchexecute pages of reviews."""
+    return ContractCase(server=lambda clock: PlayServer(), brands=BRANDS,
+                        now=datetime(2026, 7, 7, 12, 0, tzinfo=UTC),
+                        settings=lambda server: {"brand": "Acme", "app_id": APP_ID, "base_url": server.base_url})

@@ -27,6 +27,7 @@ from listener.sources.kit import (
 )
 from listener.store.engine import Store
 from listener.store.models import MentionRow
+from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import health
 from tests.wild import wild_bytes
@@ -217,3 +218,10 @@ def test_pipeline_stores_once_and_recovers(algolia: tuple[ApiServer, Algolia], s
     with store.read() as session:
         ids = sorted(session.scalars(select(MentionRow.external_id)))
     assert ids == ["18463370", "18463371"]
+
+
+def contract() -> ContractCase:
+    """Hacker News's fixture for the contract suite: two recorded Algolia pages, sliced by time."""
+    return ContractCase(server=lambda clock: ApiServer(Algolia()), now=NOW,
+                        brands=[BrandSettings(name="Acme", terms=["Monsanto"])],
+                        settings=lambda server: {"base_url": server.base_url + "/api/v1", "hits_per_page": 2})

@@ -29,6 +29,7 @@ from listener.sources.kit import (
 from listener.sources.mastodon import MastodonSettings, MastodonSource
 from listener.store.engine import Store
 from listener.store.models import MentionRow, SourceHealth, SourceRow
+from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import count
 from tests.wild import wild_path
@@ -309,3 +310,17 @@ def test_pipeline_stores_once_records_failures_and_recovers(instance: FakeInstan
         ids = sorted(session.scalars(select(MentionRow.external_id)))
     assert ids == ["117020586180926938", "117020593741189701", "117020600000000000"]
     assert count(store, MentionRow) == 3  # nothing lost, nothing duplicated
+
+
+def contract() -> ContractCase:
+    """Mastodon's fixture for the contract suite: the recorded #hoot timeline and a recorded public timeline."""
+
+    def instance(clock: FakeClock) -> FakeInstance:
+        fake = FakeInstance()
+        fake.verbatim["hoot"] = interaction("test_hashtag_tl.yaml", "GET", "/api/v1/timelines/tag/hoot")
+        fake.pools["acme"] = json.loads(interaction("test_public_tl.yaml", "GET",
+                                                    "/api/v1/timelines/public")["body"]["string"])
+        return fake
+
+    return ContractCase(server=instance, brands=BRANDS, now=START,
+                        settings=lambda fake: {"instance": fake.base_url, "hashtags": ["hoot", "acme"]})

@@ -29,6 +29,7 @@ from listener.sources.kit import (
 from listener.sources.reddit import RedditSettings, RedditSource
 from listener.store.engine import Store
 from listener.store.models import MentionRow
+from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import health
 from tests.wild import wild_path
@@ -385,3 +386,13 @@ def test_pipeline_stores_once_and_recovers(askreddit: RedditServer, store: Store
     with store.read() as session:
         ids = list(session.scalars(select(MentionRow.external_id)))
     assert len(ids) == len(set(ids)) == first_stored + report.stored
+
+
+def contract() -> ContractCase:
+    """Reddit's fixture for the contract suite: recorded r/AskReddit listings behind a token endpoint."""
+    return ContractCase(
+        server=lambda clock: RedditServer("TestSubredditListings.test_new.json"),
+        brands=[BrandSettings(name="Acme", terms=["favorite", "favourite"])], now=NOW,
+        settings=lambda server: {"base_url": server.base_url, "subreddits": ["AskReddit"], "search": False,
+                                 "comments": False},
+        secrets={"LISTENER_REDDIT_CLIENT_ID": "my-client-id", "LISTENER_REDDIT_CLIENT_SECRET": "my-client-secret"})

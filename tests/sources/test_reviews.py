@@ -29,6 +29,8 @@ from listener.sources.kit import (
 from listener.sources.reviews import ReviewsSettings, ReviewsSource, normalise_rating
 from listener.store.engine import Store
 from listener.store.models import MentionRow
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import count, health
 from tests.wild import wild_bytes
 
@@ -330,3 +332,17 @@ def test_listener_sources_lists_failing_targets(tmp_path: Path, clock: FakeClock
         run("poll", "--force")
         assert json.loads(run("sources", "--json"))[0]["failing_targets"] == {}
         assert "target" not in run("sources")
+
+
+def contract() -> ContractCase:
+    """The reviews source's fixture for the contract suite: extruct's recorded book page (JSON-LD reviews)."""
+    pages = {"/book": wild_bytes(BOOK)}
+
+    def answer(request: Request) -> Reply:
+        if request.path not in pages:
+            return 404, {"Content-Type": "text/html"}, b"<h1>Not Found</h1>"
+        return 200, {"Content-Type": HTML}, pages[request.path]
+
+    return ContractCase(server=lambda clock: ApiServer(answer), brands=BRANDS,
+                        now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+                        settings=lambda server: {"brand": "Acme", "urls": [server.url("/book")], "aggregate": True})

@@ -27,6 +27,7 @@ from listener.sources.kit import (
 from listener.sources.stackexchange import StackExchangeSettings, StackExchangeSource
 from listener.store.engine import Store
 from listener.store.models import MentionRow
+from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import health
 from tests.wild import wild_bytes
@@ -273,3 +274,10 @@ def test_pipeline_stores_once_and_recovers(api: tuple[ApiServer, Api], store: St
     with store.read() as session:
         ids = sorted(session.scalars(select(MentionRow.external_id)))
     assert ids == ["79000001", "79000002", "79000003", "79000004"]
+
+
+def contract() -> ContractCase:
+    """Stack Exchange's fixture for the contract suite: questions in the recorded API envelope, gzip-encoded."""
+    return ContractCase(server=lambda clock: ApiServer(Api()), now=NOW,
+                        brands=[BrandSettings(name="Acme", terms=["Acme"])],
+                        settings=lambda server: {"base_url": server.base_url + "/2.3", "page_size": 2})

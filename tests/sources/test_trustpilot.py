@@ -29,6 +29,7 @@ from listener.sources.kit import (
 from listener.sources.trustpilot import TrustpilotSettings, TrustpilotSource
 from listener.store.engine import Store
 from listener.store.models import MentionRow
+from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import count, health
 
@@ -264,3 +265,11 @@ def test_through_the_pipeline(clock: FakeClock, store: Store) -> None:
         with store.read() as session:
             row = session.scalars(select(MentionRow).where(MentionRow.external_id == f"{1:024x}")).one()
             assert row.rating == 1.0 and row.author == "Kunde 1" and row.brand_names == ["Acme"]
+
+
+def contract() -> ContractCase:
+    """Trustpilot's fixture for the contract suite: the documented business-unit lookup and reviews pages."""
+    return ContractCase(server=lambda clock: TrustpilotServer(all_reviews()), brands=BRANDS,
+                        now=START + timedelta(hours=1), secrets={"LISTENER_TRUSTPILOT_ACME": KEY},
+                        settings=lambda server: {"brand": "Acme", "domain": "acme.de", "per_page": 10,
+                                                 "api_key_secret": "trustpilot-acme", "base_url": server.base_url})

@@ -33,6 +33,7 @@ from listener.sources.kit import (
 from listener.sources.youtube import YouTubeSettings, YouTubeSource
 from listener.store.engine import Store
 from listener.store.models import MentionRow, SourceHealth, SourceRow
+from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
 
 CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
@@ -324,3 +325,15 @@ def test_pipeline_stores_once_records_failures_and_recovers(api: FakeYouTube, st
         quota = session.scalar(select(SourceRow)).cursor["quota"]
     assert ids == ["UgzAcme0000000000001", "UgzAcme0000000000003", "UgzAcmeLate"]
     assert quota == {"day": "2026-01-05", "used": 3}  # the failed request's unit is not in a committed cursor
+
+
+def contract() -> ContractCase:
+    """YouTube's fixture for the contract suite: commentThreads of one channel, as the Data API documents them."""
+
+    def api(clock: FakeClock) -> FakeYouTube:
+        fake = FakeYouTube()
+        fake.threads[CHANNEL] = channel_threads()
+        return fake
+
+    return ContractCase(server=api, brands=BRANDS, now=START, secrets={"LISTENER_YOUTUBE_API_KEY": KEY},
+                        settings=lambda fake: {"channel_id": CHANNEL, "base_url": fake.base_url + "/youtube/v3"})

@@ -12,6 +12,9 @@ from listener.pipeline import poll_source
 from listener.sources.feed import FeedSettings, FeedSource
 from listener.sources.kit import BadPayload, HttpFetcher, HttpSettings, RateLimited, SourceContext, SourceUnavailable
 from listener.store.models import MentionRow, SourceHealth, SourceRow
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
+from tests.wild import wild_bytes
 
 ACME = [BrandSettings(name="Acme", terms=["Acme", "Acme Bank"])]
 
@@ -144,3 +147,19 @@ def test_failures_are_recorded_in_health_and_back_off(store, clock: FakeClock) -
         with store.read() as session:
             health = session.query(SourceHealth).one()
             assert health.consecutive_failures == 0 and health.last_success_at == clock.now()
+
+
+HEISE = "feeds/realworld/rbren__rss-parser/test/input/heise.atom"
+
+
+def contract() -> ContractCase:
+    """The feed source's fixture for the contract suite: heise's recorded Atom feed, tied to one brand."""
+    feed = wild_bytes(HEISE)
+
+    def answer(request: Request) -> Reply:
+        return 200, {"Content-Type": "application/atom+xml"}, feed
+
+    return ContractCase(server=lambda clock: ApiServer(answer),
+                        brands=[BrandSettings(name="heise", terms=["heise"])],
+                        now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+                        settings=lambda server: {"url": server.url("/news.atom"), "brand": "heise"})
