@@ -13,11 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
-from sqlalchemy import func, select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources import bluesky
 from listener.sources.bluesky import BlueskySettings, BlueskySource, term_query
 from listener.sources.kit import (
@@ -30,8 +28,6 @@ from listener.sources.kit import (
     SourceUnavailable,
     get_source_class,
 )
-from listener.store.engine import Store
-from listener.store.models import MentionRow, SourceHealth, SourceRow
 from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request, json_reply
 from tests.wild import wild_path
@@ -335,50 +331,15 @@ def test_error_shapes_raise_typed_errors(pds: FakePds, clock: FakeClock, status,
         assert pds.logins() == 1  # a bad query is not a refused token: no second login
 
 
-def test_pipeline_stores_once_records_failures_and_recovers(pds: FakePds, clock: FakeClock, store: Store) -> None:
-    source = make_source(pds, clock)
-    matcher = BrandMatcher(BRANDS)
-
-    first = poll_source(store, source, matcher, clock)
-    assert first.error is None and (first.fetched, first.stored) == (25, 25)
-    with store.read() as session:
-        row = session.scalar(select(MentionRow).where(MentionRow.external_id == NEWEST_URI))
-        assert row.url == "https://bsky.app/profile/socpaperbot.bsky.social/post/3lpk2u6qo222m"
-        assert row.brand_names == ["Redistricting"]
-        op_ed = session.scalar(select(MentionRow).where(MentionRow.author == "cjtackett.bsky.social"))
-        assert sorted(op_ed.brand_names) == ["Redistricting", "Tarrant"]
-
-    clock.advance(timedelta(minutes=5))
-    second = poll_source(store, source, matcher, clock)
-    assert second.error is None and second.stored == 0 and second.duplicates == second.fetched > 0
-
-    pds.fail = (503, {"Content-Type": "text/html", "Retry-After": "120"}, b"<h1>Service Unavailable</h1>")
-    clock.advance(timedelta(minutes=5))
-    failed = poll_source(store, source, matcher, clock)
-    assert failed.error and "SourceUnavailable" in failed.error
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth))
-        assert health.consecutive_failures == 1 and "server error 503" in (health.last_error or "")
-        assert PASSWORD not in (health.last_error or "")
-        cursor_before = session.scalar(select(SourceRow)).cursor
-
-    late = json.loads(json.dumps(pds.posts[0]))
-    late["uri"] = "at://did:plc:kkergqgbhb56ptpwj2wenkje/app.bsky.feed.post/3lpkzzzzzzz2a"
-    late["record"]["createdAt"] = late["indexedAt"] = "2025-05-19T17:50:00.000Z"
-    pds.posts.append(late)
-    pds.fail = None
-    recovered = poll_source(store, source, matcher, clock, force=True)
-    assert recovered.error is None and recovered.stored == 1
-    with store.read() as session:
-        assert session.scalar(select(SourceHealth)).consecutive_failures == 0
-        assert session.scalar(select(func.count()).select_from(MentionRow)) == 26
-        cursor = session.scalar(select(SourceRow)).cursor
-    assert cursor_before["queries"]["redistricting"] == {"since": "2025-05-19T17:10:09.561Z"}
-    assert cursor["queries"]["redistricting"] == {"since": "2025-05-19T17:50:00.000Z"}
-
-
 def contract() -> ContractCase:
     """Bluesky's fixture for the contract suite: the recorded searchPosts answer behind a PDS that logs in."""
-    return ContractCase(server=FakePds, brands=BRANDS, now=START,
+    def news(pds: FakePds, when: datetime) -> str:
+        late = json.loads(json.dumps(pds.posts[0]))
+        late["uri"] = "at://did:plc:kkergqgbhb56ptpwj2wenkje/app.bsky.feed.post/3lpkzzzzzzz2a"
+        late["record"]["createdAt"] = late["indexedAt"] = bluesky.iso(when)
+        pds.posts.append(late)
+        return str(late["uri"])
+
+    return ContractCase(server=FakePds, brands=BRANDS, now=START, news=news,
                         settings=lambda pds: {"handle": HANDLE, "base_url": pds.base_url + "/xrpc"},
                         secrets={"LISTENER_BLUESKY_APP_PASSWORD": PASSWORD})

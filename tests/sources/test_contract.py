@@ -30,7 +30,7 @@ from listener.sources.kit import (
     load_builtin_sources,
 )
 from listener.store.engine import Store
-from listener.store.models import MentionRow
+from listener.store.models import MentionRow, SourceRow
 from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer
 from tests.sources._store import health
@@ -80,6 +80,11 @@ def make_source(kind: str, case: ContractCase, server: ApiServer, clock: FakeClo
     return source_class(settings, context)
 
 
+def stored_cursor(store: Store) -> dict[str, object]:
+    with store.read() as session:
+        return dict(session.scalars(select(SourceRow.cursor)).one())
+
+
 def stored_ids(store: Store) -> list[str]:
     with store.read() as session:
         return list(session.scalars(select(MentionRow.external_id)))
@@ -100,11 +105,17 @@ def test_a_block_in_the_example_config(kind: str) -> None:
 
 
 def test_429_with_retry_after_is_rate_limited(kind: str, case: ContractCase, platform: ApiServer,
-                                              clock: FakeClock) -> None:
+                                              clock: FakeClock, store: Store) -> None:
     platform.fail = (429, {"Retry-After": "120", "Content-Type": "application/json"}, b'{"error": "slow down"}')
+    source = make_source(kind, case, platform, clock)
     with pytest.raises(RateLimited) as info:
-        make_source(kind, case, platform, clock).poll({})
+        source.poll({})
     assert info.value.retry_after == 120
+    # through the pipeline: the source backs off for at least as long as the platform asked
+    report = poll_source(store, source, BrandMatcher(case.brands), clock)
+    assert report.error and report.error.startswith("RateLimited")
+    next_attempt = health(store).next_attempt_at
+    assert next_attempt is not None and next_attempt >= clock.now() + timedelta(seconds=120)
 
 
 def test_a_batch_is_stored_once(kind: str, case: ContractCase, platform: ApiServer, clock: FakeClock,
@@ -124,18 +135,29 @@ def test_a_failure_shows_in_health_and_clears(kind: str, case: ContractCase, pla
                                               store: Store) -> None:
     source = make_source(kind, case, platform, clock)
     matcher = BrandMatcher(case.brands)
+    first = poll_source(store, source, matcher, clock)
+    assert first.error is None and first.stored > 0
+    cursor = stored_cursor(store)
+
+    # the platform fails while something new is posted: the failure is recorded, the cursor stays
+    clock.advance(timedelta(minutes=5))
+    new_id = case.news(platform, clock.now())
     platform.fail = (503, {"Content-Type": "text/html"}, b"<h1>503 Service Unavailable</h1>")
     failed = poll_source(store, source, matcher, clock)
     assert failed.error and failed.stored == 0
     h = health(store)
     assert h.consecutive_failures == 1 and h.last_error == failed.error and h.next_attempt_at is not None
-    assert stored_ids(store) == []
+    assert not any(secret in h.last_error for secret in case.secrets.values())  # secrets never reach the health
+    assert stored_cursor(store) == cursor and len(stored_ids(store)) == first.stored
 
+    # the platform is back: the new item is stored once, the health clears
     platform.fail = None
     clock.advance(timedelta(minutes=10))
     recovered = poll_source(store, source, matcher, clock, force=True)
     assert recovered.error is None and recovered.stored > 0
     h = health(store)
     assert h.consecutive_failures == 0 and h.next_attempt_at is None and h.failing_targets == {}
-    assert h.last_success_at is not None and h.last_success_at.replace(tzinfo=clock.now().tzinfo) == clock.now()
-    assert len(stored_ids(store)) == recovered.stored
+    assert h.last_success_at == clock.now()
+    ids = stored_ids(store)
+    assert new_id in ids and len(ids) == len(set(ids)) == first.stored + recovered.stored
+    assert poll_source(store, source, matcher, clock, force=True).stored == 0

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources.discourse import DiscourseSettings, DiscourseSource
 from listener.sources.kit import (
     BadPayload,
@@ -25,11 +23,8 @@ from listener.sources.kit import (
     SourceUnavailable,
     get_source_class,
 )
-from listener.store.engine import Store
-from listener.store.models import MentionRow
 from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
-from tests.sources._store import health
 from tests.wild import wild_bytes
 
 FIX = "discourse/discourse__discourse_api/spec/fixtures/"
@@ -233,38 +228,15 @@ def test_the_gem_old_search_format_is_a_bad_payload(forum: tuple[ApiServer, Foru
         make_source(server.base_url, latest=False).poll({})
 
 
-def test_pipeline_stores_once_and_recovers(forum: tuple[ApiServer, Forum], store: Store) -> None:
-    server, answers = forum
-    clock = FakeClock(NOW)
-    brands = [BrandSettings(name="Acme", terms=["bullhonky", "text"])]
-    matcher = BrandMatcher(brands)
-    source = make_source(server.base_url, clock, terms=["bullhonky", "text"])
-
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 2  # 15 (bullhonky) and 123456 (text)
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
-
-    answers.fail["/posts.json"] = (500, {"Content-Type": "text/html"}, HTML_ERROR)
-    report = poll_source(store, source, matcher, clock, force=True)
-    assert report.error and "SourceUnavailable" in report.error
-    h = health(store)
-    assert h.consecutive_failures == 1
-    assert h.last_error and "500" in h.last_error
-
-    answers.fail.clear()
-    new_post = dict(answers.posts[0], id=123457, post_number=3, cooked="<p>More bullhonky, please.</p>")
-    answers.posts.insert(0, new_post)
-    clock.advance(timedelta(hours=1))
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 1
-    assert health(store).consecutive_failures == 0
-    with store.read() as session:
-        ids = sorted(session.scalars(select(MentionRow.external_id)))
-    assert ids == ["123456", "123457", "15"]
-
-
 def contract() -> ContractCase:
     """Discourse's fixture for the contract suite: the gem's recorded latest posts, search and topic posts."""
-    return ContractCase(server=lambda clock: ApiServer(Forum()), now=NOW,
+    forum = Forum()
+
+    def news(server: ApiServer, when: datetime) -> str:
+        forum.posts.insert(0, dict(forum.posts[0], id=123457, post_number=3, created_at=when.isoformat(),
+                                   cooked="<p>More text, please.</p>"))
+        return "123457"
+
+    return ContractCase(server=lambda clock: ApiServer(forum), now=NOW, news=news,
                         brands=[BrandSettings(name="Acme", terms=["text"])],
                         settings=lambda server: {"base_url": server.base_url})

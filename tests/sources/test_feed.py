@@ -159,7 +159,14 @@ def contract() -> ContractCase:
     def answer(request: Request) -> Reply:
         return 200, {"Content-Type": "application/atom+xml"}, feed
 
-    return ContractCase(server=lambda clock: ApiServer(answer),
+    def news(server: ApiServer, when: datetime) -> str:
+        nonlocal feed
+        entry = (f"<entry><title>heise: neu</title><id>http://heise.de/-9999999</id><updated>{when.isoformat()}"
+                 f"</updated><summary>Eine neue Meldung.</summary></entry>\n    <entry>").encode()
+        feed = feed.replace(b"<entry>", entry, 1)
+        return "http://heise.de/-9999999"
+
+    return ContractCase(server=lambda clock: ApiServer(answer), news=news,
                         brands=[BrandSettings(name="heise", terms=["heise"])],
                         now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
                         settings=lambda server: {"url": server.url("/news.atom"), "brand": "heise"})

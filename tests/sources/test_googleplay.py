@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources.googleplay import GooglePlaySettings, GooglePlaySource, parse_page
 from listener.sources.kit import (
     BadPayload,
@@ -23,11 +21,8 @@ from listener.sources.kit import (
     SourceUnavailable,
     get_source_class,
 )
-from listener.store.engine import Store
-from listener.store.models import MentionRow
 from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
-from tests.sources._store import count, health
 from tests.wild import wild_bytes
 
 PAGE1 = "googleplay/MrAdex77__google-play-scraper/test/fixtures/reviews/translate-initial.txt"
@@ -178,42 +173,6 @@ def test_error_shapes(server: PlayServer, clock: FakeClock, status: int, headers
         assert info.value.status == status  # type: ignore[attr-defined]
 
 
-def test_through_the_pipeline(server: PlayServer, clock: FakeClock, store: Store) -> None:
-    matcher = BrandMatcher(BRANDS)
-    source = make_source(server, clock)
-
-    # the app's older reviews (page 2 of the recording) are all there is at first
-    newer, older = server.pages[None], wild_bytes(PAGE2)
-    server.pages = {None: older}
-    report = poll_source(store, source, matcher, clock)
-    assert (report.stored, report.error) == (150, None)
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
-
-    # 150 newer reviews arrive while Play answers with a truncated page
-    server.pages = {None: newer, token_of(newer): older}
-    server.fail = (200, {}, newer[:1000])
-    failed = poll_source(store, source, matcher, clock, force=True)
-    assert failed.error and failed.error.startswith("BadPayload")
-    h = health(store)
-    assert h.consecutive_failures == 1 and h.last_error and "BadPayload" in h.last_error
-    assert count(store) == 150
-
-    server.fail = None
-    server.requests.clear()
-    clock.advance(timedelta(hours=1))
-    report = poll_source(store, source, matcher, clock)
-    assert (report.stored, report.duplicates, report.error) == (150, 150, None)
-    assert len(server.requests) == 2  # the new page, then the page that reaches what was seen
-    h = health(store)
-    assert h.consecutive_failures == 0 and h.last_error_at is not None and h.next_attempt_at is None
-    assert count(store) == 300
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
-    with store.read() as session:
-        row = session.scalars(select(MentionRow).where(
-            MentionRow.external_id == "017452fc-0d4b-471d-b406-bcf0f52387a7")).one()
-        assert row.author == "Formann Ali" and row.rating == 5.0 and row.brand_names == ["Acme"]
-
-
 def test_more_new_reviews_than_pages_is_logged(server: PlayServer, clock: FakeClock,
                                                caplog: pytest.LogCaptureFixture) -> None:
     batch = make_source(server, clock, max_pages=2).poll({"newest": "2001-01-01T00:00:00+00:00"})
@@ -223,6 +182,15 @@ def test_more_new_reviews_than_pages_is_logged(server: PlayServer, clock: FakeCl
 
 def contract() -> ContractCase:
     """Google Play's fixture for the contract suite: two recorded batchexecute pages of reviews."""
-    return ContractCase(server=lambda clock: PlayServer(), brands=BRANDS,
+    def older_reviews_first(clock: FakeClock) -> PlayServer:
+        server = PlayServer()
+        server.pages = {None: wild_bytes(PAGE2)}  # the app's older reviews are all there is at first
+        return server
+
+    def news(server: PlayServer, when: datetime) -> str:
+        server.pages = PlayServer().pages  # a page of newer reviews on top
+        return "017452fc-0d4b-471d-b406-bcf0f52387a7"
+
+    return ContractCase(server=older_reviews_first, brands=BRANDS, news=news,
                         now=datetime(2026, 7, 7, 12, 0, tzinfo=UTC),
                         settings=lambda server: {"brand": "Acme", "app_id": APP_ID, "base_url": server.base_url})

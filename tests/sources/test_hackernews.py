@@ -8,11 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources.hackernews import HackerNewsSettings, HackerNewsSource
 from listener.sources.kit import (
     BadPayload,
@@ -25,11 +23,8 @@ from listener.sources.kit import (
     get_source_class,
     search_terms,
 )
-from listener.store.engine import Store
-from listener.store.models import MentionRow
 from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
-from tests.sources._store import health
 from tests.wild import wild_bytes
 
 HN = "hackernews/santiagobasulto__python-hacker-news/tests/requests/"
@@ -190,38 +185,16 @@ def test_error_shapes(algolia: tuple[ApiServer, Algolia], reply: Reply, error: t
         assert caught.value.status == reply[0]  # type: ignore[attr-defined]
 
 
-def test_pipeline_stores_once_and_recovers(algolia: tuple[ApiServer, Algolia], store: Store) -> None:
-    server, answers = algolia
-    clock = FakeClock(NOW)
-    brands = [BrandSettings(name="Acme", terms=["Monsanto", "California"])]
-    matcher = BrandMatcher(brands)
-    source = make_source(server.base_url, clock, terms=["Monsanto", "California"])
-
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 2  # the other two hits mention neither term
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
-
-    answers.fail = (429, {"Retry-After": "600", **JSON}, b"{}")
-    report = poll_source(store, source, matcher, clock, force=True)
-    assert report.error and "RateLimited" in report.error
-    h = health(store)
-    assert h.consecutive_failures == 1
-    assert h.last_error and "429" in h.last_error
-    assert h.next_attempt_at is not None
-    assert h.next_attempt_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=600)
-
-    answers.fail = None
-    clock.advance(timedelta(minutes=11))
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 0
-    assert health(store).consecutive_failures == 0
-    with store.read() as session:
-        ids = sorted(session.scalars(select(MentionRow.external_id)))
-    assert ids == ["18463370", "18463371"]
-
-
 def contract() -> ContractCase:
     """Hacker News's fixture for the contract suite: two recorded Algolia pages, sliced by time."""
-    return ContractCase(server=lambda clock: ApiServer(Algolia()), now=NOW,
+    algolia = Algolia()
+
+    def news(server: ApiServer, when: datetime) -> str:
+        hit = dict(algolia.pages[0]["hits"][0], objectID="18463999", created_at_i=int(when.timestamp()),
+                   comment_text="Monsanto again, says the late comment.")
+        algolia.pages[0]["hits"].insert(0, hit)
+        return "18463999"
+
+    return ContractCase(server=lambda clock: ApiServer(algolia), now=NOW, news=news,
                         brands=[BrandSettings(name="Acme", terms=["Monsanto"])],
                         settings=lambda server: {"base_url": server.base_url + "/api/v1", "hits_per_page": 2})

@@ -10,11 +10,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources import mastodon
 from listener.sources.kit import (
     BadPayload,
@@ -27,11 +25,8 @@ from listener.sources.kit import (
     get_source_class,
 )
 from listener.sources.mastodon import MastodonSettings, MastodonSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow, SourceHealth, SourceRow
 from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
-from tests.sources._store import count
 from tests.wild import wild_path
 
 CASSETTES = "mastodon/halcy__Mastodon.py/tests/cassettes/"
@@ -268,50 +263,6 @@ def test_error_shapes_raise_typed_errors(instance: FakeInstance, status, headers
     assert type(caught.value) is error and check(caught.value)
 
 
-def test_pipeline_stores_once_records_failures_and_recovers(instance: FakeInstance, store: Store) -> None:
-    clock = FakeClock(START)
-    source = make_source(instance, clock=clock)
-    matcher = BrandMatcher(BRANDS)
-
-    first = poll_source(store, source, matcher, clock)
-    assert first.error is None and first.fetched == 9
-    assert first.stored == 2  # "#hoot (hashtag toot)" and the Kate status; the rest match no brand
-    with store.read() as session:
-        stored = {r.external_id: r for r in session.scalars(select(MentionRow))}
-        assert set(stored) == {"117020593741189701", "117020586180926938"}
-        assert stored["117020586180926938"].author == "mastodonpy_test_2"
-        assert stored["117020586180926938"].reach == {"replies": 0, "reposts": 0, "likes": 0, "followers": 0}
-        cursor = session.scalar(select(SourceRow)).cursor
-    assert cursor["min_id"] == {"hoot": "117020593741189701", "acme": "117020593378945190"}
-
-    clock.advance(timedelta(minutes=5))
-    second = poll_source(store, source, matcher, clock)
-    assert second.error is None and second.stored == 0 and second.fetched == 0
-
-    # A new status arrives while the instance is down: the failure is recorded, the cursor stays.
-    fresh = dict(instance.pools["acme"][0], id="117020600000000000", content="<p>Kate ate my file</p>")
-    instance.pools["acme"].append(fresh)
-    instance.fail = (500, {"Content-Type": "text/html"}, b"<h1>We're sorry</h1>")
-    clock.advance(timedelta(minutes=5))
-    failed = poll_source(store, source, matcher, clock)
-    assert failed.error and "SourceUnavailable" in failed.error
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth))
-        assert health.consecutive_failures == 1
-        assert "server error 500" in (health.last_error or "")
-        assert session.scalar(select(SourceRow)).cursor == cursor
-
-    instance.fail = None
-    recovered = poll_source(store, source, matcher, clock, force=True)
-    assert recovered.error is None and recovered.stored == 1
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth))
-        assert health.consecutive_failures == 0 and health.next_attempt_at is None
-        ids = sorted(session.scalars(select(MentionRow.external_id)))
-    assert ids == ["117020586180926938", "117020593741189701", "117020600000000000"]
-    assert count(store, MentionRow) == 3  # nothing lost, nothing duplicated
-
-
 def contract() -> ContractCase:
     """Mastodon's fixture for the contract suite: the recorded #hoot timeline and a recorded public timeline."""
 
@@ -322,5 +273,10 @@ def contract() -> ContractCase:
                                                     "/api/v1/timelines/public")["body"]["string"])
         return fake
 
-    return ContractCase(server=instance, brands=BRANDS, now=START,
+    def news(fake: FakeInstance, when: datetime) -> str:
+        fake.pools["acme"].append(dict(fake.pools["acme"][0], id="117020600000000000", created_at=when.isoformat(),
+                                       content="<p>Kate ate my file</p>"))
+        return "117020600000000000"
+
+    return ContractCase(server=instance, brands=BRANDS, now=START, news=news,
                         settings=lambda fake: {"instance": fake.base_url, "hashtags": ["hoot", "acme"]})

@@ -6,16 +6,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources.kit import (
     BadPayload,
     ClientError,
@@ -27,11 +25,8 @@ from listener.sources.kit import (
     get_source_class,
 )
 from listener.sources.reddit import RedditSettings, RedditSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow
 from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
-from tests.sources._store import health
 from tests.wild import wild_path
 
 CASSETTES = "reddit/praw-dev__asyncpraw/tests/integration/cassettes/"
@@ -40,7 +35,6 @@ JSON = {"Content-Type": "application/json; charset=UTF-8"}
 PASS_HEADERS = ("content-type", "x-ratelimit-remaining", "x-ratelimit-reset", "x-ratelimit-used")
 EMPTY_LISTING = json.dumps({"kind": "Listing", "data": {"after": None, "dist": 0, "modhash": None,
                                                         "children": [], "before": None}}).encode()
-
 
 
 def load_cassette(name: str) -> list[tuple[str, str, dict[str, list[str]], Reply]]:
@@ -356,43 +350,37 @@ def test_unreachable_reddit_is_unavailable() -> None:
         source.poll({})
 
 
-def test_pipeline_stores_once_and_recovers(askreddit: RedditServer, store: Store) -> None:
-    clock = FakeClock(NOW)
-    brands = [BrandSettings(name="Acme", terms=["famous", "rich"])]
-    matcher = BrandMatcher(brands)
-    source = make_source(askreddit, clock, terms=["famous", "rich"])
-
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored > 0
-    first_stored = report.stored
-    askreddit.routes.pop(("/r/askreddit/comments", "t1_hjlzwfl"))  # the newer comments are not there yet
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
-
-    askreddit.fail_path["/r/askreddit/new"] = (429, {"Retry-After": "300", **JSON}, b"{}")
-    report = poll_source(store, source, matcher, clock, force=True)
-    assert report.error and "RateLimited" in report.error
-    h = health(store)
-    assert h.consecutive_failures == 1
-    assert h.last_error and "429" in h.last_error
-    assert h.next_attempt_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=300)
-
-    askreddit.fail_path.clear()
-    askreddit.routes.update({key: reply for key, reply in RedditServer(
-        "TestSubredditStreams.test_comments__with_skip_existing.json").routes.items()})
-    clock.advance(timedelta(minutes=6))
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None
-    assert health(store).consecutive_failures == 0
-    with store.read() as session:
-        ids = list(session.scalars(select(MentionRow.external_id)))
-    assert len(ids) == len(set(ids)) == first_stored + report.stored
-
-
 def contract() -> ContractCase:
     """Reddit's fixture for the contract suite: recorded r/AskReddit listings behind a token endpoint."""
+    def askreddit(clock: FakeClock) -> RedditServer:
+        server = RedditServer("TestSubredditListings.test_new.json")
+        [listing] = [json.loads(body) for (path, before), (_, _, body) in server.routes.items()
+                     if path == "/r/askreddit/new" and before is None]
+        server.pools["/r/askreddit/new"] = listing["data"]["children"]  # answered by `before`, like Reddit
+        return server
+
+    def news(server: RedditServer, when: datetime) -> str:
+        pool = server.pools["/r/askreddit/new"]
+        newest = max(pool, key=lambda c: int(c["data"]["id"], 36))
+        fresh = json.loads(json.dumps(newest))
+        fresh["data"]["id"] = base36(int(newest["data"]["id"], 36) + 1)
+        fresh["data"]["name"] = "t3_" + fresh["data"]["id"]
+        fresh["data"].update(title="What is your favorite late post?", selftext="", created_utc=when.timestamp())
+        pool.append(fresh)
+        return str(fresh["data"]["name"])
+
     return ContractCase(
-        server=lambda clock: RedditServer("TestSubredditListings.test_new.json"),
+        server=askreddit, news=news,
         brands=[BrandSettings(name="Acme", terms=["favorite", "favourite"])], now=NOW,
         settings=lambda server: {"base_url": server.base_url, "subreddits": ["AskReddit"], "search": False,
                                  "comments": False},
         secrets={"LISTENER_REDDIT_CLIENT_ID": "my-client-id", "LISTENER_REDDIT_CLIENT_SECRET": "my-client-secret"})
+
+
+def base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while number:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+    return out or "0"

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 
 from listener.cli import cli
 from listener.clock import FakeClock
@@ -28,7 +27,6 @@ from listener.sources.kit import (
 )
 from listener.sources.reviews import ReviewsSettings, ReviewsSource, normalise_rating
 from listener.store.engine import Store
-from listener.store.models import MentionRow
 from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import count, health
@@ -205,42 +203,6 @@ def test_error_shapes(clock: FakeClock, status: int, headers: dict[str, str], bo
         assert info.value.status == status  # type: ignore[attr-defined]
 
 
-def test_through_the_pipeline(clock: FakeClock, store: Store) -> None:
-    matcher = BrandMatcher(BRANDS)
-
-    with FeedServer({"/book": (wild_bytes(BOOK), HTML)}) as server:
-        source = make_source(server, clock, ["/book"])
-        report = poll_source(store, source, matcher, clock)
-        assert (report.stored, report.error) == (3, None)
-        again = poll_source(store, source, matcher, clock, force=True)
-        assert again.not_modified and again.stored == 0
-
-        server.fail["/book"] = (503, {"Retry-After": "120"}, b"")
-        failed = poll_source(store, source, matcher, clock, force=True)
-        assert failed.error and "SourceUnavailable" in failed.error
-        h = health(store)
-        assert h.consecutive_failures == 1 and h.last_error and "503" in h.last_error
-
-        # back, with a new review and the overall count up by one
-        new_review = (b'"review": [\n{"@type": "Review", "author": "Erika Mustermann", '
-                      b'"datePublished": "2026-01-05", "reviewBody": "Leider nie angekommen.", '
-                      b'"reviewRating": {"@type": "Rating", "ratingValue": "1"}},')
-        server.routes["/book"] = (wild_bytes(BOOK).replace(b'"review": [', new_review)
-                                  .replace(b'"3077"', b'"3078"'), HTML)
-        del server.fail["/book"]
-        clock.advance(timedelta(hours=1))
-        report = poll_source(store, source, matcher, clock)
-        assert (report.stored, report.duplicates, report.error) == (2, 2, None)
-        h = health(store)
-        assert h.consecutive_failures == 0 and h.next_attempt_at is None
-        assert count(store) == 5
-        with store.read() as session:
-            row = session.scalars(select(MentionRow).where(MentionRow.author == "Erika Mustermann")).one()
-            assert row.rating == 1.0 and row.brand_names == ["Acme"]
-            assert row.published_at is not None
-            assert row.published_at.replace(tzinfo=UTC) == datetime(2026, 1, 5, tzinfo=UTC)
-
-
 BOT_WALL = b"<html><body><h1>Please verify you are a human</h1></body></html>"
 
 
@@ -343,6 +305,13 @@ def contract() -> ContractCase:
             return 404, {"Content-Type": "text/html"}, b"<h1>Not Found</h1>"
         return 200, {"Content-Type": HTML}, pages[request.path]
 
-    return ContractCase(server=lambda clock: ApiServer(answer), brands=BRANDS,
+    def news(server: ApiServer, when: datetime) -> str:
+        review = (b'"review": [\n{"@type": "Review", "@id": "https://shop.example/r/new", "author": "Erika", '
+                  b'"datePublished": "' + when.date().isoformat().encode() + b'", "reviewBody": "Nie angekommen.", '
+                  b'"reviewRating": {"@type": "Rating", "ratingValue": "1"}},')
+        pages["/book"] = wild_bytes(BOOK).replace(b'"review": [', review)
+        return "https://shop.example/r/new"
+
+    return ContractCase(server=lambda clock: ApiServer(answer), brands=BRANDS, news=news,
                         now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
-                        settings=lambda server: {"brand": "Acme", "urls": [server.url("/book")], "aggregate": True})
+                        settings=lambda server: {"brand": "Acme", "urls": [server.url("/book")], "aggregate": False})

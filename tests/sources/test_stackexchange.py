@@ -9,11 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources.kit import (
     BadPayload,
     ClientError,
@@ -25,11 +23,8 @@ from listener.sources.kit import (
     get_source_class,
 )
 from listener.sources.stackexchange import StackExchangeSettings, StackExchangeSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow
 from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
-from tests.sources._store import health
 from tests.wild import wild_bytes
 
 SE = "stackexchange/AWegnerGitHub__stackapi/tests/mock_objects/"
@@ -247,37 +242,15 @@ def test_throttle_violation_is_rate_limited(api: tuple[ApiServer, Api]) -> None:
     assert caught.value.retry_after == 74451
 
 
-def test_pipeline_stores_once_and_recovers(api: tuple[ApiServer, Api], store: Store) -> None:
-    server, answers = api
-    clock = FakeClock(NOW)
-    matcher = BrandMatcher([BrandSettings(name="Acme", terms=["Acme"])])
-    source = make_source(server.base_url, clock)
-
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 3
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
-
-    answers.fail = (429, {"Retry-After": "120", **JSON}, b"{}")
-    report = poll_source(store, source, matcher, clock, force=True)
-    assert report.error and "RateLimited" in report.error
-    h = health(store)
-    assert h.consecutive_failures == 1
-    assert h.last_error and "429" in h.last_error
-
-    answers.fail = None
-    answers.questions.insert(0, question(79000004, 0, "Acme support never answers",
-                                         "<p>Opened a ticket a week ago.</p>"))
-    clock.advance(timedelta(minutes=10))
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 1
-    assert health(store).consecutive_failures == 0
-    with store.read() as session:
-        ids = sorted(session.scalars(select(MentionRow.external_id)))
-    assert ids == ["79000001", "79000002", "79000003", "79000004"]
-
-
 def contract() -> ContractCase:
     """Stack Exchange's fixture for the contract suite: questions in the recorded API envelope, gzip-encoded."""
-    return ContractCase(server=lambda clock: ApiServer(Api()), now=NOW,
+    api = Api()
+
+    def news(server: ApiServer, when: datetime) -> str:
+        api.questions.insert(0, question(79000009, 0, "Acme support never answers", "<p>A ticket a week ago.</p>",
+                                         creation_date=int(when.timestamp())))
+        return "79000009"
+
+    return ContractCase(server=lambda clock: ApiServer(api), now=NOW, news=news,
                         brands=[BrandSettings(name="Acme", terms=["Acme"])],
                         settings=lambda server: {"base_url": server.base_url + "/2.3", "page_size": 2})

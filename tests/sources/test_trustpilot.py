@@ -11,11 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources.kit import (
     BadPayload,
     ClientError,
@@ -27,11 +25,8 @@ from listener.sources.kit import (
     get_source_class,
 )
 from listener.sources.trustpilot import TrustpilotSettings, TrustpilotSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow
 from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
-from tests.sources._store import count, health
 
 UNIT = "507f191e810c19729de860ea"
 KEY = "test-key-123"
@@ -237,39 +232,13 @@ def test_error_shapes(clock: FakeClock, status: int, headers: dict[str, str], bo
         assert info.value.status == status  # type: ignore[attr-defined]
 
 
-def test_through_the_pipeline(clock: FakeClock, store: Store) -> None:
-    matcher = BrandMatcher(BRANDS)
-
-    reviews = all_reviews()
-    with TrustpilotServer(reviews[5:]) as server:
-        source = make_source(server, clock)
-        assert poll_source(store, source, matcher, clock).stored == 10
-        assert poll_source(store, source, matcher, clock, force=True).stored == 0
-
-        server.reviews = reviews  # five new ones, but the API fails for a while
-        server.fail_path[REVIEWS_PATH] = (500, {}, b"")
-        failed = poll_source(store, source, matcher, clock, force=True)
-        assert failed.error and "SourceUnavailable" in failed.error
-        server.fail_path[REVIEWS_PATH] = (429, {"Retry-After": "60"}, b"")
-        poll_source(store, source, matcher, clock, force=True)
-        h = health(store)
-        assert h.consecutive_failures == 2 and h.last_error and "429" in h.last_error
-
-        del server.fail_path[REVIEWS_PATH]
-        clock.advance(timedelta(hours=1))
-        report = poll_source(store, source, matcher, clock)
-        assert (report.stored, report.error) == (5, None)
-        h = health(store)
-        assert h.consecutive_failures == 0 and h.next_attempt_at is None
-        assert count(store) == 15
-        with store.read() as session:
-            row = session.scalars(select(MentionRow).where(MentionRow.external_id == f"{1:024x}")).one()
-            assert row.rating == 1.0 and row.author == "Kunde 1" and row.brand_names == ["Acme"]
-
-
 def contract() -> ContractCase:
     """Trustpilot's fixture for the contract suite: the documented business-unit lookup and reviews pages."""
-    return ContractCase(server=lambda clock: TrustpilotServer(all_reviews()), brands=BRANDS,
+    def news(server: TrustpilotServer, when: datetime) -> str:
+        server.reviews.insert(0, review(99, when, stars=1))
+        return f"{99:024x}"
+
+    return ContractCase(server=lambda clock: TrustpilotServer(all_reviews()), brands=BRANDS, news=news,
                         now=START + timedelta(hours=1), secrets={"LISTENER_TRUSTPILOT_ACME": KEY},
                         settings=lambda server: {"brand": "Acme", "domain": "acme.de", "per_page": 10,
                                                  "api_key_secret": "trustpilot-acme", "base_url": server.base_url})

@@ -14,11 +14,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources import youtube
 from listener.sources.kit import (
     BadPayload,
@@ -31,8 +29,6 @@ from listener.sources.kit import (
     get_source_class,
 )
 from listener.sources.youtube import YouTubeSettings, YouTubeSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow, SourceHealth, SourceRow
 from tests.sources._contract import ContractCase
 from tests.sources._http import ApiServer, Reply, Request
 
@@ -291,42 +287,6 @@ def test_missing_api_key_is_a_client_error(api: FakeYouTube, monkeypatch) -> Non
     assert api.requests == []
 
 
-def test_pipeline_stores_once_records_failures_and_recovers(api: FakeYouTube, store: Store) -> None:
-    clock = FakeClock(START)
-    source = make_source(api, clock=clock)
-    matcher = BrandMatcher(BRANDS)
-
-    first = poll_source(store, source, matcher, clock)
-    assert first.error is None and (first.fetched, first.stored, first.unmatched) == (3, 2, 1)
-
-    clock.advance(timedelta(minutes=5))
-    second = poll_source(store, source, matcher, clock)
-    assert second.error is None and second.stored == 0  # the overlap at the mark is deduplicated
-
-    api.threads[CHANNEL].append(comment_thread("UgzAcmeLate", "dQw4w9WgXcQ", "2026-01-05T09:04:00Z",
-                                               "acme support never called back", "@late"))
-    api.fail = (500, {"Content-Type": "application/json"}, google_error(500, "backendError", "Backend Error"))
-    clock.advance(timedelta(minutes=5))
-    failed = poll_source(store, source, matcher, clock)
-    assert failed.error and "SourceUnavailable" in failed.error
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth))
-        assert health.consecutive_failures == 1 and "server error 500" in (health.last_error or "")
-        assert KEY not in (health.last_error or "")
-        cursor = session.scalar(select(SourceRow)).cursor
-    assert cursor["newest"] == {f"channel:{CHANNEL}": "2026-01-05T08:41:07+00:00"}
-
-    api.fail = None
-    recovered = poll_source(store, source, matcher, clock, force=True)
-    assert recovered.error is None and recovered.stored == 1
-    with store.read() as session:
-        assert session.scalar(select(SourceHealth)).consecutive_failures == 0
-        ids = sorted(session.scalars(select(MentionRow.external_id)))
-        quota = session.scalar(select(SourceRow)).cursor["quota"]
-    assert ids == ["UgzAcme0000000000001", "UgzAcme0000000000003", "UgzAcmeLate"]
-    assert quota == {"day": "2026-01-05", "used": 3}  # the failed request's unit is not in a committed cursor
-
-
 def contract() -> ContractCase:
     """YouTube's fixture for the contract suite: commentThreads of one channel, as the Data API documents them."""
 
@@ -335,5 +295,10 @@ def contract() -> ContractCase:
         fake.threads[CHANNEL] = channel_threads()
         return fake
 
-    return ContractCase(server=api, brands=BRANDS, now=START, secrets={"LISTENER_YOUTUBE_API_KEY": KEY},
+    def news(fake: FakeYouTube, when: datetime) -> str:
+        fake.threads[CHANNEL].append(comment_thread("UgzAcmeLate", "dQw4w9WgXcQ", when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                                    "acme support never called back", "@late"))
+        return "UgzAcmeLate"
+
+    return ContractCase(server=api, brands=BRANDS, now=START, news=news, secrets={"LISTENER_YOUTUBE_API_KEY": KEY},
                         settings=lambda fake: {"channel_id": CHANNEL, "base_url": fake.base_url + "/youtube/v3"})
