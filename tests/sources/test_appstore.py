@@ -135,6 +135,22 @@ def test_each_country_has_its_own_cursor(clock: FakeClock) -> None:
     assert batch.next_cursor["countries"]["de"] == {}
 
 
+def test_a_failing_storefront_is_listed_and_read_again_next_poll(clock: FakeClock) -> None:
+    with FeedServer({page_path("us", 1): (wild_bytes(RECORDING), JSON)}) as server:
+        server.fail[page_path("de", 1)] = (503, {}, b"")
+        source = make_source(server, clock, countries=["de", "us"])
+        batch = source.poll({})
+        assert len(batch.items) == 50 and {m.extra["country"] for m in batch.items} == {"us"}
+        assert list(batch.failed_targets) == ["de"] and batch.failed_targets["de"].startswith("SourceUnavailable")
+        assert set(batch.next_cursor["countries"]) == {"us"}  # de has no mark yet: its first poll is still ahead
+
+        del server.fail[page_path("de", 1)]
+        server.routes[page_path("de", 1)] = (wild_bytes(RECORDING), JSON)
+        again = source.poll(batch.next_cursor)
+        assert again.failed_targets == {} and set(again.next_cursor["countries"]) == {"de", "us"}
+        assert len(again.items) == 50 and again.items[0].extra["country"] == "de"  # de read from its first page
+
+
 def test_single_entry_and_app_entry(clock: FakeClock) -> None:
     entries = recorded()["feed"]["entry"]
     app_entry = {"id": {"label": "https://apps.apple.com/us/app/id811377230"}, "title": {"label": "The App"},

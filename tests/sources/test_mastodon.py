@@ -195,6 +195,19 @@ def test_a_backlog_is_walked_oldest_first_across_polls(instance: FakeInstance, m
     assert second.next_cursor["min_id"]["acme"] == ordered[7]["id"]
 
 
+def test_a_failing_hashtag_is_listed_while_the_others_are_read(instance: FakeInstance) -> None:
+    def answer(request: Request) -> Reply:
+        if request.path.endswith("/hoot"):
+            return 502, {"Content-Type": "text/html"}, b"<h1>Bad Gateway</h1>"
+        return FakeInstance.answer(instance, request)
+
+    instance.answer = answer  # type: ignore[method-assign]
+    batch = make_source(instance).poll({})
+    assert batch.items and {m.extra["hashtag"] for m in batch.items} == {"acme"}
+    assert list(batch.failed_targets) == ["#hoot"] and "502" in batch.failed_targets["#hoot"]
+    assert set(batch.next_cursor["min_id"]) == {"acme"}  # #hoot starts from its newest page next time
+
+
 def test_used_up_rate_limit_stops_the_poll_and_holds_the_next_one(instance: FakeInstance) -> None:
     instance.headers["X-RateLimit-Remaining"] = "0"
     clock = FakeClock(START)

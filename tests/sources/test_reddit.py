@@ -261,6 +261,14 @@ def test_installed_app_without_a_secret(askreddit: RedditServer, monkeypatch: py
     assert b"installed_client" in body
 
 
+def test_an_unknown_subreddit_is_listed_while_the_others_are_read(askreddit: RedditServer) -> None:
+    batch = make_source(askreddit, subreddits=["AskReddit", "NoSuchSubreddit"]).poll({})
+    assert batch.items and {m.extra["subreddit"] for m in batch.items} == {"AskReddit"}
+    assert list(batch.failed_targets) == ["r/NoSuchSubreddit"]
+    assert batch.failed_targets["r/NoSuchSubreddit"].startswith("ClientError: HTTP 404")
+    assert set(batch.next_cursor["listings"]) == {"r/AskReddit/new", "r/AskReddit/comments"}
+
+
 def test_site_search_for_the_brand_terms(askreddit: RedditServer) -> None:
     source = make_source(askreddit, subreddits=[], search=True, terms=["praw", "Acme Bank"])
     batch = source.poll({})

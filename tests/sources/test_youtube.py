@@ -257,6 +257,20 @@ def test_a_video_with_comments_disabled_does_not_block_the_others(api: FakeYouTu
     assert batch.next_cursor["quota"]["used"] == 2
 
 
+def test_a_failing_video_is_listed_and_keeps_its_mark(api: FakeYouTube) -> None:
+    api.threads["vid-a"] = [comment_thread("UgzVidA1", "vid-a", "2026-01-05T08:00:00Z", "Acme again", "@a")]
+    source = make_source(api, video_ids=["vid-a"])
+    first = source.poll({})
+    assert first.failed_targets == {} and "video:vid-a" in first.next_cursor["newest"]
+
+    api.fail_for["vid-a"] = (500, {"Content-Type": "application/json"}, google_error(500, "backendError", "Oops"))
+    api.threads[CHANNEL].append(comment_thread("UgzAcmeNew", "dQw4w9WgXcQ", "2026-01-05T08:59:00Z", "Acme?", "@b"))
+    batch = source.poll(first.next_cursor)
+    assert list(batch.failed_targets) == ["video:vid-a"] and "500" in batch.failed_targets["video:vid-a"]
+    assert [m.external_id for m in batch.items if m.external_id == "UgzAcmeNew"] == ["UgzAcmeNew"]
+    assert batch.next_cursor["newest"]["video:vid-a"] == first.next_cursor["newest"]["video:vid-a"]
+
+
 @pytest.mark.parametrize(("status", "headers", "body", "error"), [
     (400, {"Content-Type": "application/json"}, google_error(400, "keyInvalid", "API key not valid.",
                                                              "usageLimits"), ClientError),
