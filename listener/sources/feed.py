@@ -20,7 +20,7 @@ import httpx
 from pydantic import HttpUrl
 
 from listener.domain import Batch
-from listener.sources.kit import BadPayload, Source, SourceSettings, html_to_text, register
+from listener.sources.kit import BadPayload, Source, SourceSettings, html_to_text, register, validators_of
 
 log = logging.getLogger(__name__)
 
@@ -99,13 +99,9 @@ class FeedSource(Source):
 
     def poll(self, cursor: dict[str, Any]) -> Batch:
         url = str(self.settings.url)
-        headers = {"Accept": "application/atom+xml, application/rss+xml, application/feed+json, "
-                             "application/xml;q=0.9, */*;q=0.8"}
-        if cursor.get("etag"):
-            headers["If-None-Match"] = cursor["etag"]
-        if cursor.get("last_modified"):
-            headers["If-Modified-Since"] = cursor["last_modified"]
-        response = self.context.http.get(url, headers=headers)
+        accept = {"Accept": "application/atom+xml, application/rss+xml, application/feed+json, "
+                            "application/xml;q=0.9, */*;q=0.8"}
+        response = self.context.http.get_if_changed(url, cursor, headers=accept)
         if response.status_code == 304:
             return Batch(items=[], next_cursor=cursor, not_modified=True)
 
@@ -128,11 +124,7 @@ class FeedSource(Source):
                 lang_hint=(entry.get("language") or feed_language or None),
                 extra={"brand": self.settings.brand} if self.settings.brand else {},
             ))
-        next_cursor = {
-            "etag": response.headers.get("ETag"),
-            "last_modified": response.headers.get("Last-Modified"),
-        }
-        return Batch(items=items, next_cursor={k: v for k, v in next_cursor.items() if v})
+        return Batch(items=items, next_cursor=validators_of(response))
 
     def _parse_xml(self, response: httpx.Response) -> tuple[list[Any], str | None]:
         response_headers = {k.lower(): v for k, v in response.headers.items()}

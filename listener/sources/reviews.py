@@ -27,7 +27,15 @@ from typing import Any
 from pydantic import Field, HttpUrl
 
 from listener.domain import Batch, Mention
-from listener.sources.kit import BadPayload, Source, SourceSettings, Targets, html_to_text, register
+from listener.sources.kit import (
+    BadPayload,
+    Source,
+    SourceSettings,
+    Targets,
+    html_to_text,
+    register,
+    validators_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -219,18 +227,13 @@ class ReviewsSource(Source):
 
     def _poll_page(self, url: str, state: dict[str, Any]) -> tuple[list[Mention] | None, dict[str, Any]]:
         """The page's mentions (None when unchanged since the validators in `state`) and its new state."""
-        headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
-        if state.get("etag"):
-            headers["If-None-Match"] = state["etag"]
-        if state.get("last_modified"):
-            headers["If-Modified-Since"] = state["last_modified"]
-        response = self.context.http.get(url, headers=headers)
+        accept = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
+        response = self.context.http.get_if_changed(url, state, headers=accept)
         if response.status_code == 304:
             return None, state
         found = self.parse_page(url, response.content, response.headers.get("Content-Type", ""),
                                 response.charset_encoding)
-        validators = (("etag", response.headers.get("ETag")), ("last_modified", response.headers.get("Last-Modified")))
-        return found, {k: v for k, v in validators if v}
+        return found, validators_of(response)
 
     def parse_page(self, url: str, content: bytes, content_type: str = "", encoding: str | None = None
                    ) -> list[Mention]:

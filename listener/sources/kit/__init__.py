@@ -22,6 +22,7 @@ from listener.sources.kit.http import (
     parse_json,
     parse_rate_limit_reset,
     parse_retry_after,
+    validators_of,
 )
 from listener.sources.kit.marks import newest_mark
 from listener.sources.kit.paging import read_until_known
@@ -43,5 +44,5 @@ __all__ = [
     "SourceContext", "SourceError", "SourceFactory", "SourceSettings", "SourceUnavailable", "Targets", "as_dict",
     "as_int", "counts", "describe", "get_source_class", "html_to_text", "iso_time", "load_builtin_sources",
     "newest_mark", "parse_json", "parse_rate_limit_reset", "parse_retry_after", "read_until_known", "register",
-    "registry", "search_terms", "source_secret", "unix_time",
+    "registry", "search_terms", "source_secret", "unix_time", "validators_of",
 ]

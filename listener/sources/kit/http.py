@@ -112,6 +112,16 @@ class HttpFetcher:
     def get_json(self, url: str, **kwargs: Any) -> Any:
         return parse_json(self.get(url, **kwargs))
 
+    def get_if_changed(self, url: str, validators: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+        """A conditional GET: If-None-Match / If-Modified-Since from `validators` (what `validators_of` kept
+        of the last answer, in a cursor); the answer is a 304 without a body when nothing changed."""
+        headers = dict(headers)
+        if validators.get("etag"):
+            headers["If-None-Match"] = validators["etag"]
+        if validators.get("last_modified"):
+            headers["If-Modified-Since"] = validators["last_modified"]
+        return self.get(url, headers=headers)
+
     def _send_once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         request = self.client.build_request(method, url, **kwargs)
         try:
@@ -157,6 +167,12 @@ class HttpFetcher:
                 raise BadPayload(f"response exceeds the {cap}-byte cap")
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+def validators_of(response: httpx.Response) -> dict[str, str]:
+    """The ETag and Last-Modified of an answer, as a cursor keeps them for the next conditional GET."""
+    found = (("etag", response.headers.get("ETag")), ("last_modified", response.headers.get("Last-Modified")))
+    return {key: value for key, value in found if value}
 
 
 def parse_json(response: httpx.Response) -> Any:
