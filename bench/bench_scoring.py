@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,26 +63,6 @@ def mentions(n: int) -> list[str]:
     return out
 
 
-def graph_bench_arguments(description: str | None) -> argparse.ArgumentParser:
-    """The options the graph benchmarks (bench_graph_variants, bench_openvino) share."""
-    from listener.nlp.model import ARTIFACTS_DIR
-
-    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=512)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--artifacts", type=Path, default=ARTIFACTS_DIR)
-    return ap
-
-
-def padded_batches(ids: list[list[int]], pad_id: int, size: int = 32) -> list[tuple[Any, Any]]:
-    """Padded batches as the scorer forms them: sorted by length, then cut into `size`s."""
-    from listener.nlp.embedded import pad_batch
-    from listener.nlp.scoring import length_sorted_batches
-
-    return [pad_batch([ids[i] for i in batch], pad_id) for batch in length_sorted_batches(ids, size)]
-
-
 def peak_rss_mb() -> float:
     """This process's peak RSS. VmHWM, not getrusage: Linux carries ru_maxrss over from the parent across
     fork+exec, so a worker started by a large parent would report the parent's peak."""
@@ -97,7 +76,7 @@ def peak_rss_mb() -> float:
 
 
 def worker_embedded(args: argparse.Namespace, texts: list[str]) -> dict:
-    from listener.nlp.scoring import load_scorer
+    from listener.nlp.loader import load_scorer
     from listener.nlp.settings import NlpSettings
 
     t0 = time.perf_counter()
@@ -119,7 +98,8 @@ def export_pipeline_model(out: Path, artifacts: Path | None = None) -> Path:
     from transformers import AutoTokenizer, BertForSequenceClassification
 
     from listener.nlp.convert import ensure_base_model
-    from listener.nlp.model import ARTIFACTS_DIR, load_model
+    from listener.nlp.model import load_model
+    from listener.nlp.model_io import ARTIFACTS_DIR
 
     base = ensure_base_model(cache_dir())
     model, _ = load_model(base, artifacts or ARTIFACTS_DIR)

@@ -81,7 +81,7 @@ def build(variant: Variant, export: Path, meta: dict, config: Any, out: Path) ->
 
 def runner(variant: Variant, path: Path, threads: int, ids: list[list[int]], pad_id: int) -> Callable[[], float]:
     """A function that scores all `ids` once through the variant's graph and returns mentions/s."""
-    from bench_scoring import padded_batches
+    from graph_bench import padded_batches
 
     from listener.nlp.ort import OrtModel
 
@@ -108,7 +108,8 @@ def runner(variant: Variant, path: Path, threads: int, ids: list[list[int]], pad
 def main() -> None:
     import importlib.util
 
-    from bench_scoring import cache_dir, graph_bench_arguments, mentions
+    from bench_scoring import cache_dir, mentions
+    from graph_bench import graph_bench_arguments
 
     from listener.nlp import ort
     from listener.nlp.convert import ensure_base_model

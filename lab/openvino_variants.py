@@ -190,7 +190,8 @@ def ort_run(path: Path, threads: int) -> Run:
 
 
 def main() -> None:
-    from bench_scoring import cache_dir, graph_bench_arguments, mentions, padded_batches
+    from bench_scoring import cache_dir, mentions
+    from graph_bench import graph_bench_arguments, padded_batches
 
     from listener.nlp import ort, ov
     from listener.nlp.convert import ensure_base_model
