@@ -30,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from suite import Figure, add_summary_option, write_summary  # noqa: E402
+
 
 def cache_dir() -> Path:
     from listener.nlp.settings import default_cache_dir
@@ -157,6 +159,7 @@ def main() -> None:
     ap.add_argument("--model-dir", help=argparse.SUPPRESS)
     ap.add_argument("--texts", help=argparse.SUPPRESS)
     ap.add_argument("--skip-fp32", action="store_true", help="do not also measure the embedded scorer in fp32")
+    add_summary_option(ap)
     args = ap.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
     if args.worker:  # the texts come from a file, so the worker's RSS is that of scoring alone
@@ -193,6 +196,15 @@ def main() -> None:
     ok = per_s >= 150 and ratio >= 3 and rss <= 800
     print(f"\ntargets ≥150/s, ≥3× pipeline, ≤800 MB (medians; RSS the largest): {'met' if ok else 'NOT met'} "
           f"({rounds[0][0]['version']})")
+    pipeline = statistics.median(r[-1]["per_s"] for r in rounds)
+    default = rounds[0][0]["what"]
+    write_summary(args.summary, [
+        Figure("scoring", f"{default}, mentions/s", f"{per_s:.1f}", f"pipeline {pipeline:.1f}", "≥ 150", per_s >= 150),
+        Figure("scoring", "× transformers.pipeline fp32, same round", f"{ratio:.2f}", "", "≥ 3", ratio >= 3),
+        Figure("scoring", f"{default}, peak RSS MB", f"{rss:.0f}", "", "≤ 800", rss <= 800),
+        *(Figure("scoring", f"{first['what']}, mentions/s", f"{row[0]:.1f}", f"pipeline {pipeline:.1f}")
+          for first, row in zip(rounds[0][1:-1], summary[1:-1], strict=True)),
+    ])
 
 
 def _median_range(values: list[float], fmt: str) -> str:
