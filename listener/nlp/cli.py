@@ -233,9 +233,10 @@ def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epo
     from listener.nlp import train as training
 
     _read_labelled([*data, *dev])  # a broken file fails now, not after the model has loaded
-    given = {"data": list(data) or None, "dev": list(dev) or None, "epochs": epochs, "seed": seed, "lr": lr,
-             "head_lr": head_lr, "layers": layers, "qat": qat, "teacher": teacher,
-             "relevance_weight": relevance_weight, "train_fraction": train_fraction, "out": out,
-             "threads": nlp_settings(ctx).threads}
+    given: dict[str, Any] = {
+        "data": list(data) or None, "dev": list(dev) or None, "epochs": epochs, "seed": seed, "lr": lr,
+        "head_lr": head_lr, "layers": layers, "qat": qat, "teacher": teacher, "relevance_weight": relevance_weight,
+        "train_fraction": train_fraction, "out": out, "threads": nlp_settings(ctx).threads,
+    }
     config = replace(DEFAULTS, cache_dir=cache_dir(ctx), **{k: v for k, v in given.items() if v is not None})
     sys.exit(training.run(config))
