@@ -9,7 +9,8 @@ from listener.alerts.outbox import DeliveryReport, deliver_pending
 from listener.clock import Clock, SystemClock
 from listener.config import Settings
 from listener.matching import BrandMatcher
-from listener.nlp.scoring import Scorer, load_scorer
+from listener.nlp.loader import load_scorer
+from listener.nlp.scoring import Scorer
 from listener.pipeline import PollReport, ScoreReport, poll_source, score_pending
 from listener.sources.kit import HttpFetcher, Source, SourceContext, get_source_class
 from listener.store.engine import Store, upgrade
