@@ -14,7 +14,7 @@ EXCERPT_CHARS = 600
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("listener.alerts", "templates"),
+        loader=PackageLoader("listener.alerts.channels", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
