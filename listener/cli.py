@@ -13,6 +13,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from listener.alerts import cli as alert_commands
 from listener.config import ConfigError, Settings, load_settings
 from listener.domain import SENTIMENTS
 from listener.logs import setup_logging
@@ -163,9 +164,13 @@ def score(state: CliState, retry_failed: bool) -> None:
 @cli.command()
 @click.pass_obj
 def deliver(state: CliState) -> None:
-    """Send queued alerts (email, chat) once; failures are retried later with backoff."""
+    """Queue due escalations and grouped messages, then send queued alerts (email, chat) once; failures are
+    retried later with backoff."""
     with app_for(state) as app:
+        queued = app.escalate()
         report = app.deliver()
+    if queued.queued:
+        click.echo(f"queued {queued.escalations} escalation alerts, {queued.grouped} grouped messages")
     click.echo(f"sent {report.sent}, failed {report.failed} (will retry), parked {report.parked}")
     for error in report.errors:
         click.echo(f"  {error}")
@@ -329,6 +334,7 @@ _task_action("ack", "Acknowledge a task: someone is on it.")
 _task_action("respond", "Mark a task responded: the customer has had a first answer.")
 _task_action("resolve", "Resolve a task: the customer's issue is dealt with.")
 _task_action("dismiss", "Dismiss a task as a false alarm.")
+tasks.add_command(alert_commands.assign)
 
 
 # ----------------------------------------------------------------------------- alerts
@@ -438,6 +444,9 @@ def config_check(state: CliState) -> None:
 
 def _register_optional_groups() -> None:
     from listener.demo import demo
+
+    for command in alert_commands.COMMANDS:  # escalate, silence, report
+        cli.add_command(command)
 
     cli.add_command(demo)
     try:

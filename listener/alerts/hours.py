@@ -37,7 +37,7 @@ def parse_ranges(text: str) -> list[Span]:
         if end is not None and end <= start:
             raise ValueError(f"{part.strip()!r} ends before it starts (ranges cannot cross midnight; "
                              f"split them: '22:00-24:00' and next day '00:00-06:00')")
-        if spans and (spans[-1][1] is None or start < spans[-1][1]):  # type: ignore[operator]
+        if spans and (spans[-1][1] is None or start < spans[-1][1]):
             raise ValueError(f"{text!r}: ranges must be in order and must not overlap")
         spans.append((start, end))
     return spans

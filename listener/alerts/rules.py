@@ -54,7 +54,9 @@ class RuleTask(BaseModel):
     def later(self, start: datetime, duration: timedelta) -> datetime:
         """`duration` after `start`, in business time when the rule has hours."""
         calendar = self.calendar
-        return calendar.add(start, duration) if calendar else start + duration
+        if calendar is None or not duration:  # "due" itself, even when the deadline falls on closing time
+            return start + duration
+        return calendar.add(start, duration)
 
     def deadline(self, created: datetime) -> datetime:
         return self.later(created, self.first_response)
@@ -94,7 +96,7 @@ class OutsideHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     notify: list[str] = Field(min_length=1)
-    priorities: list[Priority] = Field(default_factory=lambda: ["P1"])
+    priorities: list[Priority] = Field(default_factory=lambda: list[Priority](["P1"]))
     after: Duration | None = None
 
 
@@ -106,7 +108,7 @@ class RuleGroup(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    by: list[GroupLabel] = Field(default_factory=lambda: ["brand"])
+    by: list[GroupLabel] = Field(default_factory=lambda: list[GroupLabel](["brand"]))
     wait: Duration = timedelta(seconds=30)  # gather a burst before the first message
     interval: Duration = timedelta(minutes=5)  # then at most one message per group this often
 
