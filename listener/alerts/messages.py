@@ -45,9 +45,16 @@ def escalation_text(step: str | None, due_at: datetime | None) -> str:
     return f"escalation step {step}: not acknowledged ({due})"
 
 
+def urgency(task: TaskRow) -> int:
+    """The triage urgency of the task's mention: tasks of one rule share a priority but not an urgency."""
+    score = task.mention.score
+    return URGENCY_RANK.get(score.urgency if score else "none", 9)
+
+
 def group_message(group: AlertGroupRow, tasks: list[TaskRow], idempotency_key: str,
                   task_url: str | None) -> AlertMessage:
-    ordered = sorted(tasks, key=lambda t: (URGENCY_RANK.get(t.priority, 9), t.due_at or t.created_at, t.id))
+    ordered = sorted(tasks, key=lambda t: (URGENCY_RANK.get(t.priority, 9), urgency(t), t.due_at or t.created_at,
+                                           t.id))
     items = [task_message(t, f"{idempotency_key}-task-{t.id}", task_url) for t in ordered]
     n = len(items)
     headline = f"{n} new complaint{'s' if n != 1 else ''} about {' · '.join(group.labels.values())}"
