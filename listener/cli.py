@@ -300,12 +300,13 @@ def tasks_list(state: CliState, status: str, as_json: bool) -> None:
             "id": t.id, "mention_id": t.mention_id, "status": t.status, "priority": t.priority,
             "due_at": iso(t.due_at), "reasons": t.reasons, "rule": t.rule, "created_at": iso(t.created_at),
             "url": t.mention.url, "overdue": bool(t.due_at and t.due_at < now and t.status == "open"),
+            "assignee": t.assignee,
         } for t in rows]
     if as_json:
         emit_json(out)
         return
     for t in out:
-        flag = " OVERDUE" if t["overdue"] else ""
+        flag = (" OVERDUE" if t["overdue"] else "") + (f" @{t['assignee']}" if t["assignee"] else "")
         click.echo(f"#{t['id']:<5} {t['priority']} {t['status']:<12} due {t['due_at']}{flag}  "
                    f"mention #{t['mention_id']}: {'; '.join(t['reasons'])}")
 

@@ -32,7 +32,11 @@ holidays = { country = "DE", subdivision = "NW" }
 
 def alert_settings(smtp_port: int, webhook_url: str, rules: str, db_url: str = "sqlite://") -> Settings:
     """Brands Acme and Globex, channels `mail` (SMTP on loopback) and `chat` (webhook), the given rules."""
-    text = f"""
+    return parse_settings(tomllib.loads(alert_config(smtp_port, webhook_url, rules, db_url)))
+
+
+def alert_config(smtp_port: int, webhook_url: str, rules: str, db_url: str) -> str:
+    return f"""
 [database]
 url = "{db_url}"
 
@@ -60,7 +64,6 @@ task_url = "https://care.example.com/tasks/{{id}}"
 {HOURS}
 {rules}
 """
-    return parse_settings(tomllib.loads(text))
 
 
 def complaint(store: Store, settings: Settings, clock: Clock, brand: str = "Acme", category: str = "digital",
