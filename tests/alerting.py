@@ -4,7 +4,9 @@ the real `act` (the step that creates tasks and outbox rows) inside a store tran
 from __future__ import annotations
 
 import tomllib
+from datetime import UTC, datetime
 from itertools import count
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -12,7 +14,7 @@ from listener.alerts.channels import make_channel
 from listener.alerts.outbox import DeliveryReport, deliver_pending
 from listener.alerts.rules import Facts
 from listener.alerts.tasks import act
-from listener.clock import Clock
+from listener.clock import Clock, FakeClock
 from listener.config import Settings, parse_settings
 from listener.nlp.scoring import Score
 from listener.nlp.triage import Triage
@@ -20,6 +22,16 @@ from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow
 
 _ids = count(1)
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def berlin(*args: int) -> datetime:
+    """A Berlin wall-clock time, as the UTC moment it is."""
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)  # type: ignore[misc]
+
+
+def move_to(clock: FakeClock, moment: datetime) -> None:
+    clock.advance(moment - clock.now())
 
 HOURS = """
 [[hours]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner
 
@@ -15,7 +14,8 @@ from listener.cli import cli
 from listener.clock import FakeClock
 from listener.store.engine import Store, upgrade
 from listener.store.models import AlertRow, TaskRow
-from tests.alerting import alert_config, alert_settings, complaint
+from tests.alerting import alert_config, alert_settings, complaint, move_to
+from tests.alerting import berlin as at
 
 RULES = """
 [[rule]]
@@ -30,15 +30,8 @@ name = "competitor"
 when = { brands = ["Globex"] }
 task = { priority = "P3", first_response = "1h" }
 """
-BERLIN = ZoneInfo("Europe/Berlin")
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)  # type: ignore[misc]
-
-
-def move_to(clock: FakeClock, moment: datetime) -> None:
-    clock.advance(moment - clock.now())
 
 
 def test_round_robin_and_response_figures_in_business_and_calendar_time(store: Store) -> None:

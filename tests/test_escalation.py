@@ -3,8 +3,7 @@ business time, page the out-of-hours route, and keep the outbox's guarantees. In
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 
@@ -16,9 +15,9 @@ from listener.config import Settings
 from listener.demo.servers import SmtpSink, WebhookReceiver
 from listener.store.engine import Store, upgrade
 from listener.store.models import AlertRow, TaskRow
-from tests.alerting import alert_settings, complaint, deliver
+from tests.alerting import alert_settings, complaint, deliver, move_to
+from tests.alerting import berlin as at
 
-BERLIN = ZoneInfo("Europe/Berlin")
 RULES = """
 [[rule]]
 name = "urgent"
@@ -37,12 +36,6 @@ escalate = [{ after = "due", notify = ["mail"] }, { after = "due+1h", notify = [
 """
 
 
-def move_to(clock: FakeClock, moment: datetime) -> None:
-    clock.advance(moment - clock.now())
-
-
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)  # type: ignore[misc]
 
 
 @pytest.fixture
