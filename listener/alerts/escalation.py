@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from listener.alerts import outbox
@@ -86,8 +87,11 @@ def run_escalations(store: Store, rules: list[RuleSettings], clock: Clock) -> Es
     flushes due now, each in one transaction with its outbox rows."""
     by_name = {rule.name: rule for rule in rules}
     report = EscalationReport()
-    with store.write() as session:
-        report.escalations = len(escalate_due(session, by_name, clock.now()))
-    with store.write() as session:
-        report.grouped = len(flush_due_groups(session, by_name, clock.now()))
+    try:
+        with store.write() as session:
+            report.escalations = len(escalate_due(session, by_name, clock.now()))
+        with store.write() as session:
+            report.grouped = len(flush_due_groups(session, by_name, clock.now()))
+    except IntegrityError:  # another daemon queued the same step or flush first: its rows stand, ours roll back
+        log.info("event=escalation_raced; another process queued these alerts")
     return report

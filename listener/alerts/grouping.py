@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from listener.alerts.rules import GroupLabel, RuleSettings
@@ -37,12 +38,15 @@ def add_to_group(session: Session, rule: RuleSettings, task: TaskRow, labels: di
                  now: datetime) -> AlertGroupRow:
     assert rule.group is not None
     key = "|".join(f"{k}={v}" for k, v in labels.items())
-    group = session.scalar(select(AlertGroupRow).where(AlertGroupRow.rule == rule.name,
-                                                       AlertGroupRow.group_key == key))
+    query = select(AlertGroupRow).where(AlertGroupRow.rule == rule.name, AlertGroupRow.group_key == key)
+    group = session.scalar(query)
     if group is None:
-        group = AlertGroupRow(rule=rule.name, group_key=key, labels=labels, created_at=now, flushes=0)
-        session.add(group)
-        session.flush()
+        try:
+            with session.begin_nested():  # another scorer (PostgreSQL) may create the same group meanwhile
+                group = AlertGroupRow(rule=rule.name, group_key=key, labels=labels, created_at=now, flushes=0)
+                session.add(group)
+        except IntegrityError:
+            group = session.scalars(query).one()
     session.add(AlertGroupMember(task_id=task.id, group_id=group.id, added_at=now))
     if group.next_flush_at is None:
         flush_at = now + rule.group.wait
