@@ -4,6 +4,7 @@ business time, page the out-of-hours route, and keep the outbox's guarantees. In
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ from listener.config import Settings
 from listener.demo.servers import SmtpSink, WebhookReceiver
 from listener.store.engine import Store, upgrade
 from listener.store.models import AlertRow, TaskRow
-from tests.alerting import alert_settings, complaint, deliver, move_to
+from tests.alerting import alert_settings, complaint, deliver, move_to, screenshot
 from tests.alerting import berlin as at
 
 RULES = """
@@ -50,8 +51,8 @@ def escalations(store: Store) -> list[tuple[int | None, str | None, str]]:
 
 
 def test_steps_fire_once_each_and_stop_when_the_task_is_acknowledged(store: Store, settings: Settings,
-                                                                      smtp_sink: SmtpSink,
-                                                                      webhook: WebhookReceiver) -> None:
+                                                                      smtp_sink: SmtpSink, webhook: WebhookReceiver,
+                                                                      tmp_path: Path) -> None:
     clock = FakeClock(at(2026, 12, 1, 9, 0))  # a Tuesday
     first = complaint(store, settings, clock)
     second = complaint(store, settings, clock)
@@ -78,6 +79,9 @@ def test_steps_fire_once_each_and_stop_when_the_task_is_acknowledged(store: Stor
     body = smtp_sink.messages[0].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "ESCALATION: escalation step 1: not acknowledged (due 2026-12-01 08:30 UTC)" in body
     assert f"https://care.example.com/tasks/{first}" in body
+    html = smtp_sink.messages[0].get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert "<strong>Escalation:</strong> escalation step 1: not acknowledged" in html
+    screenshot(html, tmp_path, "escalation-email.png")
     chat = [r["text"] for r in webhook.received if "Escalation" in r["text"]]
     assert len(chat) == 1 and "escalation step 2" in chat[0]
 

@@ -3,7 +3,6 @@ task still exists alone, silenced tasks raise no alert; the outbox's guarantees 
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ from listener.config import Settings
 from listener.demo.servers import SmtpSink, WebhookReceiver
 from listener.store.engine import Store, upgrade
 from listener.store.models import AlertRow, TaskRow
-from tests.alerting import alert_settings, complaint, deliver
+from tests.alerting import alert_settings, complaint, deliver, screenshot
 
 RULES = """
 [[rule]]
@@ -175,20 +174,42 @@ def test_a_crash_mid_send_neither_loses_nor_repeats_a_grouped_message(database_u
     store.dispose()
 
 
-def screenshot(html: str, tmp_path: Path, name: str) -> None:
-    """Render the e-mail's HTML part in a real browser and keep a picture of it to look at."""
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("/usr/bin/chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
 
-    folder = Path(os.environ.get("LISTENER_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 900, "height": 700})
-        page.set_content(html)
-        page.screenshot(path=str(folder / name), full_page=True)
-        browser.close()
-    assert (folder / name).stat().st_size > 0
+@pytest.mark.postgres
+def test_two_scorers_creating_the_same_group_at_once_share_it(postgres_url: str, smtp_sink: SmtpSink,
+                                                              webhook: WebhookReceiver) -> None:
+    """The second insert of a new group waits for the first transaction, fails on the unique key, and joins it."""
+    import threading
+
+    from listener.alerts.grouping import add_to_group
+
+    settings = alert_settings(smtp_sink.port, webhook.url, RULES, db_url=postgres_url)
+    store = Store(postgres_url)
+    upgrade(store)
+    clock = FakeClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    with store.write() as session:  # two tasks, not yet grouped (the silence keeps act from grouping them)
+        add_silence(session, clock.now(), timedelta(minutes=1), brand="Acme")
+    first, second = complaint(store, settings, clock), complaint(store, settings, clock)
+    rule = settings.rule[0]
+    labels = {"brand": "Acme", "category": "digital"}
+    joined: list[int] = []
+    with store.write() as session:
+        group_a = add_to_group(session, rule, session.get_one(TaskRow, first), labels, clock.now())
+        session.flush()
+
+        def other_scorer() -> None:
+            with store.write() as other:
+                joined.append(add_to_group(other, rule, other.get_one(TaskRow, second), labels, clock.now()).id)
+
+        thread = threading.Thread(target=other_scorer)
+        thread.start()
+        thread.join(timeout=1.0)
+        assert thread.is_alive()  # blocked on our uncommitted group row
+        group_id = group_a.id
+    thread.join(timeout=10)
+    assert joined == [group_id]
+    clock.advance(timedelta(minutes=2))
+    assert run_escalations(store, settings.rule, clock).grouped == 2
+    assert deliver(store, settings, clock).sent == 2
+    assert str(smtp_sink.messages[0]["Subject"]) == "[P2] 2 new complaints about Acme · digital"
+    store.dispose()
