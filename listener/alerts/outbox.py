@@ -109,14 +109,17 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
                     clock: Clock) -> DeliveryReport:
     report = DeliveryReport()
     for alert_id in _claim(store, settings, clock.now()):
+        error: str | None = None
         with store.read() as session:
             alert = session.get_one(AlertRow, alert_id)
             channel = channels.get(alert.channel)
-            message = message_for(session, alert, settings.task_url)
-        error: str | None = None
-        if channel is None:
+            try:
+                message = message_for(session, alert, settings.task_url)
+            except ValueError as exc:  # a row this version cannot describe: parked in the end, never dropped
+                error = f"cannot build the message: {exc}"
+        if error is None and channel is None:
             error = f"channel {alert.channel!r} is not configured"
-        else:
+        elif error is None and channel is not None:
             try:
                 channel.send(message)
             except DeliveryError as exc:
