@@ -21,7 +21,7 @@ from listener.clock import Clock, FakeClock
 from listener.config import Settings, parse_settings
 from listener.nlp.scoring import Score
 from listener.nlp.triage import Triage
-from listener.store.engine import Store
+from listener.store.engine import Store, upgrade
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow
 
 _ids = count(1)
@@ -109,6 +109,12 @@ def complaint(store: Store, settings: Settings, clock: Clock, brand: str = "Acme
         facts = Facts(brands=[brand], source="forum", score=score, triage=verdict)
         action = act(session, mention, facts, settings.rule, now)
         return action.task.id if action else None
+
+
+def migrated_store(url: str) -> Store:
+    store = Store(url)
+    upgrade(store)
+    return store
 
 
 def deliver(store: Store, settings: Settings, clock: Clock) -> DeliveryReport:

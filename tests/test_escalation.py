@@ -14,9 +14,9 @@ from listener.alerts.tasks import transition
 from listener.clock import FakeClock
 from listener.config import Settings
 from listener.demo.servers import SmtpSink, WebhookReceiver
-from listener.store.engine import Store, upgrade
+from listener.store.engine import Store
 from listener.store.models import AlertRow, TaskRow
-from tests.alerting import alert_settings, complaint, deliver, move_to, screenshot
+from tests.alerting import alert_settings, complaint, deliver, migrated_store, move_to, screenshot
 from tests.alerting import berlin as at
 
 RULES = """
@@ -132,8 +132,7 @@ def test_a_crash_mid_send_neither_loses_nor_repeats_an_escalation(tmp_path: obje
                                                                   smtp_sink: SmtpSink,
                                                                   webhook: WebhookReceiver) -> None:
     settings = alert_settings(smtp_sink.port, webhook.url, RULES, db_url=database_url)
-    store = Store(database_url)
-    upgrade(store)
+    store = migrated_store(database_url)
     clock = FakeClock(at(2026, 12, 1, 9, 0))
     task_id = complaint(store, settings, clock)
     deliver(store, settings, clock)  # the first alert (chat)

@@ -16,9 +16,9 @@ from listener.alerts.tasks import transition
 from listener.clock import FakeClock
 from listener.config import Settings
 from listener.demo.servers import SmtpSink, WebhookReceiver
-from listener.store.engine import Store, upgrade
+from listener.store.engine import Store
 from listener.store.models import AlertRow, TaskRow
-from tests.alerting import alert_settings, complaint, deliver, screenshot
+from tests.alerting import alert_settings, complaint, deliver, migrated_store, screenshot
 
 RULES = """
 [[rule]]
@@ -154,8 +154,7 @@ def test_a_silence_added_during_the_wait_mutes_the_grouped_message(store: Store,
 def test_a_crash_mid_send_neither_loses_nor_repeats_a_grouped_message(database_url: str, smtp_sink: SmtpSink,
                                                                       webhook: WebhookReceiver) -> None:
     settings = alert_settings(smtp_sink.port, webhook.url, RULES, db_url=database_url)
-    store = Store(database_url)
-    upgrade(store)
+    store = migrated_store(database_url)
     clock = FakeClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     for _ in range(4):
         complaint(store, settings, clock)
@@ -174,7 +173,6 @@ def test_a_crash_mid_send_neither_loses_nor_repeats_a_grouped_message(database_u
     store.dispose()
 
 
-
 @pytest.mark.postgres
 def test_two_scorers_creating_the_same_group_at_once_share_it(postgres_url: str, smtp_sink: SmtpSink,
                                                               webhook: WebhookReceiver) -> None:
@@ -184,8 +182,7 @@ def test_two_scorers_creating_the_same_group_at_once_share_it(postgres_url: str,
     from listener.alerts.grouping import add_to_group
 
     settings = alert_settings(smtp_sink.port, webhook.url, RULES, db_url=postgres_url)
-    store = Store(postgres_url)
-    upgrade(store)
+    store = migrated_store(postgres_url)
     clock = FakeClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     with store.write() as session:  # two tasks, not yet grouped (the silence keeps act from grouping them)
         add_silence(session, clock.now(), timedelta(minutes=1), brand="Acme")
