@@ -281,9 +281,10 @@ def tasks() -> None:
 @tasks.command("list")
 @click.option("--status", type=click.Choice(["open", "all", "acknowledged", "responded", "resolved", "dismissed"]),
               default="open", show_default=True, help="'open' includes acknowledged and responded.")
+@click.option("--assignee", default=None, help="Only tasks assigned to this name.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array of objects.")
 @click.pass_obj
-def tasks_list(state: CliState, status: str, as_json: bool) -> None:
+def tasks_list(state: CliState, status: str, assignee: str | None, as_json: bool) -> None:
     """Tasks, most urgent and oldest deadline first."""
     from listener.alerts.tasks import OPEN_STATES
     from listener.store.models import TaskRow
@@ -294,6 +295,8 @@ def tasks_list(state: CliState, status: str, as_json: bool) -> None:
             query = query.where(TaskRow.status.in_(OPEN_STATES))
         elif status != "all":
             query = query.where(TaskRow.status == status)
+        if assignee:
+            query = query.where(TaskRow.assignee == assignee)
         rows = list(session.scalars(query))
         now = app.clock.now()
         out = [{

@@ -106,6 +106,7 @@ def test_cli_silence_assign_report_and_escalate(tmp_path: Path) -> None:
     assert run("silence", "list") == ""
 
     assert f"task #{task_id} assigned to carla" in run("tasks", "assign", str(task_id), "--to", "carla")
+    assert [t["id"] for t in json.loads(run("tasks", "list", "--assignee", "carla", "--json"))] == [task_id]
     figures = json.loads(run("report", "--json", "--since", "7d"))
     assert figures["overall"]["created"] == 2
     assert figures["per_agent"]["carla"]["created"] == 1

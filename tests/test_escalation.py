@@ -149,3 +149,20 @@ def test_a_crash_mid_send_neither_loses_nor_repeats_an_escalation(tmp_path: obje
     assert len(smtp_sink.messages) == 1
     assert smtp_sink.messages[0]["X-Listener-Idempotency-Key"] == f"task-{task_id}-escalation-1-mail"
     store.dispose()
+
+
+def test_the_daemons_delivery_job_raises_due_escalations_first(tmp_path: Path, smtp_sink: SmtpSink,
+                                                               webhook: WebhookReceiver) -> None:
+    from listener.app import App
+    from listener.daemon import Daemon
+
+    settings = alert_settings(smtp_sink.port, webhook.url, RULES, db_url=f"sqlite:///{tmp_path / 'listener.db'}")
+    clock = FakeClock(at(2026, 12, 1, 9, 0))
+    app = App(settings, clock=clock)
+    app.migrate()
+    task_id = complaint(app.store, settings, clock)
+    clock.advance(timedelta(minutes=30))
+    Daemon(app).deliver_job()
+    assert [str(m["Subject"]).split(" · ")[0] for m in smtp_sink.messages] == [f"[P2] ESCALATION task #{task_id}"]
+    assert len(webhook.received) == 1  # the task's own alert
+    app.close()
