@@ -372,7 +372,7 @@ def alerts_list(state: CliState, status: str, as_json: bool) -> None:
         extra = f" last error: {a['last_error']}" if a["last_error"] else ""
         about = (f"group #{a['group_id']}" if a["kind"] == "group" else f"task #{a['task_id']}") + (
             f" step {a['step']}" if a["step"] else "")
-        click.echo(f"#{a['id']:<5} {about} → {a['channel']:<14} {a['status']:<8} "
+        click.echo(f"#{a['id']:<5} {about:<18} → {a['channel']:<14} {a['status']:<8} "
                    f"attempts {a['attempts']}{extra}")
 
 
