@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_care_day"
-down_revision = "0004"
+down_revision = "0005_source_targets"
 branch_labels = None
 depends_on = None
 
