@@ -34,7 +34,7 @@ from sqlalchemy import insert, text  # noqa: E402
 
 from listener.demo.servers import free_port  # noqa: E402
 from listener.store.engine import Store, upgrade  # noqa: E402
-from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow, TaskAssignment, TaskRow  # noqa: E402
+from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow, TaskRow  # noqa: E402
 from listener.web.users import add_user  # noqa: E402
 
 NOW = datetime.now(UTC)
@@ -79,10 +79,9 @@ def seed(url: str, mentions: int, tasks: int, rng: random.Random) -> float:
                          "status": status,
                          "reasons": ["negative 90%", "rule negative"], "created_at": created,
                          "due_at": NOW + timedelta(minutes=rng.randrange(-600, 600)),
-                         "closed_at": None if open_task else created + timedelta(hours=2)})
+                         "closed_at": None if open_task else created + timedelta(hours=2),
+                         "assignee": f"agent{n % 7}" if n % 3 == 1 else None})
         conn.execute(insert(TaskRow), rows)
-        conn.execute(insert(TaskAssignment), [{"task_id": n, "assignee": f"agent{n % 7}", "assigned_at": NOW}
-                                                        for n in range(1, tasks + 1, 3)])
         conn.execute(text("ANALYZE"))
     with store.write() as session:
         add_user(session, "bench", "agent", PASSWORD, NOW)

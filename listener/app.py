@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cached_property
 
 from listener.alerts.channels import Channel, make_channel
+from listener.alerts.escalation import EscalationReport, run_escalations
 from listener.alerts.outbox import DeliveryReport, deliver_pending
 from listener.clock import Clock, SystemClock
 from listener.config import Settings
 from listener.matching import BrandMatcher
-from listener.nlp.scoring import Scorer, load_scorer
+from listener.nlp.loader import load_scorer
+from listener.nlp.scoring import Scorer
 from listener.pipeline import PollReport, ScoreReport, poll_source, score_pending
-from listener.sources.base import HttpFetcher, Source, SourceContext, get_source_class
+from listener.sources.kit import HttpFetcher, Source, SourceContext, get_source_class
 from listener.store.engine import Store, upgrade
 
 
@@ -66,11 +67,15 @@ class App:
         return score_pending(self.store, self.scorer, self.settings.rule, self.clock,
                              batch_size=self.settings.daemon.score_batch)
 
+    def escalate(self) -> EscalationReport:
+        return run_escalations(self.store, self.settings.rule, self.clock)
+
     def deliver(self) -> DeliveryReport:
-        return deliver_pending(self.store, self.channels, self.settings.delivery, self.clock, self.alert_links)
+        from listener.web.security import ack_links, task_url_template
 
-    @cached_property
-    def alert_links(self) -> Callable[[int], tuple[str, str]] | None:
-        from listener.web.security import alert_links
-
-        return alert_links(self.settings.web, self.clock)
+        # Alerts link to the care inbox when it is configured: its task pages and signed acknowledge links.
+        delivery = self.settings.delivery
+        if delivery.task_url is None and (served := task_url_template(self.settings.web)):
+            delivery = delivery.model_copy(update={"task_url": served})
+        return deliver_pending(self.store, self.channels, delivery, self.clock, ack_links(self.settings.web,
+                                                                                          self.clock))

@@ -46,8 +46,8 @@ def test_daemon_serves_the_inbox_and_alert_links_acknowledge(tmp_path: Path, fee
         assert task_url and ack_url, text
         assert f'href="{task_url.group(1)}"' in html and f'href="{ack_url.group(1)}"' in html
         task_id = int(task_url.group(2))
-        chat = next(w["text"] for w in webhook.received if f"task #{task_id} " in w["text"])
-        assert f"<{task_url.group(1)}|open task #{task_id}>" in chat and f"<{ack_url.group(1)}|acknowledge>" in chat
+        chat = next(w["text"] for w in webhook.received if f"<{task_url.group(1)}|" in w["text"])
+        assert f"<{task_url.group(1)}|open the task>" in chat and f"<{ack_url.group(1)}|acknowledge>" in chat
 
         with httpx.Client(base_url=base, timeout=20) as client:
             assert sign_in(client, "alice").status_code == 303

@@ -18,7 +18,6 @@ from listener.clock import FakeClock
 from listener.store.engine import Store, upgrade
 from listener.store.models import MentionRow, TaskRow
 from listener.web.queue import build_queue
-from listener.web.report import response_report
 from listener.web.taskview import task_view
 from tests.web_support import PASSWORD, SECRET_ENV, add_users, csrf_of, seed_task, serving, sign_in, web_settings
 
@@ -115,20 +114,25 @@ def test_cli_and_web_actions_share_one_log(db: tuple[Store, FakeClock, str], tmp
         assert task.mention.label is None  # the refused verdict stored nothing
 
 
-def test_response_time_report(db: tuple[Store, FakeClock, str]) -> None:
-    store, clock, _ = db
+def test_response_time_page_shows_the_alerting_report(db: tuple[Store, FakeClock, str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    store, clock, url = db
+    monkeypatch.setenv(SECRET_ENV, "inbox-test-secret")
+    add_users(store, clock, lea="lead")
     fast, slow, dismissed = (seed_task(store, clock, due_in=timedelta(minutes=15)) for _ in range(3))
     with store.write() as session:
-        perform(session, fast, "ack", "a", clock.now() + timedelta(minutes=2), None)
         perform(session, fast, "respond", "a", clock.now() + timedelta(minutes=10), None)
         perform(session, slow, "respond", "a", clock.now() + timedelta(minutes=40), None)
         perform(session, dismissed, "dismiss", "a", clock.now() + timedelta(minutes=1), None)
-    with store.read() as session:
-        (everything, p2) = response_report(session, clock.now() + timedelta(hours=1), days=7)
-    assert everything.tasks == 3 and everything.responded == 2 and everything.dismissed == 1
-    assert everything.median_response_s == 25 * 60 and everything.within_deadline == 0.5
-    assert everything.median_ack_s == 21 * 60  # fast: 2 min, slow: acknowledged when answered (40 min)
-    assert p2.group == "P2" and p2.tasks == 3
+    clock.advance(timedelta(hours=1))
+    with serving(web_settings(url), store, clock) as base, httpx.Client(base_url=base) as client:
+        sign_in(client, "lea")
+        page = client.get("/report?days=7").text
+    cells = re.findall(r"<tr><th scope=\"row\">all tasks</th>(.*?)</tr>", page, flags=re.S)[0]
+    values = re.findall(r"<td>([^<]*)</td>", cells)
+    # created, responded, median/p90 business (no hours configured: calendar), median/p90 calendar, in time,
+    # dismissed share, open
+    assert values[0:2] == ["3", "2"] and values[4] == "25 min" and values[6] == "50 %" and values[8] == "0"
 
 
 def test_german_from_the_browser_or_the_users_choice(db: tuple[Store, FakeClock, str],

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listener.alerts.tasks import TaskError, transition
+from listener.alerts.tasks import assign as assign_task
 from listener.labels import label_mention
-from listener.store.models import TaskAssignment, TaskEvent, TaskRow
+from listener.store.models import TaskEvent, TaskRow
 
 NOTE_LIMIT = 10_000
 
@@ -42,18 +43,11 @@ def perform(session: Session, task_id: int, action: str, actor: str, now: dateti
     return task
 
 
-def assign(session: Session, task_id: int, assignee: str | None, actor: str, now: datetime) -> None:
-    """Give the task to `assignee` (None: nobody)."""
-    _task(session, task_id)
-    current = session.get(TaskAssignment, task_id)
-    if assignee:
-        if current is None:
-            session.add(TaskAssignment(task_id=task_id, assignee=assignee, assigned_at=now))
-        else:
-            current.assignee, current.assigned_at = assignee, now
-    elif current is not None:
-        session.delete(current)
-    record(session, task_id, actor, "assign", assignee, now)
+def assign(session: Session, task_id: int, assignee: str | None, actor: str, now: datetime) -> TaskRow:
+    """Give the task to `assignee` (None: nobody), as `listener tasks assign` does."""
+    task = assign_task(session, task_id, assignee)
+    record(session, task_id, actor, "assign", task.assignee, now)
+    return task
 
 
 def add_note(session: Session, task_id: int, text: str, actor: str, now: datetime) -> None:

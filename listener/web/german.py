@@ -80,4 +80,11 @@ GERMAN: dict[str, str] = {
     "A template needs a name, a text, a known category and language.":
         "Eine Vorlage braucht Namen, Text, eine bekannte Kategorie und Sprache.",
     "P1": "P1", "P2": "P2", "P3": "P3",
+    "First response: marked responded (or resolved without a separate response). Business time counts the rule's "
+    "business hours only.": "Erste Antwort: als beantwortet markiert (oder ohne eigene Antwort erledigt). "
+    "Geschäftszeit zählt nur die Geschäftszeiten der Regel.",
+    "Median, business time": "Median, Geschäftszeit", "90th percentile, business time": "90. Perzentil, Geschäftszeit",
+    "Median, calendar time": "Median, Kalenderzeit", "90th percentile, calendar time": "90. Perzentil, Kalenderzeit",
+    "Waiting for a first response, by age": "Warten auf eine erste Antwort, nach Alter",
+    "all tasks": "alle Aufgaben", "rule": "Regel",
 }

@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from listener.alerts.report import response_report
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES
 from listener.store.models import MentionBrand, MentionRow, ReplyTemplate, ScoreRow, SourceRow, TaskRow, UserRow
 from listener.web.app import Web, page, refuse, render
 from listener.web.i18n import LANGUAGES
-from listener.web.report import response_report
 from listener.web.users import can_edit_templates
 
 SEARCH_PAGE = 50
@@ -76,9 +76,12 @@ def sources_page(web: Web, request: Request, user: UserRow, form: FormData | Non
 def report_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
     days = int(request.query_params["days"]) if request.query_params.get("days", "").isdigit() else 7
     days = min(max(days, 1), 366)
+    now = web.clock.now()
     with web.store.read() as session:
-        groups = response_report(session, web.clock.now(), days)
-    return render(web, request, user, "report.html", groups=groups, days=days)
+        figures = response_report(session, web.settings.rule, now, now - timedelta(days=days))
+    rows = [("all tasks", None, figures.overall)] + [("rule", k, v) for k, v in figures.per_rule.items()] + \
+        [("agent", k, v) for k, v in figures.per_agent.items()]
+    return render(web, request, user, "report.html", rows=rows, backlog=figures.backlog_by_age, days=days)
 
 
 @page()

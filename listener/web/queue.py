@@ -25,7 +25,6 @@ from listener.store.models import (
     MentionRow,
     ScoreRow,
     SourceRow,
-    TaskAssignment,
     TaskEvent,
     TaskRow,
 )
@@ -81,11 +80,10 @@ def build_queue(session: Session, now: datetime, filters: Mapping[str, str], pag
     overdue = case((and_(TaskRow.due_at < now, TaskRow.status.in_(WAITING_STATES)), 1), else_=0)
     rows = session.execute(
         select(TaskRow.id, TaskRow.mention_id, TaskRow.status, TaskRow.priority, overdue, MentionRow.source_id,
-               ScoreRow.language, TaskAssignment.assignee, cast(ScoreRow.categories, String))
+               ScoreRow.language, TaskRow.assignee, cast(ScoreRow.categories, String))
         .select_from(TaskRow)
         .join(MentionRow, MentionRow.id == TaskRow.mention_id)
         .outerjoin(ScoreRow, ScoreRow.mention_id == TaskRow.mention_id)
-        .outerjoin(TaskAssignment, TaskAssignment.task_id == TaskRow.id)
         .where(open_task)
         .order_by(overdue.desc(), TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.priority, TaskRow.id))
     counts: dict[str, Counter[str]] = {facet: Counter() for facet in FACETS}
@@ -134,8 +132,8 @@ CACHE_ENTRIES = 256
 
 class QueueCache:
     """Agents watching the same queue share one computation: a built queue is reused while the tasks' version
-    (new tasks, logged actions, assignments) is unchanged, for at most SNAPSHOT_TTL (which also bounds how late
-    a task turns overdue on screen, or a change made outside the activity log shows)."""
+    (new tasks, open tasks, actions in the activity log) is unchanged, for at most SNAPSHOT_TTL (which also bounds
+    how late a task turns overdue on screen, or a change made outside the activity log shows)."""
 
     def __init__(self, ttl: timedelta = SNAPSHOT_TTL):
         self.ttl = ttl
@@ -148,8 +146,6 @@ class QueueCache:
             select(func.max(TaskRow.id)).scalar_subquery(),
             select(func.count(TaskRow.id)).where(TaskRow.status.in_(OPEN_STATES)).scalar_subquery(),
             select(func.max(TaskEvent.id)).scalar_subquery(),
-            select(func.count(TaskAssignment.task_id)).scalar_subquery(),
-            select(func.max(TaskAssignment.assigned_at)).scalar_subquery(),
         )).one()
         return tuple(row)
 

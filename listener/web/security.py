@@ -16,8 +16,8 @@ from listener.secrets import MissingSecret, get_secret
 from listener.web.settings import WebSettings
 
 ACK_SALT = "listener.ack-link"
-__all__ = ["AckLinks", "InvalidAckLink", "LoginThrottle", "MissingSecret", "alert_links", "csrf_ok",
-           "new_csrf_token", "session_secret"]
+__all__ = ["AckLinks", "InvalidAckLink", "LoginThrottle", "MissingSecret", "ack_links", "csrf_ok",
+           "new_csrf_token", "session_secret", "task_url_template"]
 
 
 class InvalidAckLink(Exception):
@@ -56,13 +56,18 @@ class AckLinks:
         return value
 
 
-def alert_links(settings: WebSettings | None, clock: Clock) -> Callable[[int], tuple[str, str]] | None:
-    """(task page URL, acknowledge URL) for a task id, when a base URL is configured; used by alert delivery."""
+def ack_links(settings: WebSettings | None, clock: Clock) -> Callable[[int], str] | None:
+    """The acknowledge URL of a task, for its alerts, when a base URL is configured (listener/alerts/outbox.py)."""
     if settings is None or not settings.base_url:
         return None
     base = settings.base_url
     links = AckLinks(session_secret(settings), clock, settings.ack_link_valid)
-    return lambda task_id: (f"{base}/tasks/{task_id}", f"{base}/ack/{links.token(task_id)}")
+    return lambda task_id: f"{base}/ack/{links.token(task_id)}"
+
+
+def task_url_template(settings: WebSettings | None) -> str | None:
+    """`[delivery] task_url` as the care inbox serves it, e.g. https://care.example.org/tasks/{id}."""
+    return f"{settings.base_url}/tasks/{{id}}" if settings and settings.base_url else None
 
 
 def new_csrf_token() -> str:

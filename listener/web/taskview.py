@@ -12,7 +12,6 @@ from listener.alerts.activity import events
 from listener.store.models import (
     MentionRow,
     ReplyTemplate,
-    TaskAssignment,
     TaskEvent,
     TaskRow,
     UserRow,
@@ -85,11 +84,10 @@ def task_view(session: Session, task_id: int) -> TaskView | None:
     if task is None:
         return None
     mention = task.mention
-    assignment = session.get(TaskAssignment, task_id)
     assignable = list(session.scalars(select(UserRow.name).where(UserRow.disabled.is_(False),
                                                                  UserRow.role.in_(["agent", "lead"]))
                                       .order_by(UserRow.name)))
-    return TaskView(task, mention, assignment.assignee if assignment else None, copies_of(session, mention),
+    return TaskView(task, mention, task.assignee, copies_of(session, mention),
                     contact_history(session, mention), events(session, task_id), reply_templates(session, mention),
                     assignable)
 

@@ -1,7 +1,7 @@
-"""care inbox: users, task activity log, assignments, reply templates (listener/web)
+"""care inbox: users, task activity log, reply templates, author and copy indexes (listener/web)
 
 Revision ID: 0008_care_inbox
-Revises: 0004
+Revises: 0006_care_day
 Create Date: 2026-12-04 17:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_care_inbox"
-down_revision = "0004"
+down_revision = "0006_care_day"  # main's head when the web branch last merged it
 branch_labels = None
 depends_on = None
 
@@ -40,13 +40,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_task_events_task", "task_events", ["task_id", "at"])
     op.create_table(
-        "task_assignments",
-        sa.Column("task_id", sa.Integer(), sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column("assignee", sa.String(length=200), nullable=False),
-        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
-    )
-    op.create_index("ix_task_assignments_assignee", "task_assignments", ["assignee"])
-    op.create_table(
         "reply_templates",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -60,8 +53,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("reply_templates")
-    op.drop_index("ix_task_assignments_assignee", "task_assignments")
-    op.drop_table("task_assignments")
     op.drop_index("ix_task_events_task", "task_events")
     op.drop_table("task_events")
     op.drop_table("users")
