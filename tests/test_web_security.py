@@ -22,8 +22,9 @@ from listener.store.models import TaskEvent, TaskRow, UserRow
 from listener.web.security import AckLinks
 from tests.web_support import PASSWORD, SECRET_ENV, add_users, csrf_of, seed_task, serving, sign_in, web_settings
 
-PAGES = ["/", "/queue", "/queue/fragment", "/tasks/1", "/mentions", "/sources", "/report", "/templates"]
-ACTIONS = ["/tasks/1/act", "/templates/save", "/templates/1/delete", "/prefs/language", "/logout"]
+PAGES = ["/", "/queue", "/queue/fragment", "/tasks/1", "/mentions", "/sources", "/report", "/templates", "/silences"]
+ACTIONS = ["/tasks/1/act", "/templates/save", "/templates/1/delete", "/prefs/language", "/logout", "/silences/add",
+           "/silences/1/end"]
 
 
 @dataclass
@@ -254,3 +255,24 @@ def test_every_form_field_has_a_label(site: Site) -> None:
             assert inside_label or field.get("id") in labelled or field.get("aria-label"), (path, str(field)[:80])
         if path != "/queue/fragment":
             assert soup.find("main") and soup.find("a", class_="skip"), path
+
+
+def test_only_leads_add_and_end_silences(site: Site) -> None:
+    from listener.store.models import SilenceRow
+
+    agent = site.signed_in("alice")
+    token = csrf_of(agent.get("/silences").text)
+    form = {"csrf": token, "brand": "Acme", "category": "delivery", "rule": "", "duration": "2h", "note": "outage"}
+    assert agent.post("/silences/add", data=form).status_code == 403
+    lead = site.signed_in("lee")
+    form["csrf"] = csrf_of(lead.get("/silences").text)
+    assert lead.post("/silences/add", data={**form, "duration": "soon"}).status_code == 400
+    assert lead.post("/silences/add", data={**form, "brand": "", "category": ""}).status_code == 400  # mutes all
+    assert lead.post("/silences/add", data=form).status_code == 303
+    page = agent.get("/silences").text
+    assert "outage" in page and "End now" not in page  # the agent reads, the lead ends
+    with site.store.read() as session:
+        silence = session.scalars(select(SilenceRow)).one()
+    assert silence.created_by == "lee" and silence.ends_at == site.clock.now() + timedelta(hours=2)
+    assert lead.post(f"/silences/{silence.id}/end", data={"csrf": form["csrf"]}).status_code == 303
+    assert "No silence is running." in lead.get("/silences").text

@@ -33,7 +33,7 @@ from listener.web.i18n import Formatter, negotiate
 from listener.web.queue import QueueCache
 from listener.web.security import AckLinks, LoginThrottle, csrf_ok, new_csrf_token, session_secret
 from listener.web.settings import WebSettings
-from listener.web.users import can_act, can_edit_templates, get_user
+from listener.web.users import can_act, can_edit_silences, can_edit_templates, get_user
 
 Handler = Callable[["Web", Request, UserRow, FormData | None], Response]
 ACTION_LABELS = {"ack": "acknowledged", "respond": "responded", "resolve": "resolved", "dismiss": "dismissed",
@@ -74,6 +74,7 @@ def environment() -> Environment:
     env.filters["safe_url"] = safe_url
     env.globals["can_act"] = can_act
     env.globals["can_edit_templates"] = can_edit_templates
+    env.globals["can_edit_silences"] = can_edit_silences
     env.globals["action_labels"] = ACTION_LABELS
     return env
 

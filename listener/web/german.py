@@ -80,6 +80,12 @@ GERMAN: dict[str, str] = {
     "A template needs a name, a text, a known category and language.":
         "Eine Vorlage braucht Namen, Text, eine bekannte Kategorie und Sprache.",
     "P1": "P1", "P2": "P2", "P3": "P3",
+    "Silences": "Stummschaltungen", "Rule": "Regel", "Until": "Bis", "By": "Von", "End now": "Jetzt beenden",
+    "No silence is running.": "Keine Stummschaltung aktiv.", "New silence": "Neue Stummschaltung", "any": "alle",
+    "For how long (e.g. 2h, 1d)": "Wie lange (z. B. 2h, 1d)", "Add silence": "Stummschaltung anlegen",
+    "While a silence runs, matching tasks are still created and shown in the queue, but raise no alerts.":
+        "Während einer Stummschaltung entstehen passende Aufgaben weiter und stehen in der Warteschlange, lösen aber "
+        "keine Benachrichtigungen aus.",
     "First response: marked responded (or resolved without a separate response). Business time counts the rule's "
     "business hours only.": "Erste Antwort: als beantwortet markiert (oder ohne eigene Antwort erledigt). "
     "Geschäftszeit zählt nur die Geschäftszeiten der Regel.",

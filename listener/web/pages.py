@@ -1,4 +1,4 @@
-"""The other pages: mention search, sources' health, the response-time report, reply templates."""
+"""The other pages: mention search, sources' health, the response-time report, reply templates, silences."""
 
 from __future__ import annotations
 
@@ -11,12 +11,14 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from listener.alerts.report import response_report
+from listener.alerts.silences import SilenceError, active_silences, add_silence, expire_silence
 from listener.domain import SENTIMENTS
+from listener.durations import parse_duration
 from listener.nlp.categories import CATEGORIES
 from listener.store.models import MentionBrand, MentionRow, ReplyTemplate, ScoreRow, SourceRow, TaskRow, UserRow
 from listener.web.app import Web, page, refuse, render
 from listener.web.i18n import LANGUAGES
-from listener.web.users import can_edit_templates
+from listener.web.users import can_edit_silences, can_edit_templates
 
 SEARCH_PAGE = 50
 
@@ -122,6 +124,39 @@ def template_delete(web: Web, request: Request, user: UserRow, form: FormData | 
     return RedirectResponse("/templates", status_code=303)
 
 
+@page()
+def silences_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
+    now = web.clock.now()
+    with web.store.read() as session:
+        active = active_silences(session, now)
+    return render(web, request, user, "silences.html", silences=active, brands=[b.name for b in web.settings.brand],
+                  categories=CATEGORIES, rules=[r.name for r in web.settings.rule], now=now)
+
+
+@page(can_edit_silences)
+def silence_add(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
+    assert form is not None
+    try:
+        duration = parse_duration(str(form.get("duration", "")))
+        with web.store.write() as session:
+            add_silence(session, web.clock.now(), duration, brand=str(form.get("brand", "")) or None,
+                        category=str(form.get("category", "")) or None, rule=str(form.get("rule", "")) or None,
+                        note=str(form.get("note", "")).strip()[:1000] or None, created_by=user.name)
+    except (ValueError, SilenceError) as exc:
+        return refuse(web, request, user, 400, str(exc))
+    return RedirectResponse("/silences", status_code=303)
+
+
+@page(can_edit_silences)
+def silence_end(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
+    try:
+        with web.store.write() as session:
+            expire_silence(session, int(request.path_params["silence_id"]), web.clock.now())
+    except SilenceError as exc:
+        return refuse(web, request, user, 404, str(exc))
+    return RedirectResponse("/silences", status_code=303)
+
+
 def page_routes() -> list[BaseRoute]:
     return [
         Route("/mentions", mentions_page),
@@ -130,4 +165,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/templates", templates_page),
         Route("/templates/save", template_save, methods=["POST"]),
         Route("/templates/{template_id:int}/delete", template_delete, methods=["POST"]),
+        Route("/silences", silences_page),
+        Route("/silences/add", silence_add, methods=["POST"]),
+        Route("/silences/{silence_id:int}/end", silence_end, methods=["POST"]),
     ]

@@ -34,6 +34,10 @@ def can_edit_templates(role: str) -> bool:
     return role == "lead"
 
 
+def can_edit_silences(role: str) -> bool:
+    return role == "lead"
+
+
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise UserError(f"the password needs at least {MIN_PASSWORD} characters")
