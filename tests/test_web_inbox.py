@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -215,3 +215,30 @@ def test_queue_cache_is_shared_until_tasks_change_or_it_expires(db: tuple[Store,
     assert (rebuilt := get()) is not built and rebuilt.open_total == 2  # type: ignore[attr-defined]
     clock.advance(SNAPSHOT_TTL)
     assert get() is not rebuilt
+
+
+def test_task_page_counts_time_left_in_the_rules_business_hours(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from listener.config import parse_settings
+    from listener.demo.servers import free_port
+
+    monkeypatch.setenv(SECRET_ENV, "inbox-test-secret")
+    url = f"sqlite:///{tmp_path / 'listener.db'}"
+    store = Store(url)
+    upgrade(store)
+    clock = FakeClock(datetime(2026, 1, 5, 16, 50, tzinfo=UTC))  # Monday 17:50 in Berlin, ten minutes to closing
+    add_users(store, clock, alice="agent")
+    task_id = seed_task(store, clock, due_in=timedelta(hours=15, minutes=10))  # Tuesday 09:00 Berlin
+    settings = parse_settings({
+        "database": {"url": url}, "brand": [{"name": "Acme", "terms": ["Acme"]}],
+        "hours": [{"name": "care-de", "timezone": "Europe/Berlin",
+                   "week": {"mon": "08:00-18:00", "tue": "08:00-18:00"}}],
+        "rule": [{"name": "negative", "when": {"sentiment": "negative"},
+                  "task": {"priority": "P2", "first_response": "1h10m", "hours": "care-de"}}],
+        "web": {"listen": f"127.0.0.1:{free_port()}"}})
+    with serving(settings, store, clock) as base, httpx.Client(base_url=base) as client:
+        sign_in(client, "alice")
+        page = client.get(f"/tasks/{task_id}").text
+    assert "in 15 hours" in page  # clock time
+    assert "business hours left: 70 minutes" in page  # 10 on Monday, 60 on Tuesday morning
+    store.dispose()

@@ -57,6 +57,10 @@ class Formatter:
         """'in 12 minutes' / 'vor 3 Stunden' (threshold high enough that 50 minutes stays minutes)."""
         return format_timedelta(timedelta(seconds=seconds), threshold=1.5, add_direction=True, locale=self.language)
 
+    def duration(self, seconds: float) -> str:
+        """'12 minutes' / '3 Stunden', without a direction."""
+        return format_timedelta(timedelta(seconds=seconds), threshold=1.5, locale=self.language)
+
     def number(self, value: float, digits: int = 0) -> str:
         return format_decimal(round(value, digits), locale=self.language)
 
@@ -65,4 +69,4 @@ class Formatter:
 
     def context(self) -> dict[str, Callable[..., str] | str]:
         return {"_": self.gettext, "when": self.when, "relative": self.relative, "number": self.number,
-                "tjoin": self.tjoin, "lang": self.language}
+                "duration": self.duration, "tjoin": self.tjoin, "lang": self.language}

@@ -30,7 +30,7 @@ from listener.web.i18n import LANGUAGES
 from listener.web.pages import page_routes
 from listener.web.queue import FACETS
 from listener.web.security import InvalidAckLink, csrf_ok, new_csrf_token
-from listener.web.taskview import fill_template, task_view, time_left
+from listener.web.taskview import business_time_left, fill_template, task_view, time_left
 from listener.web.users import authenticate, can_act, get_user
 
 WORKFLOW = ("ack", "respond", "resolve", "dismiss")
@@ -147,7 +147,8 @@ def _show_task(web: Web, request: Request, user: UserRow, task_id: int, error: s
         replies = [(t, fill_template(t.body, view.mention.author, brand, view.mention.url)) for t in view.templates]
         return render(web, request, user, "task.html", status=status, v=view, t=view.task, m=view.mention,
                       s=view.mention.score, label=view.mention.label, replies=replies, error=error,
-                      left=time_left(view.task, web.clock.now()), sentiments=SENTIMENTS, categories=CATEGORIES)
+                      left=time_left(view.task, web.clock.now()), sentiments=SENTIMENTS, categories=CATEGORIES,
+                      business_left=business_time_left(view.task, web.settings.rule, web.clock.now()))
 
 
 @page()

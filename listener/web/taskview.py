@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listener.alerts.activity import events
+from listener.alerts.rules import RuleSettings
 from listener.store.models import (
     MentionRow,
     ReplyTemplate,
@@ -90,6 +91,16 @@ def task_view(session: Session, task_id: int) -> TaskView | None:
     return TaskView(task, mention, task.assignee, copies_of(session, mention),
                     contact_history(session, mention), events(session, task_id), reply_templates(session, mention),
                     assignable)
+
+
+def business_time_left(task: TaskRow, rules: list[RuleSettings], now: datetime) -> float | None:
+    """Business time until the deadline when the task's rule counts business hours (None otherwise, or once
+    answered/overdue: then the clock time says it all)."""
+    rule = next((r for r in rules if r.name == task.rule), None)
+    calendar = rule.task.calendar if rule else None
+    if calendar is None or task.due_at is None or task.due_at <= now or task.status not in ("open", "acknowledged"):
+        return None
+    return calendar.between(now, task.due_at).total_seconds()
 
 
 def time_left(task: TaskRow, now: datetime) -> float | None:
