@@ -18,9 +18,12 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from listener.app import App
+from listener.cluster.node import run_node
+from listener.cluster.registry import periodic_jobs
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +84,17 @@ class Daemon:
                                id="score", name="score", next_run_time=now)
         self.scheduler.add_job(self.deliver_job, IntervalTrigger(seconds=daemon.deliver_every.total_seconds()),
                                id="deliver", name="deliver", next_run_time=now)
+        for job in periodic_jobs(self.app.settings):  # retention, digest, … (listener/cluster/registry.py)
+            self.scheduler.add_job(job.run, CronTrigger.from_crontab(job.cron, timezone=UTC), args=[self.app],
+                                   id=f"periodic:{job.name}", name=job.name)
 
     def request_stop(self, signum: int, _frame: FrameType | None = None) -> None:
         log.info("event=stop_requested signal=%s", signal.Signals(signum).name)
         self.stop_requested.set()
 
     def run(self) -> int:
+        if self.app.settings.cluster.uses_queue(self.app.settings.database.url):  # several nodes: a job queue
+            return run_node(self.app, sd_notify)
         self.app.migrate()
         _ = self.app.scorer  # load the model now: a missing model fails the start, not the first score
         _ = self.app.sources, self.app.channels  # build them once, before jobs run in several threads

@@ -1,0 +1,209 @@
+"""One node of a cluster: `listener run` on PostgreSQL (or `[cluster] mode = "queue"`).
+
+Every node runs a procrastinate worker on the same database; there is no leader. The work is procrastinate jobs:
+  * `tick` — a periodic job, deferred once per `[cluster] tick` for the whole cluster (procrastinate records
+    each periodic deferral, so N nodes do not defer it N times). It defers a `poll` job for every source whose
+    interval has passed (and that is not backing off), wakes scoring and delivery when work waits, and hands
+    the running jobs of a node whose heartbeat stopped back to the queue;
+  * `poll` — one source; lock `poll:<source>` lets one node at a time poll it, queueing lock `poll:<source>`
+    keeps at most one waiting;
+  * `score` — claims batches of unscored mentions with FOR UPDATE SKIP LOCKED (listener/cluster/scoring.py),
+    one job per live node (queueing locks `score:0…n-1`), so every node scores in parallel;
+  * `deliver` — the outbox worker; its row claims (FOR UPDATE SKIP LOCKED + claim timeout) already hold
+    across processes;
+  * the periodic jobs of listener/cluster/registry.py (retention, digest, …) at their cron times, each with
+    its own lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy import select, text
+from sqlalchemy.engine import make_url
+
+from listener.app import App
+from listener.cluster.registry import PeriodicJob, periodic_jobs
+from listener.cluster.scoring import score_claimed, unscored_backlog
+from listener.store.models import AlertRow, SourceRow
+
+log = logging.getLogger(__name__)
+
+SCHEMA_LOCK = 0x6C697374  # pg_advisory_lock key: one node at a time migrates ("list")
+
+
+def conninfo(url: str) -> str:
+    """libpq URI for procrastinate's psycopg pool from the SQLAlchemy URL (`postgresql+psycopg://…`)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def node_name(app: App) -> str:
+    return app.settings.cluster.node or f"{socket.gethostname()}-{os.getpid()}"
+
+
+def prepare_database(app: App, queue: procrastinate.App) -> None:
+    """Migrate listener's tables and create procrastinate's, one node at a time (three nodes may start at once)."""
+    with app.store.engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SCHEMA_LOCK})
+        try:
+            app.migrate()
+            if conn.scalar(text("SELECT to_regclass('procrastinate_jobs')")) is None:
+                conn.exec_driver_sql(queue.schema_manager.get_schema())
+                conn.commit()
+                log.info("event=queue_schema_created")
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEMA_LOCK})
+            conn.commit()
+
+
+# ----------------------------------------------------------------------------- what is due
+def due_sources(app: App, now: datetime) -> list[str]:
+    """Enabled sources whose interval has passed since their last attempt and that are not backing off."""
+    with app.store.read() as session:
+        health = {row.name: row.health for row in session.scalars(select(SourceRow))}
+    due = []
+    for source in app.settings.source:
+        if not source.enabled:
+            continue
+        h = health.get(source.name)
+        if h is None or h.last_attempt_at is None:
+            due.append(source.name)
+        elif h.next_attempt_at is not None and h.next_attempt_at > now:
+            continue
+        elif h.last_attempt_at + source.every <= now:
+            due.append(source.name)
+    return due
+
+
+def alerts_due(app: App, now: datetime) -> bool:
+    with app.store.read() as session:
+        return session.scalar(select(AlertRow.id).where(
+            ((AlertRow.status == "pending") & (AlertRow.next_attempt_at <= now))
+            | ((AlertRow.status == "sending") & (AlertRow.claimed_until < now))).limit(1)) is not None
+
+
+def live_nodes(app: App) -> int:
+    timeout = app.settings.cluster.heartbeat_timeout.total_seconds()
+    with app.store.engine.connect() as conn:
+        n = conn.scalar(text("SELECT count(*) FROM procrastinate_workers "
+                             "WHERE last_heartbeat > now() - make_interval(secs => :s)"), {"s": timeout})
+    return max(1, int(n or 0))
+
+
+# ----------------------------------------------------------------------------- the jobs
+def build_queue(app: App) -> procrastinate.App:
+    """The procrastinate app with listener's tasks bound to `app`."""
+    from procrastinate import PsycopgConnector
+
+    queue = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(app.settings.database.url),
+                                                         min_size=1, max_size=4))
+    cluster = app.settings.cluster
+
+    async def defer_once(task: Any, queueing_lock: str, lock: str | None = None, **kwargs: Any) -> None:
+        """Defer unless a job with this queueing lock already waits."""
+        with contextlib.suppress(AlreadyEnqueued):
+            await task.configure(queueing_lock=queueing_lock, lock=lock).defer_async(**kwargs)
+
+    async def wake_scoring() -> None:
+        backlog = await asyncio.to_thread(unscored_backlog, app)
+        if backlog:
+            slots = min(math.ceil(backlog / app.settings.daemon.score_batch), await asyncio.to_thread(live_nodes, app))
+            for slot in range(slots):
+                await defer_once(score, f"score:{slot}")
+
+    @queue.task(name="listener.poll", pass_context=True)
+    async def poll(context: procrastinate.JobContext, source: str) -> None:
+        job = context.job
+        # A retried job (its node died) polls; a fresh one checks that no other run polled meanwhile.
+        if job.attempts == 0 and source not in await asyncio.to_thread(due_sources, app, app.clock.now()):
+            return
+        (report,) = await asyncio.to_thread(app.poll, [source])
+        if report.stored:
+            await wake_scoring()
+
+    @queue.task(name="listener.score")
+    async def score() -> None:
+        report = await asyncio.to_thread(score_claimed, app)
+        if report.alerts:
+            await defer_once(deliver, "deliver")
+
+    @queue.task(name="listener.deliver")
+    async def deliver() -> None:
+        await asyncio.to_thread(app.deliver)
+
+    @queue.periodic(cron=_every_seconds(int(cluster.tick.total_seconds())))
+    @queue.task(name="listener.tick", queueing_lock="tick")
+    async def tick(timestamp: int) -> None:
+        await retry_stalled(queue, app)
+        now = app.clock.now()
+        for name in await asyncio.to_thread(due_sources, app, now):
+            await defer_once(poll, f"poll:{name}", lock=f"poll:{name}", source=name)
+        await wake_scoring()
+        if await asyncio.to_thread(alerts_due, app, now):
+            await defer_once(deliver, "deliver")
+
+    for job in periodic_jobs(app.settings):
+        _register_periodic(queue, app, job)
+    return queue
+
+
+def _every_seconds(seconds: int) -> str:
+    return f"* * * * * */{seconds}" if seconds < 60 else "* * * * * 0"  # croniter: seconds are the 6th field
+
+
+def _register_periodic(queue: procrastinate.App, app: App, job: PeriodicJob) -> None:
+    async def run(timestamp: int) -> None:
+        log.info("event=periodic_job job=%s", job.name)
+        await asyncio.to_thread(job.run, app)
+
+    task: Callable[..., Awaitable[None]] = run
+    registered = queue.task(name=f"listener.periodic.{job.name}", lock=f"periodic:{job.name}",
+                            queueing_lock=f"periodic:{job.name}")(task)
+    queue.periodic(cron=job.cron, periodic_id=job.name)(registered)
+
+
+async def retry_stalled(queue: procrastinate.App, app: App) -> None:
+    """Put the running jobs of nodes whose heartbeat stopped back in the queue (procrastinate's recipe)."""
+    timeout = app.settings.cluster.heartbeat_timeout.total_seconds()
+    for job in await queue.job_manager.get_stalled_jobs(seconds_since_heartbeat=timeout):
+        with contextlib.suppress(Exception):  # another node's tick may have retried it first
+            await queue.job_manager.retry_job(job)
+            log.warning("event=stalled_job_retried job=%s task=%s lock=%s", job.id, job.task_name, job.lock)
+
+
+# ----------------------------------------------------------------------------- the node
+def run_node(app: App, notify: Callable[[str], object]) -> int:
+    """Run this node until SIGTERM/SIGINT; running jobs finish their transaction first."""
+    queue = build_queue(app)
+    prepare_database(app, queue)
+    _ = app.scorer  # a missing model fails the start, not the first score
+    _ = app.sources, app.channels
+    cluster = app.settings.cluster
+    name = node_name(app)
+
+    async def main() -> None:
+        async with queue.open_async():
+            notify("READY=1\nSTATUS=listening (cluster node)")
+            log.info("event=started mode=queue node=%s sources=%d rules=%d channels=%d", name,
+                     len(app.sources), len(app.settings.rule), len(app.channels))
+            await queue.run_worker_async(
+                name=name, concurrency=cluster.concurrency, delete_jobs="successful",
+                update_heartbeat_interval=cluster.heartbeat.total_seconds(),
+                stalled_worker_timeout=cluster.heartbeat_timeout.total_seconds(),
+                fetch_job_polling_interval=cluster.tick.total_seconds(), install_signal_handlers=True)
+
+    asyncio.run(main())
+    notify("STOPPING=1")
+    app.close()
+    log.info("event=stopped node=%s", name)
+    return 0
