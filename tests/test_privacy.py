@@ -94,9 +94,9 @@ def test_export_then_erase_leaves_no_trace_and_keeps_counts(tmp_path: Path, feed
     app.close()
 
 
-def test_pseudonymised_authors_are_stored_as_keyed_hashes(tmp_path: Path, feed_server: FeedServer,
-                                                          smtp_sink: SmtpSink, webhook: WebhookReceiver,
-                                                          negative_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pseudonymised_authors_are_stored_as_keyed_hashes(
+        tmp_path: Path, feed_server: FeedServer, smtp_sink: SmtpSink, webhook: WebhookReceiver, negative_model: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, negative_model,
                           extra='\n[privacy]\npseudonymise_authors = true\nauthor_key_secret = "author-key"\n')
     result = CliRunner().invoke(cli, ["-c", str(config), "poll"])
