@@ -28,10 +28,12 @@ from datetime import datetime
 from typing import Any
 
 import procrastinate
-from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException, UniqueViolation
+from procrastinate.jobs import Status
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from listener.alerts.outbox import deliver_pending
 from listener.app import App
 from listener.cluster.registry import PeriodicJob, periodic_jobs
 from listener.cluster.scoring import score_claimed, unscored_backlog
@@ -58,7 +60,11 @@ def prepare_database(app: App, queue: procrastinate.App) -> None:
         try:
             app.migrate()
             if conn.scalar(text("SELECT to_regclass('procrastinate_jobs')")) is None:
-                conn.exec_driver_sql(queue.schema_manager.get_schema())
+                cursor = conn.connection.cursor()  # the DBAPI's own: no parameters, so '%' stays literal
+                try:
+                    cursor.execute(queue.schema_manager.get_schema())
+                finally:
+                    cursor.close()
                 conn.commit()
                 log.info("event=queue_schema_created")
         finally:
@@ -100,6 +106,16 @@ def live_nodes(app: App) -> int:
     return max(1, int(n or 0))
 
 
+def deliver_one_by_one(app: App) -> None:
+    """The outbox, claiming one alert at a time: a claim then only has to outlast one send (not a batch of them)
+    before `[delivery] claim_timeout` hands it to another node, and the nodes deliver side by side."""
+    settings = app.settings.delivery.model_copy(update={"batch": 1})
+    while True:
+        report = deliver_pending(app.store, app.channels, settings, app.clock)
+        if not (report.sent or report.failed or report.parked):
+            return
+
+
 # ----------------------------------------------------------------------------- the jobs
 def build_queue(app: App) -> procrastinate.App:
     """The procrastinate app with listener's tasks bound to `app`."""
@@ -127,6 +143,7 @@ def build_queue(app: App) -> procrastinate.App:
         # A retried job (its node died) polls; a fresh one checks that no other run polled meanwhile.
         if job.attempts == 0 and source not in await asyncio.to_thread(due_sources, app, app.clock.now()):
             return
+        log.info("event=poll_started source=%s job=%s attempt=%d", source, job.id, job.attempts)
         (report,) = await asyncio.to_thread(app.poll, [source])
         if report.stored:
             await wake_scoring()
@@ -139,7 +156,7 @@ def build_queue(app: App) -> procrastinate.App:
 
     @queue.task(name="listener.deliver")
     async def deliver() -> None:
-        await asyncio.to_thread(app.deliver)
+        await asyncio.to_thread(deliver_one_by_one, app)
 
     @queue.periodic(cron=_every_seconds(int(cluster.tick.total_seconds())))
     @queue.task(name="listener.tick", queueing_lock="tick")
@@ -173,12 +190,19 @@ def _register_periodic(queue: procrastinate.App, app: App, job: PeriodicJob) -> 
 
 
 async def retry_stalled(queue: procrastinate.App, app: App) -> None:
-    """Put the running jobs of nodes whose heartbeat stopped back in the queue (procrastinate's recipe)."""
+    """Put the running jobs of nodes whose heartbeat stopped back in the queue (procrastinate's recipe). When a
+    job with the same queueing lock already waits (the tick deferred the same poll again), that one does the work:
+    the stalled job is marked aborted, which releases its lock for it."""
     timeout = app.settings.cluster.heartbeat_timeout.total_seconds()
     for job in await queue.job_manager.get_stalled_jobs(seconds_since_heartbeat=timeout):
-        with contextlib.suppress(Exception):  # another node's tick may have retried it first
+        try:
             await queue.job_manager.retry_job(job)
             log.warning("event=stalled_job_retried job=%s task=%s lock=%s", job.id, job.task_name, job.lock)
+        except UniqueViolation:
+            await queue.job_manager.finish_job(job, status=Status.ABORTED, delete_job=False)
+            log.warning("event=stalled_job_superseded job=%s task=%s lock=%s", job.id, job.task_name, job.lock)
+        except ConnectorException as exc:  # another node's tick handled it first
+            log.info("event=stalled_job_taken job=%s error=%s", job.id, str(exc).strip())
 
 
 # ----------------------------------------------------------------------------- the node
@@ -190,6 +214,8 @@ def run_node(app: App, notify: Callable[[str], object]) -> int:
     _ = app.sources, app.channels
     cluster = app.settings.cluster
     name = node_name(app)
+    if not log.isEnabledFor(logging.DEBUG):  # procrastinate logs every job start and end at INFO: every tick
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
     async def main() -> None:
         async with queue.open_async():
