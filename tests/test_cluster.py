@@ -76,8 +76,8 @@ def test_three_nodes_share_the_work_and_survive_a_killed_node(tmp_path: Path, cl
     assert len(webhook.received) == SOURCES * POSTS and set(keys.values()) == {1}  # each alert delivered once
     assert failed_jobs == []
     # The killed node's running poll was handed to another node after its heartbeat stopped …
-    handed_over = [line for line in survivors_log.splitlines()
-                   if "task=listener.poll" in line and ("stalled_job_retried" in line or "stalled_job_superseded" in line)]
+    handed_over = [line for line in survivors_log.splitlines() if "task=listener.poll" in line
+                   and ("stalled_job_retried" in line or "stalled_job_superseded" in line)]
     assert handed_over, survivors_log[-3000:]
     # … and no source was ever fetched by two nodes at once; each once an hour, the killed poll's source twice.
     assert feeds.overlapping() == []
