@@ -142,7 +142,8 @@ def _problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[
             message = "unknown key (check the spelling against config/listener.example.toml)"
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
-        if ": " in message and message.split(":", 1)[0].count("[") and loc == ():
+        head = message.split(": ", 1)[0]
+        if ": " in message and loc == () and " " not in head and ("[" in head or "." in head):
             key, message = message.split(": ", 1)  # cross-reference errors name their own key
             problems.append((key, message))
             continue

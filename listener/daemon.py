@@ -22,7 +22,6 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from listener.app import App
-from listener.cluster.node import run_node
 from listener.cluster.registry import periodic_jobs
 
 log = logging.getLogger(__name__)
@@ -94,6 +93,8 @@ class Daemon:
 
     def run(self) -> int:
         if self.app.settings.cluster.uses_queue(self.app.settings.database.url):  # several nodes: a job queue
+            from listener.cluster.node import run_node  # procrastinate: only with the [postgres] extra
+
             return run_node(self.app, sd_notify)
         self.app.migrate()
         _ = self.app.scorer  # load the model now: a missing model fails the start, not the first score

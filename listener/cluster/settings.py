@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy.engine import make_url
 
 from listener.durations import Duration
@@ -22,14 +22,21 @@ class ClusterSettings(BaseModel):
     heartbeat_timeout: Duration = timedelta(seconds=60)  # … after which its running jobs go to another node
     concurrency: int = Field(default=2, ge=1, le=32)  # jobs one node runs at once (polls, scoring, delivery)
 
-    @model_validator(mode="after")
-    def _check(self) -> ClusterSettings:
-        seconds = self.tick.total_seconds()
+    @field_validator("tick")
+    @classmethod
+    def _divides_a_minute(cls, value: timedelta) -> timedelta:
+        seconds = value.total_seconds()
         if seconds != int(seconds) or not 1 <= seconds <= 60 or 60 % int(seconds):
-            raise ValueError(f"cluster.tick: a whole number of seconds that divides a minute (1s … 60s), got {seconds}")
-        if self.heartbeat_timeout < 2 * self.heartbeat:
-            raise ValueError("cluster.heartbeat_timeout: give at least two heartbeats' time (a slow beat is no death)")
-        return self
+            raise ValueError(f"a whole number of seconds that divides a minute (1s … 60s), got {seconds:g}s")
+        return value
+
+    @field_validator("heartbeat_timeout")
+    @classmethod
+    def _outlasts_heartbeats(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        heartbeat = info.data.get("heartbeat")
+        if heartbeat is not None and value < 2 * heartbeat:
+            raise ValueError("give at least two heartbeats' time (a slow beat is no death)")
+        return value
 
     def check_database(self, url: str) -> None:
         if self.mode == "queue" and make_url(url).get_backend_name() != "postgresql":

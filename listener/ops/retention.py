@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, delete, exists, select, update
 from sqlalchemy.orm import Session
 
@@ -60,14 +61,23 @@ class RetentionSettings(BaseModel):
     cron: str = "17 3 * * *"  # when the daily run starts (UTC, crontab syntax)
     batch: int = Field(default=500, ge=1, le=10_000)
 
-    @model_validator(mode="after")
-    def _check(self) -> RetentionSettings:
-        for key in ("neutral", "other", "closed_tasks"):
-            if getattr(self, key) < timedelta(days=1):
-                raise ValueError(f"retention.{key}: keep mentions at least a day (got {getattr(self, key)})")
-        if len(self.cron.split()) != 5:
-            raise ValueError(f"retention.cron: expected five crontab fields like '17 3 * * *', got {self.cron!r}")
-        return self
+    @field_validator("neutral", "other", "closed_tasks")
+    @classmethod
+    def _at_least_a_day(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=1):
+            raise ValueError(f"keep mentions at least a day (got {value})")
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _crontab(cls, value: str) -> str:
+        try:
+            if len(value.split()) != 5:
+                raise ValueError("not five fields")
+            CronTrigger.from_crontab(value)
+        except ValueError:
+            raise ValueError(f"expected five crontab fields like '17 3 * * *', got {value!r}") from None
+        return value
 
 
 @dataclass
