@@ -36,7 +36,9 @@ def test_three_nodes_share_the_work_and_survive_a_killed_node(tmp_path: Path, cl
                                                              webhook: WebhookReceiver) -> None:
     model = build_tiny_model(tmp_path / "model", labels=["negative", "neutral", "positive"], bias=[4.0, 0.0, 0.0])
     with serve_feeds(SOURCES, POSTS, delay=1.5) as feeds:
-        config = cluster_config(tmp_path / "listener.toml", cluster_db, feeds, SOURCES, webhook.url, model)
+        # Retention every minute stands for any periodic job of the registry (the digest): once per period.
+        config = cluster_config(tmp_path / "listener.toml", cluster_db, feeds, SOURCES, webhook.url, model,
+                                extra='\n[retention]\ncron = "* * * * *"\n')
         nodes = [Node(config, tmp_path / f"node{i}.log", f"node{i}") for i in range(3)]
         store = Store(cluster_db)
         try:
@@ -54,6 +56,7 @@ def test_three_nodes_share_the_work_and_survive_a_killed_node(tmp_path: Path, cl
                 return sent == SOURCES * POSTS and len(webhook.received) >= SOURCES * POSTS
 
             assert wait_for(finished, 180), [n.log()[-3000:] for n in nodes[1:]]
+            assert wait_for(lambda: "job=retention" in nodes[1].log() + nodes[2].log(), 70)
         finally:
             codes = [n.stop() for n in nodes[1:]]
             victim.stop()
@@ -85,6 +88,9 @@ def test_three_nodes_share_the_work_and_survive_a_killed_node(tmp_path: Path, cl
     assert len(hits) == SOURCES
     assert all(n == 1 or (n == 2 and path.removeprefix("/feed-").removesuffix(".xml") in
                           [s.removeprefix("forum-") for s in killed_sources]) for path, n in hits.items()), hits
+    periodic = Counter(line.split("timestamp=")[1].split()[0] for node in nodes for line in node.log().splitlines()
+                       if "event=periodic_job job=retention" in line)
+    assert periodic and set(periodic.values()) == {1}, periodic  # each minute's run on one node only
     # Every node did its share of the work.
     for node in nodes:
         assert "event=poll_started" in node.log(), node.name

@@ -131,10 +131,10 @@ def build_queue(app: App) -> procrastinate.App:
             await task.configure(queueing_lock=queueing_lock, lock=lock).defer_async(**kwargs)
 
     async def wake_scoring() -> None:
-        backlog = await asyncio.to_thread(unscored_backlog, app)
+        nodes = await asyncio.to_thread(live_nodes, app)
+        backlog = await asyncio.to_thread(unscored_backlog, app, nodes * app.settings.daemon.score_batch)
         if backlog:
-            slots = min(math.ceil(backlog / app.settings.daemon.score_batch), await asyncio.to_thread(live_nodes, app))
-            for slot in range(slots):
+            for slot in range(min(math.ceil(backlog / app.settings.daemon.score_batch), nodes)):
                 await defer_once(score, f"score:{slot}")
 
     @queue.task(name="listener.poll", pass_context=True)
@@ -165,13 +165,22 @@ def build_queue(app: App) -> procrastinate.App:
         now = app.clock.now()
         for name in await asyncio.to_thread(due_sources, app, now):
             await defer_once(poll, f"poll:{name}", lock=f"poll:{name}", source=name)
-        await wake_scoring()
-        if await asyncio.to_thread(alerts_due, app, now):
+        # Polls wake scoring and scoring wakes delivery; these sweeps catch the rest (failed sends due again,
+        # work of a dead node) at the single-node daemon's pace.
+        if _every(timestamp, app.settings.daemon.score_every.total_seconds(), cluster.tick.total_seconds()):
+            await wake_scoring()
+        if _every(timestamp, app.settings.daemon.deliver_every.total_seconds(), cluster.tick.total_seconds()) \
+                and await asyncio.to_thread(alerts_due, app, now):
             await defer_once(deliver, "deliver")
 
     for job in periodic_jobs(app.settings):
         _register_periodic(queue, app, job)
     return queue
+
+
+def _every(timestamp: int, period: float, tick: float) -> bool:
+    """Whether the tick at `timestamp` is the first of a new `period` (ticks are aligned to the clock)."""
+    return period <= tick or timestamp % int(period) < tick
 
 
 def _every_seconds(seconds: int) -> str:
@@ -180,7 +189,7 @@ def _every_seconds(seconds: int) -> str:
 
 def _register_periodic(queue: procrastinate.App, app: App, job: PeriodicJob) -> None:
     async def run(timestamp: int) -> None:
-        log.info("event=periodic_job job=%s", job.name)
+        log.info("event=periodic_job job=%s timestamp=%d", job.name, timestamp)
         await asyncio.to_thread(job.run, app)
 
     task: Callable[..., Awaitable[None]] = run

@@ -30,9 +30,11 @@ def _unscored() -> list[ColumnElement[bool]]:
     return [~exists().where(ScoreRow.mention_id == MentionRow.id), MentionRow.score_attempts < MAX_SCORE_ATTEMPTS]
 
 
-def unscored_backlog(app: App) -> int:
+def unscored_backlog(app: App, cap: int) -> int:
+    """How many mentions wait for a score, counted up to `cap` (enough to decide how many nodes to wake)."""
+    waiting = select(MentionRow.id).where(*_unscored()).limit(cap).subquery()
     with app.store.read() as session:
-        return int(session.scalar(select(func.count(MentionRow.id)).where(*_unscored())) or 0)
+        return int(session.scalar(select(func.count()).select_from(waiting)) or 0)
 
 
 def score_claimed(app: App, max_batches: int | None = None) -> ScoreReport:
