@@ -94,3 +94,35 @@ def test_three_nodes_share_the_work_and_survive_a_killed_node(tmp_path: Path, cl
     # Every node did its share of the work.
     for node in nodes:
         assert "event=poll_started" in node.log(), node.name
+
+
+@pytest.mark.postgres
+def test_a_node_speaks_systemd_notify(tmp_path: Path, cluster_db: str, webhook: WebhookReceiver,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """READY=1 once the model is loaded, WATCHDOG=1 while the database answers, STOPPING=1 and exit 0 on SIGTERM."""
+    import socket
+
+    model = build_tiny_model(tmp_path / "model", labels=["negative", "neutral", "positive"], bias=[4.0, 0.0, 0.0])
+    notify_path = str(tmp_path / "notify.sock")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(120)
+    with serve_feeds(2, 1, delay=0) as feeds:
+        config = cluster_config(tmp_path / "listener.toml", cluster_db, feeds, 2, webhook.url, model)
+        monkeypatch.setenv("NOTIFY_SOCKET", notify_path)
+        monkeypatch.setenv("WATCHDOG_USEC", "1000000")
+        node = Node(config, tmp_path / "node.log", "node")
+        try:
+            assert notify.recv(4096).startswith(b"READY=1"), node.log()
+            assert notify.recv(4096) == b"WATCHDOG=1"
+            assert wait_for(lambda: len(webhook.received) == 2, 60)  # the node works: 2 feeds, 1 complaint each
+            node.process.send_signal(signal.SIGTERM)
+            assert node.process.wait(60) == 0
+            states = []
+            while not states or states[-1] == b"WATCHDOG=1":
+                states.append(notify.recv(4096))
+            assert states[-1] == b"STOPPING=1"
+        finally:
+            node.stop()
+            notify.close()
+    assert "event=started mode=queue" in node.log() and "event=stopped" in node.log()

@@ -226,9 +226,18 @@ def run_node(app: App, notify: Callable[[str], object]) -> int:
     if not log.isEnabledFor(logging.DEBUG):  # procrastinate logs every job start and end at INFO: every tick
         logging.getLogger("procrastinate").setLevel(logging.WARNING)
 
+    async def watchdog(interval: float) -> None:
+        """WATCHDOG=1 while the job queue's database answers (systemd's WatchdogSec= restarts a hung node)."""
+        while True:
+            await asyncio.sleep(interval)
+            if await queue.check_connection_async():
+                notify("WATCHDOG=1")
+
     async def main() -> None:
         async with queue.open_async():
             notify("READY=1\nSTATUS=listening (cluster node)")
+            watchdog_usec = int(os.environ.get("WATCHDOG_USEC", "0"))
+            pinger = asyncio.create_task(watchdog(watchdog_usec / 2e6)) if watchdog_usec else None
             log.info("event=started mode=queue node=%s sources=%d rules=%d channels=%d", name,
                      len(app.sources), len(app.settings.rule), len(app.channels))
             await queue.run_worker_async(
@@ -236,6 +245,8 @@ def run_node(app: App, notify: Callable[[str], object]) -> int:
                 update_heartbeat_interval=cluster.heartbeat.total_seconds(),
                 stalled_worker_timeout=cluster.heartbeat_timeout.total_seconds(),
                 fetch_job_polling_interval=cluster.tick.total_seconds(), install_signal_handlers=True)
+            if pinger:
+                pinger.cancel()
 
     asyncio.run(main())
     notify("STOPPING=1")
