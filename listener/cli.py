@@ -443,12 +443,14 @@ def _register_optional_groups() -> None:
     from listener.demo import demo
 
     cli.add_command(demo)
+    from listener.cluster.cli import cluster
     from listener.ops.backup import db_backup
     from listener.ops.commands import privacy, retention
 
     db.add_command(db_backup)
     cli.add_command(retention)
     cli.add_command(privacy)
+    cli.add_command(cluster)
     try:
         from listener.nlp.cli import nlp
     except ImportError:  # pragma: no cover - the nlp CLI ships with the package

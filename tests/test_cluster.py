@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
+from listener.cli import cli
 from listener.demo.servers import WebhookReceiver
 from listener.store.engine import Store
 from listener.store.models import AlertRow, MentionRow, ScoreRow, TaskRow
@@ -72,6 +74,8 @@ def test_three_nodes_share_the_work_and_survive_a_killed_node(tmp_path: Path, cl
         store.dispose()
 
     assert codes == [0, 0]  # SIGTERM: the survivors finish their jobs and exit cleanly
+    status = CliRunner().invoke(cli, ["-c", str(config), "cluster", "status"])
+    assert "nodes: 0 alive, 1 silent" in status.output, status.output  # the killed node never said goodbye
     assert len(per_source) == SOURCES and set(per_source.values()) == {POSTS}  # every post stored once
     assert scores == tasks == SOURCES * POSTS  # scored once, one task each
     assert statuses == {"sent": SOURCES * POSTS}
