@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -57,15 +58,14 @@ def add_mention(session, source: SourceRow, n: int, age_days: int, sentiment: st
     return row.id
 
 
-@pytest.fixture
-def populated(tmp_path: Path) -> Store:
-    store = Store(f"sqlite:///{tmp_path / 'listener.db'}")
+def populate(url: str) -> Store:
+    store = Store(url)
     upgrade(store)
     with store.write() as session:
         source = SourceRow(name="forum", kind="feed", cursor={})
         session.add(source)
         session.flush()
-        add_mention(session, source, 1, 100, "neutral", labelled=True)  # neutral, past 90 d → goes
+        first = add_mention(session, source, 1, 100, "neutral", labelled=True)  # neutral, past 90 d → goes
         add_mention(session, source, 2, 80, "neutral")  # neutral, 80 d → stays
         add_mention(session, source, 3, 100, "negative")  # other, 100 d → stays (400 d)
         add_mention(session, source, 4, 401, "positive")  # other, past 400 d → goes
@@ -74,7 +74,21 @@ def populated(tmp_path: Path) -> Store:
         add_mention(session, source, 7, 50, "negative", "resolved", closed_days_ago=31)  # closed 31 d ago → goes
         add_mention(session, source, 8, 50, "negative", "dismissed", closed_days_ago=10)  # closed 10 d ago → stays
         copy = add_mention(session, source, 9, 10, "neutral")  # a copy of #1 (which goes): becomes canonical
-        session.get_one(MentionRow, copy).canonical_id = 1
+        session.get_one(MentionRow, copy).canonical_id = first
+    return store
+
+
+@pytest.fixture
+def populated(database_url: str) -> Iterator[Store]:
+    """SQLite, and PostgreSQL where one is provided."""
+    store = populate(database_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def populated_sqlite(tmp_path: Path) -> Iterator[Store]:
+    store = populate(f"sqlite:///{tmp_path / 'listener.db'}")
     yield store
     store.dispose()
 
@@ -121,7 +135,8 @@ def test_retention_command_and_settings(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "would delete 0 mentions" in result.output
 
 
-def test_backup_is_a_consistent_copy_while_writers_go_on(populated: Store, tmp_path: Path) -> None:
+def test_backup_is_a_consistent_copy_while_writers_go_on(populated_sqlite: Store, tmp_path: Path) -> None:
+    populated = populated_sqlite
     database = populated.engine.url.database
     assert database
     stop = threading.Event()
@@ -155,9 +170,9 @@ def test_backup_is_a_consistent_copy_while_writers_go_on(populated: Store, tmp_p
         backup_sqlite("postgresql+psycopg://listener@db.example/listener", tmp_path / "pg.db")
 
 
-def test_backup_command(tmp_path: Path, populated: Store) -> None:
+def test_backup_command(tmp_path: Path, populated_sqlite: Store) -> None:
     config = tmp_path / "listener.toml"
-    config.write_text(f'[database]\nurl = "sqlite:///{populated.engine.url.database}"\n')
+    config.write_text(f'[database]\nurl = "sqlite:///{populated_sqlite.engine.url.database}"\n')
     result = CliRunner().invoke(cli, ["-c", str(config), "db", "backup", str(tmp_path / "b.db")])
     assert result.exit_code == 0 and "backed up to" in result.output
     config.write_text('[database]\nurl = "postgresql+psycopg://listener@db.example/listener"\n')
