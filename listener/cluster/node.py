@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import socket
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -215,41 +216,64 @@ async def retry_stalled(queue: procrastinate.App, app: App) -> None:
 
 
 # ----------------------------------------------------------------------------- the node
-def run_node(app: App, notify: Callable[[str], object]) -> int:
-    """Run this node until SIGTERM/SIGINT; running jobs finish their transaction first."""
-    queue = build_queue(app)
-    prepare_database(app, queue)
-    _ = app.scorer  # a missing model fails the start, not the first score
-    _ = app.sources, app.channels
-    cluster = app.settings.cluster
-    name = node_name(app)
-    if not log.isEnabledFor(logging.DEBUG):  # procrastinate logs every job start and end at INFO: every tick
-        logging.getLogger("procrastinate").setLevel(logging.WARNING)
+class ClusterNode:
+    """The procrastinate worker of this process, on its own thread and event loop, so the daemon's main loop
+    (signals, systemd notifications, whatever else it serves) stays the same in both modes."""
 
-    async def watchdog(interval: float) -> None:
+    def __init__(self, app: App, notify: Callable[[str], object]):
+        self.app = app
+        self.notify = notify
+        self.name = node_name(app)
+        self.queue = build_queue(app)
+        prepare_database(app, self.queue)  # listener's migrations too: instead of App.migrate()
+        self._started = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._main()), name="cluster-node", daemon=True)
+        if not log.isEnabledFor(logging.DEBUG):  # procrastinate logs every job start and end at INFO: every tick
+            logging.getLogger("procrastinate").setLevel(logging.WARNING)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def start(self) -> None:
+        self._thread.start()
+        self._started.wait()
+
+    def stop(self) -> None:
+        """Stop taking jobs and let the running ones finish their transaction (procrastinate's graceful stop)."""
+        if self._loop is not None and self._worker is not None:
+            self._loop.call_soon_threadsafe(self._worker.cancel)
+        self._thread.join()
+
+    async def _watchdog(self, interval: float) -> None:
         """WATCHDOG=1 while the job queue's database answers (systemd's WatchdogSec= restarts a hung node)."""
         while True:
             await asyncio.sleep(interval)
-            if await queue.check_connection_async():
-                notify("WATCHDOG=1")
+            if await self.queue.check_connection_async():
+                self.notify("WATCHDOG=1")
 
-    async def main() -> None:
-        async with queue.open_async():
-            notify("READY=1\nSTATUS=listening (cluster node)")
-            watchdog_usec = int(os.environ.get("WATCHDOG_USEC", "0"))
-            pinger = asyncio.create_task(watchdog(watchdog_usec / 2e6)) if watchdog_usec else None
-            log.info("event=started mode=queue node=%s sources=%d rules=%d channels=%d", name,
-                     len(app.sources), len(app.settings.rule), len(app.channels))
-            await queue.run_worker_async(
-                name=name, concurrency=cluster.concurrency, delete_jobs="successful",
-                update_heartbeat_interval=cluster.heartbeat.total_seconds(),
-                stalled_worker_timeout=cluster.heartbeat_timeout.total_seconds(),
-                fetch_job_polling_interval=cluster.tick.total_seconds(), install_signal_handlers=True)
-            if pinger:
-                pinger.cancel()
-
-    asyncio.run(main())
-    notify("STOPPING=1")
-    app.close()
-    log.info("event=stopped node=%s", name)
-    return 0
+    async def _main(self) -> None:
+        cluster = self.app.settings.cluster
+        try:
+            async with self.queue.open_async():
+                self._loop = asyncio.get_running_loop()
+                self._worker = asyncio.create_task(self.queue.run_worker_async(
+                    name=self.name, concurrency=cluster.concurrency, delete_jobs="successful",
+                    update_heartbeat_interval=cluster.heartbeat.total_seconds(),
+                    stalled_worker_timeout=cluster.heartbeat_timeout.total_seconds(),
+                    fetch_job_polling_interval=cluster.tick.total_seconds(), install_signal_handlers=False))
+                watchdog_usec = int(os.environ.get("WATCHDOG_USEC", "0"))
+                pinger = asyncio.create_task(self._watchdog(watchdog_usec / 2e6)) if watchdog_usec else None
+                self._started.set()
+                log.info("event=node_started mode=queue node=%s", self.name)
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._worker
+                if pinger:
+                    pinger.cancel()
+        except Exception:
+            log.exception("event=node_failed node=%s", self.name)
+        finally:
+            self._started.set()
+            log.info("event=node_stopped node=%s", self.name)
