@@ -9,8 +9,8 @@ Every node runs a procrastinate worker on the same database; there is no leader.
     keeps at most one waiting;
   * `score` — claims batches of unscored mentions with FOR UPDATE SKIP LOCKED (listener/cluster/scoring.py),
     one job per live node (queueing locks `score:0…n-1`), so every node scores in parallel;
-  * `deliver` — the outbox worker; its row claims (FOR UPDATE SKIP LOCKED + claim timeout) already hold
-    across processes;
+  * `deliver` — the outbox worker (after queueing due escalations and group flushes, as the single-node daemon
+    does); its row claims (FOR UPDATE SKIP LOCKED + claim timeout) hold across processes;
   * the periodic jobs of listener/cluster/registry.py (retention, digest, …) at their cron times, each with
     its own lock.
 """
@@ -111,6 +111,7 @@ def deliver_one_by_one(app: App) -> None:
     """The outbox, claiming one alert at a time: a claim then only has to outlast one send (not a batch of them)
     before `[delivery] claim_timeout` hands it to another node, and the nodes deliver side by side."""
     settings = app.settings.delivery.model_copy(update={"batch": 1})
+    app.escalate()  # as the single-node daemon does before delivering
     while True:
         report = deliver_pending(app.store, app.channels, settings, app.clock)
         if not (report.sent or report.failed or report.parked):
@@ -160,7 +161,7 @@ def build_queue(app: App) -> procrastinate.App:
         await asyncio.to_thread(deliver_one_by_one, app)
 
     @queue.periodic(cron=_every_seconds(int(cluster.tick.total_seconds())))
-    @queue.task(name="listener.tick", queueing_lock="tick")
+    @queue.task(name="listener.tick", queueing_lock="tick", lock="tick")  # ticks never overlap
     async def tick(timestamp: int) -> None:
         await retry_stalled(queue, app)
         now = app.clock.now()
@@ -170,9 +171,10 @@ def build_queue(app: App) -> procrastinate.App:
         # work of a dead node) at the single-node daemon's pace.
         if _every(timestamp, app.settings.daemon.score_every.total_seconds(), cluster.tick.total_seconds()):
             await wake_scoring()
-        if _every(timestamp, app.settings.daemon.deliver_every.total_seconds(), cluster.tick.total_seconds()) \
-                and await asyncio.to_thread(alerts_due, app, now):
-            await defer_once(deliver, "deliver")
+        if _every(timestamp, app.settings.daemon.deliver_every.total_seconds(), cluster.tick.total_seconds()):
+            await asyncio.to_thread(app.escalate)  # due escalations and group flushes join the outbox
+            if await asyncio.to_thread(alerts_due, app, now):
+                await defer_once(deliver, "deliver")
 
     for job in periodic_jobs(app.settings):
         _register_periodic(queue, app, job)

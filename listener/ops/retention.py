@@ -27,7 +27,7 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, Select, delete, exists, select, update
+from sqlalchemy import ColumnElement, Select, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from listener.cluster.registry import PeriodicJob
@@ -139,7 +139,9 @@ def delete_mentions(session: Session, ids: list[int]) -> tuple[int, int]:
     """Delete mentions and every row that hangs off them; returns (tasks, alerts) deleted with them."""
     session.execute(update(MentionRow).where(MentionRow.canonical_id.in_(ids), MentionRow.id.not_in(ids))
                     .values(canonical_id=None), execution_options={"synchronize_session": False})
-    alerts = session.execute(delete(AlertRow).where(AlertRow.mention_id.in_(ids))).rowcount  # type: ignore[attr-defined]
+    tasks_of = select(TaskRow.id).where(TaskRow.mention_id.in_(ids))
+    alerts = session.execute(delete(AlertRow).where(  # type: ignore[attr-defined]
+        or_(AlertRow.mention_id.in_(ids), AlertRow.task_id.in_(tasks_of)))).rowcount
     tasks = session.execute(delete(TaskRow).where(TaskRow.mention_id.in_(ids))).rowcount  # type: ignore[attr-defined]
     for model in (ScoreRow, MentionLabel, NearDupKey, MentionBrand):
         session.execute(delete(model).where(model.mention_id.in_(ids)))

@@ -1,7 +1,7 @@
 """retention day counts and the privacy audit
 
 Revision ID: 0011_privacy_cluster
-Revises: 0004
+Revises: 0006_care_day
 Create Date: 2026-12-04 17:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_privacy_cluster"
-down_revision = "0004"
+down_revision = "0006_care_day"  # was "0004" in the brief; re-chained after merging main
 branch_labels = None
 depends_on = None
 
