@@ -161,7 +161,9 @@ def build_queue(app: App) -> procrastinate.App:
         await asyncio.to_thread(deliver_one_by_one, app)
 
     @queue.periodic(cron=_every_seconds(int(cluster.tick.total_seconds())))
-    @queue.task(name="listener.tick", queueing_lock="tick", lock="tick")  # ticks never overlap
+    # No `lock`: a tick of a dead node would hold it, and ticks are what hand dead nodes' jobs over. Two ticks that
+    # overlap are harmless: deferrals go through queueing locks, escalations and group flushes are race-safe.
+    @queue.task(name="listener.tick", queueing_lock="tick")
     async def tick(timestamp: int) -> None:
         await retry_stalled(queue, app)
         now = app.clock.now()
