@@ -60,7 +60,10 @@ class CliState:
 def app_for(state: CliState, migrate: bool = True) -> Iterator[Any]:
     from listener.app import App
 
-    app = App(state.settings)
+    try:
+        app = App(state.settings)
+    except MissingSecret as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         if migrate:
             app.migrate()
@@ -109,9 +112,8 @@ def run(state: CliState) -> None:
     from listener.app import App
     from listener.daemon import Daemon
 
-    app = App(state.settings)
     try:
-        code = Daemon(app).run()
+        code = Daemon(App(state.settings)).run()
     except (ModelUnavailable, MissingSecret) as exc:
         raise click.ClickException(str(exc)) from None
     sys.exit(code)
@@ -467,6 +469,14 @@ def _register_optional_groups() -> None:
         cli.add_command(command)
 
     cli.add_command(demo)
+    from listener.cluster.cli import cluster
+    from listener.ops.backup import db_backup
+    from listener.ops.commands import privacy, retention
+
+    db.add_command(db_backup)
+    cli.add_command(retention)
+    cli.add_command(privacy)
+    cli.add_command(cluster)
     from listener.web.cli import users, web
 
     cli.add_command(web)

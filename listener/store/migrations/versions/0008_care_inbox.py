@@ -1,7 +1,7 @@
 """care inbox: users, task activity log, reply templates, author and copy indexes (listener/web)
 
 Revision ID: 0008_care_inbox
-Revises: 0006_care_day
+Revises: 0011_privacy_cluster
 Create Date: 2026-12-04 17:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_care_inbox"
-down_revision = "0006_care_day"  # main's head when the web branch last merged it
+down_revision = "0011_privacy_cluster"  # main's head when the web branch last merged it
 branch_labels = None
 depends_on = None
 
