@@ -351,6 +351,6 @@ class ReplyTemplate(Base):
     updated_at: Mapped[datetime]
 
 
-# The task page (listener/web/taskview.py) looks up an author's other mentions and a mention's copies.
-Index("ix_mentions_author", MentionRow.author)
+# The task page (listener/web/taskview.py) looks up a mention's copies (its author's other mentions use
+# ix_mentions_author).
 Index("ix_mentions_canonical", MentionRow.canonical_id)

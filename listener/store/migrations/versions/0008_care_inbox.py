@@ -1,4 +1,4 @@
-"""care inbox: users, task activity log, reply templates, author and copy indexes (listener/web)
+"""care inbox: users, task activity log, reply templates, an index of copies (listener/web)
 
 Revision ID: 0008_care_inbox
 Revises: 0011_privacy_cluster
@@ -17,7 +17,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_mentions_author", "mentions", ["author"])
     op.create_index("ix_mentions_canonical", "mentions", ["canonical_id"])
     op.create_table(
         "users",
@@ -57,4 +56,3 @@ def downgrade() -> None:
     op.drop_table("task_events")
     op.drop_table("users")
     op.drop_index("ix_mentions_canonical", "mentions")
-    op.drop_index("ix_mentions_author", "mentions")
