@@ -7,7 +7,8 @@ about them as plain data. `erase` removes the personal data and keeps the counts
     sentiment and brand figures (brands, score probabilities, categories and dates stay);
   * near-duplicate copies of an erased mention (the same text, reposted) are erased with it;
   * its label and near-duplicate keys are deleted; the reasons of its score and task (which quote the text)
-    and the task's note are cleared, the task's status and times stay (response-time statistics);
+    and the task's note are cleared, as is the free text of its activity log (who did what and when stays),
+    the task's status and times stay (response-time statistics);
   * outbox rows not yet delivered are deleted (there is nothing left to announce); delivered ones keep only
     channel, status and times — alert texts are rendered at send time and never stored;
   * a `privacy_audit` row records the action, when, by whom, the counts and a SHA-256 digest of the selector —
@@ -29,7 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Select, delete, event, select
+from sqlalchemy import Select, delete, event, select, update
 from sqlalchemy.orm import Session
 
 from listener.dedup import erased_external_id
@@ -42,6 +43,7 @@ from listener.store.models import (
     NearDupKey,
     PrivacyAudit,
     SourceRow,
+    TaskEvent,
     TaskRow,
 )
 
@@ -185,6 +187,8 @@ def erase(store: Store, selector: Selector, key: bytes | None, by: str, now: dat
         for task in session.scalars(select(TaskRow).where(TaskRow.mention_id.in_(all_ids))):
             task.reasons, task.note = [], None
             counts["tasks"] += 1
+            # The activity log keeps who did what and when; its free text (notes, replies) may quote the author.
+            session.execute(update(TaskEvent).where(TaskEvent.task_id == task.id).values(detail=None))
         counts["labels"] = int(session.execute(  # type: ignore[attr-defined]
             delete(MentionLabel).where(MentionLabel.mention_id.in_(all_ids))).rowcount)
         counts["near_dup_keys"] = int(session.execute(  # type: ignore[attr-defined]
