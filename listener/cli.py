@@ -96,8 +96,8 @@ def cli(ctx: click.Context, config: str | None, log_level: str | None) -> None:
     """
     ctx.obj = CliState(config)
     setup_logging(log_level or "warning")
-    if log_level is None and ctx.invoked_subcommand == "run":
-        setup_logging(ctx.obj.settings.log.level)
+    if ctx.invoked_subcommand == "run":
+        setup_logging(log_level or ctx.obj.settings.log.level, ctx.obj.settings.log.format)
 
 
 @cli.command()
@@ -105,12 +105,14 @@ def cli(ctx: click.Context, config: str | None, log_level: str | None) -> None:
 def run(state: CliState) -> None:
     """Run the daemon: poll every source on schedule, score, create tasks, send alerts."""
     from listener.app import App
+    from listener.config import find_config
     from listener.daemon import Daemon
+    from listener.ops.server import ListenError
 
     app = App(state.settings)
     try:
-        code = Daemon(app).run()
-    except ModelUnavailable as exc:
+        code = Daemon(app, find_config(state.config)).run()
+    except (ModelUnavailable, ListenError) as exc:
         raise click.ClickException(str(exc)) from None
     sys.exit(code)
 

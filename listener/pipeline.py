@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -20,6 +21,7 @@ from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher
 from listener.nlp.scoring import Score, Scorer
 from listener.nlp.triage import triage
+from listener.ops import metrics
 from listener.sources.base import Source, SourceError
 from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceHealth, SourceRow
@@ -38,6 +40,7 @@ class PollReport:
     stored: int = 0
     unmatched: int = 0
     duplicates: int = 0
+    near_duplicates: int = 0  # stored, linked to an earlier copy of the same story
     not_modified: bool = False
     skipped_until: datetime | None = None  # backing off after failures
     error: str | None = None
@@ -75,6 +78,7 @@ def poll_source(store: Store, source: Source, matcher: BrandMatcher, clock: Cloc
         assert health is not None
         if not force and health.next_attempt_at and health.next_attempt_at > now:
             report.skipped_until = health.next_attempt_at
+            metrics.record_poll(source.name, "skipped")
             return report
         health.last_attempt_at = now
 
@@ -86,11 +90,14 @@ def poll_source(store: Store, source: Source, matcher: BrandMatcher, clock: Cloc
         if not isinstance(exc, SourceError):
             log.exception("event=poll_crashed source=%s", source.name)
         _record_failure(store, source, report.error, retry_after, clock)
+        metrics.record_poll(source.name, "failed")
         return report
 
     report.fetched = len(batch.items)
     report.not_modified = batch.not_modified
     _store_batch(store, source, batch, matcher, report, clock)
+    metrics.record_poll(source.name, "not_modified" if report.not_modified else "ok", report.fetched, report.stored,
+                        report.unmatched, report.duplicates, report.near_duplicates)
     log.info("event=polled source=%s fetched=%d stored=%d unmatched=%d duplicates=%d not_modified=%s",
              source.name, report.fetched, report.stored, report.unmatched, report.duplicates, report.not_modified)
     return report
@@ -125,9 +132,11 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
             if not brands:
                 report.unmatched += 1
                 continue
-            session.add(_mention_row(session, row, mention, brands))
+            new = _mention_row(session, row, mention, brands)
+            session.add(new)
             session.flush()  # so a copy later in the same batch finds this one as canonical
             report.stored += 1
+            report.near_duplicates += new.canonical_id is not None
         row.cursor = batch.next_cursor
         row.updated_at = clock.now()
         health = row.health
@@ -236,7 +245,10 @@ def score_pending(store: Store, scorer: Scorer, rules: list[RuleSettings], clock
         if not rows:
             return report
         # The model runs outside any transaction: it is the slow part.
+        started = time.perf_counter()
         scores, errors = _score_isolating_failures(scorer, [m.full_text for m in mentions])
+        model_seconds = time.perf_counter() - started
+        batch_sentiments: dict[str, int] = {}
         now = clock.now()
         with store.write() as session:
             for i, (row, mention, score) in enumerate(zip(rows, mentions, scores, strict=True)):
@@ -264,9 +276,12 @@ def score_pending(store: Store, scorer: Scorer, rules: list[RuleSettings], clock
                 action = act(session, current, facts, rules, now)
                 report.scored += 1
                 report.by_sentiment[score.sentiment] = report.by_sentiment.get(score.sentiment, 0) + 1
+                batch_sentiments[score.sentiment] = batch_sentiments.get(score.sentiment, 0) + 1
                 if action is not None:
                     report.tasks += 1
                     report.alerts += len(action.alerts)
+                    metrics.record_task(action.task.rule, action.task.priority)
+        metrics.record_scoring(model_seconds, len(rows), batch_sentiments, len(errors))
         log.info("event=scored mentions=%d tasks=%d", len(rows), report.tasks)
 
 

@@ -1,0 +1,81 @@
+"""Who holds an outbox claim, and releasing the claims of processes that are gone.
+
+A claim records `host/boot/pid/start` (`claimant()`): the host name, the kernel's boot id, the process id
+and the process's start time in clock ticks since boot (so a recycled pid is not mistaken for the claimer).
+At start the daemon releases every "sending" row claimed on this host by a process that no longer runs —
+killed, crashed, or from before a reboot — instead of waiting for the claim timeout. Claims of other hosts
+(several nodes on one PostgreSQL database) are left to their claim timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from sqlalchemy import select
+
+from listener.ops import metrics
+from listener.store.engine import Store
+from listener.store.models import AlertRow
+
+log = logging.getLogger(__name__)
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:  # not Linux, or /proc hidden: only the pid and start time identify the process
+        return "-"
+
+
+def process_start(pid: int) -> str | None:
+    """The process's start time (clock ticks after boot, field 22 of /proc/PID/stat); None if it does not run."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        try:  # no /proc: fall back to "does the pid exist"
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return "-"
+        return "-"
+    return stat.rpartition(")")[2].split()[19]  # after "(comm)", which may contain spaces
+
+
+@cache
+def claimant() -> str:
+    pid = os.getpid()
+    return f"{socket.gethostname()}/{_boot_id()}/{pid}/{process_start(pid) or '-'}"[:200]
+
+
+def is_gone(claimed_by: str) -> bool:
+    """True when the claiming process ran on this host and no longer runs; False when it runs or is elsewhere."""
+    host, _, rest = claimed_by.partition("/")
+    boot, pid, start = (rest.split("/") + ["", "", ""])[:3]
+    if host != socket.gethostname():
+        return False
+    if boot != _boot_id():
+        return True  # claimed before the last reboot
+    if not pid.isdigit():
+        return False
+    running = process_start(int(pid))
+    return running is None or (start not in ("-", "") and running not in ("-", start))
+
+
+def release_dead_claims(store: Store, now: datetime) -> int:
+    """Put "sending" rows whose claiming process is gone back to "pending", due now; returns how many.
+
+    Rows without `claimed_by` (claimed by an older version) keep waiting for their claim timeout."""
+    with store.write() as session:
+        rows = session.scalars(select(AlertRow).where(AlertRow.status == "sending", AlertRow.claimed_by.is_not(None)))
+        released = [row for row in rows if is_gone(row.claimed_by or "")]
+        for row in released:
+            row.status, row.claimed_until, row.claimed_by, row.next_attempt_at = "pending", None, None, now
+            log.warning("event=claim_released alert=%d channel=%s", row.id, row.channel)
+    metrics.CLAIMS_RELEASED.inc(len(released))
+    return len(released)
