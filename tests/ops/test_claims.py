@@ -129,7 +129,7 @@ def test_claims_of_a_killed_daemon_are_released_at_the_next_start(tmp_path: Path
         for kill in range(2):
             seen = len(handler.messages)
             daemon = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            assert wait_for(lambda: len(handler.messages) > seen, 60)  # an e-mail is mid-send …
+            assert wait_for(lambda seen=seen: len(handler.messages) > seen, 60)  # an e-mail is mid-send …
             assert any(r.status == "sending" and f"/{daemon.pid}/" in (r.claimed_by or "") for r in mail_rows())
             daemon.send_signal(signal.SIGKILL)  # … when the daemon is killed
             daemon.wait(30)
