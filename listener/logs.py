@@ -77,5 +77,6 @@ def setup_logging(level: str = "info", format: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    logging.captureWarnings(True)  # library warnings become log lines in the same format (logger py.warnings)
     for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "urllib3", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
