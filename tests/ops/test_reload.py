@@ -41,6 +41,10 @@ when = { sentiment = "furious" }
 """
 
 
+def late_source(url: str) -> str:
+    return f'\n[[source]]\nname = "late"\nkind = "feed"\nurl = "{url}"\nevery = "10m"\n'
+
+
 @pytest.fixture(scope="module")
 def negative_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("model"), labels=["negative", "neutral", "positive"],
@@ -67,8 +71,7 @@ def test_reload_applies_a_new_interval_source_and_rule_and_refuses_a_broken_file
         original = config.read_text()
         changed = original.replace('reviews-en.xml"\nevery = "5m"', 'reviews-en.xml"\nevery = "1m"')
         assert changed != original
-        changed += NEW_RULE + '\n[[source]]\nname = "late"\nkind = "feed"\nurl = "%s"\nevery = "10m"\n' % \
-            feed_server.url("/forum-de.xml")
+        changed += NEW_RULE + late_source(feed_server.url("/forum-de.xml"))
         config.write_text(changed)
 
         assert daemon.reload()
@@ -147,8 +150,7 @@ def test_sighup_reloads_a_running_daemon(tmp_path: Path, feed_server: FeedServer
         metrics = scrape(base)
         assert total(metrics, "listener_model_info") == 1
 
-        config.write_text(config.read_text() + NEW_RULE + '\n[[source]]\nname = "late"\nkind = "feed"\n'
-                          f'url = "{feed_server.url("/late.xml")}"\nevery = "10m"\n')
+        config.write_text(config.read_text() + NEW_RULE + late_source(feed_server.url("/late.xml")))
         daemon.send_signal(signal.SIGHUP)
         assert wait_for(lambda: feed_server.hits("/late.xml") >= 1, 30)  # the new source is polled at once
         assert wait_for(lambda: notify.count("RELOADING=1") == 1 and notify.count("READY=1") == 2, 10)
