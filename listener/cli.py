@@ -440,8 +440,10 @@ def config_check(state: CliState) -> None:
 
 def _register_optional_groups() -> None:
     from listener.demo import demo
+    from listener.ops.cli import doctor
 
     cli.add_command(demo)
+    cli.add_command(doctor)
     try:
         from listener.nlp.cli import nlp
     except ImportError:  # pragma: no cover - the nlp CLI ships with the package
