@@ -90,6 +90,8 @@ class Daemon:
         self.reload_requested.clear()
         sd_notify("RELOADING=1")
         fresh = reread(self.app.settings, self.config_path) if self.config_path else None
+        if self.config_path is None:
+            log.error("event=reload_refused problems='no config file to re-read'")
         applied = False
         if fresh is not None:
             try:

@@ -1,7 +1,8 @@
 """`systemctl reload` (SIGHUP): read the config file again; keep the running one when the new one has errors.
 
-Sources, brands, rules, channels, HTTP and the daemon's intervals change in place; the database, the model and
-the metrics listener are held open by the running process, so changes there are logged and wait for a restart.
+Sources, brands, rules, channels, HTTP and the daemon's intervals change in place; the database, the model, the
+metrics listener and the log handler are set up once per process, so changes there are logged and wait for a
+restart.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from listener.config import ConfigError, Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-RESTART_ONLY = ("database", "nlp", "metrics")
+RESTART_ONLY = ("database", "nlp", "metrics", "log")
 
 
 def reread(current: Settings, path: Path) -> Settings | None:
