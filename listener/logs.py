@@ -14,7 +14,8 @@ from typing import Any
 
 _PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
 # key=value pairs of an event line; values may be repr()-quoted ('…' or "…") or bare up to the next space
-_PAIR = re.compile(r"""(?:^|\s)([a-z_][a-z0-9_]*)=('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s;,]*)""")
+# (a bare value may hold commas: sections=database,nlp; a trailing "," or ";" is punctuation)
+_PAIR = re.compile(r"""(?:^|\s)([a-z_][a-z0-9_]*)=('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s;]*[^\s;,])""")
 
 
 def _under_journald() -> bool:

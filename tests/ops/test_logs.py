@@ -29,6 +29,9 @@ def test_pairs_become_fields_and_the_line_stays_whole() -> None:
     assert entry["source"] == "acme"  # an unquoted value ends at a space …
     assert entry["error"] == "HTTP 503: 'down'\nfor maintenance"  # … a repr()-quoted one is read back whole
     assert entry["msg"].startswith("event=poll_failed source=acme news")
+    entry = json.loads(JsonFormatter().format(record("event=reload_needs_restart sections=%s, size=%d; retrying",
+                                                     "database,nlp", 7)))
+    assert entry["sections"] == "database,nlp" and entry["size"] == 7
 
 
 def test_exceptions_and_the_journald_priority() -> None:
