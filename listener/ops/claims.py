@@ -1,10 +1,11 @@
 """Who holds an outbox claim, and releasing the claims of processes that are gone.
 
-A claim records `host/boot/pid/start` (`claimant()`): the host name, the kernel's boot id, the process id
-and the process's start time in clock ticks since boot (so a recycled pid is not mistaken for the claimer).
-At start the daemon releases every "sending" row claimed on this host by a process that no longer runs —
-killed, crashed, or from before a reboot — instead of waiting for the claim timeout. Claims of other hosts
-(several nodes on one PostgreSQL database) are left to their claim timeout.
+A claim records `host/boot/pidns/pid/start` (`claimant()`): the host name, the kernel's boot id, the pid
+namespace, the process id and the process's start time in clock ticks since boot (so a recycled pid is not
+mistaken for the claimer). At start the daemon releases every "sending" row claimed by a process that it can
+see is gone: same host, same boot, same pid namespace, and that pid no longer runs (or runs another program
+started later). Everything else — other nodes on one PostgreSQL database, other containers, claims from
+before a reboot (another machine may share the host name) — is left to the claim timeout.
 """
 
 from __future__ import annotations
@@ -47,24 +48,31 @@ def process_start(pid: int) -> str | None:
     return stat.rpartition(")")[2].split()[19]  # after "(comm)", which may contain spaces
 
 
+def _pid_namespace() -> str:
+    try:
+        return "".join(ch for ch in os.readlink("/proc/self/ns/pid") if ch.isdigit())  # "pid:[4026531836]"
+    except OSError:
+        return "-"
+
+
+def _here() -> str:
+    return f"{socket.gethostname()}/{_boot_id()}/{_pid_namespace()}"
+
+
 @cache
 def claimant() -> str:
     pid = os.getpid()
-    return f"{socket.gethostname()}/{_boot_id()}/{pid}/{process_start(pid) or '-'}"[:200]
+    return f"{_here()}/{pid}/{process_start(pid) or '-'}"[:200]
 
 
 def is_gone(claimed_by: str) -> bool:
-    """True when the claiming process ran on this host and no longer runs; False when it runs or is elsewhere."""
-    host, _, rest = claimed_by.partition("/")
-    boot, pid, start = (rest.split("/") + ["", "", ""])[:3]
-    if host != socket.gethostname():
-        return False
-    if boot != _boot_id():
-        return True  # claimed before the last reboot
-    if not pid.isdigit():
-        return False
+    """True only when the claiming process shared this host, boot and pid namespace and no longer runs."""
+    where, _, process = claimed_by.rpartition("/")
+    where, _, pid = where.rpartition("/")
+    if where != _here() or "-" in where.split("/")[1:] or not pid.isdigit():
+        return False  # elsewhere, or this system cannot tell: the claim timeout decides
     running = process_start(int(pid))
-    return running is None or (start not in ("-", "") and running not in ("-", start))
+    return running is None or (process != "-" and running not in ("-", process))
 
 
 def release_dead_claims(store: Store, now: datetime) -> int:

@@ -16,7 +16,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from importlib import metadata
 
-from prometheus_client import Counter, Gauge, Histogram, Info
+from prometheus_client import Counter, Gauge, Histogram, Info, disable_created_metrics
+
+disable_created_metrics()  # no `*_created` twin of every series: Prometheus does not need them here
 
 POLLS = Counter("listener_polls", "Polls of a source by outcome (ok, not_modified, failed, skipped)",
                 ["source", "outcome"])

@@ -161,14 +161,15 @@ def test_claims_of_a_killed_daemon_are_released_at_the_next_start(tmp_path: Path
 def test_a_claim_is_gone_only_when_its_process_is(tmp_path: Path) -> None:
     assert not is_gone(claimant())  # this very process
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    token = claimant().replace(f"/{os.getpid()}/", f"/{sleeper.pid}/")
-    host, boot, _, _ = token.split("/")
+    host, boot, pidns, _, _ = claimant().split("/")
     start = open(f"/proc/{sleeper.pid}/stat").read().rpartition(")")[2].split()[19]
-    token = f"{host}/{boot}/{sleeper.pid}/{start}"
+    token = f"{host}/{boot}/{pidns}/{sleeper.pid}/{start}"
     assert not is_gone(token)
-    assert is_gone(f"{host}/{boot}/{sleeper.pid}/{int(start) + 1}")  # same pid, another process: recycled
-    assert is_gone(f"{host}/another-boot/{sleeper.pid}/{start}")  # claimed before a reboot
-    assert not is_gone(f"other-host/{boot}/{sleeper.pid}/{start}")  # another node's claim: its timeout decides
+    assert is_gone(f"{host}/{boot}/{pidns}/{sleeper.pid}/{int(start) + 1}")  # same pid, another process: recycled
+    # Where this process cannot see the claimer, the claim timeout decides:
+    assert not is_gone(f"other-host/{boot}/{pidns}/999999/1")  # another node
+    assert not is_gone(f"{host}/another-boot/{pidns}/999999/1")  # before a reboot, or a namesake machine
+    assert not is_gone(f"{host}/{boot}/1/999999/1")  # another container's pid namespace
     sleeper.send_signal(signal.SIGKILL)
     sleeper.wait()
     assert is_gone(token)
