@@ -155,3 +155,18 @@ def test_readyz_fails_while_the_database_is_down_and_recovers(own_postgres: Thro
     finally:
         server.close()
         store.dispose()
+
+
+def test_a_listen_address_in_use_or_malformed_is_named(store: Store) -> None:
+    from listener.config import ConfigError, parse_settings
+    from listener.ops.server import ListenError
+
+    first = OpsServer("127.0.0.1:0", Endpoints(Probes(store, lambda: True, lambda: True), FakeClock()))
+    try:
+        with pytest.raises(ListenError, match=f"metrics.listen 127.0.0.1:{first.port}: cannot listen"):
+            OpsServer(f"127.0.0.1:{first.port}", first.httpd.endpoints)  # type: ignore[attr-defined]
+    finally:
+        first.close()
+    with pytest.raises(ConfigError) as error:
+        parse_settings({"metrics": {"listen": "9464"}})
+    assert error.value.problems == [("metrics.listen", "expected host:port like '127.0.0.1:9464', got '9464'")]
