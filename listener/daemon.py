@@ -56,6 +56,7 @@ class Daemon:
             self._wake("deliver")
 
     def deliver_job(self) -> None:
+        self.app.escalate()  # due escalations and grouped messages join the outbox first
         self.app.deliver()
 
     def _wake(self, job_id: str) -> None:

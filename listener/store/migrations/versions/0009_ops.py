@@ -1,7 +1,7 @@
 """outbox claims name their process, so the next start releases what a killed process had claimed
 
 Revision ID: 0009_ops
-Revises: 0004
+Revises: 0006_care_day
 Create Date: 2026-12-04 17:30:00
 
 A row claimed for sending stays "sending" until its claim times out (5 minutes by default) when the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_ops"
-down_revision = "0004"
+down_revision = "0006_care_day"
 branch_labels = None
 depends_on = None
 
