@@ -111,7 +111,7 @@ MDWE_PROBE = textwrap.dedent("""
     # PR_SET_MDWE (65) with PR_MDWE_REFUSE_EXEC_GAIN (1): the W^X rule MemoryDenyWriteExecute=yes enforces.
     if sys.argv[2] == "mdwe" and ctypes.CDLL(None, use_errno=True).prctl(65, 1, 0, 0, 0) != 0:
         sys.exit(77)
-    from listener.nlp.scoring import load_scorer
+    from listener.nlp.loader import load_scorer
     from listener.nlp.settings import NlpSettings, default_cache_dir
     scorer = load_scorer(NlpSettings(runtime=sys.argv[1]), default_cache_dir())
     print(scorer.score(["Die Hotline ist eine Katastrophe"])[0].sentiment)
