@@ -60,7 +60,7 @@ class DatabaseCollector(Collector):
                 .group_by(AlertRow.channel, AlertRow.status)).all()
             sources = session.execute(
                 select(SourceRow.name, SourceHealth.consecutive_failures, SourceHealth.next_attempt_at,
-                       SourceHealth.last_success_at).join(SourceHealth)).all()
+                       SourceHealth.last_success_at, SourceHealth.failing_targets).join(SourceHealth)).all()
 
         yield _gauge("listener_mentions_unscored", "Mentions waiting to be scored (the scoring backlog)", [],
                      [([], unscored or 0)])
@@ -73,12 +73,14 @@ class DatabaseCollector(Collector):
         yield _gauge("listener_alerts_queued", "Outbox rows not sent, by status (pending, sending, parked)",
                      ["channel", "status"], [([c, s], n) for c, s, n in queued])
         yield _gauge("listener_source_consecutive_failures", "Failed polls in a row", ["source"],
-                     [([name], failures) for name, failures, _, _ in sources])
+                     [([name], failures) for name, failures, _, _, _ in sources])
+        yield _gauge("listener_source_failing_targets", "Targets of a source (pages, feeds, queries) failing while "
+                     "the others poll", ["source"], [([name], len(targets or {})) for name, *_, targets in sources])
         yield _gauge("listener_source_backoff_seconds", "How long a failing source waits before its next poll",
                      ["source"], [([name], max(0.0, (nxt - now).total_seconds()) if nxt else 0.0)
-                                  for name, _, nxt, _ in sources])
+                                  for name, _, nxt, _, _ in sources])
         yield _gauge("listener_source_last_success_timestamp_seconds", "Unix time of the last successful poll",
-                     ["source"], [([name], ok.timestamp()) for name, _, _, ok in sources if ok])
+                     ["source"], [([name], ok.timestamp()) for name, _, _, ok, _ in sources if ok])
 
 
 def _gauge(name: str, documentation: str, labels: list[str],

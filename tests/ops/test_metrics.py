@@ -170,3 +170,31 @@ def test_a_listen_address_in_use_or_malformed_is_named(store: Store) -> None:
     with pytest.raises(ConfigError) as error:
         parse_settings({"metrics": {"listen": "9464"}})
     assert error.value.problems == [("metrics.listen", "expected host:port like '127.0.0.1:9464', got '9464'")]
+
+
+def test_a_failing_source_shows_its_failures_and_backoff(tmp_path: Path, feed_server: FeedServer,
+                                                         smtp_sink: SmtpSink, webhook: WebhookReceiver) -> None:
+    clock = FakeClock()
+    app = App(load_settings(write_config(tmp_path, feed_server, smtp_sink.port, webhook, "unused")), clock=clock)
+    app.migrate()
+    server = serve(app)
+    base = f"http://127.0.0.1:{server.port}"
+    feed_server.fail["/forum-de.xml"] = (503, {"Retry-After": "600"}, b"down")
+    try:
+        before = scrape(base)
+        app.poll(["verbraucherforum"])
+        failed = scrape(base)
+        assert value(failed, "listener_polls_total", source="verbraucherforum", outcome="failed") == \
+            value(before, "listener_polls_total", source="verbraucherforum", outcome="failed") + 1
+        assert value(failed, "listener_source_consecutive_failures", source="verbraucherforum") == 1
+        assert value(failed, "listener_source_backoff_seconds", source="verbraucherforum") >= 600  # Retry-After
+        clock.advance(timedelta(minutes=5))
+        app.poll(["verbraucherforum"])  # still backing off: not polled
+        skipped = scrape(base)
+        assert value(skipped, "listener_polls_total", source="verbraucherforum", outcome="skipped") == \
+            value(before, "listener_polls_total", source="verbraucherforum", outcome="skipped") + 1
+        assert 290 <= value(skipped, "listener_source_backoff_seconds", source="verbraucherforum") <= \
+            value(failed, "listener_source_backoff_seconds", source="verbraucherforum") - 299
+    finally:
+        server.close()
+        app.close()
