@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 def _boot_id() -> str:
     try:
         return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:  # not Linux, or /proc hidden: only the pid and start time identify the process
+    except OSError:  # not Linux: claims cannot be judged here and wait for their timeout
         return "-"
 
 
@@ -38,12 +38,12 @@ def process_start(pid: int) -> str | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        try:  # no /proc: fall back to "does the pid exist"
+        try:  # gone, or hidden from us (ProtectProc=invisible): ask the kernel whether the pid exists
             os.kill(pid, 0)
         except ProcessLookupError:
             return None
         except PermissionError:
-            return "-"
+            return "-"  # runs, as another user: its start time is unknown
         return "-"
     return stat.rpartition(")")[2].split()[19]  # after "(comm)", which may contain spaces
 
