@@ -40,7 +40,11 @@ class Daemon:
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
-        self.ops = OpsSurface(app, lambda: bool(self.scheduler.running))
+        self.ops = OpsSurface(app, self.jobs_running)
+
+    def jobs_running(self) -> bool:
+        """What /readyz and the watchdog call "scheduler running": whatever runs this daemon's jobs."""
+        return bool(self.scheduler.running)
 
     # Jobs ------------------------------------------------------------------
     def poll_job(self, name: str) -> None:
@@ -65,8 +69,8 @@ class Daemon:
 
     # Lifecycle -------------------------------------------------------------
     def schedule(self) -> None:
-        """Make the jobs match the settings: at start, and after a reload (new sources run at once, changed
-        intervals take effect from now, removed sources stop)."""
+        """Make the poll, score and deliver jobs match the settings: at start, and after a reload (new sources
+        run at once, changed intervals take effect from now, removed sources stop). Other jobs are left alone."""
         wanted: dict[str, tuple[Callable[..., None], timedelta, timedelta | None, list[str]]] = {
             f"poll:{s.name}": (self.poll_job, s.every, s.jitter, [s.name])
             for s in self.app.settings.source if s.enabled}
@@ -74,7 +78,7 @@ class Daemon:
         wanted["score"] = (self.score_job, daemon.score_every, None, [])
         wanted["deliver"] = (self.deliver_job, daemon.deliver_every, None, [])
         for job in self.scheduler.get_jobs():
-            if job.id not in wanted:
+            if job.id.startswith("poll:") and job.id not in wanted:
                 job.remove()
         for job_id, (func, every, jitter, args) in wanted.items():
             trigger = IntervalTrigger(seconds=every.total_seconds(),
