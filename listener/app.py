@@ -53,9 +53,13 @@ class App:
         so a job running meanwhile uses either the old parts or the new ones; an error here changes nothing."""
         # A fetcher a running poll may still use is not closed; it goes with its last reference.
         http = self.http if settings.http == self.settings.http else HttpFetcher(settings.http, self.clock)
-        parts = {"http": http, "matcher": BrandMatcher(settings.brand), "sources": _build_sources(settings, http,
-                 self.clock), "channels": {c.name: make_channel(c) for c in settings.channel}}
-        self.__dict__.update(parts, settings=settings)
+        parts = {
+            "http": http,
+            "matcher": BrandMatcher(settings.brand),
+            "sources": _build_sources(settings, http, self.clock),
+            "channels": {c.name: make_channel(c) for c in settings.channel},
+        }
+        self.__dict__.update(parts, settings=settings)  # the cached_property values, replaced together
 
     @property
     def scorer_loaded(self) -> bool:
