@@ -26,6 +26,7 @@ from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
 from listener.ops.privacy import PrivacySettings
 from listener.ops.retention import RetentionSettings
+from listener.ops.settings import MetricsSettings
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
@@ -59,6 +60,7 @@ class LogSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"  # json: one JSON object per line (listener/logs.py)
 
 
 class Settings(BaseModel):
@@ -78,6 +80,7 @@ class Settings(BaseModel):
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @model_validator(mode="after")
     def _references(self) -> Settings:

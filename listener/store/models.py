@@ -226,6 +226,9 @@ class AlertRow(Base):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
+    # Which process holds the claim (host/boot/pid/start time: listener/ops/claims.py), so a start can
+    # release the claims of a killed process at once instead of after claimed_until.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
 

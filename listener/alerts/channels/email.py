@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import ssl
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, parseaddr
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -47,6 +48,13 @@ class EmailChannelSettings(BaseModel):
     smtp: SmtpSettings
 
 
+def message_id(idempotency_key: str, sender: str) -> str:
+    """From the idempotency key alone (no time, pid or random part, unlike make_msgid), so a re-send after a
+    crash mid-delivery is the same message to every mail server and client."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "listener.invalid"
+    return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}@{domain}>"
+
+
 class EmailChannel:
     def __init__(self, settings: EmailChannelSettings):
         self.settings = settings
@@ -59,9 +67,7 @@ class EmailChannel:
         email["From"] = smtp.sender
         email["To"] = ", ".join(self.settings.to)
         email["Date"] = formatdate(localtime=False)
-        # Derived from the idempotency key, so a re-send after a crash is recognisable as the same message.
-        domain = smtp.sender.rpartition("@")[2] or "listener.invalid"
-        email["Message-ID"] = make_msgid(idstring=message.idempotency_key.replace(":", "."), domain=domain)
+        email["Message-ID"] = message_id(message.idempotency_key, smtp.sender)
         email["X-Listener-Idempotency-Key"] = message.idempotency_key
         email.set_content(render.render("alert.txt", message))
         email.add_alternative(render.render("alert.html", message), subtype="html")
