@@ -438,8 +438,10 @@ def config_check(state: CliState) -> None:
 
 def _register_optional_groups() -> None:
     from listener.demo import demo
+    from listener.digest.cli import digest
 
     cli.add_command(demo)
+    cli.add_command(digest)
     try:
         from listener.nlp.cli import nlp
     except ImportError:  # pragma: no cover - the nlp CLI ships with the package

@@ -9,6 +9,7 @@ Secrets never live here: see listener/secrets.py.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from listener.alerts.channels import ChannelSettings
 from listener.alerts.outbox import DeliverySettings
 from listener.alerts.rules import RuleSettings
+from listener.digest.settings import DigestSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
@@ -70,6 +72,7 @@ class Settings(BaseModel):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
 
     @model_validator(mode="after")
     def _references(self) -> Settings:
@@ -102,10 +105,25 @@ def check_references(settings: Settings) -> None:
         for name in rule.when.brands:
             if name not in brands:
                 raise ValueError(f"rule[{i}].when.brands: no brand named {name!r}")
+    _check_digest(settings)
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)
         if tied and tied not in brands:
             raise ValueError(f"source[{i}].brand: no brand named {tied!r}")
+
+
+def _check_digest(settings: Settings) -> None:
+    digest = settings.digest
+    if digest.channel is not None:
+        channel = next((c for c in settings.channel if c.name == digest.channel), None)
+        if channel is None or channel.kind != "email":
+            raise ValueError(f"digest.channel: no email channel named {digest.channel!r}")
+    elif digest.recipients:
+        raise ValueError("digest.channel: name the email channel whose SMTP server sends to digest.recipients")
+    own = {b.name for b in settings.brand if not b.competitor}
+    for name in digest.brands:
+        if name not in own:
+            raise ValueError(f"digest.brands: no own (non-competitor) brand named {name!r}")
 
 
 def _unique(section: str, names: list[str]) -> None:
@@ -114,6 +132,9 @@ def _unique(section: str, names: list[str]) -> None:
         if name in seen:
             raise ValueError(f"{section}[{i}].name: {name!r} is used twice")
         seen.add(name)
+
+
+_KEY = re.compile(r"[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)+|[a-z_]+\[\d+\](\.[a-z_]+(\[\d+\])?)*")
 
 
 def _key(loc: tuple[Any, ...]) -> str:
@@ -135,7 +156,7 @@ def _problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[
             message = "unknown key (check the spelling against config/listener.example.toml)"
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
-        if ": " in message and message.split(":", 1)[0].count("[") and loc == ():
+        if ": " in message and _KEY.fullmatch(message.split(":", 1)[0]) and loc == ():
             key, message = message.split(": ", 1)  # cross-reference errors name their own key
             problems.append((key, message))
             continue
