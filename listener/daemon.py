@@ -61,6 +61,11 @@ class Daemon:
     def deliver_job(self) -> None:
         self.app.deliver()
 
+    def digest_job(self) -> None:
+        from listener.digest.schedule import send_due
+
+        send_due(self.app.store, self.app.settings, self.app.clock)  # once per week, however often it runs
+
     def _wake(self, job_id: str) -> None:
         if not self.stop_requested.is_set():
             self.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
@@ -81,6 +86,9 @@ class Daemon:
                                id="score", name="score", next_run_time=now)
         self.scheduler.add_job(self.deliver_job, IntervalTrigger(seconds=daemon.deliver_every.total_seconds()),
                                id="deliver", name="deliver", next_run_time=now)
+        if self.app.settings.digest.scheduled:
+            self.scheduler.add_job(self.digest_job, IntervalTrigger(minutes=1), id="digest", name="digest",
+                                   next_run_time=now)
 
     def request_stop(self, signum: int, _frame: FrameType | None = None) -> None:
         log.info("event=stop_requested signal=%s", signal.Signals(signum).name)

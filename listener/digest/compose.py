@@ -17,6 +17,9 @@ class Digest:
     lang: str
     charts: dict[str, render.Chart] = field(default_factory=dict)
 
+    def draw(self) -> None:
+        self.charts = render.charts(self.report, self.lang)
+
     @property
     def empty(self) -> bool:
         return bool(self.report["empty"])
@@ -40,5 +43,5 @@ def make_digest(store: Store, settings: Settings, period: Period, lang: str | No
         figures = report.build(session, settings.brand, period, lang, settings.digest.brands, brand)
     digest = Digest(figures, lang)
     if draw:
-        digest.charts = render.charts(figures, lang)
+        digest.draw()
     return digest

@@ -254,10 +254,10 @@ def care(session: Session, brands: Sequence[str], current: Period, previous: Per
 
 
 def sample_texts(brand: str, start: datetime, end: datetime, every: int,
-                 ) -> Select[Any]:
+                 ) -> Select[int, str | None, str, str | None, int]:
     """Every `every`-th canonical scored mention of `brand` in [start, end) (by id): the bounded sample the
     themes are counted on (themes.py). Rows: id, title, text, language, reach."""
-    query: Select[Any] = (select(MentionRow.id, MentionRow.title, MentionRow.text, ScoreRow.language, reach_expr())
+    query = (select(MentionRow.id, MentionRow.title, MentionRow.text, ScoreRow.language, reach_expr())
              .join(MentionBrand, MentionBrand.mention_id == MentionRow.id)
              .join(ScoreRow, ScoreRow.mention_id == MentionRow.id)
              .where(MentionBrand.brand == brand, MentionRow.published_at >= start, MentionRow.published_at < end,
