@@ -40,6 +40,7 @@ class Seed:
     url: str | None = None
 
 
+LONG_WORD = "Kundenservicewarteschleifenendlosigkeit" * 6  # one unbroken 234-character word: must wrap
 WARTE = "Acme Bank: seit Stunden in der Warteschleife, niemand hebt ab."
 SEEDS = [
     # ---- W48 (current): Mon 23 .. Sun 29 November, Berlin time (UTC+1)
@@ -51,7 +52,7 @@ SEEDS = [
     Seed("c3", at(24, 11), "forum", ("Acme", "Globex"), "en", "positive", reach={"score": 40},
          text="Acme beats Globex on fees, great app", url="https://forum.example/t/3"),
     Seed("c4", at(25, 9), "appstore", ("Acme",), "de", "negative", rating=1.0, reach={"votes": 2},
-         text="Acme App: Warteschleife ohne Ende, Login klappt nicht", title=HOSTILE, url="javascript:alert(1)"),
+         text="Acme App: Warteschleife ohne Ende, Login klappt nicht " + LONG_WORD, title=HOSTILE, url="javascript:alert(1)"),
     Seed("c5", at(25, 12), "appstore", ("Acme",), "de", "positive", rating=5.0, text="Acme App super"),
     Seed("c6", at(26, 9), "appstore", ("Acme",), "en", "neutral", rating=3.0, text="Acme app is fine"),
     Seed("c7", at(27, 9), "hn", ("Acme",), "en", "neutral", reach={"score": 120, "replies": 30},

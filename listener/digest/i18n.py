@@ -48,7 +48,7 @@ LABELS: dict[str, dict[str, str]] = {
         "category": "Bereich", "themes": "Aufkommende Themen", "themes_none": "Kein Thema ist merklich gestiegen.",
         "examples": "z. B.", "notable": "Auffällige Beiträge", "most_reached_negative": "Reichweitenstärkste negative",
         "most_reached_positive": "Reichweitenstärkste positive", "none": "keine", "reviews": "Bewertungsportale",
-        "stars": "Durchschnittliche Sterne", "reviews_count": "Bewertungen", "care": "Kundenservice",
+        "stars": "Sterne (Ø)", "reviews_count": "Bewertungen", "care": "Kundenservice",
         "tasks_created": "Angelegte Folgeaufgaben", "first_response_median": "Erste Antwort (Median)",
         "first_response_p90": "Erste Antwort (90. Perzentil)", "within_deadline": "Innerhalb der Frist beantwortet",
         "open_backlog": "Am Ende des Zeitraums unbeantwortet", "dismissed": "Als Fehlalarm verworfen",

@@ -3,8 +3,8 @@
 Once per period across restarts and crashes: a row in `digest_sends` (unique period key) is *claimed* before
 the digest is built and sent and *marked* sent right after. A crash before the mark leaves a claim that
 expires after CLAIM_FOR, and the next run sends again with the same Message-ID (derived from the period key),
-so mail systems see one message; a failed send is retried after RETRY_AFTER; the week is never skipped while
-it is the latest one due. After an outage longer than a week only the latest due digest is sent.
+so mail systems see one message; a failed send is retried after RETRY_AFTER; a restart does not skip the week.
+Only the latest due week is sent, and not later than LATE_LIMIT after its send time.
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ from listener.store.models import DigestSendRow
 log = logging.getLogger(__name__)
 CLAIM_FOR = timedelta(minutes=15)
 RETRY_AFTER = timedelta(minutes=30)
+# A digest is news for a few days: a daemon first started (or back from a long outage) later than this after
+# a week's send time does not send that week's digest any more.
+LATE_LIMIT = timedelta(days=3)
 
 
 def send_time(settings: DigestSettings, period: Period) -> datetime:
@@ -37,10 +40,12 @@ def send_time(settings: DigestSettings, period: Period) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=settings.zone)
 
 
-def due_period(settings: DigestSettings, now: datetime) -> Period:
-    """The latest week whose send time has passed at `now`."""
+def due_period(settings: DigestSettings, now: datetime) -> Period | None:
+    """The latest week whose send time has passed at `now`, unless that was more than LATE_LIMIT ago."""
     period = last_complete_week(now, settings.zone)
-    return period if now >= send_time(settings, period) else period.previous()
+    if now < send_time(settings, period):
+        period = period.previous()
+    return period if now - send_time(settings, period) <= LATE_LIMIT else None
 
 
 def _claim(store: Store, key: str, now: datetime) -> bool:
@@ -73,7 +78,7 @@ def send_due(store: Store, settings: Settings, clock: Clock) -> str | None:
         return None
     now = clock.now()
     period = due_period(digest_settings, now)
-    if not _claim(store, period.key, now):
+    if period is None or not _claim(store, period.key, now):
         return None
     try:
         digest = make_digest(store, settings, period, draw=False)
