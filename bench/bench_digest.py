@@ -176,6 +176,17 @@ def seed(url: str, total: int, week_mentions: int) -> float:
     return time.perf_counter() - started
 
 
+def stored(url: str) -> int:
+    store = Store(url)
+    try:
+        with store.engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM mentions")).scalar_one())
+    except Exception:  # noqa: BLE001 - no database or no table yet: seed it
+        return 0
+    finally:
+        store.dispose()
+
+
 # ----------------------------------------------------------------------------- the naive baseline (a child)
 def naive(url: str) -> dict[str, Any]:
     """Every row of the week (and the week before, for the changes) as ORM objects, figures in Python."""
@@ -210,12 +221,13 @@ def naive(url: str) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- measuring
 # Runs a module or script with argv and writes the process's own peak RSS (VmHWM, which exec resets, unlike
 # ru_maxrss) to $BENCH_HWM_FILE at exit: the forked copy of this big seeding process must not count.
-WRAPPER = """import atexit, os, runpy, sys
+WRAPPER = """import atexit, os, resource, runpy, sys
 def peak():
     with open("/proc/self/status") as status:
         kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     with open(os.environ["BENCH_HWM_FILE"], "w") as out:
-        out.write(str(kb))
+        out.write(f"{kb} {usage.ru_utime + usage.ru_stime}")
 atexit.register(peak)
 target, sys.argv = sys.argv[1], sys.argv[1:]
 if target.endswith(".py"):
@@ -225,8 +237,9 @@ elif target != "-":
 """
 
 
-def run_child(target: str, *args: str) -> tuple[float, float, str]:
-    """(seconds, peak RSS in MB, stdout) of one child process running `target` (a module, a script or '-')."""
+def run_child(target: str, *args: str) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak RSS in MB, stdout) of one child process running `target` (a module, a
+    script or '-')."""
     with tempfile.NamedTemporaryFile(suffix=".hwm") as hwm:
         env = dict(os.environ, BENCH_HWM_FILE=hwm.name)
         started = time.perf_counter()
@@ -235,19 +248,21 @@ def run_child(target: str, *args: str) -> tuple[float, float, str]:
         seconds = time.perf_counter() - started
         if proc.returncode != 0:
             raise SystemExit(f"{target} {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
-        return seconds, int(Path(hwm.name).read_text()) / 1024, proc.stdout
+        kb, cpu = Path(hwm.name).read_text().split()
+        return seconds, float(cpu), int(kb) / 1024, proc.stdout
 
 
-def measure(name: str, url: str, workdir: Path) -> list[tuple[str, str, float, float]]:
+def measure(name: str, url: str, workdir: Path) -> list[tuple[str, str, float, float, float]]:
     config = workdir / f"{name}.toml"
     config.write_text(CONFIG.format(url=url))
     html, text_out, figures = workdir / f"{name}.html", workdir / f"{name}.txt", workdir / f"{name}.json"
-    _, floor, _ = run_child("-")
-    seconds, peak, _ = run_child("listener", "-c", str(config), "digest", "--week", WEEK, "--html", str(html),
-                                 "--text", str(text_out))
-    json_seconds, json_peak, out = run_child("listener", "-c", str(config), "digest", "--week", WEEK, "--json")
+    _, _, floor, _ = run_child("-")
+    seconds, cpu, peak, _ = run_child("listener", "-c", str(config), "digest", "--week", WEEK, "--html", str(html),
+                                      "--text", str(text_out))
+    json_seconds, json_cpu, json_peak, out = run_child("listener", "-c", str(config), "digest", "--week", WEEK,
+                                                       "--json")
     figures.write_text(out)
-    naive_seconds, naive_peak, naive_out = run_child(__file__, "--child-naive", url)
+    naive_seconds, naive_cpu, naive_peak, naive_out = run_child(__file__, "--child-naive", url)
     ours, theirs = json.loads(out)["brands"][0], json.loads(naive_out)["acme_now"]
     agree = (ours["headline"]["mentions"]["value"] == theirs["mentions"]
              and ours["headline"]["reach"]["value"] == theirs["reach"]
@@ -255,10 +270,10 @@ def measure(name: str, url: str, workdir: Path) -> list[tuple[str, str, float, f
     print(f"  {name}: digest written to {html} and {text_out}; figures agree with the naive count: {agree}")
     if not agree:
         raise SystemExit(f"figures differ: {ours['headline']} vs {theirs}")
-    return [(name, "digest: figures, charts, HTML and text", seconds, peak - floor),
-            (name, "digest --json: the figures alone", json_seconds, json_peak - floor),
-            (name, "naive: all rows of the week into Python", naive_seconds, naive_peak - floor),
-            (name, "interpreter alone (peak RSS, absolute)", 0.0, floor)]
+    return [(name, "digest: figures, charts, HTML and text", seconds, cpu, peak - floor),
+            (name, "digest --json: the figures alone", json_seconds, json_cpu, json_peak - floor),
+            (name, "naive: all rows of the week into Python", naive_seconds, naive_cpu, naive_peak - floor),
+            (name, "interpreter alone (peak RSS, absolute)", 0.0, 0.0, floor)]
 
 
 def main() -> None:
@@ -270,6 +285,8 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=os.environ.get("LISTENER_BENCH_POSTGRES_URL")
                         or os.environ.get("LISTENER_TEST_POSTGRES_URL"))
     parser.add_argument("--dir", type=Path, default=None, help="keep the SQLite file and outputs here")
+    parser.add_argument("--reuse", action="store_true", help="keep a database that already holds --mentions "
+                        "mentions (from an earlier run with the same options) instead of seeding it again")
     parser.add_argument("--child-naive", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_naive:
@@ -283,7 +300,7 @@ def main() -> None:
     targets = []
     if args.db in ("sqlite", "both"):
         db = workdir / "bench.db"
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm") if not args.reuse else ():
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         targets.append(("sqlite", f"sqlite:///{db}"))
     if args.db in ("postgresql", "both"):
@@ -292,15 +309,20 @@ def main() -> None:
         targets.append(("postgresql", args.postgres_url))
     results = []
     for name, url in targets:
-        print(f"{name}: seeding {args.mentions:,} mentions, {week_mentions:,} in {WEEK} …", file=sys.stderr)
-        seconds = seed(url, args.mentions, week_mentions)
-        print(f"  seeded in {seconds:.0f} s", file=sys.stderr)
+        if args.reuse and stored(url) == args.mentions:
+            print(f"{name}: reusing the {args.mentions:,} mentions already stored", file=sys.stderr)
+        else:
+            print(f"{name}: seeding {args.mentions:,} mentions, {week_mentions:,} in {WEEK} …", file=sys.stderr)
+            seconds = seed(url, args.mentions, week_mentions)
+            print(f"  seeded in {seconds:.0f} s", file=sys.stderr)
         results.extend(measure(name, url, workdir))
     print(f"\n{args.mentions:,} mentions, {week_mentions:,} in {WEEK} (wall time of the whole process; "
           "memory: its peak RSS above a bare interpreter's, which is in the last row)")
-    print(f"{'database':<11} {'variant':<44} {'seconds':>8} {'MB':>7}")
-    for name, variant, seconds, mb in results:
-        print(f"{name:<11} {variant:<44} {seconds:>8.2f} {mb:>7.0f}")
+    print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} CPUs — wall seconds stretch when the machine is shared; CPU seconds do not")
+    print(f"{'database':<11} {'variant':<44} {'wall s':>8} {'CPU s':>7} {'MB':>7}")
+    for name, variant, seconds, cpu, mb in results:
+        print(f"{name:<11} {variant:<44} {seconds:>8.2f} {cpu:>7.2f} {mb:>7.0f}")
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def trend(section: dict[str, Any], lang: str) -> bytes:
         shares = [w[key] / n if n else None for w, n in zip(weeks, scored, strict=True)]
         axes.plot(x, [float("nan") if s is None else s for s in shares], marker="o", markersize=3,
                   color=COLOURS[key], label=label(lang, key))
-    axes.set_ylim(0, 1)
+    axes.set_ylim(-0.02, 1.06)
     axes.yaxis.set_major_formatter(FuncFormatter(lambda v, _: percent(v, lang)))
     axes.set_xticks(list(x), [label(lang, "week_short", week=int(w["week"].split("W")[1]))
                               if "W" in w["week"] else day(w["first_day"], lang, "d.M.") for w in weeks])

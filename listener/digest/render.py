@@ -76,6 +76,19 @@ def week_title(report: dict[str, Any], lang: str) -> str:
     return when
 
 
+def column_title(report: dict[str, Any], lang: str) -> str:
+    """The short name of the period over a column of figures: W48 / KW 48, else "this period"."""
+    key = report["period"]["key"]
+    return i18n.label(lang, "week_short", week=int(key.split("-W")[1])) if "-W" in key else i18n.label(lang, "now")
+
+
+def command(report: dict[str, Any]) -> str:
+    period = report["period"]
+    if "-W" in period["key"]:
+        return f"listener digest --week {period['key']} --json"
+    return f"listener digest --since {period['first_day']} --until {period['last_day']} --json"
+
+
 def subject(report: dict[str, Any], lang: str) -> str:
     brands = ", ".join(b["brand"] for b in report["brands"])
     return " ".join(f"{i18n.label(lang, 'title')} {brands}: {week_title(report, lang)}".split())
@@ -83,7 +96,8 @@ def subject(report: dict[str, Any], lang: str) -> str:
 
 def _context(report: dict[str, Any], lang: str, images: dict[str, str]) -> dict[str, Any]:
     return {"r": report, "lang": lang, "images": images, "title": week_title(report, lang),
-            "t": lambda name, **kw: i18n.label(lang, name, **kw), "subject": subject(report, lang)}
+            "t": lambda name, **kw: i18n.label(lang, name, **kw), "subject": subject(report, lang),
+            "column": column_title(report, lang), "command": command(report)}
 
 
 def html(report: dict[str, Any], lang: str, charts: dict[str, Chart], inline: bool = False) -> str:

@@ -28,8 +28,8 @@ from stop_words import get_stop_words
 
 from listener.matching import words
 
-CURRENT_SAMPLE = 3000
-BASELINE_SAMPLE = 6000
+CURRENT_SAMPLE = 2000
+BASELINE_SAMPLE = 4000
 BASELINE_WEEKS = 4
 TOP_THEMES = 6
 EXAMPLES = 2
