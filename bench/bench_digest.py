@@ -193,7 +193,7 @@ def naive(url: str) -> dict[str, Any]:
     from sqlalchemy import select
 
     from listener.digest.themes import Tokeniser, count
-    from listener.matching import words
+    from listener.text import words
 
     start, end = WEEK_START - timedelta(weeks=1), WEEK_START + timedelta(weeks=1)
     store = Store(url)

@@ -4,7 +4,7 @@ Counting words needs the texts, so this is the one part of the digest that reads
 bounded, systematic sample (every k-th mention by id) of at most CURRENT_SAMPLE mentions of the period and
 BASELINE_SAMPLE of the BASELINE_WEEKS before it, streamed, per brand; the report says how large the sample was.
 
-Words are folded as brand matching folds them (case, umlauts, ß, accents: listener.matching.words); hyphenated
+Words are folded as brand matching folds them (case, umlauts, ß, accents: listener.text.words); hyphenated
 compounds are joined ("Kunden-Service" = "Kundenservice"), two-word phrases are counted joined too ("Kunden
 Service" = "Kundenservice"), stop words (the `stop-words` lists) and the words of every configured brand are
 dropped, and Snowball stems merge inflections ("Gebühren" = "Gebühr"); each theme is shown in its most frequent
@@ -26,7 +26,7 @@ from typing import Any
 import snowballstemmer
 from stop_words import get_stop_words
 
-from listener.matching import words
+from listener.text import words
 
 CURRENT_SAMPLE = 2000
 BASELINE_SAMPLE = 4000
