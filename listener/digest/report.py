@@ -112,11 +112,12 @@ def build(session: Session, brands: Sequence[BrandSettings], period: Period, lan
     previous = period.previous()
     n_days = len(period.days)
     sums: dict[tuple[str, int], _Sums] = defaultdict(_Sums)
-    for row in figures.cube(session, own + competitors, period, previous):
+    cube = figures.cube(session, own + competitors, period, previous)
+    for row in cube:
         index = 1 if row.day >= n_days else 0
         sums[(row.brand, index)].add(row, row.day - n_days * index)
     weeks = period.trend_weeks()
-    trend_rows = figures.trend(session, own, weeks)
+    trend_rows = _trend_rows(session, own, weeks, cube, n_days)
     names = figures.source_names(session)
     notable = figures.notable(session, own, period)
     care = figures.care(session, own, period, previous)
@@ -181,6 +182,23 @@ def _brand(name: str, cur: _Sums, prev: _Sums, period: Period, names: dict[int, 
                                "change": cur.categories[c] - prev.categories[c]} for c in CATEGORIES),
                              key=lambda c: (-c["mentions"], -c["previous"], c["category"])),
     }
+
+
+def _trend_rows(session: Session, own: list[str], weeks: list[Period], cube: list[figures.CubeRow],
+                n_days: int) -> list[figures.TrendRow]:
+    """The 8 weeks' rows; for a 7-day period its last two weeks are the cube's two periods, not read twice."""
+    if n_days != 7:
+        return figures.trend(session, own, weeks)
+    rows = figures.trend(session, own, weeks[:-2])
+    from_cube: dict[tuple[str, int, int, str | None], list[float]] = defaultdict(lambda: [0, 0.0, 0])
+    for row in cube:
+        if row.brand in own:
+            sums = from_cube[(row.brand, len(weeks) - 2 + row.day // 7, row.source_id, row.sentiment)]
+            sums[0] += row.mentions
+            sums[1] += row.rating_sum
+            sums[2] += row.rating_count
+    return rows + [figures.TrendRow(brand, week, source, sentiment, int(n), total, int(rated))
+                   for (brand, week, source, sentiment), (n, total, rated) in from_cube.items()]
 
 
 def _trend(name: str, rows: list[figures.TrendRow], weeks: list[Period]) -> list[dict[str, Any]]:
