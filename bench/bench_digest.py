@@ -16,8 +16,9 @@ Each variant runs in its own process, so its peak RSS is its own (os.wait4):
   * naive — the two weeks' rows loaded as ORM objects (with brands, scores, labels), the headline figures and
     the themes computed in Python over all of them (less than --json computes: no trend, no care figures);
   * interpreter — an interpreter that runs nothing: the floor the memory budget is measured from.
-Seconds are the wall time of the whole process (interpreter start and imports included); memory is the
-process's own peak RSS (VmHWM) minus the floor.
+Seconds are the wall time of the whole process (interpreter start and imports included) and its CPU time (with
+--postgres-data, plus what the PostgreSQL server spent meanwhile); memory is the process's own peak RSS (VmHWM)
+minus the floor. On a shared machine wall time stretches with the load; CPU time does not.
 Figures are checked to agree (mentions, sentiment counts and reach per brand).
 The PostgreSQL part needs --postgres-url or $LISTENER_BENCH_POSTGRES_URL (or $LISTENER_TEST_POSTGRES_URL); the
 database is emptied first.
@@ -252,17 +253,33 @@ def run_child(target: str, *args: str) -> tuple[float, float, float, str]:
         return seconds, float(cpu), int(kb) / 1024, proc.stdout
 
 
-def measure(name: str, url: str, workdir: Path) -> list[tuple[str, str, float, float, float]]:
+def server_cpu(data_dir: Path | None) -> float:
+    """CPU seconds the local PostgreSQL server has used (its postmaster plus every reaped backend), 0 without
+    --postgres-data: a backend's work is the server's, not the client's."""
+    if data_dir is None:
+        return 0.0
+    pid = (data_dir / "postmaster.pid").read_text().split()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    ticks = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measure(name: str, url: str, workdir: Path, data_dir: Path | None = None,
+            ) -> list[tuple[str, str, float, float, float]]:
     config = workdir / f"{name}.toml"
     config.write_text(CONFIG.format(url=url))
     html, text_out, figures = workdir / f"{name}.html", workdir / f"{name}.txt", workdir / f"{name}.json"
     _, _, floor, _ = run_child("-")
+    server = server_cpu(data_dir)
     seconds, cpu, peak, _ = run_child("listener", "-c", str(config), "digest", "--week", WEEK, "--html", str(html),
                                       "--text", str(text_out))
+    cpu, server = cpu + server_cpu(data_dir) - server, server_cpu(data_dir)
     json_seconds, json_cpu, json_peak, out = run_child("listener", "-c", str(config), "digest", "--week", WEEK,
                                                        "--json")
+    json_cpu, server = json_cpu + server_cpu(data_dir) - server, server_cpu(data_dir)
     figures.write_text(out)
     naive_seconds, naive_cpu, naive_peak, naive_out = run_child(__file__, "--child-naive", url)
+    naive_cpu += server_cpu(data_dir) - server
     ours, theirs = json.loads(out)["brands"][0], json.loads(naive_out)["acme_now"]
     agree = (ours["headline"]["mentions"]["value"] == theirs["mentions"]
              and ours["headline"]["reach"]["value"] == theirs["reach"]
@@ -284,6 +301,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--postgres-url", default=os.environ.get("LISTENER_BENCH_POSTGRES_URL")
                         or os.environ.get("LISTENER_TEST_POSTGRES_URL"))
+    parser.add_argument("--postgres-data", type=Path, default=None, help="the local PostgreSQL server's data "
+                        "directory: its CPU seconds are added to the client's")
     parser.add_argument("--dir", type=Path, default=None, help="keep the SQLite file and outputs here")
     parser.add_argument("--reuse", action="store_true", help="keep a database that already holds --mentions "
                         "mentions (from an earlier run with the same options) instead of seeding it again")
@@ -315,7 +334,7 @@ def main() -> None:
             print(f"{name}: seeding {args.mentions:,} mentions, {week_mentions:,} in {WEEK} …", file=sys.stderr)
             seconds = seed(url, args.mentions, week_mentions)
             print(f"  seeded in {seconds:.0f} s", file=sys.stderr)
-        results.extend(measure(name, url, workdir))
+        results.extend(measure(name, url, workdir, args.postgres_data if name == "postgresql" else None))
     print(f"\n{args.mentions:,} mentions, {week_mentions:,} in {WEEK} (wall time of the whole process; "
           "memory: its peak RSS above a bare interpreter's, which is in the last row)")
     print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} "

@@ -10,7 +10,7 @@ Service" = "Kundenservice"), stop words (the `stop-words` lists) and the words o
 dropped, and Snowball stems merge inflections ("Gebühren" = "Gebühr"); each theme is shown in its most frequent
 written form. A term is counted once per mention. Terms are ranked by the z-score of the log-odds ratio of
 their share of mentions now against the baseline (with a Jeffreys prior), so a term rises when it is both more
-frequent and frequent enough to be more than noise.
+frequent and frequent enough to be more than noise (z ≥ 1.645); of equal rises the phrase is shown, not its words.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ BASELINE_WEEKS = 4
 TOP_THEMES = 6
 EXAMPLES = 2
 MIN_MENTIONS = 3  # a theme needs at least this many mentions in the sample
+MIN_Z = 1.645  # and a rise that chance would give less than 5 % of the time (one-sided)
 LANGUAGES = ("de", "en")
 _STEMMERS = {"de": "german", "en": "english"}
 _HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
@@ -86,7 +87,8 @@ class Tokeniser:
                     continue
                 written = written.lower()
                 found.setdefault(_stem(lang, folded), written)
-                if previous is not None:  # a phrase, keyed like the compound it may also be written as
+                # a phrase ("zinsen zinsen" is not one), keyed like the compound it may also be written as
+                if previous is not None and previous[0] != folded:
                     found.setdefault(_stem(lang, previous[0] + folded), f"{previous[1]} {written}")
                 previous = (folded, written)
         return found
@@ -149,9 +151,11 @@ def rising(current: TermCounts, baseline: TermCounts, top: int = TOP_THEMES) -> 
         b = baseline.counts.get(key, 0)
         delta = math.log((c + 0.5) / (n - c + 0.5)) - math.log((b + 0.5) / (m - b + 0.5))
         z = delta / math.sqrt(1 / (c + 0.5) + 1 / (n - c + 0.5) + 1 / (b + 0.5) + 1 / (m - b + 0.5))
-        if delta > 0:
+        if delta > 0 and z >= MIN_Z:
             ranked.append((z, c, key))
-    ranked.sort(key=lambda item: (-item[0], -item[1], item[2]))
+    # Equal rises: the phrase first ("app stürzt" says more than "app", which it then hides).
+    ranked.sort(key=lambda item: (-round(item[0], 6), -len(current.forms[item[2]].most_common(1)[0][0].split()),
+                                  -item[1], item[2]))
     themes: list[Theme] = []
     shown: list[str] = []
     for z, c, key in ranked:
