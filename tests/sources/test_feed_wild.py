@@ -27,8 +27,8 @@ from listener.demo.servers import FeedServer
 from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import BadPayload, HttpFetcher, HttpSettings, SourceContext, SourceError
-from listener.sources.feed import FeedSettings, FeedSource, entry_text, html_to_text, json_feed
+from listener.sources.feed import FeedSettings, FeedSource, entry_text, json_feed
+from listener.sources.kit import BadPayload, HttpFetcher, HttpSettings, SourceContext, SourceError, html_to_text
 from listener.store.engine import Store, upgrade
 from listener.store.models import MentionRow, SourceHealth, SourceRow
 from listener.text import AnalysedText
