@@ -232,6 +232,7 @@ def peak():
 atexit.register(peak)
 target, sys.argv = sys.argv[1], sys.argv[1:]
 if target.endswith(".py"):
+    sys.path.insert(0, os.path.dirname(target))  # as `python script.py` would
     runpy.run_path(target, run_name="__main__")
 elif target != "-":
     runpy.run_module(target, run_name="__main__", alter_sys=True)
@@ -294,6 +295,8 @@ def measure(name: str, url: str, workdir: Path, data_dir: Path | None = None,
 
 
 def main() -> None:
+    from suite import add_summary_option, write_summary
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mentions", type=int, default=1_000_000, help="mentions in the store")
     parser.add_argument("--week-mentions", type=int, default=None, help="of which in the digest's week "
@@ -307,6 +310,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep a database that already holds --mentions "
                         "mentions (from an earlier run with the same options) instead of seeding it again")
     parser.add_argument("--child-naive", default=None, help=argparse.SUPPRESS)
+    add_summary_option(parser)
     args = parser.parse_args()
     if args.child_naive:
         print(json.dumps(naive(args.child_naive)))
@@ -323,9 +327,12 @@ def main() -> None:
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         targets.append(("sqlite", f"sqlite:///{db}"))
     if args.db in ("postgresql", "both"):
-        if not args.postgres_url:
+        if args.postgres_url:
+            targets.append(("postgresql", args.postgres_url))
+        elif args.db == "postgresql":
             parser.error("PostgreSQL needs --postgres-url or $LISTENER_BENCH_POSTGRES_URL")
-        targets.append(("postgresql", args.postgres_url))
+        else:
+            print("no PostgreSQL URL (--postgres-url, $LISTENER_BENCH_POSTGRES_URL): SQLite only", file=sys.stderr)
     results = []
     for name, url in targets:
         if args.reuse and stored(url) == args.mentions:
@@ -342,6 +349,25 @@ def main() -> None:
     print(f"{'database':<11} {'variant':<44} {'wall s':>8} {'CPU s':>7} {'MB':>7}")
     for name, variant, seconds, cpu, mb in results:
         print(f"{name:<11} {variant:<44} {seconds:>8.2f} {cpu:>7.2f} {mb:>7.0f}")
+    write_summary(args.summary, summary(results, args.mentions, week_mentions))
+
+
+def summary(results: list[tuple[str, str, float, float, float]], total: int, week: int) -> list[Any]:
+    """The figures bench/run.py tabulates (bench/suite.py)."""
+    from suite import Figure
+
+    figures = []
+    for name in dict.fromkeys(r[0] for r in results):
+        digest, _json, naive, _floor = [r for r in results if r[0] == name]
+        where = f"{name}, {week:,} of {total:,}"
+        figures += [
+            Figure("digest", f"end to end, wall s ({where})", f"{digest[2]:.1f}", f"{naive[2]:.1f} (naive)", "≤ 10",
+                   digest[2] <= 10),
+            Figure("digest", f"end to end, CPU s ({where})", f"{digest[3]:.1f}", f"{naive[3]:.1f} (naive)"),
+            Figure("digest", f"peak RSS above the interpreter, MB ({where})", f"{digest[4]:.0f}",
+                   f"{naive[4]:.0f} (naive)", "≤ 300", digest[4] <= 300),
+        ]
+    return figures
 
 
 if __name__ == "__main__":
