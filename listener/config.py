@@ -9,7 +9,6 @@ Secrets never live here: see listener/secrets.py.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -21,10 +20,13 @@ from listener.alerts.channels import ChannelSettings
 from listener.alerts.hours import BusinessCalendar, HoursSettings, calendars
 from listener.alerts.outbox import DeliverySettings
 from listener.alerts.rules import RuleSettings
+from listener.cluster.settings import ClusterSettings
 from listener.digest.settings import DigestSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
+from listener.ops.privacy import PrivacySettings
+from listener.ops.retention import RetentionSettings
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
@@ -75,6 +77,9 @@ class Settings(BaseModel):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     log: LogSettings = Field(default_factory=LogSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
 
     @model_validator(mode="after")
     def _references(self) -> Settings:
@@ -107,6 +112,7 @@ def check_references(settings: Settings) -> None:
             if name not in brands:
                 raise ValueError(f"rule[{i}].when.brands: no brand named {name!r}")
     _check_digest(settings)
+    settings.cluster.check_database(settings.database.url)
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)
         if tied and tied not in brands:
@@ -154,9 +160,6 @@ def _unique(section: str, names: list[str]) -> None:
         seen.add(name)
 
 
-_KEY = re.compile(r"[a-z_]+(\[\d+\])?(\.[a-z_]+(\[\d+\])?)+|[a-z_]+\[\d+\](\.[a-z_]+(\[\d+\])?)*")
-
-
 def _key(loc: tuple[Any, ...]) -> str:
     key = ""
     for part in loc:
@@ -176,7 +179,8 @@ def _problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[
             message = "unknown key (check the spelling against config/listener.example.toml)"
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
-        if ": " in message and _KEY.fullmatch(message.split(":", 1)[0]) and loc == ():
+        head = message.split(": ", 1)[0]
+        if ": " in message and loc == () and " " not in head and ("[" in head or "." in head):
             key, message = message.split(": ", 1)  # cross-reference errors name their own key
             problems.append((key, message))
             continue

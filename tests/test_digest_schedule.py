@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from listener.app import App
 from listener.clock import FakeClock
+from listener.cluster.registry import periodic_jobs
 from listener.config import load_settings
 from listener.daemon import Daemon
 from listener.demo.servers import SmtpSink, free_port
@@ -21,11 +22,24 @@ from listener.store.models import DigestSendRow
 from tests.digest_seed import seed, write_config
 
 
-def start(config: Path, clock: FakeClock) -> Daemon:
-    """A daemon process as far as the digest is concerned: a fresh App on the same database and config."""
-    app = App(load_settings(config), clock=clock)
-    app.migrate()
-    return Daemon(app)
+class Node:
+    """A daemon process as far as the digest is concerned: a fresh App on the same database and config, and the
+    periodic job the daemon schedules for it (run here by hand, on the injected clock)."""
+
+    def __init__(self, config: Path, clock: FakeClock):
+        self.app = App(load_settings(config), clock=clock)
+        self.app.migrate()
+        daemon = Daemon(self.app)
+        daemon.schedule()  # what `listener run` registers with its scheduler
+        assert daemon.scheduler.get_job("periodic:digest") is not None
+        (self.job,) = [job for job in periodic_jobs(self.app.settings) if job.name == "digest"]
+
+    def digest_job(self) -> None:
+        self.job.run(self.app)
+
+
+def start(config: Path, clock: FakeClock) -> Node:
+    return Node(config, clock)
 
 
 def sends(url: str) -> dict[str, tuple[str, int, str | None]]:

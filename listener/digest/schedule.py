@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from listener.alerts.channels import EmailChannelSettings
 from listener.clock import Clock
+from listener.cluster.registry import PeriodicJob
 from listener.config import Settings
 from listener.digest import mail
 from listener.digest.compose import make_digest
@@ -25,12 +27,16 @@ from listener.digest.settings import WEEKDAYS, DigestSettings
 from listener.store.engine import Store
 from listener.store.models import DigestSendRow
 
+if TYPE_CHECKING:
+    from listener.app import App
+
 log = logging.getLogger(__name__)
 CLAIM_FOR = timedelta(minutes=15)
 RETRY_AFTER = timedelta(minutes=30)
 # A digest is news for a few days: a daemon first started (or back from a long outage) later than this after
 # a week's send time does not send that week's digest any more.
 LATE_LIMIT = timedelta(days=3)
+CHECK_CRON = "*/5 * * * *"
 
 
 def send_time(settings: DigestSettings, period: Period) -> datetime:
@@ -72,6 +78,18 @@ def _claim(store: Store, key: str, now: datetime) -> bool:
 def _mark(store: Store, key: str, **values: object) -> None:
     with store.write() as session:
         session.execute(update(DigestSendRow).where(DigestSendRow.period_key == key).values(**values))
+
+
+def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
+    """For the daemon's periodic job registry (listener/cluster/registry.py): a look every 5 minutes whether a
+    week is due, cheap when it is not (one read); the claim keeps it to one send, on one node or many."""
+    if not settings.digest.scheduled:
+        return []
+
+    def run(app: App) -> None:
+        send_due(app.store, app.settings, app.clock)
+
+    return [PeriodicJob("digest", CHECK_CRON, run)]
 
 
 def send_due(store: Store, settings: Settings, clock: Clock) -> str | None:

@@ -1,7 +1,7 @@
 """digest sends: the weekly digest is claimed, sent and marked once per period
 
 Revision ID: 0007_digest_sends
-Revises: 0006_care_day
+Revises: 0011_privacy_cluster
 Create Date: 2026-12-04 17:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_digest_sends"
-down_revision = "0006_care_day"  # re-chained after merging main (the branch was cut at 0004)
+down_revision = "0011_privacy_cluster"  # was "0004" in the brief; re-chained after merging main
 branch_labels = None
 depends_on = None
 
