@@ -56,7 +56,7 @@ def due_period(settings: DigestSettings, now: datetime) -> Period | None:
 
 def _claim(store: Store, key: str, now: datetime) -> bool:
     """True when this process may send `key` now: no row yet, or a failed or abandoned (crashed) claim."""
-    with store.read() as session:  # the usual case, every minute of the week: done already, no write lock
+    with store.read() as session:  # the usual case, all week long: done already, no write lock
         if session.scalar(select(DigestSendRow.status).where(DigestSendRow.period_key == key)) in ("sent", "skipped"):
             return False
     try:
