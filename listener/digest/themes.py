@@ -73,7 +73,7 @@ class Tokeniser:
 
     def _join_compound(self, match: re.Match[str]) -> str:
         parts = [p for p in match.group().split("-") if " ".join(words(p)) not in self.excluded]
-        return "".join(parts) if parts else " "
+        return parts[0] + "".join(p.lower() for p in parts[1:]) if parts else " "  # Kunden-Service: Kundenservice
 
     def terms(self, text: str, lang: str) -> dict[str, str]:
         stop = stop_words(lang)
@@ -85,7 +85,6 @@ class Tokeniser:
                 if len(folded) < 3 or folded.isdigit() or folded in stop or folded in self.excluded:
                     previous = None
                     continue
-                written = written.lower()
                 found.setdefault(_stem(lang, folded), written)
                 # a phrase ("zinsen zinsen" is not one), keyed like the compound it may also be written as
                 if previous is not None and previous[0] != folded:
@@ -160,7 +159,7 @@ def rising(current: TermCounts, baseline: TermCounts, top: int = TOP_THEMES) -> 
     shown: list[str] = []
     for z, c, key in ranked:
         term = current.forms[key].most_common(1)[0][0]
-        if any(term in other.split() or other in term.split() for other in shown):
+        if any(term.lower() in other.lower().split() or other.lower() in term.lower().split() for other in shown):
             continue  # "warteschleife" beside "lange warteschleife" says the same thing twice
         examples = tuple(-neg_id for _, neg_id in sorted(current.examples.get(key, []), reverse=True))
         themes.append(Theme(key, term, c, c / n, (baseline.counts.get(key, 0) / m) if m else 0.0, round(z, 3),
