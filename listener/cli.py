@@ -463,6 +463,7 @@ def config_check(state: CliState) -> None:
 def _register_optional_groups() -> None:
     from listener.demo import demo
     from listener.ops.cli import doctor
+    from listener.digest.cli import digest
 
     for command in alert_commands.COMMANDS:  # escalate, silence, report
         cli.add_command(command)
@@ -477,6 +478,7 @@ def _register_optional_groups() -> None:
     cli.add_command(privacy)
     cli.add_command(cluster)
     cli.add_command(doctor)
+    cli.add_command(digest)
     try:
         from listener.nlp.cli import nlp
     except ImportError:  # pragma: no cover - the nlp CLI ships with the package

@@ -74,22 +74,25 @@ class EmailChannel:
         return email
 
     def send(self, message: AlertMessage) -> None:
-        smtp = self.settings.smtp
-        timeout = smtp.timeout.total_seconds()
-        try:
-            client: smtplib.SMTP
-            if smtp.ssl:
-                client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout,
-                                          context=ssl.create_default_context())
-            else:
-                client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
-            with client:
-                if smtp.starttls:
-                    client.starttls(context=ssl.create_default_context())
-                if smtp.username:
-                    password = get_secret(smtp.password_secret) if smtp.password_secret else ""
-                    client.login(smtp.username, password)
-                client.send_message(self.build(message))
-        except (OSError, smtplib.SMTPException, LookupError) as exc:
-            # Never include credentials: exc messages from smtplib carry server replies only.
-            raise DeliveryError(f"email via {smtp.host}:{smtp.port} failed: {exc}") from exc
+        send_email(self.settings.smtp, self.build(message))
+
+
+def send_email(smtp: SmtpSettings, email: EmailMessage) -> None:
+    """One SMTP conversation for one message (also used by the digest, listener/digest/mail.py)."""
+    timeout = smtp.timeout.total_seconds()
+    try:
+        client: smtplib.SMTP
+        if smtp.ssl:
+            client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
+        with client:
+            if smtp.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if smtp.username:
+                password = get_secret(smtp.password_secret) if smtp.password_secret else ""
+                client.login(smtp.username, password)
+            client.send_message(email)
+    except (OSError, smtplib.SMTPException, LookupError) as exc:
+        # Never include credentials: exc messages from smtplib carry server replies only.
+        raise DeliveryError(f"email via {smtp.host}:{smtp.port} failed: {exc}") from exc
