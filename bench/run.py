@@ -67,7 +67,7 @@ def run_benchmark(bench: Benchmark, quick: bool, limit_s: float) -> tuple[list[F
 
 
 def table(rows: list[tuple[Benchmark, list[Figure], str, float]]) -> str:
-    header = ("benchmark", "measure", "value", "baseline, same run", "target", "met", "")
+    header = ("benchmark", "measure", "value", "baseline, same run", "target", "met", "run")
     lines = [header]
     for bench, figures, status, seconds in rows:
         if not figures:
