@@ -20,9 +20,12 @@ from listener.alerts.channels import ChannelSettings
 from listener.alerts.hours import BusinessCalendar, HoursSettings, calendars
 from listener.alerts.outbox import DeliverySettings
 from listener.alerts.rules import RuleSettings
+from listener.cluster.settings import ClusterSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
+from listener.ops.privacy import PrivacySettings
+from listener.ops.retention import RetentionSettings
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
@@ -72,6 +75,9 @@ class Settings(BaseModel):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
 
     @model_validator(mode="after")
     def _references(self) -> Settings:
@@ -103,6 +109,7 @@ def check_references(settings: Settings) -> None:
         for name in rule.when.brands:
             if name not in brands:
                 raise ValueError(f"rule[{i}].when.brands: no brand named {name!r}")
+    settings.cluster.check_database(settings.database.url)
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)
         if tied and tied not in brands:
@@ -155,7 +162,8 @@ def _problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[
             message = "unknown key (check the spelling against config/listener.example.toml)"
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
-        if ": " in message and message.split(":", 1)[0].count("[") and loc == ():
+        head = message.split(": ", 1)[0]
+        if ": " in message and loc == () and " " not in head and ("[" in head or "." in head):
             key, message = message.split(": ", 1)  # cross-reference errors name their own key
             problems.append((key, message))
             continue
