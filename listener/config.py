@@ -21,11 +21,13 @@ from listener.alerts.hours import BusinessCalendar, HoursSettings, calendars
 from listener.alerts.outbox import DeliverySettings
 from listener.alerts.rules import RuleSettings
 from listener.cluster.settings import ClusterSettings
+from listener.digest.settings import DigestSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
 from listener.ops.privacy import PrivacySettings
 from listener.ops.retention import RetentionSettings
+from listener.ops.settings import MetricsSettings
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
 from listener.web.settings import WebSettings
 
@@ -60,6 +62,7 @@ class LogSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"  # json: one JSON object per line (listener/logs.py)
 
 
 class Settings(BaseModel):
@@ -76,9 +79,11 @@ class Settings(BaseModel):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     web: WebSettings | None = None  # the care inbox; `listener run` serves it when [web] is present
 
     @model_validator(mode="after")
@@ -111,11 +116,26 @@ def check_references(settings: Settings) -> None:
         for name in rule.when.brands:
             if name not in brands:
                 raise ValueError(f"rule[{i}].when.brands: no brand named {name!r}")
+    _check_digest(settings)
     settings.cluster.check_database(settings.database.url)
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)
         if tied and tied not in brands:
             raise ValueError(f"source[{i}].brand: no brand named {tied!r}")
+
+
+def _check_digest(settings: Settings) -> None:
+    digest = settings.digest
+    if digest.channel is not None:
+        channel = next((c for c in settings.channel if c.name == digest.channel), None)
+        if channel is None or channel.kind != "email":
+            raise ValueError(f"digest.channel: no email channel named {digest.channel!r}")
+    elif digest.recipients:
+        raise ValueError("digest.channel: name the email channel whose SMTP server sends to digest.recipients")
+    own = {b.name for b in settings.brand if not b.competitor}
+    for name in digest.brands:
+        if name not in own:
+            raise ValueError(f"digest.brands: no own (non-competitor) brand named {name!r}")
 
 
 def _check_rule_alerts(i: int, rule: RuleSettings, channels: set[str], hours: dict[str, BusinessCalendar]) -> None:

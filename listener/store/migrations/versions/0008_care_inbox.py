@@ -1,7 +1,7 @@
 """care inbox: users, task activity log, reply templates, an index of copies (listener/web)
 
 Revision ID: 0008_care_inbox
-Revises: 0011_privacy_cluster
+Revises: 0007_digest_sends
 Create Date: 2026-12-04 17:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_care_inbox"
-down_revision = "0011_privacy_cluster"  # main's head when the web branch last merged it
+down_revision = "0007_digest_sends"  # main's head when the web branch last merged it
 branch_labels = None
 depends_on = None
 
