@@ -81,7 +81,8 @@ GERMAN: dict[str, str] = {
         "Eine Vorlage braucht Namen, Text, eine bekannte Kategorie und Sprache.",
     "P1": "P1", "P2": "P2", "P3": "P3",
     "business hours left": "verbleibende Geschäftszeit",
-    "Silences": "Stummschaltungen", "Rule": "Regel", "Until": "Bis", "By": "Von", "End now": "Jetzt beenden",
+    "Silences": "Stummschaltungen", "Digest": "Wochenbericht",
+    "Rule": "Regel", "Until": "Bis", "By": "Von", "End now": "Jetzt beenden",
     "No silence is running.": "Keine Stummschaltung aktiv.", "New silence": "Neue Stummschaltung", "any": "alle",
     "For how long (e.g. 2h, 1d)": "Wie lange (z. B. 2h, 1d)", "Add silence": "Stummschaltung anlegen",
     "While a silence runs, matching tasks are still created and shown in the queue, but raise no alerts.":

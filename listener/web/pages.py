@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, select
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from listener.alerts.report import response_report
@@ -16,7 +16,7 @@ from listener.domain import SENTIMENTS
 from listener.durations import parse_duration
 from listener.nlp.categories import CATEGORIES
 from listener.store.models import MentionBrand, MentionRow, ReplyTemplate, ScoreRow, SourceRow, TaskRow, UserRow
-from listener.web.app import Web, page, refuse, render
+from listener.web.app import Web, formatter, page, refuse, render
 from listener.web.i18n import LANGUAGES
 from listener.web.users import can_edit_silences, can_edit_templates
 
@@ -157,6 +157,28 @@ def silence_end(web: Web, request: Request, user: UserRow, form: FormData | None
     return RedirectResponse("/silences", status_code=303)
 
 
+DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
+
+@page()
+def digest_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
+    """The weekly digest as marketing will receive it (last complete week, or ?week=2026-W48): the digest's own
+    HTML with its charts inline, served under a policy that allows no script at all."""
+    from listener.digest.cli import choose_period
+    from listener.digest.compose import make_digest
+    from listener.digest.period import PeriodError
+
+    settings = web.settings.digest
+    try:
+        period = choose_period(request.query_params.get("week") or None, None, None, settings.timezone,
+                               web.clock.now())
+    except PeriodError as exc:
+        return refuse(web, request, user, 400, str(exc))
+    lang = formatter(web, request, user).language
+    digest = make_digest(web.store, web.settings, period, lang=lang)
+    return HTMLResponse(digest.html(inline_images=True), headers={"content-security-policy": DIGEST_CSP})
+
+
 def page_routes() -> list[BaseRoute]:
     return [
         Route("/mentions", mentions_page),
@@ -166,6 +188,7 @@ def page_routes() -> list[BaseRoute]:
         Route("/templates/save", template_save, methods=["POST"]),
         Route("/templates/{template_id:int}/delete", template_delete, methods=["POST"]),
         Route("/silences", silences_page),
+        Route("/digest", digest_page),
         Route("/silences/add", silence_add, methods=["POST"]),
         Route("/silences/{silence_id:int}/end", silence_end, methods=["POST"]),
     ]
