@@ -116,6 +116,9 @@ def cluster_config(path: Path, db_url: str, feeds: FeedServer, sources: int, web
         task = {{ priority = "P2", first_response = "15m" }}
         notify = ["care-chat"]
 
+        [metrics]
+        listen = "127.0.0.1:0"  # three nodes on one machine: each its own free port
+
         [cluster]
         tick = "1s"
         heartbeat = "1s"
