@@ -128,7 +128,7 @@ def _problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[
     for error in exc.errors():
         loc = prefix + tuple(error["loc"])
         # Tagged unions put the tag in the location (channel[0].email.to): drop it.
-        if len(loc) > 2 and loc[0] == "channel" and loc[2] in ("email", "webhook"):
+        if len(loc) > 2 and loc[0] == "channel" and loc[2] in ("email", "webhook", "apprise"):
             loc = loc[:2] + loc[3:]
         message = error["msg"]
         if error["type"] == "extra_forbidden":
