@@ -34,9 +34,10 @@ from sqlalchemy import insert  # noqa: E402
 
 from listener.dedup import BANDS, band_keys, canonical_for, content_hash, dedup_words  # noqa: E402
 from listener.domain import Mention  # noqa: E402
-from listener.matching import BrandMatcher, BrandSettings, brand_node, compile_brand, evaluate, words  # noqa: E402
+from listener.matching import BrandMatcher, BrandSettings, brand_node, compile_brand, evaluate  # noqa: E402
 from listener.store.engine import Store, upgrade  # noqa: E402
 from listener.store.models import MentionRow, SourceRow  # noqa: E402
+from listener.text import words  # noqa: E402
 
 STEMS = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark", "Wayne", "Tyrell", "Cyberdyne",
          "Soylent", "Wonka", "Gringotts", "Oscorp", "Nakatomi", "Monarch", "Pied Piper", "Aperture", "Massive",

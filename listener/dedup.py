@@ -32,8 +32,8 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Mapper, Session
 
 from listener.domain import Mention
-from listener.matching import normalise, words
 from listener.store.models import MentionRow, NearDupKey
+from listener.text import AnalysedText, analyse
 
 _CHUNK = 500
 
@@ -59,13 +59,21 @@ _RELAY = re.compile(r"^\s*RT\s+@\w+:?|\b(?:via|h/t|ht)\s+@\w+|\[\s*x-?post[^\]]*
                     re.IGNORECASE)
 
 
+DECORATION = (_URL, _RELAY)  # in this order: a relay marker is found in the text with its URLs blanked out
+
+
+def mention_text(full_text: str) -> AnalysedText:
+    """A mention's text normalised once (cached): matching, the content hash and the shingles all read it."""
+    return analyse(full_text, DECORATION)
+
+
 def content_hash(text: str) -> str:
-    return hashlib.sha256(normalise(text).encode()).hexdigest()
+    return mention_text(text).digest
 
 
-def dedup_words(text: str) -> list[str]:
+def dedup_words(text: str) -> tuple[str, ...]:
     """Normalised words with URLs and relay markers ("RT @x:", "via @x", "[x-post r/…]") removed."""
-    return words(_RELAY.sub(" ", _URL.sub(" ", text)))
+    return mention_text(text).kept_words
 
 
 def shingles(text_words: Sequence[str], size: int = SHINGLE) -> set[str]:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from listener.alerts.rules import Facts, RuleSettings
 from listener.alerts.tasks import act
 from listener.clock import Clock
-from listener.dedup import canonical_for, content_hash, known_external_ids
+from listener.dedup import canonical_for, known_external_ids, mention_text
 from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher
 from listener.nlp.scoring import Score, Scorer
@@ -121,11 +121,12 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
                 report.duplicates += 1
                 continue
             known.add(mention.external_id)
-            brands = matcher.brands_for(mention)
+            text = mention_text(mention.full_text)  # normalised once: matching, content hash, near-dup shingles
+            brands = matcher.brands_for(mention, text)
             if not brands:
                 report.unmatched += 1
                 continue
-            session.add(_mention_row(session, row, mention, brands))
+            session.add(_mention_row(session, row, mention, brands, text.digest))
             session.flush()  # so a copy later in the same batch finds this one as canonical
             report.stored += 1
         row.cursor = batch.next_cursor
@@ -138,8 +139,8 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
         health.last_new_mentions = report.stored
 
 
-def _mention_row(session: Session, source: SourceRow, mention: Mention, brands: list[str]) -> MentionRow:
-    digest = content_hash(mention.full_text)
+def _mention_row(session: Session, source: SourceRow, mention: Mention, brands: list[str],
+                 digest: str) -> MentionRow:
     return MentionRow(
         source_id=source.id,
         source_kind=mention.source_kind,

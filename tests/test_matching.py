@@ -23,12 +23,11 @@ from listener.matching import (
     Term,
     brand_node,
     evaluate,
-    normalise,
     parse_phrase,
     parse_query,
     render,
-    words,
 )
+from listener.text import normalise, words
 
 PROPERTY = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
@@ -312,7 +311,8 @@ def test_compiled_matcher_agrees_with_the_reference_semantics(
 @PROPERTY
 @given(queries, texts())
 def test_every_match_contains_one_of_the_search_terms(node: Node, text: str) -> None:
-    from listener.matching import _required_terms, term_matches
+    from listener.matching import term_matches
+    from listener.matching.brands import _required_terms
 
     required = _required_terms(node)
     if required is not None and evaluate(node, words(text)):
