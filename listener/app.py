@@ -6,6 +6,7 @@ from functools import cached_property
 
 from listener.alerts.channels import Channel, make_channel
 from listener.alerts.outbox import DeliveryReport, deliver_pending
+from listener.alerts.spikes.check import SpikeReport, check_spikes
 from listener.clock import Clock, SystemClock
 from listener.config import Settings
 from listener.matching import BrandMatcher
@@ -64,6 +65,10 @@ class App:
     def score(self) -> ScoreReport:
         return score_pending(self.store, self.scorer, self.settings.rule, self.clock,
                              batch_size=self.settings.daemon.score_batch)
+
+    def check_spikes(self, dry_run: bool = False) -> SpikeReport:
+        return check_spikes(self.store, self.settings.spike, [b.name for b in self.settings.brand], self.clock,
+                            dry_run=dry_run)
 
     def deliver(self) -> DeliveryReport:
         return deliver_pending(self.store, self.channels, self.settings.delivery, self.clock)

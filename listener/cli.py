@@ -437,9 +437,11 @@ def config_check(state: CliState) -> None:
 
 
 def _register_optional_groups() -> None:
+    from listener.alerts.spikes.cli import spikes
     from listener.demo import demo
 
     cli.add_command(demo)
+    cli.add_command(spikes)
     try:
         from listener.nlp.cli import nlp
     except ImportError:  # pragma: no cover - the nlp CLI ships with the package

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from listener.alerts.channels import ChannelSettings
 from listener.alerts.outbox import DeliverySettings
 from listener.alerts.rules import RuleSettings
+from listener.alerts.spikes.settings import SpikeSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
@@ -46,6 +47,7 @@ class DaemonSettings(BaseModel):
 
     score_every: Duration = timedelta(seconds=30)
     deliver_every: Duration = timedelta(seconds=15)
+    spikes_every: Duration = timedelta(minutes=15)  # how often the [[spike]] watches are checked
     score_batch: int = Field(default=64, ge=1, le=10_000)
     # Converted model weights; defaults to $CACHE_DIRECTORY (systemd), $LISTENER_CACHE_DIR or ~/.cache/listener.
     cache_dir: Path | None = None
@@ -67,6 +69,7 @@ class Settings(BaseModel):
     nlp: NlpSettings = Field(default_factory=NlpSettings)
     channel: list[ChannelSettings] = Field(default_factory=list)
     rule: list[RuleSettings] = Field(default_factory=list)
+    spike: list[SpikeSettings] = Field(default_factory=list)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     log: LogSettings = Field(default_factory=LogSettings)
@@ -102,6 +105,14 @@ def check_references(settings: Settings) -> None:
         for name in rule.when.brands:
             if name not in brands:
                 raise ValueError(f"rule[{i}].when.brands: no brand named {name!r}")
+    _unique("spike", [s.name for s in settings.spike])
+    for i, spike in enumerate(settings.spike):
+        for name in spike.notify:
+            if name not in channels:
+                raise ValueError(f"spike[{i}].notify: no channel named {name!r}")
+        for name in spike.brands:
+            if name not in brands:
+                raise ValueError(f"spike[{i}].brands: no brand named {name!r}")
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)
         if tied and tied not in brands:

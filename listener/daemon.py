@@ -61,6 +61,10 @@ class Daemon:
     def deliver_job(self) -> None:
         self.app.deliver()
 
+    def spikes_job(self) -> None:
+        if self.app.check_spikes().fired:
+            self._wake("deliver")
+
     def _wake(self, job_id: str) -> None:
         if not self.stop_requested.is_set():
             self.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
@@ -81,6 +85,9 @@ class Daemon:
                                id="score", name="score", next_run_time=now)
         self.scheduler.add_job(self.deliver_job, IntervalTrigger(seconds=daemon.deliver_every.total_seconds()),
                                id="deliver", name="deliver", next_run_time=now)
+        if self.app.settings.spike:
+            self.scheduler.add_job(self.spikes_job, IntervalTrigger(seconds=daemon.spikes_every.total_seconds()),
+                                   id="spikes", name="spikes", next_run_time=now)
 
     def request_stop(self, signum: int, _frame: FrameType | None = None) -> None:
         log.info("event=stop_requested signal=%s", signal.Signals(signum).name)

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError
+from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError, Notice
+from listener.alerts.spikes.render import spike_notice
 from listener.clock import Clock
 from listener.durations import Duration
 from listener.store.engine import Store
@@ -68,7 +69,10 @@ def backoff(settings: DeliverySettings, attempts: int) -> timedelta:
     return min(settings.max_backoff, settings.backoff * (2 ** max(0, attempts - 1)))
 
 
-def message_for(alert: AlertRow) -> AlertMessage:
+def message_for(alert: AlertRow) -> AlertMessage | Notice:
+    session = object_session(alert)
+    if alert.spike is not None and session is not None:
+        return spike_notice(session, alert.spike, alert.idempotency_key)
     mention: MentionRow = alert.mention
     task: TaskRow | None = alert.task
     score = mention.score

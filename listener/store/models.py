@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -206,7 +207,8 @@ class AlertRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
-    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"))
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"))  # a spike alert: its top post
+    spike_id: Mapped[int | None] = mapped_column(ForeignKey("spikes.id"))  # set for spike alerts
     channel: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sending | sent | parked
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -218,3 +220,46 @@ class AlertRow(Base):
 
     task: Mapped[TaskRow | None] = relationship()
     mention: Mapped[MentionRow] = relationship()
+    spike: Mapped[SpikeRow | None] = relationship()
+
+
+class SpikeRow(Base):
+    """A spike that fired (listener/alerts/spikes): a brand's volume or negative share far above its usual."""
+
+    __tablename__ = "spikes"
+    __table_args__ = (Index("ix_spikes_brand_kind_window", "brand", "kind", "window_end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    watch: Mapped[str] = mapped_column(String(200))  # the [[spike]] name
+    brand: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # volume | negative
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    observed: Mapped[int]  # mentions (volume) or negative mentions (negative) in the window
+    expected: Mapped[float]
+    ratio: Mapped[float]
+    p_value: Mapped[float]
+    history_weeks: Mapped[int]
+    mentions: Mapped[int]  # all mentions of the brand in the window
+    share: Mapped[float | None] = mapped_column(Float)  # negative share in the window and usually
+    baseline_share: Mapped[float | None] = mapped_column(Float)
+    themes: Mapped[list[str]] = mapped_column(default=list)
+    top_mention_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+
+
+class SpikeArmRow(Base):
+    """Cooldown and re-arm state of one watch, brand and kind; `history_from` is when listening to it began."""
+
+    __tablename__ = "spike_arms"
+
+    watch: Mapped[str] = mapped_column(String(200), primary_key=True)
+    brand: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    armed: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_fired_at: Mapped[datetime | None]
+    history_from: Mapped[datetime | None]  # the first mention of the brand listener fetched
+
+
+# Spike counts select mentions by published time, or fetch time when unknown.
+Index("ix_mentions_seen_at", func.coalesce(MentionRow.published_at, MentionRow.fetched_at))

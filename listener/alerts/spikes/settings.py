@@ -1,0 +1,39 @@
+"""`[[spike]]`: which brands are watched for spikes, how sure a spike must be, and who is told."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from listener.durations import Duration
+
+Kind = Literal["volume", "negative"]
+
+
+class SpikeSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    brands: list[str] = Field(default_factory=list)  # empty: every configured brand
+    notify: list[str] = Field(default_factory=list)
+    watch: list[Kind] = Field(default=["volume", "negative"], min_length=1)
+    window: Duration = timedelta(hours=1)  # the trailing window counted at each check ([daemon] spikes_every)
+    history_weeks: int = Field(default=8, ge=1, le=52)  # the same window 1 … N weeks earlier is the baseline
+    min_history_weeks: int = Field(default=3, ge=1, le=52)  # fewer weeks of listening: no verdict yet
+    min_count: int = Field(default=10, ge=1)  # mentions (volume) or negative mentions (negative) in the window
+    min_ratio: float = Field(default=2.0, ge=1.0)  # observed / expected, for volume and for negative share
+    max_p: float = Field(default=1e-3, gt=0.0, lt=1.0)  # Poisson (volume) or binomial (share) tail probability
+    cooldown: Duration = timedelta(hours=6)  # no second alert for a brand and kind sooner than this …
+    # … and none before a check has seen the spike end (re-arm)
+    themes: int = Field(default=5, ge=0, le=20)
+    top_posts: int = Field(default=3, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _history(self) -> SpikeSettings:
+        if self.min_history_weeks > self.history_weeks:
+            raise ValueError("min_history_weeks cannot exceed history_weeks")
+        if self.window > timedelta(days=1) or self.window < timedelta(minutes=5):
+            raise ValueError("window must be between 5m and 1d")
+        return self
