@@ -12,9 +12,9 @@ injected about twice a month per brand at random hours (night ones too): for `--
 Both detectors are checked every hour on the hour just ended, from the week `min_history_weeks` on (a new
 install), with the same cooldown and re-arm (`listener.alerts.spikes.detect.Arm`):
   * listener — `listener.alerts.spikes.detect.evaluate` with the default `[[spike]]` settings: the same hour of
-    the week in up to 8 previous weeks, median/MAD + Poisson tail (volume), pooled share + binomial tail;
+    the week in up to 8 previous weeks, median/MAD + Poisson tail (volume), pooled share + beta-binomial tail;
   * naive — a fixed threshold over the trailing 24-hour mean: count ≥ min_ratio × mean and ≥ min_count
-    (share ≥ min_ratio × trailing share for "negative").
+    (share ≥ min_ratio × trailing share and negatives ≥ min_negatives for "negative").
 A burst is found when an alert fires for a window that overlaps it; recall is also given for "busy" bursts, those
 over at least 10 normal mentions an hour (3× of 3 mentions at night cannot be told from noise in one hour without
 paging for noise every week). False alarms are counted on the same traffic without bursts, per brand per month
@@ -113,7 +113,8 @@ def naive_alerts(t: Traffic, kind: Kind, s: SpikeSettings, first_hour: int) -> l
             trailing = t.negatives[hour - 24:hour].sum() / max(1, t.mentions[hour - 24:hour].sum())
             share = t.negatives[hour] / max(1, t.mentions[hour])
             observed, spiking = int(t.negatives[hour]), share >= s.min_ratio * max(trailing, 1e-9)
-        if arm.step(bool(spiking and observed >= s.min_count), START + timedelta(hours=hour), s.cooldown):
+        least = s.min_count if kind == "volume" else s.min_negatives
+        if arm.step(bool(spiking and observed >= least), START + timedelta(hours=hour), s.cooldown):
             fired.append(hour)
     return fired
 
@@ -141,6 +142,7 @@ def main() -> None:
     began = time.process_time()
     print(f"{args.weeks} weeks, {args.brands} brands per level, bursts of 3× for {args.burst_hours} h, "
           f"checks hourly from week {settings.min_history_weeks}; settings: min_count={settings.min_count} "
+          f"min_negatives={settings.min_negatives} "
           f"min_ratio={settings.min_ratio:g} max_p={settings.max_p:g} history_weeks={settings.history_weeks} "
           f"cooldown={settings.cooldown}; seed {args.seed}\n")
     print(f"{'traffic':<18} {'kind':<9} {'detector':<9} {'bursts':>6} {'recall':>7} {'busy':>5} {'recall':>7} "

@@ -9,7 +9,15 @@ from fractions import Fraction
 import pytest
 from pydantic import ValidationError
 
-from listener.alerts.spikes.detect import Arm, Counts, binomial_tail, evaluate, negative_share, poisson_tail, volume
+from listener.alerts.spikes.detect import (
+    Arm,
+    Counts,
+    beta_binomial_tail,
+    evaluate,
+    negative_share,
+    poisson_tail,
+    volume,
+)
 from listener.alerts.spikes.settings import SpikeSettings
 
 S = SpikeSettings(name="t")
@@ -19,7 +27,7 @@ def weeks(*mentions: int, negatives: int | None = None) -> list[Counts]:
     return [Counts(m, negatives if negatives is not None else m // 10, m) for m in mentions]
 
 
-def test_poisson_and_binomial_tails_match_direct_sums() -> None:
+def test_poisson_and_beta_binomial_tails_match_direct_sums() -> None:
     def poisson(k: int, lam: float) -> float:
         return 1 - sum(math.exp(-lam) * lam ** i / math.factorial(i) for i in range(k))
 
@@ -28,9 +36,16 @@ def test_poisson_and_binomial_tails_match_direct_sums() -> None:
     assert poisson_tail(60, 10.0) == pytest.approx(
         float(sum(Fraction(10) ** i / math.factorial(i) for i in range(60, 200))) * math.exp(-10), rel=1e-9)
     assert poisson_tail(3, 0.0) == 0.0
-    assert binomial_tail(3, 10, 0.1) == pytest.approx(
-        sum(math.comb(10, i) * 0.1 ** i * 0.9 ** (10 - i) for i in range(3, 11)), rel=1e-12)
-    assert binomial_tail(0, 5, 0.2) == 1.0 and binomial_tail(6, 5, 0.2) == 0.0
+    def beta(x: int, y: int) -> Fraction:  # B(x, y) for whole numbers, exactly
+        return Fraction(math.factorial(x - 1) * math.factorial(y - 1), math.factorial(x + y - 1))
+
+    exact = sum(math.comb(10, i) * beta(i + 2, 10 - i + 5) / beta(2, 5) for i in range(3, 11))
+    assert beta_binomial_tail(3, 10, 2.0, 5.0) == pytest.approx(float(exact), rel=1e-9)
+    assert beta_binomial_tail(0, 5, 1.0, 4.0) == 1.0 and beta_binomial_tail(6, 5, 1.0, 4.0) == 0.0
+    # With a long history the share is known: the tail becomes the binomial one.
+    binomial = sum(math.comb(20, i) * 0.1 ** i * 0.9 ** (20 - i) for i in range(6, 21))
+    assert beta_binomial_tail(6, 20, 1e5, 9e5) == pytest.approx(binomial, rel=1e-3)
+    assert beta_binomial_tail(6, 20, 1.0, 9.0) > 3 * binomial  # … with a short one, surprises are likelier
 
 
 def test_a_clear_burst_with_enough_history_is_a_spike() -> None:
@@ -77,7 +92,8 @@ def test_negative_share_against_a_pooled_baseline() -> None:
     assert verdict.spiking and verdict.share == 0.5
     assert verdict.baseline_share == pytest.approx(33 / 340)
     assert not negative_share(Counts(40, 6, 40), history, S).spiking  # 15 %: noise
-    assert not negative_share(Counts(12, 9, 12), history, S).spiking  # 9 negatives: below min_count
+    small = negative_share(Counts(5, 4, 5), history, S)  # 80 %, but of five mentions
+    assert not small.spiking and "4 below min_negatives 5" in small.reason
 
 
 def test_negative_share_with_unscored_mentions_or_no_negatives_before() -> None:

@@ -304,3 +304,30 @@ def screenshot(html: str, tmp_path: Path, name: str) -> Path | None:
         page.screenshot(path=str(folder / name), full_page=True)
         browser.close()
     return folder / name
+
+
+def test_the_daemon_checks_spikes_on_schedule_and_wakes_delivery(app: App, tmp_path: Path) -> None:
+    from listener.daemon import Daemon
+
+    seeder = Seeder(app.store)
+    seed_history(seeder)
+    seed_outage(seeder)
+    daemon = Daemon(app)
+    daemon.schedule()
+    job = daemon.scheduler.get_job("spikes")
+    assert job is not None and job.trigger.interval == app.settings.daemon.spikes_every
+    daemon.scheduler.modify_job("deliver", next_run_time=datetime(2099, 1, 1, tzinfo=UTC))
+    daemon.spikes_job()  # two spikes fire: delivery is woken now instead of at its next interval
+    assert daemon.scheduler.get_job("deliver").next_run_time.year < 2099
+
+    quiet = App(load_settings(_without_spikes(tmp_path)))
+    quiet_daemon = Daemon(quiet)
+    quiet_daemon.schedule()
+    assert quiet_daemon.scheduler.get_job("spikes") is None
+    quiet.close()
+
+
+def _without_spikes(tmp_path: Path) -> Path:
+    path = tmp_path / "quiet.toml"
+    path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "q.db"}"\n')
+    return path

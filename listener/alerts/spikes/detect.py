@@ -4,7 +4,8 @@ Volume: the expected count is the median of the same window in previous weeks (r
 and a window is a spike when its count reaches `min_count`, `min_ratio` × expected and has a Poisson upper-tail
 probability below `max_p` given a rate that also allows for the spread of the history (MAD) and for the
 uncertainty of a median of few weeks. Negative share: the baseline share is pooled over the history windows
-and the window's negatives are tested against it with a binomial upper tail.
+and the window's negatives are tested against it with a beta-binomial upper tail (a binomial whose share is
+only as certain as the history it was pooled from).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from listener.alerts.spikes.settings import Kind, SpikeSettings
+
+PRIOR_NEGATIVES, PRIOR_MENTIONS = 1.0, 20.0
 
 
 @dataclass(frozen=True)
@@ -55,27 +58,25 @@ def poisson_tail(k: int, lam: float) -> float:
     return total
 
 
-def binomial_tail(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p)."""
+def beta_binomial_tail(k: int, n: int, a: float, b: float) -> float:
+    """P(X >= k) for X ~ BetaBinomial(n, a, b): a binomial whose share is itself only known from a history of
+    `a` - 1 negatives among `a + b` - 2 mentions (with the prior), so a short history widens the tail."""
     if k <= 0:
         return 1.0
-    if k > n or p <= 0:
+    if k > n:
         return 0.0
-    if p >= 1:
-        return 1.0
-    log_p, log_q = math.log(p), math.log1p(-p)
-    base = math.lgamma(n + 1)
-    return min(1.0, sum(math.exp(base - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q)
-                        for i in range(k, n + 1)))
+    base = math.lgamma(n + 1) + math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) - math.lgamma(n + a + b)
+    return min(1.0, sum(math.exp(base - math.lgamma(i + 1) - math.lgamma(n - i + 1) + math.lgamma(i + a)
+                                 + math.lgamma(n - i + b)) for i in range(k, n + 1)))
 
 
 def _not_enough(kind: Kind, observed: int, history: list[Counts], settings: SpikeSettings) -> Verdict | None:
     if len(history) < settings.min_history_weeks:
         return Verdict(kind, False, observed, 0.0, 0.0, 1.0, len(history),
                        f"{len(history)} of {settings.min_history_weeks} weeks of history")
-    if observed < settings.min_count:
-        return Verdict(kind, False, observed, 0.0, 0.0, 1.0, len(history),
-                       f"{observed} below min_count {settings.min_count}")
+    key, least = ("min_count", settings.min_count) if kind == "volume" else ("min_negatives", settings.min_negatives)
+    if observed < least:
+        return Verdict(kind, False, observed, 0.0, 0.0, 1.0, len(history), f"{observed} below {key} {least}")
     return None
 
 
@@ -97,16 +98,17 @@ def volume(current: Counts, history: list[Counts], settings: SpikeSettings) -> V
 
 def negative_share(current: Counts, history: list[Counts], settings: SpikeSettings) -> Verdict:
     early = _not_enough("negative", current.negatives, history, settings)
-    scored = sum(h.scored for h in history)
-    # A little prior weight (one negative in twenty) keeps a history without negatives from making any a spike.
-    baseline = (sum(h.negatives for h in history) + 1.0) / (scored + 20.0)
+    # A prior worth twenty mentions at 5 % negative keeps a history without negatives from making any a spike.
+    a = sum(h.negatives for h in history) + PRIOR_NEGATIVES
+    b = sum(h.scored - h.negatives for h in history) + PRIOR_MENTIONS - PRIOR_NEGATIVES
+    baseline = a / (a + b)
     share = current.negatives / current.scored if current.scored else 0.0
     expected = baseline * current.scored
     if early:
         return Verdict("negative", False, current.negatives, expected, 0.0, 1.0, len(history), early.reason,
                        share, baseline)
     ratio = share / baseline
-    p_value = binomial_tail(current.negatives, current.scored, baseline)
+    p_value = beta_binomial_tail(current.negatives, current.scored, a, b)
     verdict = _decide("negative", current.negatives, expected, ratio, p_value, len(history), settings)
     return Verdict(**{**verdict.__dict__, "share": share, "baseline_share": baseline})
 

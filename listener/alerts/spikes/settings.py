@@ -22,9 +22,10 @@ class SpikeSettings(BaseModel):
     window: Duration = timedelta(hours=1)  # the trailing window counted at each check ([daemon] spikes_every)
     history_weeks: int = Field(default=8, ge=1, le=52)  # the same window 1 … N weeks earlier is the baseline
     min_history_weeks: int = Field(default=3, ge=1, le=52)  # fewer weeks of listening: no verdict yet
-    min_count: int = Field(default=10, ge=1)  # mentions (volume) or negative mentions (negative) in the window
-    min_ratio: float = Field(default=2.0, ge=1.0)  # observed / expected, for volume and for negative share
-    max_p: float = Field(default=1e-3, gt=0.0, lt=1.0)  # Poisson (volume) or binomial (share) tail probability
+    min_count: int = Field(default=10, ge=1)  # mentions in the window, for a volume spike
+    min_negatives: int = Field(default=5, ge=1)  # negative mentions in the window, for a negative-share spike
+    min_ratio: float = Field(default=2.0, ge=1.0)  # observed / expected volume, and share / usual share
+    max_p: float = Field(default=1e-3, gt=0.0, lt=1.0)  # Poisson (volume) / beta-binomial (share) tail probability
     cooldown: Duration = timedelta(hours=6)  # no second alert for a brand and kind sooner than this …
     # … and none before a check has seen the spike end (re-arm)
     themes: int = Field(default=5, ge=0, le=20)
