@@ -351,7 +351,8 @@ def alerts_list(state: CliState, status: str, as_json: bool) -> None:
         if status != "all":
             query = query.where(AlertRow.status == status)
         out = [{
-            "id": a.id, "task_id": a.task_id, "channel": a.channel, "status": a.status, "attempts": a.attempts,
+            "id": a.id, "task_id": a.task_id, "spike_id": a.spike_id, "channel": a.channel, "status": a.status,
+            "attempts": a.attempts,
             "next_attempt_at": iso(a.next_attempt_at), "sent_at": iso(a.sent_at), "last_error": a.last_error,
         } for a in session.scalars(query)]
     if as_json:
@@ -359,7 +360,8 @@ def alerts_list(state: CliState, status: str, as_json: bool) -> None:
         return
     for a in out:
         extra = f" last error: {a['last_error']}" if a["last_error"] else ""
-        click.echo(f"#{a['id']:<5} task #{a['task_id']} → {a['channel']:<14} {a['status']:<8} "
+        about = f"spike #{a['spike_id']}" if a["spike_id"] else f"task #{a['task_id']}"
+        click.echo(f"#{a['id']:<5} {about} → {a['channel']:<14} {a['status']:<8} "
                    f"attempts {a['attempts']}{extra}")
 
 

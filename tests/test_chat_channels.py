@@ -200,3 +200,19 @@ def test_the_outbox_retries_parks_and_redelivers_apprise_alerts(store: Store, se
     assert deliver_pending(store, channels, settings, clock).sent == 0  # sent once, never again
     assert statuses(store)[0][0] == "sent"
     assert len(services.of("mattermost")) == 3  # two refused attempts, one delivery
+
+
+@pytest.mark.parametrize(("channel_block", "key", "message"), [
+    ('kind = "apprise"', "channel[0].url_secret", "Field required"),
+    ('kind = "apprise"\nurl_secret = "x"\nurl = "discord://1/a"', "channel[0].url", "unknown key"),
+    ('kind = "webhook"\nurl = "https://h.example.org/x"\nsigning_key = "k"', "channel[0].signing_key",
+     "unknown key"),
+])
+def test_channel_config_errors_name_the_key(channel_block: str, key: str, message: str) -> None:
+    import tomllib
+
+    from listener.config import ConfigError, parse_settings
+
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(tomllib.loads(f'[[channel]]\nname = "c"\n{channel_block}\n'))
+    assert any(k == key and message in m for k, m in caught.value.problems), caught.value.problems

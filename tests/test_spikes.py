@@ -229,10 +229,7 @@ url_secret = "chat-url"
 
 def test_a_crash_while_sending_a_spike_alert_neither_loses_nor_repeats_it(tmp_path: Path, clock: FakeClock,
                                                                           webhook: WebhookReceiver) -> None:
-    extra = f'\n[[channel]]\nname = "hook"\nkind = "webhook"\nurl = "{webhook.url}"\n'
-    path = config(tmp_path, f"sqlite:///{tmp_path / 'l.db'}", extra)
-    path.write_text(path.read_text().replace('"mail", "hook", "chat"', '"hook"'))
-    app = App(load_settings(path), clock=clock)
+    app = App(load_settings(hook_only(tmp_path, webhook)), clock=clock)
     app.migrate()
     seeder = Seeder(app.store)
     seed_history(seeder)
@@ -250,10 +247,21 @@ def test_a_crash_while_sending_a_spike_alert_neither_loses_nor_repeats_it(tmp_pa
     app.close()
 
 
-def test_the_cli_checks_and_lists_spikes(tmp_path: Path, app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+def hook_only(tmp_path: Path, webhook: WebhookReceiver) -> Path:
+    extra = f'\n[[channel]]\nname = "hook"\nkind = "webhook"\nurl = "{webhook.url}"\n'
+    path = config(tmp_path, f"sqlite:///{tmp_path / 'l.db'}", extra)
+    path.write_text(path.read_text().replace('"mail", "hook", "chat"', '"hook"'))
+    return path
+
+
+def test_the_cli_checks_and_lists_spikes(tmp_path: Path, clock: FakeClock, webhook: WebhookReceiver,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    app = App(load_settings(hook_only(tmp_path, webhook)), clock=clock)
+    app.migrate()
     seeder = Seeder(app.store)
     seed_history(seeder)
     seed_outage(seeder)
+    app.close()
     monkeypatch.setenv("LISTENER_CONFIG", str(tmp_path / "listener.toml"))
     runner = CliRunner()
     # The CLI runs on the system clock: check a window where the seeded outage is (its time is in the past).
@@ -268,6 +276,7 @@ def test_the_cli_checks_and_lists_spikes(tmp_path: Path, app: App, monkeypatch: 
         ("Globex", "volume", False)]
     listed = runner.invoke(cli, ["spikes", "list"])
     assert listed.exit_code == 0 and "Acme" in listed.output and "themes: outage, login" in listed.output
+    assert "spike #1 → " in runner.invoke(cli, ["alerts", "list"]).output
     assert runner.invoke(cli, ["spikes", "list", "--since", "soon"]).exit_code == 2
 
 
