@@ -23,8 +23,6 @@ from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
 from listener.durations import Duration
 from listener.secrets import get_secret
 
-log = logging.getLogger(__name__)
-
 # Mattermost renders Markdown in every post although Apprise declares it a text target (and so passes the body
 # through unchanged): untrusted text must be Markdown-escaped for it too.
 RENDERS_MARKDOWN_ANYWAY = {"mmost", "mmosts"}
@@ -77,26 +75,17 @@ def md_link(label: str, url: str | None) -> str:
     return f"[{md(label)}](<{quote(url, safe=URL_SAFE)}>)"
 
 
-def alert_markdown(m: AlertMessage) -> str:
-    head = f"**{md(m.priority)}**" + (f" task #{m.task_id}" if m.task_id else "")
-    head += f" · {md(', '.join(m.brands) or 'mention')} on {md(m.source)}"
+def alert_body(m: AlertMessage, markdown: bool) -> str:
+    """The task alert as escaped CommonMark, or as plain text (with `@` defused) for targets that render none."""
+    esc = md if markdown else defuse
+    head = (f"**{md(m.priority)}**" if markdown else m.priority) + (f" task #{m.task_id}" if m.task_id else "")
+    head += f" · {esc(', '.join(m.brands) or 'mention')} on {esc(m.source)}"
     if m.due_at:
         head += f" · respond by {m.due_at:%H:%M UTC}"
-    lines = [head, ""] + [f"- {md(reason)}" for reason in m.reasons]
-    quoted = (f"{m.title} — " if m.title else "") + render.excerpt(m.text, 300)
-    lines += ["", f"> {md(quoted)}"]
-    link = md_link("open the post", m.url)
+    quoted = esc((f"{m.title} — " if m.title else "") + render.excerpt(m.text, 300))
+    link = md_link("open the post", m.url) if markdown else (m.url or "")
+    lines = [head, ""] + [f"- {esc(reason)}" for reason in m.reasons] + ["", f"> {quoted}" if markdown else quoted]
     return "\n".join(lines + ([link] if link else []))
-
-
-def alert_text(m: AlertMessage) -> str:
-    head = f"{m.priority}" + (f" task #{m.task_id}" if m.task_id else "")
-    head += f" · {', '.join(m.brands) or 'mention'} on {m.source}"
-    if m.due_at:
-        head += f" · respond by {m.due_at:%H:%M UTC}"
-    quoted = (f"{m.title} — " if m.title else "") + render.excerpt(m.text, 300)
-    lines = [head, ""] + [f"- {reason}" for reason in m.reasons] + ["", quoted, m.url or ""]
-    return defuse("\n".join(lines).strip())
 
 
 class AppriseChannel:
@@ -125,10 +114,10 @@ class AppriseChannel:
         if markup == apprise.NotifyFormat.MARKDOWN:
             # The body's first line says it all; Apprise would turn a title into a heading in its own way.
             title = ""
-            body = message.markdown if isinstance(message, Notice) else alert_markdown(message)
+            body = message.markdown if isinstance(message, Notice) else alert_body(message, markdown=True)
         else:
             title = defuse(message.subject if isinstance(message, Notice) else render.subject(message))
-            body = defuse(message.text) if isinstance(message, Notice) else alert_text(message)
+            body = defuse(message.text) if isinstance(message, Notice) else alert_body(message, markdown=False)
         with apprise.LogCapture(level=logging.WARNING) as captured:
             ok = target.notify(title=title, body=body, body_format=markup)
         if not ok:
