@@ -2,6 +2,7 @@
 
     python bench/bench_spikes.py                     # 5 brands per traffic level, 52 weeks, seed 1
     python bench/bench_spikes.py --brands 10 --seed 2
+    python bench/bench_spikes.py --store 1000000       # also time one check's SQL count on a 1M-mention store
 
 Traffic per brand and hour: Poisson counts around a rate with daily seasonality (quiet nights, an afternoon
 peak), weekly seasonality (quieter weekends) and 20 % growth over the year; 15 % of mentions negative
@@ -19,13 +20,20 @@ A burst is found when an alert fires for a window that overlaps it; recall is al
 over at least 10 normal mentions an hour (3× of 3 mentions at night cannot be told from noise in one hour without
 paging for noise every week). False alarms are counted on the same traffic without bursts, per brand per month
 (30 days), and in the run with bursts as alerts outside every burst.
+
+With --store N (default 200000; 0 skips it): a SQLite store of N mentions spread over a year across three brands,
+without ANALYZE statistics, and the wall time of one check's count (`counts.window_counts`: the trailing hour and
+the same hour in 8 earlier weeks, for all three brands) against a baseline measured in the same run: reading
+every mention time of the brands and counting the windows in Python.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import random
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -34,9 +42,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
+from listener.alerts.spikes.counts import seen_at, window_counts, windows  # noqa: E402
 from listener.alerts.spikes.detect import Arm, Counts, evaluate  # noqa: E402
 from listener.alerts.spikes.settings import Kind, SpikeSettings  # noqa: E402
+from listener.store.engine import Store, upgrade  # noqa: E402
+from listener.store.models import MentionBrand, MentionRow, SourceRow  # noqa: E402
 
 HOURS_PER_WEEK = 168
 LEVELS = {"large (1000/day)": 1000.0, "medium (250/day)": 250.0, "small (60/day)": 60.0}
@@ -126,6 +138,55 @@ def found(t: Traffic, alerts: list[int]) -> tuple[int, int, int]:
     return sum(hit), sum(h and b for h, b in zip(hit, t.busy, strict=True)), outside
 
 
+def time_counts(n: int, settings: SpikeSettings) -> None:
+    brands = ["Acme", "Globex", "Initech"]
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(f"sqlite:///{folder}/bench.db")
+        upgrade(store)
+        rng = random.Random(1)
+        with store.write() as session:
+            session.add(SourceRow(name="bench", kind="feed", cursor={}))
+            session.flush()
+            for first in range(0, n, 50_000):
+                size = min(n, first + 50_000) - first
+                times = [START + timedelta(seconds=rng.random() * 364 * 86400) for _ in range(size)]
+                session.execute(insert(MentionRow), [
+                    {"id": first + i + 1, "source_id": 1, "source_kind": "feed", "external_id": str(first + i),
+                     "text": "x", "published_at": t if i % 10 else None, "fetched_at": t, "content_hash": "h",
+                     "reach": {}, "score_attempts": 0} for i, t in enumerate(times)])
+                session.execute(insert(MentionBrand), [{"mention_id": first + i + 1, "brand": rng.choice(brands)}
+                                                       for i in range(len(times))])
+        end = START + timedelta(days=300, hours=10)
+        spans = windows(end, settings.window, settings.history_weeks)
+
+        def sql() -> dict[str, dict[int, Counts]]:
+            with store.read() as session:
+                return window_counts(session, brands, spans)
+
+        def python() -> dict[str, dict[int, Counts]]:
+            out: dict[str, dict[int, Counts]] = {b: {} for b in brands}
+            with store.read() as session:
+                rows = session.execute(select(MentionBrand.brand, seen_at()).join(
+                    MentionRow, MentionRow.id == MentionBrand.mention_id).where(MentionBrand.brand.in_(brands)))
+                for brand, seen in rows:
+                    for k, (start, stop) in enumerate(spans):
+                        if start <= seen < stop:
+                            out[brand][k] = Counts(out[brand].get(k, Counts(0)).mentions + 1)
+            return out
+
+        results = {}
+        for name, count in (("SQL (window_counts)", sql), ("baseline: read and count in Python", python)):
+            took = []
+            for _ in range(5):
+                began = time.perf_counter()
+                results[name] = count()
+                took.append(time.perf_counter() - began)
+            print(f"{name:<38} median {sorted(took)[2] * 1000:8.1f} ms of 5 (min {min(took) * 1000:.1f})")
+        first_result, second_result = results.values()
+        assert first_result == second_result, "the two counts disagree"
+        store.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--brands", type=int, default=5, help="brands per traffic level")
@@ -134,6 +195,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a [[spike]] setting, e.g. --set max_p=1e-3 --set min_count=8")
+    parser.add_argument("--store", type=int, default=200_000, help="mentions in the store for the SQL timing")
     args = parser.parse_args()
     settings = SpikeSettings.model_validate({"name": "bench", **dict(kv.split("=", 1) for kv in args.set)})
     first_hour = settings.min_history_weeks * HOURS_PER_WEEK
@@ -163,6 +225,9 @@ def main() -> None:
                 busy_recall = f"{busy_hits / busy:.2f}" if busy else "-"
                 print(f"{level:<18} {kind:<9} {name:<9} {bursts:>6} {hits / bursts:>7.2f} {busy:>5} "
                       f"{busy_recall:>7} {per_month:>25.2f} {noisy:>14.2f}")
+    if args.store:
+        print(f"\none check's count on a SQLite store of {args.store} mentions (3 brands, a year, no ANALYZE):")
+        time_counts(args.store, settings)
     print(f"\nbusy: bursts over ≥ {BUSY:g} normal mentions an hour. {time.process_time() - began:.0f} s CPU. "
           "Targets: recall ≥ 0.9 of 3× volume bursts, ≤ 1 false alarm per brand per month.")
     assert math.isfinite(months)
