@@ -26,10 +26,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from suite import Figure, add_summary_option, write_summary  # noqa: E402
 
 
 def cache_dir() -> Path:
@@ -64,26 +65,6 @@ def mentions(n: int) -> list[str]:
     return out
 
 
-def graph_bench_arguments(description: str | None) -> argparse.ArgumentParser:
-    """The options the graph benchmarks (bench_graph_variants, bench_openvino) share."""
-    from listener.nlp.model import ARTIFACTS_DIR
-
-    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=512)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--artifacts", type=Path, default=ARTIFACTS_DIR)
-    return ap
-
-
-def padded_batches(ids: list[list[int]], pad_id: int, size: int = 32) -> list[tuple[Any, Any]]:
-    """Padded batches as the scorer forms them: sorted by length, then cut into `size`s."""
-    from listener.nlp.embedded import pad_batch
-    from listener.nlp.scoring import length_sorted_batches
-
-    return [pad_batch([ids[i] for i in batch], pad_id) for batch in length_sorted_batches(ids, size)]
-
-
 def peak_rss_mb() -> float:
     """This process's peak RSS. VmHWM, not getrusage: Linux carries ru_maxrss over from the parent across
     fork+exec, so a worker started by a large parent would report the parent's peak."""
@@ -97,7 +78,7 @@ def peak_rss_mb() -> float:
 
 
 def worker_embedded(args: argparse.Namespace, texts: list[str]) -> dict:
-    from listener.nlp.scoring import load_scorer
+    from listener.nlp.loader import load_scorer
     from listener.nlp.settings import NlpSettings
 
     t0 = time.perf_counter()
@@ -119,7 +100,8 @@ def export_pipeline_model(out: Path, artifacts: Path | None = None) -> Path:
     from transformers import AutoTokenizer, BertForSequenceClassification
 
     from listener.nlp.convert import ensure_base_model
-    from listener.nlp.model import ARTIFACTS_DIR, load_model
+    from listener.nlp.model import load_model
+    from listener.nlp.model_io import ARTIFACTS_DIR
 
     base = ensure_base_model(cache_dir())
     model, _ = load_model(base, artifacts or ARTIFACTS_DIR)
@@ -177,6 +159,7 @@ def main() -> None:
     ap.add_argument("--model-dir", help=argparse.SUPPRESS)
     ap.add_argument("--texts", help=argparse.SUPPRESS)
     ap.add_argument("--skip-fp32", action="store_true", help="do not also measure the embedded scorer in fp32")
+    add_summary_option(ap)
     args = ap.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
     if args.worker:  # the texts come from a file, so the worker's RSS is that of scoring alone
@@ -213,6 +196,15 @@ def main() -> None:
     ok = per_s >= 150 and ratio >= 3 and rss <= 800
     print(f"\ntargets ≥150/s, ≥3× pipeline, ≤800 MB (medians; RSS the largest): {'met' if ok else 'NOT met'} "
           f"({rounds[0][0]['version']})")
+    pipeline = statistics.median(r[-1]["per_s"] for r in rounds)
+    default = rounds[0][0]["what"]
+    write_summary(args.summary, [
+        Figure("scoring", f"{default}, mentions/s", f"{per_s:.1f}", f"pipeline {pipeline:.1f}", "≥ 150", per_s >= 150),
+        Figure("scoring", "× transformers.pipeline fp32, same round", f"{ratio:.2f}", "", "≥ 3", ratio >= 3),
+        Figure("scoring", f"{default}, peak RSS MB", f"{rss:.0f}", "", "≤ 800", rss <= 800),
+        *(Figure("scoring", f"{first['what']}, mentions/s", f"{row[0]:.1f}", f"pipeline {pipeline:.1f}")
+          for first, row in zip(rounds[0][1:-1], summary[1:-1], strict=True)),
+    ])
 
 
 def _median_range(values: list[float], fmt: str) -> str:

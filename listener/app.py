@@ -5,14 +5,16 @@ from __future__ import annotations
 from functools import cached_property
 
 from listener.alerts.channels import Channel, make_channel
+from listener.alerts.escalation import EscalationReport, run_escalations
 from listener.alerts.outbox import DeliveryReport, deliver_pending
 from listener.alerts.spikes.check import SpikeReport, check_spikes
 from listener.clock import Clock, SystemClock
 from listener.config import Settings
 from listener.matching import BrandMatcher
-from listener.nlp.scoring import Scorer, load_scorer
+from listener.nlp.loader import load_scorer
+from listener.nlp.scoring import Scorer
 from listener.pipeline import PollReport, ScoreReport, poll_source, score_pending
-from listener.sources.base import HttpFetcher, Source, SourceContext, get_source_class
+from listener.sources.kit import HttpFetcher, Source, SourceContext, get_source_class
 from listener.store.engine import Store, upgrade
 
 
@@ -65,6 +67,9 @@ class App:
     def score(self) -> ScoreReport:
         return score_pending(self.store, self.scorer, self.settings.rule, self.clock,
                              batch_size=self.settings.daemon.score_batch)
+
+    def escalate(self) -> EscalationReport:
+        return run_escalations(self.store, self.settings.rule, self.clock)
 
     def check_spikes(self, dry_run: bool = False) -> SpikeReport:
         return check_spikes(self.store, self.settings.spike, [b.name for b in self.settings.brand], self.clock,

@@ -13,6 +13,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from listener.alerts import cli as alert_commands
 from listener.config import ConfigError, Settings, load_settings
 from listener.domain import SENTIMENTS
 from listener.logs import setup_logging
@@ -137,6 +138,8 @@ def poll(state: CliState, names: tuple[str, ...], force: bool) -> None:
         else:
             click.echo(f"{r.source}: {r.fetched} fetched, {r.stored} new, {r.duplicates} already stored, "
                        f"{r.unmatched} about no brand")
+        for target, error in ({} if r.skipped_until else r.failed_targets).items():
+            click.echo(f"{r.source}: target {target} FAILED {error}")
     if failed == len(reports) and reports:
         sys.exit(1)
 
@@ -163,9 +166,13 @@ def score(state: CliState, retry_failed: bool) -> None:
 @cli.command()
 @click.pass_obj
 def deliver(state: CliState) -> None:
-    """Send queued alerts (email, chat) once; failures are retried later with backoff."""
+    """Queue due escalations and grouped messages, then send queued alerts (email, chat) once; failures are
+    retried later with backoff."""
     with app_for(state) as app:
+        queued = app.escalate()
         report = app.deliver()
+    if queued.queued:
+        click.echo(f"queued {queued.escalations} escalation alerts, {queued.grouped} grouped messages")
     click.echo(f"sent {report.sent}, failed {report.failed} (will retry), parked {report.parked}")
     for error in report.errors:
         click.echo(f"  {error}")
@@ -276,9 +283,10 @@ def tasks() -> None:
 @tasks.command("list")
 @click.option("--status", type=click.Choice(["open", "all", "acknowledged", "responded", "resolved", "dismissed"]),
               default="open", show_default=True, help="'open' includes acknowledged and responded.")
+@click.option("--assignee", default=None, help="Only tasks assigned to this name.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array of objects.")
 @click.pass_obj
-def tasks_list(state: CliState, status: str, as_json: bool) -> None:
+def tasks_list(state: CliState, status: str, assignee: str | None, as_json: bool) -> None:
     """Tasks, most urgent and oldest deadline first."""
     from listener.alerts.tasks import OPEN_STATES
     from listener.store.models import TaskRow
@@ -289,18 +297,21 @@ def tasks_list(state: CliState, status: str, as_json: bool) -> None:
             query = query.where(TaskRow.status.in_(OPEN_STATES))
         elif status != "all":
             query = query.where(TaskRow.status == status)
+        if assignee:
+            query = query.where(TaskRow.assignee == assignee)
         rows = list(session.scalars(query))
         now = app.clock.now()
         out = [{
             "id": t.id, "mention_id": t.mention_id, "status": t.status, "priority": t.priority,
             "due_at": iso(t.due_at), "reasons": t.reasons, "rule": t.rule, "created_at": iso(t.created_at),
             "url": t.mention.url, "overdue": bool(t.due_at and t.due_at < now and t.status == "open"),
+            "assignee": t.assignee,
         } for t in rows]
     if as_json:
         emit_json(out)
         return
     for t in out:
-        flag = " OVERDUE" if t["overdue"] else ""
+        flag = (" OVERDUE" if t["overdue"] else "") + (f" @{t['assignee']}" if t["assignee"] else "")
         click.echo(f"#{t['id']:<5} {t['priority']} {t['status']:<12} due {t['due_at']}{flag}  "
                    f"mention #{t['mention_id']}: {'; '.join(t['reasons'])}")
 
@@ -329,6 +340,7 @@ _task_action("ack", "Acknowledge a task: someone is on it.")
 _task_action("respond", "Mark a task responded: the customer has had a first answer.")
 _task_action("resolve", "Resolve a task: the customer's issue is dealt with.")
 _task_action("dismiss", "Dismiss a task as a false alarm.")
+tasks.add_command(alert_commands.assign)
 
 
 # ----------------------------------------------------------------------------- alerts
@@ -351,8 +363,8 @@ def alerts_list(state: CliState, status: str, as_json: bool) -> None:
         if status != "all":
             query = query.where(AlertRow.status == status)
         out = [{
-            "id": a.id, "task_id": a.task_id, "spike_id": a.spike_id, "channel": a.channel, "status": a.status,
-            "attempts": a.attempts,
+            "id": a.id, "task_id": a.task_id, "kind": a.kind, "step": a.step, "group_id": a.group_id,
+            "spike_id": a.spike_id, "channel": a.channel, "status": a.status, "attempts": a.attempts,
             "next_attempt_at": iso(a.next_attempt_at), "sent_at": iso(a.sent_at), "last_error": a.last_error,
         } for a in session.scalars(query)]
     if as_json:
@@ -360,8 +372,9 @@ def alerts_list(state: CliState, status: str, as_json: bool) -> None:
         return
     for a in out:
         extra = f" last error: {a['last_error']}" if a["last_error"] else ""
-        about = f"spike #{a['spike_id']}" if a["spike_id"] else f"task #{a['task_id']}"
-        click.echo(f"#{a['id']:<5} {about} → {a['channel']:<14} {a['status']:<8} "
+        about = {"group": f"group #{a['group_id']}", "spike": f"spike #{a['spike_id']}"}.get(
+            a["kind"], f"task #{a['task_id']}") + (f" step {a['step']}" if a["step"] else "")
+        click.echo(f"#{a['id']:<5} {about:<18} → {a['channel']:<14} {a['status']:<8} "
                    f"attempts {a['attempts']}{extra}")
 
 
@@ -382,7 +395,7 @@ def alerts_retry(state: CliState, alert_id: int | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def sources(state: CliState, as_json: bool) -> None:
-    """Health of every configured source: last success, failures, next attempt, last error."""
+    """Health of every configured source: last success, failures, next attempt, last error, failing targets."""
     from listener.store.models import SourceRow
 
     with app_for(state) as app, app.store.read() as session:
@@ -397,6 +410,7 @@ def sources(state: CliState, as_json: bool) -> None:
                 "consecutive_failures": h.consecutive_failures if h else 0,
                 "next_attempt_at": iso(h.next_attempt_at) if h else None,
                 "last_error": h.last_error if h else None,
+                "failing_targets": dict(h.failing_targets or {}) if h else {},
                 "status": "never polled" if not h or not h.last_attempt_at else
                           ("failing" if h.consecutive_failures else "ok"),
             })
@@ -408,6 +422,9 @@ def sources(state: CliState, as_json: bool) -> None:
         if s["consecutive_failures"]:
             line += f"  failures {s['consecutive_failures']}, next try {s['next_attempt_at']}: {s['last_error']}"
         click.echo(line)
+        for target, failing in s["failing_targets"].items():
+            click.echo(f"{'':<20} target {target} failing since {failing['since']} "
+                       f"(failed polls: {failing['failures']}): {failing['error']}")
 
 
 @cli.group()
@@ -441,6 +458,9 @@ def config_check(state: CliState) -> None:
 def _register_optional_groups() -> None:
     from listener.alerts.spikes.cli import spikes
     from listener.demo import demo
+
+    for command in alert_commands.COMMANDS:  # escalate, silence, report
+        cli.add_command(command)
 
     cli.add_command(demo)
     cli.add_command(spikes)

@@ -17,13 +17,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from listener.alerts.channels import ChannelSettings
+from listener.alerts.hours import BusinessCalendar, HoursSettings, calendars
 from listener.alerts.outbox import DeliverySettings
 from listener.alerts.rules import RuleSettings
 from listener.alerts.spikes.settings import SpikeSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
-from listener.sources.base import HttpSettings, SourceSettings, get_source_class
+from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
 
@@ -68,6 +69,7 @@ class Settings(BaseModel):
     source: list[SourceSettings] = Field(default_factory=list)
     nlp: NlpSettings = Field(default_factory=NlpSettings)
     channel: list[ChannelSettings] = Field(default_factory=list)
+    hours: list[HoursSettings] = Field(default_factory=list)
     rule: list[RuleSettings] = Field(default_factory=list)
     spike: list[SpikeSettings] = Field(default_factory=list)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
@@ -96,12 +98,11 @@ def check_references(settings: Settings) -> None:
     _unique("source", [s.name for s in settings.source])
     _unique("channel", [c.name for c in settings.channel])
     _unique("rule", [r.name for r in settings.rule])
+    _unique("hours", [h.name for h in settings.hours])
     channels = {c.name for c in settings.channel}
     brands = {b.name for b in settings.brand}
     for i, rule in enumerate(settings.rule):
-        for name in rule.notify:
-            if name not in channels:
-                raise ValueError(f"rule[{i}].notify: no channel named {name!r}")
+        _check_rule_alerts(i, rule, channels, calendars(settings.hours))
         for name in rule.when.brands:
             if name not in brands:
                 raise ValueError(f"rule[{i}].when.brands: no brand named {name!r}")
@@ -117,6 +118,25 @@ def check_references(settings: Settings) -> None:
         tied = getattr(source, "brand", None)
         if tied and tied not in brands:
             raise ValueError(f"source[{i}].brand: no brand named {tied!r}")
+
+
+def _check_rule_alerts(i: int, rule: RuleSettings, channels: set[str], hours: dict[str, BusinessCalendar]) -> None:
+    """Channels and hours a rule names exist; binds the rule to its calendar."""
+    routes = [("notify", rule.notify)] + [(f"escalate[{j}].notify", s.notify) for j, s in enumerate(rule.escalate)]
+    if rule.outside_hours:
+        routes.append(("outside_hours.notify", rule.outside_hours.notify))
+    for key, names in routes:
+        for name in names:
+            if name not in channels:
+                known = ", ".join(sorted(channels)) or "none"
+                raise ValueError(f"rule[{i}].{key}: no channel named {name!r} (channels: {known})")
+    if rule.task.hours is not None:
+        if rule.task.hours not in hours:
+            known = ", ".join(sorted(hours)) or "none; add an [[hours]] table"
+            raise ValueError(f"rule[{i}].task.hours: no hours named {rule.task.hours!r} (hours: {known})")
+        rule.task.bind(hours[rule.task.hours])
+    elif rule.outside_hours is not None:
+        raise ValueError(f"rule[{i}].outside_hours: needs task.hours (a rule without hours is never out of hours)")
 
 
 def _unique(section: str, names: list[str]) -> None:

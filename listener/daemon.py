@@ -59,6 +59,7 @@ class Daemon:
             self._wake("deliver")
 
     def deliver_job(self) -> None:
+        self.app.escalate()  # due escalations and grouped messages join the outbox first
         self.app.deliver()
 
     def spikes_job(self) -> None:

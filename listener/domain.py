@@ -49,3 +49,6 @@ class Batch:
     items: list[Mention]
     next_cursor: dict[str, Any]
     not_modified: bool = False  # HTTP 304: nothing was parsed
+    # Targets of the source (a page, a country, a hashtag …) that failed this poll, with their errors; the
+    # others' items are in `items`, and each failed target keeps its old cursor state so the next poll retries it.
+    failed_targets: dict[str, str] = field(default_factory=dict)

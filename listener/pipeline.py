@@ -8,6 +8,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher
 from listener.nlp.scoring import Score, Scorer
 from listener.nlp.triage import triage
-from listener.sources.base import Source, SourceError
+from listener.sources.kit import Source, SourceError, describe
 from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceHealth, SourceRow
 
@@ -41,6 +42,7 @@ class PollReport:
     not_modified: bool = False
     skipped_until: datetime | None = None  # backing off after failures
     error: str | None = None
+    failed_targets: dict[str, str] = field(default_factory=dict)  # targets that failed while the others polled
 
 
 def source_row(session: Session, source: Source) -> SourceRow:
@@ -81,29 +83,50 @@ def poll_source(store: Store, source: Source, matcher: BrandMatcher, clock: Cloc
     try:
         batch = source.poll(cursor)
     except Exception as exc:  # one failing source never stops the others
-        report.error = f"{type(exc).__name__}: {exc}"
-        retry_after = exc.retry_after if isinstance(exc, SourceError) else None
-        if not isinstance(exc, SourceError):
+        report.error = describe(exc)
+        source_error = exc if isinstance(exc, SourceError) else None
+        if source_error is None:
             log.exception("event=poll_crashed source=%s", source.name)
-        _record_failure(store, source, report.error, retry_after, clock)
+        else:
+            report.failed_targets = dict(source_error.failed_targets)
+        _record_failure(store, source, report, source_error.retry_after if source_error else None, clock)
         return report
 
     report.fetched = len(batch.items)
     report.not_modified = batch.not_modified
+    report.failed_targets = dict(batch.failed_targets)
     _store_batch(store, source, batch, matcher, report, clock)
-    log.info("event=polled source=%s fetched=%d stored=%d unmatched=%d duplicates=%d not_modified=%s",
-             source.name, report.fetched, report.stored, report.unmatched, report.duplicates, report.not_modified)
+    log.info("event=polled source=%s fetched=%d stored=%d unmatched=%d duplicates=%d not_modified=%s "
+             "failed_targets=%d", source.name, report.fetched, report.stored, report.unmatched, report.duplicates,
+             report.not_modified, len(report.failed_targets))
     return report
 
 
-def _record_failure(store: Store, source: Source, error: str, retry_after: float | None, clock: Clock) -> None:
+def failing_targets(before: dict[str, Any] | None, failed: dict[str, str], now: datetime) -> dict[str, Any]:
+    """The health record's failing targets after a poll: the targets failing now, each with its error, since
+    when it fails and how many polls in a row; a target that polled fine again is gone from it."""
+    before = before or {}
+    record: dict[str, Any] = {}
+    for target, error in failed.items():
+        previous = before.get(target)
+        previous = previous if isinstance(previous, dict) else {}
+        record[target] = {"error": error[:2000], "since": previous.get("since") or now.isoformat(),
+                          "failures": int(previous.get("failures") or 0) + 1}
+    return record
+
+
+def _record_failure(store: Store, source: Source, report: PollReport, retry_after: float | None,
+                    clock: Clock) -> None:
     now = clock.now()
+    error = report.error or ""
     with store.write() as session:
         row = source_row(session, source)
         health = row.health
         assert health is not None
         health.consecutive_failures += 1
         health.last_error, health.last_error_at = error[:2000], now
+        if report.failed_targets:  # every target failed: the record says which and why
+            health.failing_targets = failing_targets(health.failing_targets, report.failed_targets, now)
         delay = failure_backoff(health.consecutive_failures, retry_after, random.uniform(0, 0.2))
         health.next_attempt_at = now + delay
     log.warning("event=poll_failed source=%s failures=%d retry_in=%ds error=%r",
@@ -137,6 +160,9 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
         health.consecutive_failures = 0
         health.next_attempt_at = None
         health.last_new_mentions = report.stored
+        health.failing_targets = failing_targets(health.failing_targets, batch.failed_targets, clock.now())
+    for target, error in batch.failed_targets.items():
+        log.warning("event=poll_target_failed source=%s target=%s error=%r", source.name, target, error)
 
 
 def _mention_row(session: Session, source: SourceRow, mention: Mention, brands: list[str],

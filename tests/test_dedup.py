@@ -23,7 +23,7 @@ from listener.dedup import (
 from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import HttpFetcher, HttpSettings, Source, SourceContext, SourceSettings
+from listener.sources.kit import HttpFetcher, HttpSettings, Source, SourceContext, SourceSettings
 from listener.store.engine import Store, alembic_config, upgrade
 from listener.store.models import MentionRow, NearDupKey
 

@@ -1,12 +1,14 @@
-"""Real recorded platform payloads from ../shared/wild (never copied into this repository)."""
+"""Real recorded platform payloads from ../shared/wild (never copied into this repository); $LISTENER_WILD
+names another place (a git worktree whose ../shared is elsewhere)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-WILD = Path(__file__).resolve().parents[1].parent / "shared" / "wild"
+WILD = Path(os.environ.get("LISTENER_WILD") or Path(__file__).resolve().parents[1].parent / "shared" / "wild")
 
 
 def wild_path(relative: str) -> Path:

@@ -13,16 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
-from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError, Notice
-from listener.alerts.spikes.render import spike_notice
+from listener.alerts.channels.base import Channel, DeliveryError
+from listener.alerts.messages import message_for
 from listener.clock import Clock
 from listener.durations import Duration
 from listener.store.engine import Store
-from listener.store.models import AlertRow, MentionRow, TaskRow
+from listener.store.models import AlertRow, TaskRow
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,15 @@ class DeliverySettings(BaseModel):
     max_backoff: Duration = timedelta(hours=1)  # … up to this
     claim_timeout: Duration = timedelta(minutes=5)  # a row stuck in "sending" (crash) is retried after this
     batch: int = Field(default=50, ge=1, le=10_000)
+    # Link to a task in alerts, e.g. "https://care.example.com/tasks/{id}" (the care inbox); none if unset.
+    task_url: str | None = None
+
+    @field_validator("task_url")
+    @classmethod
+    def _has_id(cls, value: str | None) -> str | None:
+        if value is not None and ("{id}" not in value or not value.startswith(("https://", "http://"))):
+            raise ValueError(f"expected an http(s) URL with {{id}} where the task number goes, got {value!r}")
+        return value
 
 
 @dataclass
@@ -47,19 +56,24 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
-def enqueue(session: Session, task: TaskRow, channels: list[str], now: datetime) -> list[AlertRow]:
+def enqueue(session: Session, task: TaskRow, channels: list[str], now: datetime, kind: str = "task",
+            step: str | None = None) -> list[AlertRow]:
+    """Outbox rows announcing a task (kind "task") or one of its escalation steps (kind "escalation")."""
+    prefix = f"task-{task.id}" if kind == "task" else f"task-{task.id}-{kind}-{step}"
     rows = [
         AlertRow(
-            idempotency_key=f"task-{task.id}-{channel}",
+            idempotency_key=f"{prefix}-{channel}",
             task_id=task.id,
             mention_id=task.mention_id,
             channel=channel,
+            kind=kind,
+            step=step,
             status="pending",
             attempts=0,
             created_at=now,
             next_attempt_at=now,
         )
-        for channel in channels
+        for channel in dict.fromkeys(channels)
     ]
     session.add_all(rows)
     return rows
@@ -67,33 +81,6 @@ def enqueue(session: Session, task: TaskRow, channels: list[str], now: datetime)
 
 def backoff(settings: DeliverySettings, attempts: int) -> timedelta:
     return min(settings.max_backoff, settings.backoff * (2 ** max(0, attempts - 1)))
-
-
-def message_for(alert: AlertRow) -> AlertMessage | Notice:
-    session = object_session(alert)
-    if alert.spike is not None and session is not None:
-        return spike_notice(session, alert.spike, alert.idempotency_key)
-    mention: MentionRow = alert.mention
-    task: TaskRow | None = alert.task
-    score = mention.score
-    return AlertMessage(
-        idempotency_key=alert.idempotency_key,
-        task_id=task.id if task else None,
-        priority=task.priority if task else (score.urgency if score else "P3"),
-        due_at=task.due_at if task else None,
-        reasons=list(task.reasons if task else (score.reasons if score else [])),
-        brands=mention.brand_names,
-        source=mention.source.name,
-        author=mention.author,
-        url=mention.url,
-        title=mention.title,
-        text=mention.text,
-        published_at=mention.published_at,
-        sentiment=score.sentiment if score else "unknown",
-        confidence=score.probabilities[score.sentiment] if score else 0.0,
-        language=score.language if score else None,
-        categories=list(score.categories) if score else [],
-    )
 
 
 def _claim(store: Store, settings: DeliverySettings, now: datetime) -> list[int]:
@@ -122,14 +109,17 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
                     clock: Clock) -> DeliveryReport:
     report = DeliveryReport()
     for alert_id in _claim(store, settings, clock.now()):
+        error: str | None = None
         with store.read() as session:
             alert = session.get_one(AlertRow, alert_id)
             channel = channels.get(alert.channel)
-            message = message_for(alert)
-        error: str | None = None
-        if channel is None:
+            try:
+                message = message_for(session, alert, settings.task_url)
+            except ValueError as exc:  # a row this version cannot describe: parked in the end, never dropped
+                error = f"cannot build the message: {exc}"
+        if error is None and channel is None:
             error = f"channel {alert.channel!r} is not configured"
-        else:
+        elif error is None and channel is not None:
             try:
                 channel.send(message)
             except DeliveryError as exc:

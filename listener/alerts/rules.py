@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from listener.durations import Duration
+from listener.alerts.hours import BusinessCalendar
+from listener.durations import Duration, parse_duration
 from listener.nlp.scoring import Score
 from listener.nlp.triage import Triage
 
@@ -36,6 +37,80 @@ class RuleTask(BaseModel):
 
     priority: Priority = "P2"
     first_response: Duration = timedelta(minutes=15)
+    hours: str | None = None  # name of an [[hours]] calendar: the deadline counts business time only
+
+    _calendar: BusinessCalendar | None = PrivateAttr(default=None)
+
+    def bind(self, calendar: BusinessCalendar) -> None:
+        """Called by the config's reference check once the `[[hours]]` calendars exist."""
+        self._calendar = calendar
+
+    @property
+    def calendar(self) -> BusinessCalendar | None:
+        if self.hours and self._calendar is None:
+            raise LookupError(f"hours {self.hours!r} of this rule is not bound to a calendar")
+        return self._calendar
+
+    def later(self, start: datetime, duration: timedelta) -> datetime:
+        """`duration` after `start`, in business time when the rule has hours."""
+        calendar = self.calendar
+        if calendar is None or not duration:  # "due" itself, even when the deadline falls on closing time
+            return start + duration
+        return calendar.add(start, duration)
+
+    def deadline(self, created: datetime) -> datetime:
+        return self.later(created, self.first_response)
+
+
+class EscalationStep(BaseModel):
+    """`{ after = "due+1h", notify = ["oncall"] }`: still unacknowledged then → an escalation alert."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    after: str = "due"
+    notify: list[str] = Field(min_length=1)
+
+    @field_validator("after")
+    @classmethod
+    def _after(cls, value: str) -> str:
+        after_due(value)
+        return value
+
+    @property
+    def offset(self) -> timedelta:
+        return after_due(self.after)
+
+
+def after_due(text: str) -> timedelta:
+    """"due" → 0, "due+1h" → 1 h (business time when the rule has hours)."""
+    head, plus, rest = text.replace(" ", "").partition("+")
+    if head != "due" or (plus and not rest):
+        raise ValueError(f"expected 'due' or 'due+<duration>' such as 'due+1h', got {text!r}")
+    return parse_duration(rest) if rest else timedelta(0)
+
+
+class OutsideHours(BaseModel):
+    """A task of these priorities created while the rule's hours are closed pages this route when nobody has
+    acknowledged it `after` (default: the first-response time) in calendar time, before the hours open."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    notify: list[str] = Field(min_length=1)
+    priorities: list[Priority] = Field(default_factory=lambda: list[Priority](["P1"]))
+    after: Duration | None = None
+
+
+GroupLabel = Literal["brand", "category", "source", "priority", "rule"]
+
+
+class RuleGroup(BaseModel):
+    """Alertmanager's group_by / group_wait / group_interval."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: list[GroupLabel] = Field(default_factory=lambda: list[GroupLabel](["brand"]))
+    wait: Duration = timedelta(seconds=30)  # gather a burst before the first message
+    interval: Duration = timedelta(minutes=5)  # then at most one message per group this often
 
 
 class RuleSettings(BaseModel):
@@ -45,6 +120,10 @@ class RuleSettings(BaseModel):
     when: RuleWhen = Field(default_factory=RuleWhen)
     task: RuleTask = Field(default_factory=RuleTask)
     notify: list[str] = Field(default_factory=list)
+    escalate: list[EscalationStep] = Field(default_factory=list)
+    outside_hours: OutsideHours | None = None
+    group: RuleGroup | None = None
+    agents: list[str] = Field(default_factory=list)  # new tasks go round-robin to these names
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Workflow: open → acknowledged → responded → resolved, or dismissed (a fals
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,8 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listener.alerts import outbox
+from listener.alerts.grouping import add_to_group, labels_for
 from listener.alerts.rules import URGENCY_RANK, Facts, RuleSettings, matching_rules
+from listener.alerts.silences import active_silences, silence_for
 from listener.store.models import AlertRow, MentionRow, TaskRow
+
+log = logging.getLogger(__name__)
 
 OPEN_STATES = ("open", "acknowledged", "responded")
 TRANSITIONS = {
@@ -38,7 +43,8 @@ def act(session: Session, mention: MentionRow, facts: Facts, rules: list[RuleSet
     """Apply the rules to one triaged mention: at most one task per mention, outbox rows for its channels.
 
     Runs inside the caller's transaction, the same one that stores the score and triage result.
-    Copies of a story already seen (near-duplicates) never raise a second task.
+    Copies of a story already seen (near-duplicates) never raise a second task. A silenced task raises no alert;
+    a rule with `group` puts the task in its group (announced by `grouping.flush_due_groups`) instead.
     """
     if mention.canonical_id is not None:
         return None
@@ -56,12 +62,43 @@ def act(session: Session, mention: MentionRow, facts: Facts, rules: list[RuleSet
         priority=lead.task.priority,
         reasons=reasons,
         created_at=now,
-        due_at=now + lead.task.first_response,
+        due_at=lead.task.deadline(now),
+        assignee=next_agent(session, lead),
     )
     session.add(task)
     session.flush()
-    channels = list(dict.fromkeys(name for rule in matched for name in rule.notify))
+    categories = list(facts.score.categories)
+    silence = silence_for(active_silences(session, now), facts.brands, categories, lead.name)
+    if silence is not None:
+        task.silenced_by = silence.id
+        log.info("event=task_silenced task=%d silence=%d", task.id, silence.id)
+        return Action(task, [])
+    channels: list[str] = []
+    for rule in matched:
+        if rule.group is None:
+            channels += rule.notify
+        else:
+            labels = labels_for(rule.group.by, facts.brands, categories, facts.source, task.priority, rule.name)
+            add_to_group(session, rule, task, labels, now)
     return Action(task, outbox.enqueue(session, task, channels, now))
+
+
+def next_agent(session: Session, rule: RuleSettings) -> str | None:
+    """Round-robin among the rule's agents: the one after whoever got this rule's last assigned task."""
+    if not rule.agents:
+        return None
+    last = session.scalar(select(TaskRow.assignee).where(TaskRow.rule == rule.name,
+                                                         TaskRow.assignee.in_(rule.agents))
+                          .order_by(TaskRow.id.desc()).limit(1))
+    return rule.agents[(rule.agents.index(last) + 1) % len(rule.agents)] if last else rule.agents[0]
+
+
+def assign(session: Session, task_id: int, assignee: str | None) -> TaskRow:
+    task = session.get(TaskRow, task_id)
+    if task is None:
+        raise TaskError(f"no task #{task_id}")
+    task.assignee = assignee.strip() or None if assignee else None
+    return task
 
 
 def transition(session: Session, task_id: int, action: str, now: datetime, note: str | None = None) -> TaskRow:

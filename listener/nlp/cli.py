@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import click
 
 from listener.nlp.settings import NlpSettings, default_cache_dir
+from listener.nlp.train_config import DEFAULTS
 
 
 def nlp_settings(ctx: click.Context) -> NlpSettings:
@@ -35,7 +37,8 @@ def cache_dir(ctx: click.Context) -> Path:
 
 def _load_scorer(ctx: click.Context, quantize: bool | None = None, artifacts: Path | None = None) -> Any:
     """The configured scorer; `artifacts` switches to the embedded model with those fine-tuned artefacts."""
-    from listener.nlp.scoring import ModelUnavailable, load_scorer
+    from listener.nlp.loader import load_scorer
+    from listener.nlp.scoring import ModelUnavailable
 
     settings = nlp_settings(ctx)
     if quantize is not None:
@@ -50,7 +53,7 @@ def _load_scorer(ctx: click.Context, quantize: bool | None = None, artifacts: Pa
 
 def _artifacts_dir(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
     """'embedded' = the shipped artefacts; anything else must be an existing directory."""
-    from listener.nlp.model import ARTIFACTS_DIR
+    from listener.nlp.model_io import ARTIFACTS_DIR
 
     if value is None:
         return None
@@ -202,10 +205,11 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
               "Default: the ../shared/eval train files")
 @click.option("--dev", "dev", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="dev TSV for model selection; default sb10k_dev + hold-outs (or 10% of --data)")
-@click.option("--epochs", type=float, default=None, help="passes over the data (default 5)")
-@click.option("--seed", type=int, default=None, help="random seed (default 13)")
-@click.option("--lr", type=float, default=None, help="learning rate of the transformer layers (default 6e-5)")
-@click.option("--head-lr", type=float, default=None, help="learning rate of the heads (default 6e-4)")
+@click.option("--epochs", type=float, default=None, help=f"passes over the data (default {DEFAULTS.epochs:g})")
+@click.option("--seed", type=int, default=None, help=f"random seed (default {DEFAULTS.seed})")
+@click.option("--lr", type=float, default=None,
+              help=f"learning rate of the transformer layers (default {DEFAULTS.lr:g})")
+@click.option("--head-lr", type=float, default=None, help=f"learning rate of the heads (default {DEFAULTS.head_lr:g})")
 @click.option("--layers", type=int, default=None, help="keep only the bottom N of the 12 transformer layers (faster)")
 @click.option("--qat", is_flag=True, help="quantisation-aware training: the model then runs entirely in int8")
 @click.option("--teacher", callback=_artifacts_dir, default=None, metavar="DIRECTORY|embedded",
@@ -213,7 +217,8 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
               "a quantisation-aware second stage, or 'embedded' (the shipped model) to adapt it to your own "
               "labelled mentions (see the model card)")
 @click.option("--relevance-weight", type=float, default=None,
-              help="weight of an auxiliary loss on the data's relevance column (GermEval); default 0 = off")
+              help="weight of an auxiliary loss on the data's relevance column (GermEval); "
+              f"default {DEFAULTS.relevance_weight:g} = off")
 @click.option("--train-fraction", type=click.FloatRange(0, 1, min_open=True), default=None,
               help="train on this share of the labelled rows (a fixed subset; the hold-out stays whole): "
               "compare with a run on all of them to see whether more labels would pay")
@@ -228,32 +233,10 @@ def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epo
     from listener.nlp import train as training
 
     _read_labelled([*data, *dev])  # a broken file fails now, not after the model has loaded
-    argv = ["--cache-dir", str(cache_dir(ctx))]
-    if data:
-        argv += ["--data", *map(str, data)]
-    if dev:
-        argv += ["--dev", *map(str, dev)]
-    if epochs is not None:
-        argv += ["--epochs", str(epochs)]
-    if seed is not None:
-        argv += ["--seed", str(seed)]
-    if lr is not None:
-        argv += ["--lr", str(lr)]
-    if head_lr is not None:
-        argv += ["--head-lr", str(head_lr)]
-    if layers is not None:
-        argv += ["--layers", str(layers)]
-    if qat:
-        argv += ["--qat"]
-    if teacher is not None:
-        argv += ["--teacher", str(teacher)]
-    if relevance_weight is not None:
-        argv += ["--relevance-weight", str(relevance_weight)]
-    if train_fraction is not None:
-        argv += ["--train-fraction", str(train_fraction)]
-    if out is not None:
-        argv += ["--out", str(out)]
-    threads = nlp_settings(ctx).threads
-    if threads:
-        argv += ["--threads", str(threads)]
-    sys.exit(training.main(argv))
+    given: dict[str, Any] = {
+        "data": list(data) or None, "dev": list(dev) or None, "epochs": epochs, "seed": seed, "lr": lr,
+        "head_lr": head_lr, "layers": layers, "qat": qat, "teacher": teacher, "relevance_weight": relevance_weight,
+        "train_fraction": train_fraction, "out": out, "threads": nlp_settings(ctx).threads,
+    }
+    config = replace(DEFAULTS, cache_dir=cache_dir(ctx), **{k: v for k, v in given.items() if v is not None})
+    sys.exit(training.run(config))

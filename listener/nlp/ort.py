@@ -92,7 +92,7 @@ def export_onnx(base_dir: Path, art_dir: Path, out: Path) -> tuple[dict, Any]:
 
 def fuse(src: Path, num_heads: int, hidden_size: int, fusion: dict[str, Any] | None = None) -> Any:
     """An exported graph fused by ORT's BERT optimizer (one Attention, BiasGelu and SkipLayerNormalization per
-    layer), in memory. `fusion` overrides FusionOptions fields (bench/bench_graph_variants.py measures such
+    layer), in memory. `fusion` overrides FusionOptions fields (lab/graph_variants.py measures such
     variants)."""
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model

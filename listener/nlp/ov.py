@@ -6,7 +6,7 @@ ranges are fixed: `listener nlp train` records the range of each transformer Mat
 a QuantizeLinear/DequantizeLinear pair on each such input and int8 weights (per output channel) before each
 MatMul, and OpenVINO runs those MatMuls in int8. The MatMuls' outputs stay in floating point: quantising them as
 well (what ONNX Runtime's static quantiser does by default) cost 12 points on the dev sets.
-`python bench/bench_openvino.py` and `python bench/bench_scoring.py --runtime …` measure both runtimes.
+`python lab/openvino_variants.py` and `python bench/bench_scoring.py --runtime …` measure both runtimes.
 
 The graph is cached as `cache_dir/e5-small-ft/<artefact hash>-<FORMAT>-int8-static.onnx`; OpenVINO compiles it
 when the scorer starts.

@@ -1,6 +1,7 @@
-"""Sources: one module per platform, each registering a `Source` subclass under its `kind`."""
+"""Sources: one module per platform, each registering a `Source` subclass under its `kind`; what they share
+lives in `kit/`."""
 
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     RateLimited,

@@ -11,18 +11,25 @@ deduplicates by review id, and which catches reviews that appear late.
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import Field, field_validator
 
 from listener.domain import Batch, Mention
-from listener.sources.base import BadPayload, Source, SourceSettings, register
-from listener.sources.feed import html_to_text
-from listener.sources.fields import as_dict, counts, iso_time
-from listener.sources.marks import newest_mark
-
-log = logging.getLogger(__name__)
+from listener.sources.kit import (
+    BadPayload,
+    Source,
+    SourceSettings,
+    Targets,
+    as_dict,
+    counts,
+    html_to_text,
+    iso_time,
+    newest_mark,
+    read_until_known,
+    register,
+)
 
 APPLE_PAGES = 10  # Apple's feed stops at page 10
 
@@ -91,45 +98,38 @@ class AppStoreSource(Source):
         return f"{base}/{country}/rss/customerreviews/page={page}/id={self.settings.app_id}/sortby=mostrecent/json"
 
     def poll(self, cursor: dict[str, Any]) -> Batch:
-        previous: dict[str, Any] = cursor.get("countries") or {}
+        previous = cursor.get("countries")
         if not isinstance(previous, dict):
             previous = {}
         items: list[Mention] = []
         countries: dict[str, Any] = {}
         seen: set[str] = set()
+        targets = Targets(self.name)
         for country in self.settings.countries:
             state = previous.get(country)
             if not isinstance(state, dict):
                 state = {}
-            found, countries[country] = self._poll_country(country, state)
-            for mention in found:
-                if mention.external_id not in seen:
-                    seen.add(mention.external_id)
-                    items.append(mention)
-        return Batch(items=items, next_cursor={"countries": countries})
+            if state:
+                countries[country] = state  # kept when this storefront fails: read from here next poll
+            with targets.target(country):
+                found, countries[country] = self._poll_country(country, state)
+                for mention in found:
+                    if mention.external_id not in seen:
+                        seen.add(mention.external_id)
+                        items.append(mention)
+        return Batch(items=items, next_cursor={"countries": countries}, failed_targets=targets.failed())
 
     def _poll_country(self, country: str, state: dict[str, Any]) -> tuple[list[Mention], dict[str, Any]]:
         known = iso_time(state.get("newest"))
-        pages = self.settings.max_pages if known else 1
-        mentions: list[Mention] = []
-        reached_known = False
-        for page in range(1, pages + 1):
-            entries = feed_entries(self.context.http.get_json(self.page_url(country, page)))
-            if not entries:
-                break
-            for entry in entries:
-                mention = self._mention(entry, country)
-                if mention is None:
-                    continue
-                mentions.append(mention)
-                if known and mention.published_at and mention.published_at <= known:
-                    reached_known = True
-            if reached_known:
-                break
-        else:
-            if known:
-                log.warning("event=appstore_gap source=%s country=%s pages=%d: more new reviews than the feed "
-                            "serves", self.name, country, pages)
+
+        def pages() -> Iterator[list[Mention]]:
+            for page in range(1, self.settings.max_pages + 1):
+                entries = feed_entries(self.context.http.get_json(self.page_url(country, page)))
+                if not entries:
+                    return
+                yield [m for m in (self._mention(e, country) for e in entries) if m is not None]
+
+        mentions = read_until_known(pages(), known, self.settings.max_pages, self.name, self.kind)
         return mentions, newest_mark(mentions, known) or dict(state)
 
     def _mention(self, entry: dict[str, Any], country: str) -> Mention | None:
@@ -150,13 +150,10 @@ class AppStoreSource(Source):
         url = next((lk["attributes"].get("href") for lk in links
                     if isinstance(lk, dict) and isinstance(lk.get("attributes"), dict)
                     and lk["attributes"].get("href")), None)
-        return Mention(
-            source_kind=self.kind,
-            source_name=self.name,
+        return self.mention(
             external_id=review_id,
             text=text or title,
             title=title or None,
-            fetched_at=self.context.clock.now(),
             url=url or f"https://apps.apple.com/{country}/app/id{self.settings.app_id}?see-all=reviews",
             author=_label(author.get("name")),
             published_at=iso_time(_label(entry.get("updated"))),

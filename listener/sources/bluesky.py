@@ -29,17 +29,22 @@ from pydantic import Field, HttpUrl, field_validator
 
 from listener.domain import Batch, Mention
 from listener.durations import Duration
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     RateLimited,
     Source,
+    SourceContext,
     SourceSettings,
+    Targets,
+    as_dict,
+    counts,
+    iso_time,
     parse_json,
     register,
+    search_terms,
+    source_secret,
 )
-from listener.sources.credentials import source_secret
-from listener.sources.fields import as_dict, counts, iso_time, search_terms
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +115,7 @@ class BlueskySource(Source):
     settings_model = BlueskySettings
     settings: BlueskySettings
 
-    def __init__(self, settings: SourceSettings, context: Any):
+    def __init__(self, settings: BlueskySettings, context: SourceContext):
         super().__init__(settings, context)
         self._access: str | None = None
         self._refresh: str | None = None
@@ -196,19 +201,21 @@ class BlueskySource(Source):
         states: dict[str, dict[str, str]] = {
             q: dict(s) for q, s in (cursor.get("queries") or {}).items() if isinstance(s, dict) and q in queries
         }
+        self._token(now)  # logged in once before the queries: a refused password fails the source, not each query
         items: list[Mention] = []
         seen: set[str] = set()
         exhausted_until: datetime | None = None
+        targets = Targets(self.name)  # a failing query is listed in the health and keeps its state; the others go on
         for query in queries:
             if exhausted_until is not None:
                 break
-            state, exhausted_until = self._poll_query(query, states.get(query, {}), now, items, seen)
-            states[query] = state
+            with targets.target(query):
+                states[query], exhausted_until = self._poll_query(query, states.get(query, {}), now, items, seen)
         next_cursor: dict[str, Any] = {"queries": states}
         if exhausted_until is not None:
             next_cursor["rate_limited_until"] = exhausted_until.isoformat()
             log.warning("event=bluesky_rate_limit_used_up source=%s until=%s", self.name, exhausted_until.isoformat())
-        return Batch(items=items, next_cursor=next_cursor)
+        return Batch(items=items, next_cursor=next_cursor, failed_targets=targets.failed())
 
     def _poll_query(self, query: str, state: dict[str, str], now: datetime, items: list[Mention],
                     seen: set[str]) -> tuple[dict[str, str], datetime | None]:
@@ -295,9 +302,7 @@ class BlueskySource(Source):
         reply = as_dict(record.get("reply"))
         parent, root = as_dict(reply.get("parent")), as_dict(reply.get("root"))
         langs = record.get("langs")
-        return Mention(
-            source_kind=self.kind,
-            source_name=self.name,
+        return self.mention(
             external_id=uri,
             text=" ".join(text.split()),
             fetched_at=now,

@@ -23,10 +23,18 @@ from pydantic import Field, HttpUrl, model_validator
 
 from listener.domain import Batch, Mention
 from listener.durations import Duration
-from listener.sources.base import BadPayload, ClientError, Source, SourceSettings, register
-from listener.sources.credentials import source_secret
-from listener.sources.feed import html_to_text
-from listener.sources.fields import counts, iso_time, search_terms
+from listener.sources.kit import (
+    BadPayload,
+    ClientError,
+    Source,
+    SourceSettings,
+    counts,
+    html_to_text,
+    iso_time,
+    register,
+    search_terms,
+    source_secret,
+)
 
 log = logging.getLogger(__name__)
 
@@ -203,8 +211,8 @@ class DiscourseSource(Source):
             "category_id": post.get("category_id"),
             "excerpt_only": True if "cooked" not in post and "raw" not in post else None,
         }
-        return Mention(
-            source_kind=self.kind, source_name=self.name, external_id=post_id, text=text, fetched_at=now,
+        return self.mention(
+            external_id=post_id, text=text, fetched_at=now,
             url=url, author=post.get("username") if isinstance(post.get("username"), str) else None,
             title=topic_title if number == 1 else None,  # replies are not about their topic's title
             published_at=iso_time(post.get("created_at")),

@@ -17,11 +17,10 @@ from typing import Any
 
 import feedparser
 import httpx
-from bs4 import BeautifulSoup
 from pydantic import HttpUrl
 
-from listener.domain import Batch, Mention
-from listener.sources.base import BadPayload, Source, SourceSettings, register
+from listener.domain import Batch
+from listener.sources.kit import BadPayload, Source, SourceSettings, html_to_text, register, validators_of
 
 log = logging.getLogger(__name__)
 
@@ -30,20 +29,6 @@ class FeedSettings(SourceSettings):
     kind: str = "feed"
     url: HttpUrl
     brand: str | None = None  # tie every entry to one brand (e.g. a feed of reviews of your own product)
-
-
-BLOCK_TAGS = ("br", "p", "div", "li", "tr", "td", "th", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "hr")
-
-
-def html_to_text(fragment: str) -> str:
-    """Plain text of an HTML fragment: block elements separate words, inline ones (a, span, b) do not."""
-    if "<" not in fragment and "&" not in fragment:
-        return " ".join(fragment.split())
-    soup = BeautifulSoup(fragment, "html.parser")
-    for tag in soup.find_all(BLOCK_TAGS):
-        tag.insert_before(" ")
-        tag.insert_after(" ")
-    return " ".join(soup.get_text().split())
 
 
 def entry_time(entry: Any) -> datetime | None:
@@ -114,13 +99,9 @@ class FeedSource(Source):
 
     def poll(self, cursor: dict[str, Any]) -> Batch:
         url = str(self.settings.url)
-        headers = {"Accept": "application/atom+xml, application/rss+xml, application/feed+json, "
-                             "application/xml;q=0.9, */*;q=0.8"}
-        if cursor.get("etag"):
-            headers["If-None-Match"] = cursor["etag"]
-        if cursor.get("last_modified"):
-            headers["If-Modified-Since"] = cursor["last_modified"]
-        response = self.context.http.get(url, headers=headers)
+        accept = {"Accept": "application/atom+xml, application/rss+xml, application/feed+json, "
+                            "application/xml;q=0.9, */*;q=0.8"}
+        response = self.context.http.get_if_changed(url, cursor, headers=accept)
         if response.status_code == 304:
             return Batch(items=[], next_cursor=cursor, not_modified=True)
 
@@ -132,9 +113,7 @@ class FeedSource(Source):
             text = entry_text(entry)
             if not title and not text:
                 continue
-            items.append(Mention(
-                source_kind=self.kind,
-                source_name=self.name,
+            items.append(self.mention(
                 external_id=entry_id(entry, title, text),
                 url=entry.get("link"),
                 author=entry.get("author"),
@@ -145,11 +124,7 @@ class FeedSource(Source):
                 lang_hint=(entry.get("language") or feed_language or None),
                 extra={"brand": self.settings.brand} if self.settings.brand else {},
             ))
-        next_cursor = {
-            "etag": response.headers.get("ETag"),
-            "last_modified": response.headers.get("Last-Modified"),
-        }
-        return Batch(items=items, next_cursor={k: v for k, v in next_cursor.items() if v})
+        return Batch(items=items, next_cursor=validators_of(response))
 
     def _parse_xml(self, response: httpx.Response) -> tuple[list[Any], str | None]:
         response_headers = {k.lower(): v for k, v in response.headers.items()}

@@ -17,17 +17,24 @@ Everything on the pages read is returned; the store deduplicates by review id.
 from __future__ import annotations
 
 import json
-import logging
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import Field
 
 from listener.domain import Batch, Mention
-from listener.sources.base import BadPayload, RateLimited, Source, SourceSettings, register
-from listener.sources.fields import counts, iso_time, unix_time
-from listener.sources.marks import newest_mark
-
-log = logging.getLogger(__name__)
+from listener.sources.kit import (
+    BadPayload,
+    RateLimited,
+    Source,
+    SourceSettings,
+    counts,
+    iso_time,
+    newest_mark,
+    read_until_known,
+    register,
+    unix_time,
+)
 
 RPC_ID = "UsvDTd"
 SORT_NEWEST = 2
@@ -127,35 +134,24 @@ class GooglePlaySource(Source):
 
     def poll(self, cursor: dict[str, Any]) -> Batch:
         known = iso_time(cursor.get("newest"))
-        pages = self.settings.max_pages if known else 1
         params = {"rpcids": RPC_ID, "hl": self.settings.lang, "gl": self.settings.country.upper()}
-        items: list[Mention] = []
-        ids: set[str] = set()
-        token: str | None = None
-        reached_known = False
-        for _ in range(pages):
-            response = self.context.http.request(
-                "POST", self.endpoint, params=params,
-                data=request_body(self.settings.app_id, self.settings.page_size, token))
-            try:
-                text = response.content.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise BadPayload(f"Google Play answer is not UTF-8: {exc}") from exc
-            reviews, token = parse_page(text)
-            for review in reviews:
-                mention = self._mention(review)
-                if mention is None or mention.external_id in ids:
-                    continue
-                ids.add(mention.external_id)
-                items.append(mention)
-                if known and mention.published_at and mention.published_at <= known:
-                    reached_known = True
-            if reached_known or token is None or not reviews:
-                break
-        else:
-            if known and not reached_known:
-                log.warning("event=googleplay_gap source=%s pages=%d: more new reviews than max_pages reads",
-                            self.name, pages)
+
+        def pages() -> Iterator[list[Mention]]:
+            token: str | None = None
+            for _ in range(self.settings.max_pages):
+                response = self.context.http.request(
+                    "POST", self.endpoint, params=params,
+                    data=request_body(self.settings.app_id, self.settings.page_size, token))
+                try:
+                    text = response.content.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise BadPayload(f"Google Play answer is not UTF-8: {exc}") from exc
+                reviews, token = parse_page(text)
+                yield [m for m in map(self._mention, reviews) if m is not None]
+                if token is None or not reviews:
+                    return
+
+        items = read_until_known(pages(), known, self.settings.max_pages, self.name, self.kind)
         return Batch(items=items, next_cursor=newest_mark(items, known) or dict(cursor))
 
     def _mention(self, review: list[Any]) -> Mention | None:
@@ -171,12 +167,9 @@ class GooglePlaySource(Source):
         likes = _at(review, 6)
         reply = _at(review, 7, 1)
         version = _at(review, 10)
-        return Mention(
-            source_kind=self.kind,
-            source_name=self.name,
+        return self.mention(
             external_id=review_id,
             text=text.strip(),
-            fetched_at=self.context.clock.now(),
             url=f"{PLAY_WEB}/store/apps/details?id={self.settings.app_id}&reviewId={review_id}",
             author=author if isinstance(author, str) else None,
             published_at=unix_time(seconds),

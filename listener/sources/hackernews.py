@@ -20,9 +20,17 @@ from pydantic import Field, HttpUrl
 
 from listener.domain import Batch, Mention
 from listener.durations import Duration
-from listener.sources.base import BadPayload, Source, SourceSettings, register
-from listener.sources.feed import html_to_text
-from listener.sources.fields import counts, iso_time, search_terms, unix_time
+from listener.sources.kit import (
+    BadPayload,
+    Source,
+    SourceSettings,
+    counts,
+    html_to_text,
+    iso_time,
+    register,
+    search_terms,
+    unix_time,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +127,8 @@ class HackerNewsSource(Source):
             if not text:
                 return None  # deleted or flagged comment
             story_id, parent_id = hit.get("story_id"), hit.get("parent_id")
-            return Mention(
-                source_kind=self.kind, source_name=self.name, external_id=object_id, text=text,
+            return self.mention(
+                external_id=object_id, text=text,
                 fetched_at=now, url=ITEM_URL + object_id, author=author, published_at=published,
                 reach=counts(score=hit.get("points")),
                 thread_id=str(story_id) if story_id is not None else None,
@@ -132,8 +140,8 @@ class HackerNewsSource(Source):
         text = html_to_text(str(hit.get("story_text") or "")) or title
         if not text:
             return None
-        return Mention(
-            source_kind=self.kind, source_name=self.name, external_id=object_id, text=text, fetched_at=now,
+        return self.mention(
+            external_id=object_id, text=text, fetched_at=now,
             url=ITEM_URL + object_id, author=author, title=title or None, published_at=published,
             reach=counts(score=hit.get("points"), replies=hit.get("num_comments")),
             thread_id=object_id,

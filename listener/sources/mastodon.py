@@ -19,10 +19,19 @@ import httpx
 from pydantic import Field, HttpUrl, field_validator
 
 from listener.domain import Batch, Mention
-from listener.sources.base import BadPayload, RateLimited, Source, SourceSettings, parse_json, register
-from listener.sources.credentials import source_secret
-from listener.sources.feed import html_to_text
-from listener.sources.fields import counts, iso_time
+from listener.sources.kit import (
+    BadPayload,
+    RateLimited,
+    Source,
+    SourceSettings,
+    Targets,
+    counts,
+    html_to_text,
+    iso_time,
+    parse_json,
+    register,
+    source_secret,
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,43 +98,53 @@ class MastodonSource(Source):
         seen: set[str] = set()
         exhausted_until: datetime | None = None
 
+        targets = Targets(self.name)
         for tag in self.settings.hashtags:
             if exhausted_until is not None:
                 break  # the remaining hashtags keep their ids and are read next time
-            url = f"{self.api_root}/api/v1/timelines/tag/{quote(tag, safe='')}"
-            since = min_ids.get(tag)
-            first_poll = since is None
-            for _ in range(self.settings.max_pages):
-                params: dict[str, Any] = {"limit": PAGE_SIZE}
-                if since:
-                    params["min_id"] = since
-                response = self.context.http.get(url, params=params, headers=headers)
-                statuses = parse_json(response)
-                if not isinstance(statuses, list):
-                    raise BadPayload(f"expected a list of statuses from {url}, got {type(statuses).__name__}")
-                ids = []
-                for status in statuses:
-                    ids.append(self._status_id(status))
-                    mention = self._mention(status, tag, now)
-                    if mention is not None and mention.external_id not in seen:
-                        seen.add(mention.external_id)
-                        items.append(mention)
-                exhausted_until = self._exhausted_until(response, now)
-                page_newest = newest_id(ids)
-                if page_newest is not None and (since is None or id_key(page_newest) > id_key(since)):
-                    since = min_ids[tag] = page_newest
-                if first_poll or exhausted_until is not None or len(statuses) < PAGE_SIZE:
-                    break  # a first poll starts from the newest page; a short page means caught up
-            else:
-                log.info("event=mastodon_backlog source=%s hashtag=%s pages=%d (continuing next poll)",
-                         self.name, tag, self.settings.max_pages)
+            with targets.target(f"#{tag}"):
+                exhausted_until = self._poll_hashtag(tag, min_ids, headers, now, items, seen)
 
         next_cursor: dict[str, Any] = {"min_id": min_ids}
         if exhausted_until is not None:
             next_cursor["rate_limited_until"] = exhausted_until.isoformat()
             log.warning("event=mastodon_rate_limit_used_up source=%s until=%s", self.name,
                         exhausted_until.isoformat())
-        return Batch(items=items, next_cursor=next_cursor)
+        return Batch(items=items, next_cursor=next_cursor, failed_targets=targets.failed())
+
+    def _poll_hashtag(self, tag: str, min_ids: dict[str, str], headers: dict[str, str], now: datetime,
+                      items: list[Mention], seen: set[str]) -> datetime | None:
+        """Read one hashtag forwards from its min_id (advanced page by page, with the items of each page);
+        returns when the rate limit is used up, if it is."""
+        exhausted_until: datetime | None = None
+        url = f"{self.api_root}/api/v1/timelines/tag/{quote(tag, safe='')}"
+        since = min_ids.get(tag)
+        first_poll = since is None
+        for _ in range(self.settings.max_pages):
+            params: dict[str, Any] = {"limit": PAGE_SIZE}
+            if since:
+                params["min_id"] = since
+            response = self.context.http.get(url, params=params, headers=headers)
+            statuses = parse_json(response)
+            if not isinstance(statuses, list):
+                raise BadPayload(f"expected a list of statuses from {url}, got {type(statuses).__name__}")
+            ids = []
+            for status in statuses:
+                ids.append(self._status_id(status))
+                mention = self._mention(status, tag, now)
+                if mention is not None and mention.external_id not in seen:
+                    seen.add(mention.external_id)
+                    items.append(mention)
+            exhausted_until = self._exhausted_until(response, now)
+            page_newest = newest_id(ids)
+            if page_newest is not None and (since is None or id_key(page_newest) > id_key(since)):
+                since = min_ids[tag] = page_newest
+            if first_poll or exhausted_until is not None or len(statuses) < PAGE_SIZE:
+                break  # a first poll starts from the newest page; a short page means caught up
+        else:
+            log.info("event=mastodon_backlog source=%s hashtag=%s pages=%d (continuing next poll)",
+                     self.name, tag, self.settings.max_pages)
+        return exhausted_until
 
     # ------------------------------------------------------------------------- helpers
     @staticmethod
@@ -158,9 +177,7 @@ class MastodonSource(Source):
             return None  # media only: nothing to read
         parent = original.get("in_reply_to_id")
         language = original.get("language")
-        return Mention(
-            source_kind=self.kind,
-            source_name=self.name,
+        return self.mention(
             external_id=str(original.get("id") or status_id),
             text=text or (title or ""),
             fetched_at=now,

@@ -28,7 +28,7 @@ import requests
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from listener.domain import Batch, Mention
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     RateLimited,
@@ -36,12 +36,15 @@ from listener.sources.base import (
     SourceContext,
     SourceSettings,
     SourceUnavailable,
+    Targets,
+    counts,
+    html_to_text,
     parse_retry_after,
     register,
+    search_terms,
+    source_secret,
+    unix_time,
 )
-from listener.sources.credentials import source_secret
-from listener.sources.feed import html_to_text
-from listener.sources.fields import counts, search_terms, unix_time
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +118,11 @@ def reddit_errors(now: datetime) -> Iterator[None]:
                           status=exc.response.status_code) from exc
     except prawcore.ResponseException as exc:  # Forbidden, NotFound, InvalidToken, BadRequest …
         status = exc.response.status_code
+        if status == 429:  # the token endpoint's throttle comes as a plain ResponseException
+            retry_after = parse_retry_after(exc.response.headers.get("retry-after"), now)
+            raise RateLimited("rate limited (429) by Reddit", retry_after=retry_after) from exc
+        if status >= 500:
+            raise SourceUnavailable(f"server error {status} from Reddit ({type(exc).__name__})") from exc
         raise ClientError(f"HTTP {status} from Reddit ({type(exc).__name__})", status=status) from exc
     except prawcore.PrawcoreException as exc:
         raise ClientError(f"Reddit: {exc}") from exc
@@ -173,33 +181,44 @@ class RedditSource(Source):
         items: dict[str, Mention] = {}
         with reddit_errors(now):
             reddit = self.reddit
-            listings: list[tuple[str, Callable[..., Any]]] = []
-            for name in self.settings.subreddits:
-                subreddit = reddit.subreddit(name)
-                listings.append((f"r/{name}/new", subreddit.new))
-                if self.settings.comments:
-                    listings.append((f"r/{name}/comments", subreddit.comments))
-            terms = search_terms(self.context.brands) if self.settings.search else []
-            if terms:
-                query = " OR ".join(f'"{t}"' if " " in t else t for t in terms)
-                everywhere = reddit.subreddit("all")
+        # Each subreddit (its new posts and comments) and the search is a target: one that fails (unknown,
+        # private, banned) is listed in the source's health and keeps its anchors; the others are read.
+        groups: list[tuple[str, list[tuple[str, Callable[..., Any]]]]] = []
+        for name in self.settings.subreddits:
+            subreddit = reddit.subreddit(name)  # lazy: no request yet
+            listings: list[tuple[str, Callable[..., Any]]] = [(f"r/{name}/new", subreddit.new)]
+            if self.settings.comments:
+                listings.append((f"r/{name}/comments", subreddit.comments))
+            groups.append((f"r/{name}", listings))
+        terms = search_terms(self.context.brands) if self.settings.search else []
+        if terms:
+            query = " OR ".join(f'"{t}"' if " " in t else t for t in terms)
+            everywhere = reddit.subreddit("all")
 
-                def search(**kwargs: Any) -> Any:
-                    first = not anchors.get("search")
-                    return everywhere.search(query, sort="new", time_filter="day" if first else "week", **kwargs)
+            def search(**kwargs: Any) -> Any:
+                first = not anchors.get("search")
+                return everywhere.search(query, sort="new", time_filter="day" if first else "week", **kwargs)
 
-                listings.append(("search", search))
-            for key, listing in listings:
-                newest = anchors.get(key)
-                for thing in self._read(key, listing, newest):
-                    mention = self._mention(thing, now)
-                    if mention is not None:
-                        items.setdefault(mention.external_id, mention)
-                    if (_id_number(thing.fullname) or 0) > (_id_number(newest) or -1):
-                        newest = thing.fullname
-                if newest:
-                    anchors[key] = newest
-        return Batch(items=list(items.values()), next_cursor={"listings": anchors})
+            groups.append(("search", [("search", search)]))
+        targets = Targets(self.name)
+        for target, listings in groups:
+            found: dict[str, Mention] = {}
+            moved: dict[str, str] = {}
+            with targets.target(target), reddit_errors(now):
+                for key, listing in listings:
+                    newest = anchors.get(key)
+                    for thing in self._read(key, listing, newest):
+                        mention = self._mention(thing, now)
+                        if mention is not None:
+                            found.setdefault(mention.external_id, mention)
+                        if (_id_number(thing.fullname) or 0) > (_id_number(newest) or -1):
+                            newest = thing.fullname
+                    if newest:
+                        moved[key] = newest
+                anchors.update(moved)  # the target's items and anchors together, or neither
+                for external_id, mention in found.items():
+                    items.setdefault(external_id, mention)
+        return Batch(items=list(items.values()), next_cursor={"listings": anchors}, failed_targets=targets.failed())
 
     def _read(self, key: str, listing: Callable[..., Any], anchor: str | None) -> list[Any]:
         """Items newer than `anchor`, reading forwards page by page (the first poll: the newest page)."""
@@ -241,8 +260,8 @@ class RedditSource(Source):
             text = html_to_text(data["body_html"]) if isinstance(data.get("body_html"), str) else body.strip()
             if not text:
                 return None
-            return Mention(
-                source_kind=self.kind, source_name=self.name, external_id=fullname, text=text, fetched_at=now,
+            return self.mention(
+                external_id=fullname, text=text, fetched_at=now,
                 url=url, author=author_name, published_at=published_at,
                 reach=counts(score=data.get("score")),
                 thread_id=data.get("link_id") if isinstance(data.get("link_id"), str) else None,
@@ -260,8 +279,8 @@ class RedditSource(Source):
             if not text:
                 return None
             link = data.get("url") if not data.get("is_self") else None
-            return Mention(
-                source_kind=self.kind, source_name=self.name, external_id=fullname, text=text, fetched_at=now,
+            return self.mention(
+                external_id=fullname, text=text, fetched_at=now,
                 url=url, author=author_name, title=title or None, published_at=published_at,
                 reach=counts(score=data.get("score"), replies=data.get("num_comments"),
                              followers=data.get("subreddit_subscribers")),

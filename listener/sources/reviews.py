@@ -11,6 +11,8 @@ does not hide the others) and microdata. Every `Review` becomes a mention; with 
 
 A page with no schema.org data at all (an error page, a bot wall, a redesign) is a BadPayload, and so is
 one whose only JSON-LD is unreadable; a page with schema.org data but no reviews yet is simply empty.
+Each URL is a target of its own: a page that fails is listed in the source's health while the other pages'
+reviews are stored, and it is read again (from its old validators) on the next poll.
 """
 
 from __future__ import annotations
@@ -25,8 +27,15 @@ from typing import Any
 from pydantic import Field, HttpUrl
 
 from listener.domain import Batch, Mention
-from listener.sources.base import BadPayload, Source, SourceSettings, register
-from listener.sources.feed import html_to_text
+from listener.sources.kit import (
+    BadPayload,
+    Source,
+    SourceSettings,
+    Targets,
+    html_to_text,
+    register,
+    validators_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -193,32 +202,38 @@ class ReviewsSource(Source):
         previous = cursor.get("pages")
         if not isinstance(previous, dict):
             previous = {}
+        urls = list(dict.fromkeys(str(u) for u in self.settings.urls))
         pages: dict[str, Any] = {}
         items: list[Mention] = []
         ids: set[str] = set()
         unchanged = 0
-        for url in dict.fromkeys(str(u) for u in self.settings.urls):
+        targets = Targets(self.name)
+        for url in urls:
             state = previous.get(url)
             if not isinstance(state, dict):
                 state = {}
-            headers = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
-            if state.get("etag"):
-                headers["If-None-Match"] = state["etag"]
-            if state.get("last_modified"):
-                headers["If-Modified-Since"] = state["last_modified"]
-            response = self.context.http.get(url, headers=headers)
-            if response.status_code == 304:
-                unchanged += 1
-                pages[url] = state
-                continue
-            for mention in self.parse_page(url, response.content, response.headers.get("Content-Type", ""),
-                                           response.charset_encoding):
-                if mention.external_id not in ids:
-                    ids.add(mention.external_id)
-                    items.append(mention)
-            pages[url] = {k: v for k, v in (("etag", response.headers.get("ETag")),
-                                            ("last_modified", response.headers.get("Last-Modified"))) if v}
-        return Batch(items=items, next_cursor={"pages": pages}, not_modified=unchanged == len(pages))
+            if state:
+                pages[url] = state  # kept when the page fails: it is read again next poll
+            with targets.target(url):
+                found, pages[url] = self._poll_page(url, state)
+                unchanged += found is None
+                for mention in found or []:
+                    if mention.external_id not in ids:
+                        ids.add(mention.external_id)
+                        items.append(mention)
+        failed = targets.failed()
+        return Batch(items=items, next_cursor={"pages": pages}, not_modified=unchanged == len(urls),
+                     failed_targets=failed)
+
+    def _poll_page(self, url: str, state: dict[str, Any]) -> tuple[list[Mention] | None, dict[str, Any]]:
+        """The page's mentions (None when unchanged since the validators in `state`) and its new state."""
+        accept = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
+        response = self.context.http.get_if_changed(url, state, headers=accept)
+        if response.status_code == 304:
+            return None, state
+        found = self.parse_page(url, response.content, response.headers.get("Content-Type", ""),
+                                response.charset_encoding)
+        return found, validators_of(response)
 
     def parse_page(self, url: str, content: bytes, content_type: str = "", encoding: str | None = None
                    ) -> list[Mention]:
@@ -279,13 +294,10 @@ class ReviewsSource(Source):
             digest = hashlib.sha256(f"{author or ''}\n{day}\n{_fingerprint(body or title)}".encode()).hexdigest()
             external_id = "review:" + digest[:32]
         link = first(node.get("url"))
-        return Mention(
-            source_kind=self.kind,
-            source_name=self.name,
+        return self.mention(
             external_id=external_id,
             text=body or title,
             title=title or None,
-            fetched_at=self.context.clock.now(),
             url=link if isinstance(link, str) and link.startswith(("http://", "https://")) else page_url,
             author=author,
             published_at=published,
@@ -310,9 +322,7 @@ class ReviewsSource(Source):
             text += f" from {reach['reviews']} reviews"
         digest = hashlib.sha256(f"{page_url}\n{item}\n{value:g}/{best:g}\n{sorted(reach.items())}".encode())
         now = self.context.clock.now()
-        return Mention(
-            source_kind=self.kind,
-            source_name=self.name,
+        return self.mention(
             external_id="aggregate:" + digest.hexdigest()[:32],
             text=text,
             title=f"Overall rating of {what}",

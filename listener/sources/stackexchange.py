@@ -25,10 +25,20 @@ from pydantic import Field, HttpUrl
 
 from listener.domain import Batch, Mention
 from listener.durations import Duration
-from listener.sources.base import BadPayload, ClientError, RateLimited, Source, SourceSettings, register
-from listener.sources.credentials import source_secret
-from listener.sources.feed import html_to_text
-from listener.sources.fields import as_int, counts, search_terms, unix_time
+from listener.sources.kit import (
+    BadPayload,
+    ClientError,
+    RateLimited,
+    Source,
+    SourceSettings,
+    as_int,
+    counts,
+    html_to_text,
+    register,
+    search_terms,
+    source_secret,
+    unix_time,
+)
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +163,8 @@ class StackExchangeSource(Source):
         text = html_to_text(str(question.get("body") or "")) or title
         tags = question.get("tags")
         tags = tags if isinstance(tags, list) else []
-        return Mention(
-            source_kind=self.kind, source_name=self.name, external_id=qid, text=text, fetched_at=now,
+        return self.mention(
+            external_id=qid, text=text, fetched_at=now,
             url=question.get("link") if isinstance(question.get("link"), str) else None,
             author=html_to_text(owner["display_name"]) if isinstance(owner.get("display_name"), str) else None,
             title=title or None,
@@ -188,7 +198,7 @@ def _error_from(data: dict[str, Any], status: int | None) -> Exception:
 
 def _api_error(exc: ClientError) -> Exception:
     """A 4xx whose body is Stack Exchange's error JSON: throttle violations become RateLimited."""
-    body = getattr(exc, "body", None)  # available when the fetcher keeps error bodies
+    body = exc.body
     if not body:
         return exc
     try:

@@ -15,15 +15,25 @@ later polls read pages until one reaches a review created at or before the newes
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import Field, model_validator
 
 from listener.domain import Batch, Mention
 from listener.secrets import MissingSecret, get_secret
-from listener.sources.base import BadPayload, ClientError, Source, SourceSettings, register
-from listener.sources.fields import as_dict, counts, iso_time
-from listener.sources.marks import newest_mark
+from listener.sources.kit import (
+    BadPayload,
+    ClientError,
+    Source,
+    SourceSettings,
+    as_dict,
+    counts,
+    iso_time,
+    newest_mark,
+    read_until_known,
+    register,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,34 +101,22 @@ class TrustpilotSource(Source):
         if cursor.get("business_unit_id") not in (None, unit_id):
             cursor = {}  # another business: its own history
         known = iso_time(cursor.get("newest"))
-        pages = self.settings.max_pages if known else 1
         params: dict[str, Any] = {"orderBy": "createdat.desc", "perPage": self.settings.per_page}
         if self.settings.language:
             params["language"] = self.settings.language
-        items: list[Mention] = []
-        ids: set[str] = set()
-        reached_known = False
-        for page in range(1, pages + 1):
-            payload = self.context.http.get_json(self._url(f"/v1/business-units/{unit_id}/reviews"),
-                                                 params={**params, "page": page}, headers=headers)
-            reviews = as_dict(payload).get("reviews")
-            if not isinstance(reviews, list):
-                raise BadPayload("Trustpilot reviews answer has no 'reviews' list")
-            for review in reviews:
-                mention = self._mention(review, unit_id)
-                if mention is None or mention.external_id in ids:
-                    continue
-                ids.add(mention.external_id)
-                items.append(mention)
-                if known and mention.published_at and mention.published_at <= known:
-                    reached_known = True
-            if reached_known or len(reviews) < self.settings.per_page or not _has_next_page(payload):
-                break
-        else:
-            if known and not reached_known:
-                log.warning("event=trustpilot_gap source=%s pages=%d: more new reviews than max_pages reads",
-                            self.name, pages)
 
+        def pages() -> Iterator[list[Mention]]:
+            for page in range(1, self.settings.max_pages + 1):
+                payload = self.context.http.get_json(self._url(f"/v1/business-units/{unit_id}/reviews"),
+                                                     params={**params, "page": page}, headers=headers)
+                reviews = as_dict(payload).get("reviews")
+                if not isinstance(reviews, list):
+                    raise BadPayload("Trustpilot reviews answer has no 'reviews' list")
+                yield [m for m in (self._mention(r, unit_id) for r in reviews) if m is not None]
+                if len(reviews) < self.settings.per_page or not _has_next_page(payload):
+                    return
+
+        items = read_until_known(pages(), known, self.settings.max_pages, self.name, self.kind)
         next_cursor: dict[str, Any] = newest_mark(items, known) or {
             k: v for k, v in cursor.items() if k in ("newest", "newest_id")}
         next_cursor["business_unit_id"] = unit_id
@@ -142,13 +140,10 @@ class TrustpilotSource(Source):
         consumer = as_dict(review.get("consumer"))
         reply = as_dict(review.get("companyReply"))
         language = review.get("language")
-        return Mention(
-            source_kind=self.kind,
-            source_name=self.name,
+        return self.mention(
             external_id=review_id,
             text=text or title,
             title=title or None,
-            fetched_at=self.context.clock.now(),
             url=f"{WEB}/reviews/{review_id}",
             author=consumer.get("displayName") if isinstance(consumer.get("displayName"), str) else None,
             published_at=iso_time(review.get("createdAt")),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,18 +26,20 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, HttpUrl, field_validator, model_validator
 
 from listener.domain import Batch, Mention
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     RateLimited,
     Source,
     SourceSettings,
+    Targets,
+    counts,
+    html_to_text,
+    iso_time,
     parse_json,
     register,
+    source_secret,
 )
-from listener.sources.credentials import source_secret
-from listener.sources.feed import html_to_text
-from listener.sources.fields import counts, iso_time
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,20 @@ def seconds_to_pacific_midnight(now: datetime) -> float:
     return max(1.0, (midnight - now).total_seconds())
 
 
+@dataclass
+class Quota:
+    """The units this source may still spend today (a request costs them whatever the answer)."""
+
+    limit: int
+    used: int
+
+    def left(self) -> bool:
+        return self.used + UNITS_PER_REQUEST <= self.limit
+
+    def spend(self) -> None:
+        self.used += UNITS_PER_REQUEST
+
+
 def error_reasons(exc: ClientError) -> set[str]:
     """The `error.errors[].reason` values of a Google API error body (ClientError keeps the 4xx body)."""
     if not exc.body:
@@ -107,62 +124,73 @@ class YouTubeSource(Source):
     def poll(self, cursor: dict[str, Any]) -> Batch:
         now = self.context.clock.now()
         day = quota_day(now).isoformat()
-        quota = cursor.get("quota") or {}
-        used = int(quota.get("used", 0)) if quota.get("day") == day else 0
-        if used + UNITS_PER_REQUEST > self.settings.daily_quota:
+        spent = cursor.get("quota") or {}
+        quota = Quota(self.settings.daily_quota, int(spent.get("used", 0)) if spent.get("day") == day else 0)
+        if not quota.left():
             raise RateLimited(f"daily quota of {self.settings.daily_quota} units used up for {day} (Pacific)",
                               retry_after=seconds_to_pacific_midnight(now))
         headers = {"X-Goog-Api-Key": source_secret(self.settings.api_key_secret), "Accept": "application/json"}
-        url = str(self.settings.base_url).rstrip("/") + "/commentThreads"
         targets = self.targets()
         newest: dict[str, str] = {k: v for k, v in (cursor.get("newest") or {}).items()
                                   if isinstance(v, str) and k in dict(targets)}
         items: list[Mention] = []
         seen: set[str] = set()
-
+        failures = Targets(self.name)  # a failing channel or video is listed in the health; the others go on
         for target, selector in targets:
-            mark = iso_time(newest.get(target))
-            page_token: str | None = None
-            target_newest = mark
-            pages = self.settings.max_pages if mark else 1
-            for page in range(pages):
-                if used + UNITS_PER_REQUEST > self.settings.daily_quota:
-                    log.warning("event=youtube_quota_used_up source=%s day=%s used=%d", self.name, day, used)
-                    break
-                params: dict[str, Any] = {"part": "snippet", "order": "time", "maxResults": PAGE_SIZE, **selector}
-                if page_token:
-                    params["pageToken"] = page_token
-                used += UNITS_PER_REQUEST  # a request costs its units whatever the answer
-                data = self._fetch(url, params, headers, now, skippable=page == 0)
-                if data is None:
-                    break  # comments disabled or video gone: the other targets go on
-                threads = data.get("items")
-                if not isinstance(threads, list):
-                    raise BadPayload(f"commentThreads answer without an items list: {str(data)[:200]}")
-                reached_mark = False
-                for thread in threads:
-                    mention = self._mention(thread, now)
-                    if mark and mention.published_at and mention.published_at <= mark:
-                        reached_mark = True  # the newest comment seen last time: no need for older pages
-                        if mention.published_at < mark:
-                            continue  # (one at the very second is kept: publishedAt has 1 s resolution)
-                    if mention.published_at and (target_newest is None or mention.published_at > target_newest):
-                        target_newest = mention.published_at
+            with failures.target(target):
+                found, target_newest = self._poll_target(target, selector, iso_time(newest.get(target)), quota,
+                                                         headers, now)
+                for mention in found:
                     if mention.external_id not in seen:
                         seen.add(mention.external_id)
                         items.append(mention)
-                token = data.get("nextPageToken")
-                page_token = token if isinstance(token, str) and token else None
-                if reached_mark or page_token is None:
-                    break
-                if mark and page == pages - 1:
-                    log.warning("event=youtube_gap source=%s target=%s pages=%d: more new comments than "
-                                "max_pages reads; older ones of this stretch are skipped", self.name, target, pages)
-            if target_newest is not None:
-                newest[target] = target_newest.isoformat()
-            if used + UNITS_PER_REQUEST > self.settings.daily_quota:
+                if target_newest is not None:
+                    newest[target] = target_newest.isoformat()
+            if not quota.left():
+                log.warning("event=youtube_quota_used_up source=%s day=%s used=%d", self.name, day, quota.used)
                 break  # the remaining targets wait for the next quota day
-        return Batch(items=items, next_cursor={"newest": newest, "quota": {"day": day, "used": used}})
+        return Batch(items=items, next_cursor={"newest": newest, "quota": {"day": day, "used": quota.used}},
+                     failed_targets=failures.failed())
+
+    def _poll_target(self, target: str, selector: dict[str, str], mark: datetime | None, quota: Quota,
+                     headers: dict[str, str], now: datetime) -> tuple[list[Mention], datetime | None]:
+        """The comments of one channel or video newer than `mark` (paging back until it), and the newest time."""
+        url = str(self.settings.base_url).rstrip("/") + "/commentThreads"
+        found: list[Mention] = []
+        target_newest = mark
+        page_token: str | None = None
+        pages = self.settings.max_pages if mark else 1
+        for page in range(pages):
+            if not quota.left():
+                break
+            params: dict[str, Any] = {"part": "snippet", "order": "time", "maxResults": PAGE_SIZE, **selector}
+            if page_token:
+                params["pageToken"] = page_token
+            quota.spend()  # a request costs its units whatever the answer
+            data = self._fetch(url, params, headers, now, skippable=page == 0)
+            if data is None:
+                break  # comments disabled or video gone: the other targets go on
+            threads = data.get("items")
+            if not isinstance(threads, list):
+                raise BadPayload(f"commentThreads answer without an items list: {str(data)[:200]}")
+            reached_mark = False
+            for thread in threads:
+                mention = self._mention(thread, now)
+                if mark and mention.published_at and mention.published_at <= mark:
+                    reached_mark = True  # the newest comment seen last time: no need for older pages
+                    if mention.published_at < mark:
+                        continue  # (one at the very second is kept: publishedAt has 1 s resolution)
+                if mention.published_at and (target_newest is None or mention.published_at > target_newest):
+                    target_newest = mention.published_at
+                found.append(mention)
+            token = data.get("nextPageToken")
+            page_token = token if isinstance(token, str) and token else None
+            if reached_mark or page_token is None:
+                break
+            if mark and page == pages - 1:
+                log.warning("event=youtube_gap source=%s target=%s pages=%d: more new comments than max_pages "
+                            "reads; older ones of this stretch are skipped", self.name, target, pages)
+        return found, target_newest
 
     def _fetch(self, url: str, params: dict[str, Any], headers: dict[str, str], now: datetime,
                skippable: bool) -> dict[str, Any] | None:
@@ -203,9 +231,7 @@ class YouTubeSource(Source):
         url = None
         if isinstance(video_id, str) and video_id:
             url = f"https://www.youtube.com/watch?v={video_id}&lc={comment_id}"
-        return Mention(
-            source_kind=self.kind,
-            source_name=self.name,
+        return self.mention(
             external_id=comment_id,
             text=text,
             fetched_at=now,

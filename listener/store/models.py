@@ -67,6 +67,9 @@ class SourceHealth(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
     last_new_mentions: Mapped[int] = mapped_column(default=0)
+    # Targets of the source (pages, countries, hashtags …) failing as of the last poll, while the others polled:
+    # {target: {"error": …, "since": ISO time, "failures": polls in a row}}; cleared when the target polls fine.
+    failing_targets: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     source: Mapped[SourceRow] = relationship(back_populates="health")
 
@@ -194,12 +197,15 @@ class TaskRow(Base):
     responded_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    silenced_by: Mapped[int | None]  # the silence that muted its alerts (listener/alerts/silences.py)
 
     mention: Mapped[MentionRow] = relationship()
 
 
 class AlertRow(Base):
-    """The outbox: one row per (task, channel). Delivered at most once when it succeeds; never dropped."""
+    """The outbox: one row per (task, channel), per (task, escalation step, channel) or per (group flush, channel).
+    Delivered at most once when it succeeds; never dropped."""
 
     __tablename__ = "alerts"
     __table_args__ = (Index("ix_alerts_status_next", "status", "next_attempt_at"),)
@@ -207,9 +213,13 @@ class AlertRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
-    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"))  # a spike alert: its top post
+    mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"))  # None for a grouped message
     spike_id: Mapped[int | None] = mapped_column(ForeignKey("spikes.id"))  # set for spike alerts
     channel: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="task", server_default="task")  # | escalation | group | spike
+    step: Mapped[str | None] = mapped_column(String(40))  # escalation step ("1", "2", "outside-hours")
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("alert_groups.id"))
+    group_seq: Mapped[int | None]  # which flush of the group this message carries
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sending | sent | parked
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
@@ -219,8 +229,54 @@ class AlertRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
     task: Mapped[TaskRow | None] = relationship()
-    mention: Mapped[MentionRow] = relationship()
+    mention: Mapped[MentionRow | None] = relationship()
     spike: Mapped[SpikeRow | None] = relationship()
+
+
+class AlertGroupRow(Base):
+    """Alertmanager-style grouping: tasks of one rule with the same `group.by` values share one message per
+    flush (first after `wait`, then at most every `interval`)."""
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (UniqueConstraint("rule", "group_key", name="uq_alert_groups_rule_key"),
+                      Index("ix_alert_groups_next_flush", "next_flush_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    group_key: Mapped[str] = mapped_column(String(1000))  # e.g. "brand=Acme|category=digital"
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    next_flush_at: Mapped[datetime | None]  # set while members wait to be announced
+    last_flush_at: Mapped[datetime | None]
+    flushes: Mapped[int] = mapped_column(default=0)
+
+
+class AlertGroupMember(Base):
+    __tablename__ = "alert_group_members"
+    __table_args__ = (Index("ix_alert_group_members_group_seq", "group_id", "flush_seq"),)
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("alert_groups.id", ondelete="CASCADE"), primary_key=True)
+    added_at: Mapped[datetime]
+    flush_seq: Mapped[int | None]  # None until announced
+
+    task: Mapped[TaskRow] = relationship()
+
+
+class SilenceRow(Base):
+    """`listener silence add`: mutes alerts whose task matches every given matcher, between starts and ends."""
+
+    __tablename__ = "silences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    brand: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(100))
+    rule: Mapped[str | None] = mapped_column(String(200))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
 
 
 class SpikeRow(Base):

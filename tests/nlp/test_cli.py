@@ -89,21 +89,30 @@ def test_without_obj_falls_back(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 def test_train_passes_the_later_stages_recipe_to_the_trainer(
     obj: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The model card's quantisation-aware stages must be expressible through `listener nlp train`."""
+    """The model card's quantisation-aware stages must be expressible through `listener nlp train`; what is not
+    given keeps the defaults `python -m listener.nlp.train` has too (one TrainConfig)."""
     from listener.nlp import train as training
+    from listener.nlp.train_config import TrainConfig, parse_args
 
-    seen: list[list[str]] = []
-    monkeypatch.setattr(training, "main", lambda argv: seen.append(argv) or 0)
+    seen: list[TrainConfig] = []
+    monkeypatch.setattr(training, "run", lambda config: seen.append(config) or 0)
     teacher = tmp_path / "stage1"
     teacher.mkdir()
     result = CliRunner().invoke(nlp, ["train", "--teacher", str(teacher), "--qat", "--epochs", "1", "--lr", "1e-5",
                                       "--head-lr", "1e-4", "--seed", "14", "--relevance-weight", "0.5",
                                       "--out", str(tmp_path / "out")], obj=obj)
     assert result.exit_code == 0, result.output
-    argv = seen[0]
-    assert argv[argv.index("--teacher") + 1] == str(teacher) and "--qat" in argv
-    assert [argv[argv.index(k) + 1] for k in ("--epochs", "--lr", "--head-lr", "--seed", "--relevance-weight")] == [
-        "1.0", "1e-05", "0.0001", "14", "0.5"]
+    config = seen[0]
+    assert config.teacher == teacher and config.qat and config.cache_dir == obj.cache_dir
+    assert (config.epochs, config.lr, config.head_lr, config.seed, config.relevance_weight) == (1, 1e-5, 1e-4, 14, 0.5)
+    assert config == parse_args(["--teacher", str(teacher), "--qat", "--epochs", "1", "--lr", "1e-5",
+                                 "--head-lr", "1e-4", "--seed", "14", "--relevance-weight", "0.5",
+                                 "--out", str(tmp_path / "out"), "--cache-dir", str(obj.cache_dir), "--threads", "1"])
+
+    result = CliRunner().invoke(nlp, ["train"], obj=obj)
+    assert result.exit_code == 0, result.output
+    assert seen[1] == parse_args(["--cache-dir", str(obj.cache_dir), "--threads", "1"])  # obj's [nlp] threads
+    assert seen[1].epochs == TrainConfig.epochs and seen[1].out == TrainConfig.out
 
 
 def test_train_passes_the_learning_curve_share_and_refuses_one_out_of_range(
@@ -112,11 +121,11 @@ def test_train_passes_the_learning_curve_share_and_refuses_one_out_of_range(
     """`listener nlp train --train-fraction 0.5`, as the README suggests for asking whether more labels would pay."""
     from listener.nlp import train as training
 
-    seen: list[list[str]] = []
-    monkeypatch.setattr(training, "main", lambda argv: seen.append(argv) or 0)
+    seen: list = []
+    monkeypatch.setattr(training, "run", lambda config: seen.append(config) or 0)
     result = CliRunner().invoke(nlp, ["train", "--train-fraction", "0.5", "--out", str(tmp_path / "half")], obj=obj)
     assert result.exit_code == 0, result.output
-    assert seen[0][seen[0].index("--train-fraction") + 1] == "0.5"
+    assert seen[0].train_fraction == 0.5
     for wrong in ("0", "1.5"):
         result = CliRunner().invoke(nlp, ["train", "--train-fraction", wrong], obj=obj)
         assert result.exit_code == 2 and "--train-fraction" in result.output

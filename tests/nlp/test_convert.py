@@ -90,7 +90,7 @@ def test_sentencepiece_matches_tokenizers(converted: Path) -> None:
     from tokenizers import Tokenizer
 
     from listener.nlp.embedded import _make_encoder
-    from listener.nlp.model import prepare_text
+    from listener.nlp.model_io import prepare_text
 
     encode = _make_encoder(converted, Tokenizer)
     reference = Tokenizer.from_file(str(converted / "tokenizer.json"))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from listener.nlp.model import ARTIFACTS_DIR, artifacts_present
-from listener.nlp.scoring import ModelUnavailable, load_scorer
+from listener.nlp.loader import load_scorer
+from listener.nlp.model_io import ARTIFACTS_DIR, artifacts_present
+from listener.nlp.scoring import ModelUnavailable
 from listener.nlp.settings import NlpSettings
 
 
@@ -32,7 +33,7 @@ def test_embedded_scorer_smoke(e5_cache: Path) -> None:
     if not artifacts_present(ARTIFACTS_DIR):
         pytest.skip(f"no trained artefacts in {ARTIFACTS_DIR} (run `listener nlp train`)")
     from listener.nlp import ort, ov
-    from listener.nlp.model import DELTA_FILE, HEADS_FILE, artifacts_hash
+    from listener.nlp.model_io import DELTA_FILE, HEADS_FILE, artifacts_hash
 
     # int8 when a one-time export is already cached (`listener nlp setup`), else torch fp32
     static = ov.available() and ov.onnx_path(
@@ -68,7 +69,7 @@ def test_openvino_runtime_needs_activation_ranges(e5_cache: Path, tmp_path: Path
 
     pytest.importorskip("openvino")
 
-    from listener.nlp.model import DELTA_FILE, HEADS_FILE, META_FILE
+    from listener.nlp.model_io import DELTA_FILE, HEADS_FILE, META_FILE
 
     art = tmp_path / "older-artefacts"
     art.mkdir()

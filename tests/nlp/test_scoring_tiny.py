@@ -10,7 +10,8 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from listener.nlp.scoring import HuggingFaceScorer, ModelUnavailable, length_sorted_batches, sentiment_for_label  # noqa: E402
+from listener.nlp.huggingface import HuggingFaceScorer, sentiment_for_label  # noqa: E402
+from listener.nlp.scoring import ModelUnavailable, length_sorted_batches  # noqa: E402
 from listener.nlp.settings import NlpSettings  # noqa: E402
 from tests.tiny_model import build_tiny_model  # noqa: E402
 

@@ -3,9 +3,9 @@ small end-to-end run (train → artefacts → int8 ONNX → scores)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +71,7 @@ def test_fake_quant_linear_passes_gradients_straight_through() -> None:
 
 
 def _example(text: str, sentiment: int):
-    from listener.nlp.train import Example
+    from listener.nlp.train_data import Example
 
     return Example(ids=[0, 1], sentiment=sentiment, flag=float("nan"), cats=None, source="t", text=text)
 
@@ -79,7 +79,7 @@ def _example(text: str, sentiment: int):
 def test_logit_offsets_are_tuned_per_language() -> None:
     """German dev rows whose model over-predicts `positive` get a negative offset; English rows that are
     already right keep zero, instead of inheriting the German correction."""
-    from listener.nlp.train import tune_logit_bias_by_language
+    from listener.nlp.train_calibrate import tune_logit_bias_by_language
 
     german = "Die Bahn war heute wieder einmal pünktlich, und das Personal im Zug war freundlich."
     english = "The flight was on time today and the crew on board were friendly."
@@ -102,7 +102,8 @@ def test_small_training_run_end_to_end(e5_cache: Path, tmp_path: Path, monkeypat
     pytest.importorskip("onnxruntime")
     from listener.nlp import ort, ov
     from listener.nlp.embedded import EmbeddedScorer
-    from listener.nlp.model import DELTA_FILE, HEADS_FILE, artifacts_hash, load_inference_model
+    from listener.nlp.model import load_inference_model
+    from listener.nlp.model_io import DELTA_FILE, HEADS_FILE, artifacts_hash
     from listener.nlp.scoring import ModelUnavailable
     from listener.nlp.settings import NlpSettings
     from listener.nlp.train import main
@@ -171,7 +172,8 @@ def test_small_training_run_end_to_end(e5_cache: Path, tmp_path: Path, monkeypat
 
 
 def test_flag_thresholds_are_tuned_per_language() -> None:
-    from listener.nlp.train import Example, tune_flag_thresholds_by_language
+    from listener.nlp.train_calibrate import tune_flag_thresholds_by_language
+    from listener.nlp.train_data import Example
 
     def rows(text: str, flagged_p: float, clean_p: float) -> tuple:
         exs = [Example(ids=[0], sentiment=0, flag=float(i < 100), cats=[0.0] * 6, source="t", text=text)
@@ -190,7 +192,7 @@ def test_training_mix_repeats_whole_shares_and_resamples_fractions_each_epoch() 
     epochs uses every row once."""
     import random
 
-    from listener.nlp.train import TrainingMix
+    from listener.nlp.train_data import TrainingMix
 
     twice = [_example(f"g{i}", 1) for i in range(10)]
     halved = [_example(f"a{i}", 0) for i in range(40)]
@@ -212,7 +214,7 @@ def test_relevance_column_is_read_where_present(tmp_path: Path) -> None:
     """GermEval's relevance labels feed the auxiliary loss; rows without one (other files, empty cells) are unknown."""
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    from listener.nlp.train import load_examples
+    from listener.nlp.train_data import load_examples
 
     tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
@@ -231,16 +233,18 @@ def test_train_fraction_keeps_a_nested_subset_and_whole_dev_sets(tmp_path: Path)
     from tokenizers import Tokenizer, models, pre_tokenizers
 
     from listener.nlp.evaluate import DataFileError
-    from listener.nlp.train import build_datasets, main
+    from listener.nlp.train import main
+    from listener.nlp.train_config import TrainConfig
+    from listener.nlp.train_data import build_datasets
 
     tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     data = tmp_path / "mine.tsv"
     data.write_text("id\tsentiment\ttext\n" + "".join(f"r{i}\tneutral\tpost {i}\n" for i in range(2000)))
-    args = argparse.Namespace(data=[data], dev=None, max_length=16, long_length=16, limit=0)
+    config = TrainConfig(data=[data], max_length=16, long_length=16)
     splits = {}
     for fraction in (0.25, 0.5, 1.0):
-        _files, mix, dev = build_datasets(argparse.Namespace(**vars(args), train_fraction=fraction), tokenizer)
+        _files, mix, dev = build_datasets(replace(config, train_fraction=fraction), tokenizer)
         splits[fraction] = ({e.row_id for e in mix.examples()}, {e.row_id for e in dev["mine[holdout]"]})
     (quarter, dev_q), (half, dev_h), (whole, dev_w) = splits[0.25], splits[0.5], splits[1.0]
     assert dev_q == dev_h == dev_w and not dev_w & whole and len(dev_w) + len(whole) == 2000
@@ -249,7 +253,7 @@ def test_train_fraction_keeps_a_nested_subset_and_whole_dev_sets(tmp_path: Path)
     tiny = tmp_path / "tiny.tsv"
     tiny.write_text("id\tsentiment\ttext\nr1\tneutral\tpost\n")
     with pytest.raises(DataFileError, match="no training rows left .* --train-fraction 0.01"):
-        build_datasets(argparse.Namespace(**{**vars(args), "data": [tiny]}, train_fraction=0.01), tokenizer)
+        build_datasets(replace(config, data=[tiny], train_fraction=0.01), tokenizer)
     for wrong in ("0", "1.5"):
         with pytest.raises(SystemExit):
             main(["--train-fraction", wrong])
@@ -277,38 +281,12 @@ def _tiny_runs(e5_cache: Path, tmp_path: Path, seeds: tuple[int, ...], layers: i
 
 def test_same_seed_same_artefacts(e5_cache: Path, tmp_path: Path) -> None:
     """`listener nlp train` reproduces its artefacts: two runs with the same data and seed write the same weights."""
-    from listener.nlp.model import DELTA_FILE, HEADS_FILE
+    from listener.nlp.model_io import DELTA_FILE, HEADS_FILE
 
     first, again, other = _tiny_runs(e5_cache, tmp_path, (13, 13, 14))
     weights = [[(d / f).read_bytes() for f in (DELTA_FILE, HEADS_FILE)] for d in (first, again, other)]
     assert weights[1] == weights[0]
     assert weights[2] != weights[0]
-
-
-def test_average_is_the_mean_of_the_weights(e5_cache: Path, tmp_path: Path) -> None:
-    from safetensors.torch import load_file
-
-    from listener.nlp.average import average_artifacts, main
-    from listener.nlp.model import HEADS_FILE, load_model, read_meta
-
-    a, b = _tiny_runs(e5_cache, tmp_path, (13, 14))
-    out = average_artifacts(e5_cache / "e5-small", [a, b], tmp_path / "avg")
-    heads = [load_file(str(d / HEADS_FILE)) for d in (a, b, out)]
-    for key in heads[0]:
-        assert torch.allclose(heads[2][key], (heads[0][key] + heads[1][key]) / 2)
-    # encoder weights: the mean, up to the int8 rounding of the stored deltas, which is far below the runs' spread
-    models = [load_model(e5_cache / "e5-small", d)[0].state_dict() for d in (a, b, out)]
-    layer_keys = [k for k in models[0] if k.startswith("encoder.encoder.layer.")]
-    spread = max((models[0][k] - models[1][k]).abs().max().item() for k in layer_keys)
-    error = max((models[2][k] - (models[0][k] + models[1][k]) / 2).abs().max().item() for k in layer_keys)
-    assert error < 0.05 * spread, (error, spread)
-    assert read_meta(out)["average"] == [str(a), str(b)]
-
-    (deeper,) = _tiny_runs(e5_cache, tmp_path, (13,), layers=2)
-    with pytest.raises(ValueError, match="different numbers of layers"):
-        average_artifacts(e5_cache / "e5-small", [a, deeper], tmp_path / "bad")
-    with pytest.raises(SystemExit):
-        main([str(a), "--out", str(tmp_path / "one")])
 
 
 def test_care_team_labels_adapt_the_shipped_model(e5_cache: Path, tmp_path: Path, store: Store) -> None:
@@ -321,9 +299,9 @@ def test_care_team_labels_adapt_the_shipped_model(e5_cache: Path, tmp_path: Path
 
     from listener.labels import export_labels, label_mention
     from listener.nlp.cli import nlp
-    from listener.nlp.model import ARTIFACTS_DIR, artifacts_hash
+    from listener.nlp.model_io import ARTIFACTS_DIR, artifacts_hash
     from listener.nlp.settings import NlpSettings
-    from listener.nlp.train import load_examples
+    from listener.nlp.train_data import load_examples
     from tests.test_labels import NOW, add_mentions
 
     texts = {"negative": "Die Hotline hat mich bei Vertrag {} dreimal aus der Leitung geworfen.",

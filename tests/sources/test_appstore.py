@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
 from listener.demo.servers import FeedServer
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources.appstore import AppStoreSettings, AppStoreSource
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -25,9 +23,8 @@ from listener.sources.base import (
     SourceUnavailable,
     get_source_class,
 )
-from listener.store.engine import Store
-from listener.store.models import MentionRow
-from tests.sources._store import count, health
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 from tests.wild import wild_bytes
 
 RECORDING = "appstore/timiskhakov__podfinder/app/testdata/reviews.json"
@@ -138,6 +135,22 @@ def test_each_country_has_its_own_cursor(clock: FakeClock) -> None:
     assert batch.next_cursor["countries"]["de"] == {}
 
 
+def test_a_failing_storefront_is_listed_and_read_again_next_poll(clock: FakeClock) -> None:
+    with FeedServer({page_path("us", 1): (wild_bytes(RECORDING), JSON)}) as server:
+        server.fail[page_path("de", 1)] = (503, {}, b"")
+        source = make_source(server, clock, countries=["de", "us"])
+        batch = source.poll({})
+        assert len(batch.items) == 50 and {m.extra["country"] for m in batch.items} == {"us"}
+        assert list(batch.failed_targets) == ["de"] and batch.failed_targets["de"].startswith("SourceUnavailable")
+        assert set(batch.next_cursor["countries"]) == {"us"}  # de has no mark yet: its first poll is still ahead
+
+        del server.fail[page_path("de", 1)]
+        server.routes[page_path("de", 1)] = (wild_bytes(RECORDING), JSON)
+        again = source.poll(batch.next_cursor)
+        assert again.failed_targets == {} and set(again.next_cursor["countries"]) == {"de", "us"}
+        assert len(again.items) == 50 and again.items[0].extra["country"] == "de"  # de read from its first page
+
+
 def test_single_entry_and_app_entry(clock: FakeClock) -> None:
     entries = recorded()["feed"]["entry"]
     app_entry = {"id": {"label": "https://apps.apple.com/us/app/id811377230"}, "title": {"label": "The App"},
@@ -173,43 +186,6 @@ def test_error_shapes(clock: FakeClock, status: int, headers: dict[str, str], bo
         assert info.value.retry_after == 120  # type: ignore[attr-defined]
 
 
-def test_through_the_pipeline(clock: FakeClock, store: Store) -> None:
-    matcher = BrandMatcher(BRANDS)
-    entries = recorded()["feed"]["entry"]
-
-    with FeedServer({page_path("us", 1): (wild_bytes(RECORDING), JSON)}) as server:
-        source = make_source(server, clock)
-        report = poll_source(store, source, matcher, clock)
-        assert (report.fetched, report.stored, report.error) == (50, 50, None)
-        assert poll_source(store, source, matcher, clock, force=True).stored == 0
-        assert count(store) == 50
-
-        server.fail[page_path("us", 1)] = (429, {"Retry-After": "600"}, b"")
-        failed = poll_source(store, source, matcher, clock, force=True)
-        assert failed.error and "RateLimited" in failed.error
-        h = health(store)
-        assert h.consecutive_failures == 1 and h.last_error and "429" in h.last_error
-        assert h.next_attempt_at is not None
-        assert h.next_attempt_at.replace(tzinfo=UTC) >= clock.now() + timedelta(seconds=600)
-
-        # the platform recovers, with one new review on top
-        del server.fail[page_path("us", 1)]
-        new = copy.deepcopy(entries[0])
-        new["id"]["label"] = "9000000001"
-        new["updated"]["label"] = "2022-04-01T10:00:00-07:00"
-        new["im:rating"]["label"] = "1"
-        server.routes[page_path("us", 1)] = (feed_with([new, *entries]), JSON)
-        clock.advance(timedelta(hours=1))
-        report = poll_source(store, source, matcher, clock)
-        assert (report.stored, report.duplicates, report.error) == (1, 50, None)
-        h = health(store)
-        assert h.consecutive_failures == 0 and h.next_attempt_at is None
-        assert count(store) == 51
-        with store.read() as session:
-            row = session.scalars(select(MentionRow).where(MentionRow.external_id == "9000000001")).one()
-            assert row.rating == 1.0 and row.brand_names == ["Acme"]
-
-
 def test_more_new_reviews_than_pages_is_logged(clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
     entries = recorded()["feed"]["entry"]
     routes = {page_path("us", 1): (feed_with(entries[:25]), JSON),
@@ -219,3 +195,22 @@ def test_more_new_reviews_than_pages_is_logged(clock: FakeClock, caplog: pytest.
         assert len(server.requests) == 2
     assert len(batch.items) == 50
     assert "event=appstore_gap" in caplog.text
+
+
+def contract() -> ContractCase:
+    """The App Store's fixture for the contract suite: Apple's recorded feed as page 1 of the US storefront."""
+    pages = {page_path("us", 1): wild_bytes(RECORDING)}
+
+    def answer(request: Request) -> Reply:
+        return 200, {"Content-Type": JSON}, pages.get(request.path, feed_with(None))
+
+    def news(server: ApiServer, when: datetime) -> str:
+        entries = recorded()["feed"]["entry"]
+        new = copy.deepcopy(entries[0])
+        new["id"]["label"], new["updated"]["label"] = "9000000001", when.isoformat()
+        pages[page_path("us", 1)] = feed_with([new, *entries])
+        return "9000000001"
+
+    return ContractCase(server=lambda clock: ApiServer(answer), brands=BRANDS, news=news,
+                        settings=lambda server: {"brand": "Acme", "app_id": APP_ID, "base_url": server.base_url},
+                        now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC))

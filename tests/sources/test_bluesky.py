@@ -9,20 +9,16 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from sqlalchemy import func, select
 
 from listener.clock import FakeClock
-from listener.demo.servers import LoopbackServer
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources import bluesky
-from listener.sources.base import (
+from listener.sources.bluesky import BlueskySettings, BlueskySource, term_query
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -32,10 +28,8 @@ from listener.sources.base import (
     SourceUnavailable,
     get_source_class,
 )
-from listener.sources.bluesky import BlueskySettings, BlueskySource, term_query
-from listener.store.engine import Store
-from listener.store.models import MentionRow, SourceHealth, SourceRow
-from tests.sources._http import send_reply
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request, json_reply
 from tests.wild import wild_path
 
 CASSETTE = "bluesky/christopherkenny__bskyr/tests/testthat/_vcr/f_search.yml"
@@ -63,7 +57,7 @@ def sort_at(post: dict[str, Any]) -> datetime:
     return min(t.astimezone(UTC) for t in times)
 
 
-class FakePds(LoopbackServer):
+class FakePds(ApiServer):
     """createSession / refreshSession / searchPosts with since, until, limit and an offset cursor."""
 
     def __init__(self, clock: FakeClock) -> None:
@@ -78,59 +72,29 @@ class FakePds(LoopbackServer):
         self.expired: set[str] = set()  # access tokens the server answers with 400 ExpiredToken
         self.refresh: set[str] = set()
         self.serial = 0
-        self.fail: tuple[int, dict[str, str], bytes] | None = None
         self.rate_remaining: str | None = None
-        self.requests: list[tuple[str, str, dict[str, str], dict[str, str], Any]] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                payload = json.loads(body) if body else None
-                parts = urlsplit(self.path)
-                owner.requests.append(("POST", parts.path, {}, dict(self.headers), payload))
-                if parts.path == "/xrpc/com.atproto.server.createSession":
-                    if payload != {"identifier": HANDLE, "password": PASSWORD}:
-                        self.json(401, {"error": "AuthenticationRequired", "message": "Invalid identifier or password"})
-                    else:
-                        self.json(200, owner.session())
-                elif parts.path == "/xrpc/com.atproto.server.refreshSession":
-                    token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
-                    if token in owner.refresh:
-                        owner.refresh.discard(token)
-                        self.json(200, owner.session())
-                    else:
-                        self.json(400, {"error": "ExpiredToken", "message": "Token has been revoked"})
-                else:
-                    self.json(404, {"error": "MethodNotImplemented"})
-
-            def do_GET(self) -> None:  # noqa: N802
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                owner.requests.append(("GET", parts.path, query, dict(self.headers), None))
-                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
-                if owner.fail:
-                    self.reply(*owner.fail)
-                elif parts.path != "/xrpc/app.bsky.feed.searchPosts":
-                    self.json(404, {"error": "MethodNotImplemented"})
-                elif token in owner.expired:
-                    self.json(400, {"error": "ExpiredToken", "message": "Token has expired"})
-                elif token not in owner.access:
-                    self.json(401, {"error": "AuthenticationRequired", "message": "Authentication Required"})
-                else:
-                    self.reply(200, owner.headers(), owner.search(query))
-
-            def json(self, status: int, data: Any) -> None:
-                self.reply(status, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(data).encode())
-
-            def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                send_reply(self, status, headers, body)
-
-        super().__init__(Handler)
+        super().__init__()
         self.api_url = self.base_url + "/xrpc"
+
+    def answer(self, request: Request) -> Reply:
+        token = (request.headers.get("Authorization") or "").removeprefix("Bearer ")
+        if request.method == "POST" and request.path == "/xrpc/com.atproto.server.createSession":
+            if request.json() != {"identifier": HANDLE, "password": PASSWORD}:
+                return json_reply({"error": "AuthenticationRequired", "message": "Invalid identifier or password"},
+                                  401)
+            return json_reply(self.session())
+        if request.method == "POST" and request.path == "/xrpc/com.atproto.server.refreshSession":
+            if token in self.refresh:
+                self.refresh.discard(token)
+                return json_reply(self.session())
+            return json_reply({"error": "ExpiredToken", "message": "Token has been revoked"}, 400)
+        if request.method != "GET" or request.path != "/xrpc/app.bsky.feed.searchPosts":
+            return json_reply({"error": "MethodNotImplemented"}, 404)
+        if token in self.expired:
+            return json_reply({"error": "ExpiredToken", "message": "Token has expired"}, 400)
+        if token not in self.access:
+            return json_reply({"error": "AuthenticationRequired", "message": "Authentication Required"}, 401)
+        return 200, self.headers(), self.search({k: v[0] for k, v in request.params.items()})
 
     def session(self) -> dict[str, Any]:
         self.serial += 1
@@ -164,10 +128,10 @@ class FakePds(LoopbackServer):
         return json.dumps(answer).encode()
 
     def searches(self) -> list[dict[str, str]]:
-        return [q for method, path, q, _, _ in self.requests if path.endswith("searchPosts")]
+        return [{k: v[0] for k, v in r.params.items()} for r in self.requests if r.path.endswith("searchPosts")]
 
     def logins(self) -> int:
-        return sum(1 for _, path, _, _, _ in self.requests if path.endswith("createSession"))
+        return sum(1 for r in self.requests if r.path.endswith("createSession"))
 
 
 BRANDS = [BrandSettings(name="Redistricting", terms=["redistricting"]),
@@ -217,11 +181,12 @@ def test_first_poll_logs_in_and_reads_the_last_day(pds: FakePds, clock: FakeCloc
     batch = make_source(pds, clock, queries=["redistricting"]).poll({})
 
     login = pds.requests[0]
-    assert login[:2] == ("POST", "/xrpc/com.atproto.server.createSession")
-    assert login[4] == {"identifier": HANDLE, "password": PASSWORD}
-    [search] = [r for r in pds.requests if r[1].endswith("searchPosts")]
-    assert search[2] == {"q": "redistricting", "sort": "latest", "since": "2025-05-18T17:41:36.000Z", "limit": "100"}
-    assert search[3]["Authorization"].startswith("Bearer ") and search[3]["Authorization"][7:] in pds.access
+    assert (login.method, login.path) == ("POST", "/xrpc/com.atproto.server.createSession")
+    assert login.json() == {"identifier": HANDLE, "password": PASSWORD}
+    [search] = [r for r in pds.requests if r.path.endswith("searchPosts")]
+    assert pds.searches() == [{"q": "redistricting", "sort": "latest", "since": "2025-05-18T17:41:36.000Z",
+                               "limit": "100"}]
+    assert search.headers["Authorization"].startswith("Bearer ") and search.headers["Authorization"][7:] in pds.access
 
     assert len(batch.items) == 25
     first = batch.items[0]
@@ -302,12 +267,12 @@ def test_tokens_are_renewed_before_expiry_and_after_refusal(pds: FakePds, clock:
 
     clock.advance(timedelta(hours=2))  # the access token is about to expire: refreshSession, no new login
     source.poll(cursor)
-    paths = [p for _, p, _, _, _ in pds.requests]
+    paths = [r.path for r in pds.requests]
     assert paths.count("/xrpc/com.atproto.server.refreshSession") == 1 and pds.logins() == 1
 
     pds.expired = set(pds.access)  # expired early by the server's clock: 400 ExpiredToken → refresh, retry
     source.poll(cursor)
-    paths = [p for _, p, _, _, _ in pds.requests]
+    paths = [r.path for r in pds.requests]
     assert paths.count("/xrpc/com.atproto.server.refreshSession") == 2 and pds.logins() == 1
 
     pds.access.clear()  # revoked server-side: a 401, one new session, one retry
@@ -366,43 +331,15 @@ def test_error_shapes_raise_typed_errors(pds: FakePds, clock: FakeClock, status,
         assert pds.logins() == 1  # a bad query is not a refused token: no second login
 
 
-def test_pipeline_stores_once_records_failures_and_recovers(pds: FakePds, clock: FakeClock, store: Store) -> None:
-    source = make_source(pds, clock)
-    matcher = BrandMatcher(BRANDS)
+def contract() -> ContractCase:
+    """Bluesky's fixture for the contract suite: the recorded searchPosts answer behind a PDS that logs in."""
+    def news(pds: FakePds, when: datetime) -> str:
+        late = json.loads(json.dumps(pds.posts[0]))
+        late["uri"] = "at://did:plc:kkergqgbhb56ptpwj2wenkje/app.bsky.feed.post/3lpkzzzzzzz2a"
+        late["record"]["createdAt"] = late["indexedAt"] = bluesky.iso(when)
+        pds.posts.append(late)
+        return str(late["uri"])
 
-    first = poll_source(store, source, matcher, clock)
-    assert first.error is None and (first.fetched, first.stored) == (25, 25)
-    with store.read() as session:
-        row = session.scalar(select(MentionRow).where(MentionRow.external_id == NEWEST_URI))
-        assert row.url == "https://bsky.app/profile/socpaperbot.bsky.social/post/3lpk2u6qo222m"
-        assert row.brand_names == ["Redistricting"]
-        op_ed = session.scalar(select(MentionRow).where(MentionRow.author == "cjtackett.bsky.social"))
-        assert sorted(op_ed.brand_names) == ["Redistricting", "Tarrant"]
-
-    clock.advance(timedelta(minutes=5))
-    second = poll_source(store, source, matcher, clock)
-    assert second.error is None and second.stored == 0 and second.duplicates == second.fetched > 0
-
-    pds.fail = (503, {"Content-Type": "text/html", "Retry-After": "120"}, b"<h1>Service Unavailable</h1>")
-    clock.advance(timedelta(minutes=5))
-    failed = poll_source(store, source, matcher, clock)
-    assert failed.error and "SourceUnavailable" in failed.error
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth))
-        assert health.consecutive_failures == 1 and "server error 503" in (health.last_error or "")
-        assert PASSWORD not in (health.last_error or "")
-        cursor_before = session.scalar(select(SourceRow)).cursor
-
-    late = json.loads(json.dumps(pds.posts[0]))
-    late["uri"] = "at://did:plc:kkergqgbhb56ptpwj2wenkje/app.bsky.feed.post/3lpkzzzzzzz2a"
-    late["record"]["createdAt"] = late["indexedAt"] = "2025-05-19T17:50:00.000Z"
-    pds.posts.append(late)
-    pds.fail = None
-    recovered = poll_source(store, source, matcher, clock, force=True)
-    assert recovered.error is None and recovered.stored == 1
-    with store.read() as session:
-        assert session.scalar(select(SourceHealth)).consecutive_failures == 0
-        assert session.scalar(select(func.count()).select_from(MentionRow)) == 26
-        cursor = session.scalar(select(SourceRow)).cursor
-    assert cursor_before["queries"]["redistricting"] == {"since": "2025-05-19T17:10:09.561Z"}
-    assert cursor["queries"]["redistricting"] == {"since": "2025-05-19T17:50:00.000Z"}
+    return ContractCase(server=FakePds, brands=BRANDS, now=START, news=news,
+                        settings=lambda pds: {"handle": HANDLE, "base_url": pds.base_url + "/xrpc"},
+                        secrets={"LISTENER_BLUESKY_APP_PASSWORD": PASSWORD})

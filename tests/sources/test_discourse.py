@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.matching import BrandSettings
+from listener.sources.discourse import DiscourseSettings, DiscourseSource
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -24,11 +23,8 @@ from listener.sources.base import (
     SourceUnavailable,
     get_source_class,
 )
-from listener.sources.discourse import DiscourseSettings, DiscourseSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow
-from tests.sources._http import ApiServer, Reply
-from tests.sources._store import health
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 from tests.wild import wild_bytes
 
 FIX = "discourse/discourse__discourse_api/spec/fixtures/"
@@ -69,7 +65,8 @@ class Forum:
         self.search: dict[str, Any] = search_answer()
         self.fail: dict[str, Reply] = {}
 
-    def __call__(self, path: str, params: dict[str, list[str]]) -> Reply:
+    def __call__(self, request: Request) -> Reply:
+        path, params = request.path, request.params
         if path in self.fail:
             return self.fail[path]
         if path == "/posts.json":
@@ -99,7 +96,7 @@ def make_source(base_url: str, clock: FakeClock | None = None, terms: list[str] 
 
 
 def paths(server: ApiServer) -> list[str]:
-    return [path for path, _, _ in server.requests]
+    return [r.path for r in server.requests]
 
 
 def test_registered() -> None:
@@ -139,7 +136,7 @@ def test_later_polls_page_back_to_the_cursor(forum: tuple[ApiServer, Forum]) -> 
     assert welcome.text.startswith("The first paragraph of this pinned topic will be visible as a welcome message")
     assert "<strong>" not in welcome.text and "Who is it for?" in welcome.text
     assert batch.next_cursor == {"last_post_id": 15}
-    assert [p.get("before") for _, p, _ in server.requests] == [None, ["13"]]
+    assert [r.params.get("before") for r in server.requests] == [None, ["13"]]
 
     server.requests.clear()
     again = make_source(server.base_url, search=False).poll(batch.next_cursor)
@@ -166,16 +163,16 @@ def test_search_fetches_full_posts_and_keeps_the_blurb_when_refused(forum: tuple
     assert welcome.title == "Welcome to Discourse"
     assert batch.next_cursor == {"last_post_id": 123456}
 
-    searches = [p["q"][0] for path, p, _ in server.requests if path == "/search.json"]
+    searches = [r.params["q"][0] for r in server.requests if r.path == "/search.json"]
     assert searches == ["text order:latest after:2026-01-04", '"Acme Bank" order:latest after:2026-01-04']
-    topic_requests = [p for path, p, _ in server.requests if path == "/t/57/posts.json"]
+    topic_requests = [r.params for r in server.requests if r.path == "/t/57/posts.json"]
     assert topic_requests == [{"post_ids[]": ["123456"]}]
 
     server.requests.clear()
     again = make_source(server.base_url, latest=False).poll(batch.next_cursor)
     assert again.items == []
     assert paths(server) == ["/search.json"]  # no topic fetch for hits the cursor has passed
-    assert server.requests[0][1]["q"] == ["text order:latest"]
+    assert server.requests[0].params["q"] == ["text order:latest"]
 
 
 def test_latest_and_search_together_keep_each_post_once(forum: tuple[ApiServer, Forum]) -> None:
@@ -194,7 +191,7 @@ def test_api_key_headers_for_private_forums(forum: tuple[ApiServer, Forum], monk
         source.poll({})
     monkeypatch.setenv("LISTENER_FORUM_KEY", "s3cret")
     source.poll({})
-    headers = server.requests[-1][2]
+    headers = server.requests[-1].headers
     assert headers["Api-Key"] == "s3cret" and headers["Api-Username"] == "listener-bot"
 
 
@@ -231,31 +228,15 @@ def test_the_gem_old_search_format_is_a_bad_payload(forum: tuple[ApiServer, Foru
         make_source(server.base_url, latest=False).poll({})
 
 
-def test_pipeline_stores_once_and_recovers(forum: tuple[ApiServer, Forum], store: Store) -> None:
-    server, answers = forum
-    clock = FakeClock(NOW)
-    brands = [BrandSettings(name="Acme", terms=["bullhonky", "text"])]
-    matcher = BrandMatcher(brands)
-    source = make_source(server.base_url, clock, terms=["bullhonky", "text"])
+def contract() -> ContractCase:
+    """Discourse's fixture for the contract suite: the gem's recorded latest posts, search and topic posts."""
+    forum = Forum()
 
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 2  # 15 (bullhonky) and 123456 (text)
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
+    def news(server: ApiServer, when: datetime) -> str:
+        forum.posts.insert(0, dict(forum.posts[0], id=123457, post_number=3, created_at=when.isoformat(),
+                                   cooked="<p>More text, please.</p>"))
+        return "123457"
 
-    answers.fail["/posts.json"] = (500, {"Content-Type": "text/html"}, HTML_ERROR)
-    report = poll_source(store, source, matcher, clock, force=True)
-    assert report.error and "SourceUnavailable" in report.error
-    h = health(store)
-    assert h.consecutive_failures == 1
-    assert h.last_error and "500" in h.last_error
-
-    answers.fail.clear()
-    new_post = dict(answers.posts[0], id=123457, post_number=3, cooked="<p>More bullhonky, please.</p>")
-    answers.posts.insert(0, new_post)
-    clock.advance(timedelta(hours=1))
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 1
-    assert health(store).consecutive_failures == 0
-    with store.read() as session:
-        ids = sorted(session.scalars(select(MentionRow.external_id)))
-    assert ids == ["123456", "123457", "15"]
+    return ContractCase(server=lambda clock: ApiServer(forum), now=NOW, news=news,
+                        brands=[BrandSettings(name="Acme", terms=["text"])],
+                        settings=lambda server: {"base_url": server.base_url})

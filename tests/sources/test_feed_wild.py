@@ -27,10 +27,11 @@ from listener.demo.servers import FeedServer
 from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import BadPayload, HttpFetcher, HttpSettings, SourceContext, SourceError
-from listener.sources.feed import FeedSettings, FeedSource, entry_text, html_to_text, json_feed
+from listener.sources.feed import FeedSettings, FeedSource, entry_text, json_feed
+from listener.sources.kit import BadPayload, HttpFetcher, HttpSettings, SourceContext, SourceError, html_to_text
 from listener.store.engine import Store, upgrade
 from listener.store.models import MentionRow, SourceHealth, SourceRow
+from listener.text import AnalysedText
 from tests.wild import wild_path
 
 CHUNKS = 6
@@ -111,11 +112,11 @@ class CrashAfter(BrandMatcher):
         super().__init__(brands)
         self.calls, self.after = 0, after
 
-    def brands_for(self, mention: Mention) -> list[str]:
+    def brands_for(self, mention: Mention, text: AnalysedText | None = None) -> list[str]:
         self.calls += 1
         if self.calls > self.after:
             raise RuntimeError("simulated crash while storing the batch")
-        return super().brands_for(mention)
+        return super().brands_for(mention, text)
 
 
 @pytest.fixture

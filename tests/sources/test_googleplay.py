@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import urllib.parse
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.demo.servers import LoopbackServer
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.matching import BrandSettings
+from listener.sources.googleplay import GooglePlaySettings, GooglePlaySource, parse_page
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -25,11 +21,8 @@ from listener.sources.base import (
     SourceUnavailable,
     get_source_class,
 )
-from listener.sources.googleplay import GooglePlaySettings, GooglePlaySource, parse_page
-from listener.store.engine import Store
-from listener.store.models import MentionRow
-from tests.sources._http import send_reply
-from tests.sources._store import count, health
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 from tests.wild import wild_bytes
 
 PAGE1 = "googleplay/MrAdex77__google-play-scraper/test/fixtures/reviews/translate-initial.txt"
@@ -46,39 +39,31 @@ def token_of(page: bytes) -> str:
     return str(json.loads(frames[0][2])[1][1])
 
 
-class PlayServer(LoopbackServer):
+class PlayServer(ApiServer):
     """Answers the reviews RPC: page 1 without a token, page 2 for page 1's token, an empty frame after."""
 
     def __init__(self) -> None:
         self.pages = {None: wild_bytes(PAGE1)}
         self.pages[token_of(self.pages[None])] = wild_bytes(PAGE2)
-        self.requests: list[dict[str, Any]] = []
-        self.fail: tuple[int, dict[str, str], bytes] | None = None
-        owner = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+    def answer(self, request: Request) -> Reply:
+        if request.method != "POST" or request.path != PATH:
+            return 404, {"Content-Type": "application/json; charset=utf-8"}, b""
+        body = self.pages.get(rpc_call(request)["token"], EMPTY)
+        return 200, {"Content-Type": "application/json; charset=utf-8"}, body
 
-            def do_POST(self) -> None:  # noqa: N802
-                length = int(self.headers.get("Content-Length") or 0)
-                form = urllib.parse.parse_qs(self.rfile.read(length).decode())
-                path, _, query = self.path.partition("?")
-                envelope = json.loads(form["f.req"][0])
-                rpc, payload = envelope[0][0][0], json.loads(envelope[0][0][1])
-                token = payload[2][2][2]
-                owner.requests.append({"path": path, "query": urllib.parse.parse_qs(query), "rpc": rpc,
-                                       "app": payload[3][0], "count": payload[2][2][0], "token": token,
-                                       "sort": payload[2][1], "content_type": self.headers.get("Content-Type")})
-                if owner.fail:
-                    status, headers, body = owner.fail
-                else:
-                    status, headers, body = 200, {}, (owner.pages.get(token, EMPTY) if path == PATH else b"")
-                    if path != PATH:
-                        status = 404
-                send_reply(self, status, {"Content-Type": "application/json; charset=utf-8", **headers}, body)
+    def calls(self) -> list[dict[str, Any]]:
+        return [rpc_call(r) for r in self.requests]
 
-        super().__init__(Handler)
+
+def rpc_call(request: Request) -> dict[str, Any]:
+    """What a batchexecute request asks for: the RPC, the app, the page size, the token and the sort order."""
+    envelope = json.loads(request.form()["f.req"][0])
+    rpc, payload = envelope[0][0][0], json.loads(envelope[0][0][1])
+    return {"path": request.path, "query": request.params, "rpc": rpc, "app": payload[3][0],
+            "count": payload[2][2][0], "token": payload[2][2][2], "sort": payload[2][1],
+            "content_type": request.headers.get("Content-Type")}
 
 
 def make_source(server: PlayServer, clock: FakeClock, **overrides: Any) -> GooglePlaySource:
@@ -110,7 +95,7 @@ def test_registered_and_settings_checked() -> None:
 def test_first_poll_reads_one_page(server: PlayServer, clock: FakeClock) -> None:
     batch = make_source(server, clock).poll({})
     assert len(server.requests) == 1
-    request = server.requests[0]
+    request = server.calls()[0]
     assert request["path"] == PATH and request["rpc"] == "UsvDTd" and request["app"] == APP_ID
     assert request["query"] == {"rpcids": ["UsvDTd"], "hl": ["en"], "gl": ["US"]}
     assert request["token"] is None and request["sort"] == 2 and request["count"] == 100
@@ -142,13 +127,13 @@ def test_later_polls_follow_the_token_until_seen_reviews(server: PlayServer, clo
     source = make_source(server, clock)
     page2_review_time = datetime.fromtimestamp(1782826285, tz=UTC)  # the 4th review of page 2
     batch = source.poll({"newest": page2_review_time.isoformat()})
-    assert [r["token"] for r in server.requests] == [None, token_of(wild_bytes(PAGE1))]
+    assert [r["token"] for r in server.calls()] == [None, token_of(wild_bytes(PAGE1))]
     assert len(batch.items) == 300
     assert batch.next_cursor["newest_id"] == "017452fc-0d4b-471d-b406-bcf0f52387a7"
 
     server.requests.clear()
     again = source.poll(batch.next_cursor)
-    assert [r["token"] for r in server.requests] == [None]  # page 1 reaches what was seen
+    assert [r["token"] for r in server.calls()] == [None]  # page 1 reaches what was seen
     assert again.next_cursor == batch.next_cursor
 
     server.requests.clear()
@@ -188,44 +173,24 @@ def test_error_shapes(server: PlayServer, clock: FakeClock, status: int, headers
         assert info.value.status == status  # type: ignore[attr-defined]
 
 
-def test_through_the_pipeline(server: PlayServer, clock: FakeClock, store: Store) -> None:
-    matcher = BrandMatcher(BRANDS)
-    source = make_source(server, clock)
-
-    # the app's older reviews (page 2 of the recording) are all there is at first
-    newer, older = server.pages[None], wild_bytes(PAGE2)
-    server.pages = {None: older}
-    report = poll_source(store, source, matcher, clock)
-    assert (report.stored, report.error) == (150, None)
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
-
-    # 150 newer reviews arrive while Play answers with a truncated page
-    server.pages = {None: newer, token_of(newer): older}
-    server.fail = (200, {}, newer[:1000])
-    failed = poll_source(store, source, matcher, clock, force=True)
-    assert failed.error and failed.error.startswith("BadPayload")
-    h = health(store)
-    assert h.consecutive_failures == 1 and h.last_error and "BadPayload" in h.last_error
-    assert count(store) == 150
-
-    server.fail = None
-    server.requests.clear()
-    clock.advance(timedelta(hours=1))
-    report = poll_source(store, source, matcher, clock)
-    assert (report.stored, report.duplicates, report.error) == (150, 150, None)
-    assert len(server.requests) == 2  # the new page, then the page that reaches what was seen
-    h = health(store)
-    assert h.consecutive_failures == 0 and h.last_error_at is not None and h.next_attempt_at is None
-    assert count(store) == 300
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
-    with store.read() as session:
-        row = session.scalars(select(MentionRow).where(
-            MentionRow.external_id == "017452fc-0d4b-471d-b406-bcf0f52387a7")).one()
-        assert row.author == "Formann Ali" and row.rating == 5.0 and row.brand_names == ["Acme"]
-
-
 def test_more_new_reviews_than_pages_is_logged(server: PlayServer, clock: FakeClock,
                                                caplog: pytest.LogCaptureFixture) -> None:
     batch = make_source(server, clock, max_pages=2).poll({"newest": "2001-01-01T00:00:00+00:00"})
     assert len(server.requests) == 2 and len(batch.items) == 300
     assert "event=googleplay_gap" in caplog.text
+
+
+def contract() -> ContractCase:
+    """Google Play's fixture for the contract suite: two recorded batchexecute pages of reviews."""
+    def older_reviews_first(clock: FakeClock) -> PlayServer:
+        server = PlayServer()
+        server.pages = {None: wild_bytes(PAGE2)}  # the app's older reviews are all there is at first
+        return server
+
+    def news(server: PlayServer, when: datetime) -> str:
+        server.pages = PlayServer().pages  # a page of newer reviews on top
+        return "017452fc-0d4b-471d-b406-bcf0f52387a7"
+
+    return ContractCase(server=older_reviews_first, brands=BRANDS, news=news,
+                        now=datetime(2026, 7, 7, 12, 0, tzinfo=UTC),
+                        settings=lambda server: {"brand": "Acme", "app_id": APP_ID, "base_url": server.base_url})

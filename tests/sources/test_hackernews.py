@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.matching import BrandSettings
+from listener.sources.hackernews import HackerNewsSettings, HackerNewsSource
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -22,13 +21,10 @@ from listener.sources.base import (
     SourceContext,
     SourceUnavailable,
     get_source_class,
+    search_terms,
 )
-from listener.sources.fields import search_terms
-from listener.sources.hackernews import HackerNewsSettings, HackerNewsSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow
-from tests.sources._http import ApiServer, Reply
-from tests.sources._store import health
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 from tests.wild import wild_bytes
 
 HN = "hackernews/santiagobasulto__python-hacker-news/tests/requests/"
@@ -46,7 +42,8 @@ class Algolia:
         self.pages = [json.loads(wild_bytes(HN + "1.1.json")), json.loads(wild_bytes(HN + "1.2.json"))]
         self.fail: Reply | None = None
 
-    def __call__(self, path: str, params: dict[str, list[str]]) -> Reply:
+    def __call__(self, request: Request) -> Reply:
+        path, params = request.path, request.params
         if self.fail:
             return self.fail
         if path != "/api/v1/search_by_date":
@@ -113,11 +110,11 @@ def test_first_poll_walks_time_slices(algolia: tuple[ApiServer, Algolia]) -> Non
     assert batch.next_cursor == {"created_at_i": 1542316234}
 
     # each request asks for the slice up to the oldest hit seen so far, until a page comes back short
-    filters = [p["numericFilters"][0] for _, p, _ in server.requests]
+    filters = [r.params["numericFilters"][0] for r in server.requests]
     window = int((NOW - timedelta(hours=24)).timestamp())
     assert filters == [f"created_at_i>{window}"] + [
         f"created_at_i>{window},created_at_i<={oldest}" for oldest in (1542316220, 1542316218, 1542316215)]
-    _, params, _ = server.requests[0]
+    params = server.requests[0].params
     assert params["query"] == ["Monsanto"]
     assert params["tags"] == ["(story,comment)"]
 
@@ -126,7 +123,7 @@ def test_phrase_terms_are_quoted_and_each_term_is_searched(algolia: tuple[ApiSer
     server, _ = algolia
     batch = make_source(server.base_url, FakeClock(NOW), terms=["Acme Bank", "Monsanto"]).poll({})
     assert len(batch.items) == 4  # the same hits for both terms are kept once
-    queries = {p["query"][0] for _, p, _ in server.requests}
+    queries = {r.params["query"][0] for r in server.requests}
     assert queries == {'"Acme Bank"', "Monsanto"}
 
 
@@ -138,7 +135,7 @@ def test_second_poll_asks_only_for_newer_items(algolia: tuple[ApiServer, Algolia
     batch = source.poll(cursor)
     assert batch.items == []
     assert batch.next_cursor == cursor
-    assert [p["numericFilters"][0] for _, p, _ in server.requests] == ["created_at_i>1542316234"]
+    assert [r.params["numericFilters"][0] for r in server.requests] == ["created_at_i>1542316234"]
 
 
 def test_overlap_rereads_a_little(algolia: tuple[ApiServer, Algolia]) -> None:
@@ -146,7 +143,7 @@ def test_overlap_rereads_a_little(algolia: tuple[ApiServer, Algolia]) -> None:
     source = make_source(server.base_url, FakeClock(NOW), overlap="15s")
     batch = source.poll({"created_at_i": 1542316234})
     assert [m.external_id for m in batch.items] == ["18463371", "18463370"]  # within 15 s of the cursor
-    assert server.requests[0][1]["numericFilters"] == ["created_at_i>1542316219"]
+    assert server.requests[0].params["numericFilters"] == ["created_at_i>1542316219"]
     assert batch.next_cursor == {"created_at_i": 1542316234}
 
 
@@ -156,7 +153,7 @@ def test_stories_keep_title_points_and_comments() -> None:
            "title": item["title"], "url": item["url"], "author": item["author"], "points": item["points"],
            "story_text": item["text"], "num_comments": len(item["children"]), "_tags": ["story", "show_hn"]}
     page = json.dumps({"hits": [hit], "nbHits": 1}).encode()
-    with ApiServer(lambda path, params: (200, JSON, page)) as server:
+    with ApiServer(lambda request: (200, JSON, page)) as server:
         batch = make_source(server.base_url, FakeClock(datetime(2018, 11, 30, tzinfo=UTC))).poll({})
     (story,) = batch.items
     assert story.external_id == "18562744"
@@ -188,31 +185,16 @@ def test_error_shapes(algolia: tuple[ApiServer, Algolia], reply: Reply, error: t
         assert caught.value.status == reply[0]  # type: ignore[attr-defined]
 
 
-def test_pipeline_stores_once_and_recovers(algolia: tuple[ApiServer, Algolia], store: Store) -> None:
-    server, answers = algolia
-    clock = FakeClock(NOW)
-    brands = [BrandSettings(name="Acme", terms=["Monsanto", "California"])]
-    matcher = BrandMatcher(brands)
-    source = make_source(server.base_url, clock, terms=["Monsanto", "California"])
+def contract() -> ContractCase:
+    """Hacker News's fixture for the contract suite: two recorded Algolia pages, sliced by time."""
+    algolia = Algolia()
 
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 2  # the other two hits mention neither term
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
+    def news(server: ApiServer, when: datetime) -> str:
+        hit = dict(algolia.pages[0]["hits"][0], objectID="18463999", created_at_i=int(when.timestamp()),
+                   comment_text="Monsanto again, says the late comment.")
+        algolia.pages[0]["hits"].insert(0, hit)
+        return "18463999"
 
-    answers.fail = (429, {"Retry-After": "600", **JSON}, b"{}")
-    report = poll_source(store, source, matcher, clock, force=True)
-    assert report.error and "RateLimited" in report.error
-    h = health(store)
-    assert h.consecutive_failures == 1
-    assert h.last_error and "429" in h.last_error
-    assert h.next_attempt_at is not None
-    assert h.next_attempt_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=600)
-
-    answers.fail = None
-    clock.advance(timedelta(minutes=11))
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 0
-    assert health(store).consecutive_failures == 0
-    with store.read() as session:
-        ids = sorted(session.scalars(select(MentionRow.external_id)))
-    assert ids == ["18463370", "18463371"]
+    return ContractCase(server=lambda clock: ApiServer(algolia), now=NOW, news=news,
+                        brands=[BrandSettings(name="Acme", terms=["Monsanto"])],
+                        settings=lambda server: {"base_url": server.base_url + "/api/v1", "hits_per_page": 2})

@@ -5,20 +5,16 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.demo.servers import LoopbackServer
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources import mastodon
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -29,10 +25,8 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.mastodon import MastodonSettings, MastodonSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow, SourceHealth, SourceRow
-from tests.sources._http import send_reply
-from tests.sources._store import count
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 from tests.wild import wild_path
 
 CASSETTES = "mastodon/halcy__Mastodon.py/tests/cassettes/"
@@ -54,11 +48,11 @@ def recorded_headers(response: dict[str, Any]) -> dict[str, str]:
     return {k: v[0] for k, v in response["headers"].items() if k.lower() in keep}
 
 
-class FakeInstance(LoopbackServer):
+class FakeInstance(ApiServer):
     """A tiny Mastodon: `/api/v1/timelines/tag/<tag>` with Mastodon's limit / min_id semantics.
 
     `verbatim[tag]` is a recorded response (body + headers) served byte for byte to a request without
-    `min_id`; `pools[tag]` are statuses served with real paging; `fail` makes every request misbehave.
+    `min_id`; `pools[tag]` are statuses served with real paging.
     """
 
     def __init__(self) -> None:
@@ -66,39 +60,20 @@ class FakeInstance(LoopbackServer):
         self.verbatim: dict[str, dict[str, Any]] = {}
         self.headers: dict[str, str] = {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "299",
                                         "X-RateLimit-Reset": "2026-08-01T14:00:00.070144Z"}
-        self.fail: tuple[int, dict[str, str], bytes] | None = None
-        self.requests: list[tuple[str, dict[str, str], dict[str, str]]] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                owner.requests.append((unquote(parts.path), query, dict(self.headers)))
-                if owner.fail:
-                    self.reply(*owner.fail)
-                    return
-                prefix = "/api/v1/timelines/tag/"
-                if not parts.path.startswith(prefix):
-                    self.reply(404, {"Content-Type": "application/json"}, b'{"error":"Not Found"}')
-                    return
-                tag = unquote(parts.path[len(prefix):])
-                if tag in owner.verbatim and "min_id" not in query:
-                    recorded = owner.verbatim[tag]
-                    self.reply(200, recorded_headers(recorded), recorded["body"]["string"].encode())
-                    return
-                statuses = owner.page(tag, int(query.get("limit", 20)), query.get("min_id"))
-                self.reply(200, {"Content-Type": "application/json; charset=utf-8", **owner.headers},
-                           json.dumps(statuses).encode())
-
-            def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                send_reply(self, status, {k: v for k, v in headers.items() if k.lower() != "content-length"}, body)
-
-        super().__init__(Handler)
+        super().__init__()
         self.url = self.base_url
+
+    def answer(self, request: Request) -> Reply:
+        prefix = "/api/v1/timelines/tag/"
+        if not request.path.startswith(prefix):
+            return 404, {"Content-Type": "application/json"}, b'{"error":"Not Found"}'
+        tag = unquote(request.path[len(prefix):])
+        min_id = request.param("min_id")
+        if tag in self.verbatim and min_id is None:
+            recorded = self.verbatim[tag]
+            return 200, recorded_headers(recorded), recorded["body"]["string"].encode()
+        statuses = self.page(tag, int(request.param("limit") or 20), min_id)
+        return 200, {"Content-Type": "application/json; charset=utf-8", **self.headers}, json.dumps(statuses).encode()
 
     def page(self, tag: str, limit: int, min_id: str | None) -> list[dict[str, Any]]:
         pool = sorted(self.pools.get(tag, []), key=lambda s: int(s["id"]))
@@ -108,7 +83,7 @@ class FakeInstance(LoopbackServer):
         return list(reversed(newer[:limit]))  # the page right after min_id, still newest first
 
     def timeline_requests(self) -> list[tuple[str, dict[str, str]]]:
-        return [(path, query) for path, query, _ in self.requests]
+        return [(unquote(r.path), {k: v[0] for k, v in r.params.items()}) for r in self.requests]
 
 
 @pytest.fixture
@@ -220,6 +195,19 @@ def test_a_backlog_is_walked_oldest_first_across_polls(instance: FakeInstance, m
     assert second.next_cursor["min_id"]["acme"] == ordered[7]["id"]
 
 
+def test_a_failing_hashtag_is_listed_while_the_others_are_read(instance: FakeInstance) -> None:
+    def answer(request: Request) -> Reply:
+        if request.path.endswith("/hoot"):
+            return 502, {"Content-Type": "text/html"}, b"<h1>Bad Gateway</h1>"
+        return FakeInstance.answer(instance, request)
+
+    instance.answer = answer  # type: ignore[method-assign]
+    batch = make_source(instance).poll({})
+    assert batch.items and {m.extra["hashtag"] for m in batch.items} == {"acme"}
+    assert list(batch.failed_targets) == ["#hoot"] and "502" in batch.failed_targets["#hoot"]
+    assert set(batch.next_cursor["min_id"]) == {"acme"}  # #hoot starts from its newest page next time
+
+
 def test_used_up_rate_limit_stops_the_poll_and_holds_the_next_one(instance: FakeInstance) -> None:
     instance.headers["X-RateLimit-Remaining"] = "0"
     clock = FakeClock(START)
@@ -249,7 +237,7 @@ def test_used_up_rate_limit_stops_the_poll_and_holds_the_next_one(instance: Fake
 def test_token_secret_is_sent_as_bearer(instance: FakeInstance, monkeypatch) -> None:
     monkeypatch.setenv("LISTENER_MASTODON_TOKEN", "s3cret-token")
     make_source(instance, token_secret="mastodon-token").poll({})
-    assert all(h.get("Authorization") == "Bearer s3cret-token" for _, _, h in instance.requests)
+    assert all(h.get("Authorization") == "Bearer s3cret-token" for h in (r.headers for r in instance.requests))
 
     monkeypatch.delenv("LISTENER_MASTODON_TOKEN")
     with pytest.raises(ClientError, match="LISTENER_MASTODON_TOKEN"):
@@ -258,7 +246,7 @@ def test_token_secret_is_sent_as_bearer(instance: FakeInstance, monkeypatch) -> 
 
 def test_anonymous_requests_carry_no_authorization(instance: FakeInstance) -> None:
     make_source(instance).poll({})
-    assert all("Authorization" not in h for _, _, h in instance.requests)
+    assert all("Authorization" not in h for h in (r.headers for r in instance.requests))
 
 
 def not_found_body() -> bytes:
@@ -288,45 +276,20 @@ def test_error_shapes_raise_typed_errors(instance: FakeInstance, status, headers
     assert type(caught.value) is error and check(caught.value)
 
 
-def test_pipeline_stores_once_records_failures_and_recovers(instance: FakeInstance, store: Store) -> None:
-    clock = FakeClock(START)
-    source = make_source(instance, clock=clock)
-    matcher = BrandMatcher(BRANDS)
+def contract() -> ContractCase:
+    """Mastodon's fixture for the contract suite: the recorded #hoot timeline and a recorded public timeline."""
 
-    first = poll_source(store, source, matcher, clock)
-    assert first.error is None and first.fetched == 9
-    assert first.stored == 2  # "#hoot (hashtag toot)" and the Kate status; the rest match no brand
-    with store.read() as session:
-        stored = {r.external_id: r for r in session.scalars(select(MentionRow))}
-        assert set(stored) == {"117020593741189701", "117020586180926938"}
-        assert stored["117020586180926938"].author == "mastodonpy_test_2"
-        assert stored["117020586180926938"].reach == {"replies": 0, "reposts": 0, "likes": 0, "followers": 0}
-        cursor = session.scalar(select(SourceRow)).cursor
-    assert cursor["min_id"] == {"hoot": "117020593741189701", "acme": "117020593378945190"}
+    def instance(clock: FakeClock) -> FakeInstance:
+        fake = FakeInstance()
+        fake.verbatim["hoot"] = interaction("test_hashtag_tl.yaml", "GET", "/api/v1/timelines/tag/hoot")
+        fake.pools["acme"] = json.loads(interaction("test_public_tl.yaml", "GET",
+                                                    "/api/v1/timelines/public")["body"]["string"])
+        return fake
 
-    clock.advance(timedelta(minutes=5))
-    second = poll_source(store, source, matcher, clock)
-    assert second.error is None and second.stored == 0 and second.fetched == 0
+    def news(fake: FakeInstance, when: datetime) -> str:
+        fake.pools["acme"].append(dict(fake.pools["acme"][0], id="117020600000000000", created_at=when.isoformat(),
+                                       content="<p>Kate ate my file</p>"))
+        return "117020600000000000"
 
-    # A new status arrives while the instance is down: the failure is recorded, the cursor stays.
-    fresh = dict(instance.pools["acme"][0], id="117020600000000000", content="<p>Kate ate my file</p>")
-    instance.pools["acme"].append(fresh)
-    instance.fail = (500, {"Content-Type": "text/html"}, b"<h1>We're sorry</h1>")
-    clock.advance(timedelta(minutes=5))
-    failed = poll_source(store, source, matcher, clock)
-    assert failed.error and "SourceUnavailable" in failed.error
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth))
-        assert health.consecutive_failures == 1
-        assert "server error 500" in (health.last_error or "")
-        assert session.scalar(select(SourceRow)).cursor == cursor
-
-    instance.fail = None
-    recovered = poll_source(store, source, matcher, clock, force=True)
-    assert recovered.error is None and recovered.stored == 1
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth))
-        assert health.consecutive_failures == 0 and health.next_attempt_at is None
-        ids = sorted(session.scalars(select(MentionRow.external_id)))
-    assert ids == ["117020586180926938", "117020593741189701", "117020600000000000"]
-    assert count(store, MentionRow) == 3  # nothing lost, nothing duplicated
+    return ContractCase(server=instance, brands=BRANDS, now=START, news=news,
+                        settings=lambda fake: {"instance": fake.base_url, "hashtags": ["hoot", "acme"]})

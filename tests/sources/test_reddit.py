@@ -6,19 +6,15 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.demo.servers import LoopbackServer
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.matching import BrandSettings
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -29,10 +25,8 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.reddit import RedditSettings, RedditSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow
-from tests.sources._http import send_reply
-from tests.sources._store import health
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 from tests.wild import wild_path
 
 CASSETTES = "reddit/praw-dev__asyncpraw/tests/integration/cassettes/"
@@ -41,8 +35,6 @@ JSON = {"Content-Type": "application/json; charset=UTF-8"}
 PASS_HEADERS = ("content-type", "x-ratelimit-remaining", "x-ratelimit-reset", "x-ratelimit-used")
 EMPTY_LISTING = json.dumps({"kind": "Listing", "data": {"after": None, "dist": 0, "modhash": None,
                                                         "children": [], "before": None}}).encode()
-
-Reply = tuple[int, dict[str, str], bytes]
 
 
 def load_cassette(name: str) -> list[tuple[str, str, dict[str, list[str]], Reply]]:
@@ -66,11 +58,11 @@ def load_cassette(name: str) -> list[tuple[str, str, dict[str, list[str]], Reply
     return out
 
 
-class RedditServer(LoopbackServer):
+class RedditServer(ApiServer):
     """oauth.reddit.com and www.reddit.com in one loopback server: a token endpoint and recorded listings.
 
     GET answers are looked up by path and the `before` parameter; an unrecorded `before` gets an empty
-    listing, as Reddit gives when nothing is newer. `fail[path]` makes a path misbehave.
+    listing, as Reddit gives when nothing is newer. `fail_path[path]` makes one path misbehave.
     """
 
     def __init__(self, *cassettes: str):
@@ -83,44 +75,24 @@ class RedditServer(LoopbackServer):
                                                                "expires_in": 3600, "scope": "*"}).encode())
                 elif method == "GET":
                     self.routes[(path, (query.get("before") or [None])[0])] = reply
-        self.fail: dict[str, Reply] = {}
+        self.fail_path: dict[str, Reply] = {}
         self.pools: dict[str, list[dict[str, Any]]] = {}  # path → items: answered like Reddit, by before/limit
-        self.requests: list[tuple[str, str, dict[str, list[str]], dict[str, str], bytes]] = []
-        owner = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self, method: str) -> None:
-                parts = urlsplit(self.path)
-                params = parse_qs(parts.query)
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                owner.requests.append((method, parts.path, params, dict(self.headers), body))
-                path = parts.path.rstrip("/").lower()  # Reddit's paths ignore case
-                if path in owner.fail:
-                    status, headers, payload = owner.fail[path]
-                elif method == "POST" and path == "/api/v1/access_token" and owner.token_reply:
-                    status, headers, payload = owner.token_reply
-                elif self.headers.get("Authorization") != f"bearer {TOKEN}":
-                    status, headers, payload = 401, {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"',
-                                                     **JSON}, b'{"message": "Unauthorized", "error": 401}'
-                elif path in owner.pools:
-                    status, headers, payload = 200, JSON, owner.listing(path, params)
-                elif (path, None) in owner.routes:
-                    before = (params.get("before") or [None])[0]
-                    status, headers, payload = owner.routes.get((path, before), (200, JSON, EMPTY_LISTING))
-                else:
-                    status, headers, payload = 404, JSON, b'{"message": "Not Found", "error": 404}'
-                send_reply(self, status, headers, payload)
-
-            def do_GET(self) -> None:  # noqa: N802
-                self._answer("GET")
-
-            def do_POST(self) -> None:  # noqa: N802
-                self._answer("POST")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        super().__init__(Handler)
+    def answer(self, request: Request) -> Reply:
+        path = request.path.rstrip("/").lower()  # Reddit's paths ignore case
+        if path in self.fail_path:
+            return self.fail_path[path]
+        if request.method == "POST" and path == "/api/v1/access_token" and self.token_reply:
+            return self.token_reply
+        if request.headers.get("Authorization") != f"bearer {TOKEN}":
+            return 401, {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"', **JSON}, \
+                b'{"message": "Unauthorized", "error": 401}'
+        if path in self.pools:
+            return 200, JSON, self.listing(path, request.params)
+        if (path, None) in self.routes:
+            return self.routes.get((path, request.param("before")), (200, JSON, EMPTY_LISTING))
+        return 404, JSON, b'{"message": "Not Found", "error": 404}'
 
     def listing(self, path: str, params: dict[str, list[str]]) -> bytes:
         """Reddit's listing semantics over a pool of items: newest first; `before=X` gives the `limit` items
@@ -137,7 +109,7 @@ class RedditServer(LoopbackServer):
                                                        "children": page}}).encode()
 
     def gets(self) -> list[tuple[str, dict[str, list[str]]]]:
-        return [(path, params) for method, path, params, _, _ in self.requests if method == "GET"]
+        return [(r.path, r.params) for r in self.requests if r.method == "GET"]
 
 
 @pytest.fixture(autouse=True)
@@ -213,13 +185,14 @@ def test_first_poll_reads_a_page_of_each_listing(askreddit: RedditServer) -> Non
 
     # praw asked for a token with the app's credentials, then used it
     token_request = askreddit.requests[0]
-    assert token_request[0] == "POST" and token_request[1] == "/api/v1/access_token"
-    assert token_request[3]["Authorization"] == "Basic " + base64.b64encode(b"my-client-id:my-client-secret").decode()
-    assert b"grant_type=client_credentials" in token_request[4]
+    assert token_request.method == "POST" and token_request.path == "/api/v1/access_token"
+    basic = base64.b64encode(b"my-client-id:my-client-secret").decode()
+    assert token_request.headers["Authorization"] == "Basic " + basic
+    assert b"grant_type=client_credentials" in token_request.body
     gets = askreddit.gets()
     assert [path for path, _ in gets] == ["/r/AskReddit/new", "/r/AskReddit/comments/"]
     assert gets[0][1]["limit"] == ["100"] and "before" not in gets[0][1]
-    assert askreddit.requests[1][3]["User-Agent"].startswith("listener/")
+    assert askreddit.requests[1].headers["User-Agent"].startswith("listener/")
 
 
 def test_later_polls_read_forwards_from_the_newest_seen(askreddit: RedditServer) -> None:
@@ -236,7 +209,7 @@ def test_later_polls_read_forwards_from_the_newest_seen(askreddit: RedditServer)
     # nothing after the newest submission: the newest page is read once more to rule out a deleted anchor
     assert [(p, q.get("before")) for p, q in gets if p == "/r/AskReddit/new"] == [
         ("/r/AskReddit/new", ["t3_hozvuc"]), ("/r/AskReddit/new", None)]
-    assert not any(m for m, *_ in askreddit.requests if m == "POST")  # the token is reused
+    assert not any(r.method == "POST" for r in askreddit.requests)  # the token is reused
 
 
 def test_a_deleted_anchor_falls_back_to_ids(askreddit: RedditServer) -> None:
@@ -283,9 +256,17 @@ def test_a_burst_is_read_forwards_over_pages_and_polls(askreddit: RedditServer,
 def test_installed_app_without_a_secret(askreddit: RedditServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LISTENER_REDDIT_CLIENT_SECRET")
     make_source(askreddit, comments=False, client_secret_secret="").poll({})
-    method, path, _, headers, body = askreddit.requests[0]
+    headers, body = askreddit.requests[0].headers, askreddit.requests[0].body
     assert headers["Authorization"] == "Basic " + base64.b64encode(b"my-client-id:").decode()
     assert b"installed_client" in body
+
+
+def test_an_unknown_subreddit_is_listed_while_the_others_are_read(askreddit: RedditServer) -> None:
+    batch = make_source(askreddit, subreddits=["AskReddit", "NoSuchSubreddit"]).poll({})
+    assert batch.items and {m.extra["subreddit"] for m in batch.items} == {"AskReddit"}
+    assert list(batch.failed_targets) == ["r/NoSuchSubreddit"]
+    assert batch.failed_targets["r/NoSuchSubreddit"].startswith("ClientError: HTTP 404")
+    assert set(batch.next_cursor["listings"]) == {"r/AskReddit/new", "r/AskReddit/comments"}
 
 
 def test_site_search_for_the_brand_terms(askreddit: RedditServer) -> None:
@@ -316,7 +297,7 @@ def test_script_app_logs_in_with_username_and_password(askreddit: RedditServer,
     monkeypatch.setenv("LISTENER_REDDIT_PASSWORD", "hunter2")
     make_source(askreddit, comments=False, username_secret="reddit-username",
                 password_secret="reddit-password").poll({})
-    body = askreddit.requests[0][4]
+    body = askreddit.requests[0].body
     assert b"grant_type=password" in body and b"username=acme_care" in body
 
 
@@ -351,7 +332,7 @@ HTML_ERROR = b"<!doctype html><html><head><title>reddit: the front page</title><
 ])
 def test_error_shapes(askreddit: RedditServer, path: str, reply: Reply, error: type[Exception],
                       status: int | None) -> None:
-    askreddit.fail[path] = reply
+    askreddit.fail_path[path] = reply
     with pytest.raises(error) as caught:
         make_source(askreddit, comments=False).poll({})
     if status is not None:
@@ -361,7 +342,7 @@ def test_error_shapes(askreddit: RedditServer, path: str, reply: Reply, error: t
 
 
 def test_server_errors_are_unavailable_after_prawcores_retries(askreddit: RedditServer) -> None:
-    askreddit.fail["/r/askreddit/new"] = (503, {"Content-Type": "text/html"}, HTML_ERROR)
+    askreddit.fail_path["/r/askreddit/new"] = (503, {"Content-Type": "text/html"}, HTML_ERROR)
     with pytest.raises(SourceUnavailable, match="503"):
         make_source(askreddit, comments=False).poll({})
     assert len(askreddit.gets()) == 3  # prawcore's own retries
@@ -377,33 +358,37 @@ def test_unreachable_reddit_is_unavailable() -> None:
         source.poll({})
 
 
-def test_pipeline_stores_once_and_recovers(askreddit: RedditServer, store: Store) -> None:
-    clock = FakeClock(NOW)
-    brands = [BrandSettings(name="Acme", terms=["famous", "rich"])]
-    matcher = BrandMatcher(brands)
-    source = make_source(askreddit, clock, terms=["famous", "rich"])
+def contract() -> ContractCase:
+    """Reddit's fixture for the contract suite: recorded r/AskReddit listings behind a token endpoint."""
+    def askreddit(clock: FakeClock) -> RedditServer:
+        server = RedditServer("TestSubredditListings.test_new.json")
+        [listing] = [json.loads(body) for (path, before), (_, _, body) in server.routes.items()
+                     if path == "/r/askreddit/new" and before is None]
+        server.pools["/r/askreddit/new"] = listing["data"]["children"]  # answered by `before`, like Reddit
+        return server
 
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored > 0
-    first_stored = report.stored
-    askreddit.routes.pop(("/r/askreddit/comments", "t1_hjlzwfl"))  # the newer comments are not there yet
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
+    def news(server: RedditServer, when: datetime) -> str:
+        pool = server.pools["/r/askreddit/new"]
+        newest = max(pool, key=lambda c: int(c["data"]["id"], 36))
+        fresh = json.loads(json.dumps(newest))
+        fresh["data"]["id"] = base36(int(newest["data"]["id"], 36) + 1)
+        fresh["data"]["name"] = "t3_" + fresh["data"]["id"]
+        fresh["data"].update(title="What is your favorite late post?", selftext="", created_utc=when.timestamp())
+        pool.append(fresh)
+        return str(fresh["data"]["name"])
 
-    askreddit.fail["/r/askreddit/new"] = (429, {"Retry-After": "300", **JSON}, b"{}")
-    report = poll_source(store, source, matcher, clock, force=True)
-    assert report.error and "RateLimited" in report.error
-    h = health(store)
-    assert h.consecutive_failures == 1
-    assert h.last_error and "429" in h.last_error
-    assert h.next_attempt_at.replace(tzinfo=UTC) >= NOW + timedelta(seconds=300)
+    return ContractCase(
+        server=askreddit, news=news,
+        brands=[BrandSettings(name="Acme", terms=["favorite", "favourite"])], now=NOW,
+        settings=lambda server: {"base_url": server.base_url, "subreddits": ["AskReddit"], "search": False,
+                                 "comments": False},
+        secrets={"LISTENER_REDDIT_CLIENT_ID": "my-client-id", "LISTENER_REDDIT_CLIENT_SECRET": "my-client-secret"})
 
-    askreddit.fail.clear()
-    askreddit.routes.update({key: reply for key, reply in RedditServer(
-        "TestSubredditStreams.test_comments__with_skip_existing.json").routes.items()})
-    clock.advance(timedelta(minutes=6))
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None
-    assert health(store).consecutive_failures == 0
-    with store.read() as session:
-        ids = list(session.scalars(select(MentionRow.external_id)))
-    assert len(ids) == len(set(ids)) == first_stored + report.stored
+
+def base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while number:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+    return out or "0"

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from click.testing import CliRunner
 
+from listener.cli import cli
 from listener.clock import FakeClock
 from listener.demo.servers import FeedServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -25,7 +27,8 @@ from listener.sources.base import (
 )
 from listener.sources.reviews import ReviewsSettings, ReviewsSource, normalise_rating
 from listener.store.engine import Store
-from listener.store.models import MentionRow
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 from tests.sources._store import count, health
 from tests.wild import wild_bytes
 
@@ -200,37 +203,115 @@ def test_error_shapes(clock: FakeClock, status: int, headers: dict[str, str], bo
         assert info.value.status == status  # type: ignore[attr-defined]
 
 
-def test_through_the_pipeline(clock: FakeClock, store: Store) -> None:
+BOT_WALL = b"<html><body><h1>Please verify you are a human</h1></body></html>"
+
+
+def test_a_broken_page_among_several_fails_alone_and_recovers(clock: FakeClock, store: Store) -> None:
     matcher = BrandMatcher(BRANDS)
+    routes = {"/book": (wild_bytes(BOOK), HTML), "/broken": (BOT_WALL, HTML), "/anvil": (wild_bytes(PRODUCT), HTML)}
+    with FeedServer(routes) as server:
+        source = make_source(server, clock, ["/book", "/broken", "/anvil"])
+        broken = server.url("/broken")
 
-    with FeedServer({"/book": (wild_bytes(BOOK), HTML)}) as server:
-        source = make_source(server, clock, ["/book"])
+        # the good pages' reviews are stored; the broken page is in the health record
         report = poll_source(store, source, matcher, clock)
-        assert (report.stored, report.error) == (3, None)
-        again = poll_source(store, source, matcher, clock, force=True)
-        assert again.not_modified and again.stored == 0
-
-        server.fail["/book"] = (503, {"Retry-After": "120"}, b"")
-        failed = poll_source(store, source, matcher, clock, force=True)
-        assert failed.error and "SourceUnavailable" in failed.error
+        assert (report.stored, report.error) == (4, None)
+        assert list(report.failed_targets) == [broken] and "no schema.org data" in report.failed_targets[broken]
         h = health(store)
-        assert h.consecutive_failures == 1 and h.last_error and "503" in h.last_error
+        assert h.consecutive_failures == 0 and h.last_error is None and h.next_attempt_at is None
+        assert h.failing_targets == {broken: {"error": report.failed_targets[broken],
+                                              "since": clock.now().isoformat(), "failures": 1}}
 
-        # back, with a new review and the overall count up by one
-        new_review = (b'"review": [\n{"@type": "Review", "author": "Erika Mustermann", '
-                      b'"datePublished": "2026-01-05", "reviewBody": "Leider nie angekommen.", '
-                      b'"reviewRating": {"@type": "Rating", "ratingValue": "1"}},')
-        server.routes["/book"] = (wild_bytes(BOOK).replace(b'"review": [', new_review)
-                                  .replace(b'"3077"', b'"3078"'), HTML)
-        del server.fail["/book"]
+        # still broken an hour later: the same record, one more failure; the good pages answer 304
+        first_failure = clock.now()
         clock.advance(timedelta(hours=1))
-        report = poll_source(store, source, matcher, clock)
-        assert (report.stored, report.duplicates, report.error) == (2, 2, None)
-        h = health(store)
-        assert h.consecutive_failures == 0 and h.next_attempt_at is None
+        report = poll_source(store, source, matcher, clock, force=True)
+        assert (report.stored, report.fetched) == (0, 0)
+        assert health(store).failing_targets[broken] | {"error": ""} == {
+            "error": "", "since": first_failure.isoformat(), "failures": 2}
+
+        # the page is fixed: a later poll stores its reviews and clears the record
+        server.routes["/broken"] = (wild_bytes(RESTAURANT), HTML)
+        clock.advance(timedelta(hours=1))
+        report = poll_source(store, source, matcher, clock, force=True)
+        assert (report.stored, report.failed_targets, report.error) == (1, {}, None)
+        assert health(store).failing_targets == {}
         assert count(store) == 5
-        with store.read() as session:
-            row = session.scalars(select(MentionRow).where(MentionRow.author == "Erika Mustermann")).one()
-            assert row.rating == 1.0 and row.brand_names == ["Acme"]
-            assert row.published_at is not None
-            assert row.published_at.replace(tzinfo=UTC) == datetime(2026, 1, 5, tzinfo=UTC)
+        assert server.hits("/broken") == 3 and server.hits("/book") == 3
+
+        # and nothing is stored twice
+        report = poll_source(store, source, matcher, clock, force=True)
+        assert report.not_modified and report.stored == 0 and count(store) == 5
+
+
+def test_every_page_failing_fails_the_source_and_names_each_page(clock: FakeClock, store: Store) -> None:
+    with FeedServer({"/a": (BOT_WALL, HTML)}) as server:
+        server.fail["/b"] = (503, {}, b"")
+        source = make_source(server, clock, ["/a", "/b"])
+        report = poll_source(store, source, BrandMatcher(BRANDS), clock)
+        a, b = server.url("/a"), server.url("/b")
+    assert report.error and report.error.startswith("BadPayload") and set(report.failed_targets) == {a, b}
+    h = health(store)
+    assert h.consecutive_failures == 1 and h.last_error == report.error and h.next_attempt_at is not None
+    assert "SourceUnavailable" in h.failing_targets[b]["error"] and "BadPayload" in h.failing_targets[a]["error"]
+
+
+def test_listener_sources_lists_failing_targets(tmp_path: Path, clock: FakeClock) -> None:
+    routes = {"/book": (wild_bytes(BOOK), HTML), "/broken": (BOT_WALL, HTML)}
+    with FeedServer(routes) as server:
+        config = tmp_path / "listener.toml"
+        config.write_text(f"""
+            [database]
+            url = "sqlite:///{tmp_path / 'listener.db'}"
+
+            [[brand]]
+            name = "Acme"
+            terms = ["Acme"]
+
+            [[source]]
+            name = "shop"
+            kind = "reviews"
+            brand = "Acme"
+            urls = ["{server.url('/book')}", "{server.url('/broken')}"]
+            """.replace("\n            ", "\n"))
+
+        def run(*args: str) -> str:
+            result = CliRunner().invoke(cli, ["-c", str(config), *args], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
+            return result.output
+
+        polled = run("poll")
+        assert "shop: 2 fetched, 2 new" in polled
+        assert f"shop: target {server.url('/broken')} FAILED BadPayload" in polled
+        listed = json.loads(run("sources", "--json"))
+        assert listed[0]["status"] == "ok" and listed[0]["consecutive_failures"] == 0
+        failing = listed[0]["failing_targets"][server.url("/broken")]
+        assert failing["failures"] == 1 and failing["error"].startswith("BadPayload: ")
+        plain = run("sources")
+        assert f"target {server.url('/broken')} failing since {failing['since']} (failed polls: 1): BadPayload" in plain
+
+        server.routes["/broken"] = (wild_bytes(PRODUCT), HTML)
+        run("poll", "--force")
+        assert json.loads(run("sources", "--json"))[0]["failing_targets"] == {}
+        assert "target" not in run("sources")
+
+
+def contract() -> ContractCase:
+    """The reviews source's fixture for the contract suite: extruct's recorded book page (JSON-LD reviews)."""
+    pages = {"/book": wild_bytes(BOOK)}
+
+    def answer(request: Request) -> Reply:
+        if request.path not in pages:
+            return 404, {"Content-Type": "text/html"}, b"<h1>Not Found</h1>"
+        return 200, {"Content-Type": HTML}, pages[request.path]
+
+    def news(server: ApiServer, when: datetime) -> str:
+        review = (b'"review": [\n{"@type": "Review", "@id": "https://shop.example/r/new", "author": "Erika", '
+                  b'"datePublished": "' + when.date().isoformat().encode() + b'", "reviewBody": "Nie angekommen.", '
+                  b'"reviewRating": {"@type": "Rating", "ratingValue": "1"}},')
+        pages["/book"] = wild_bytes(BOOK).replace(b'"review": [', review)
+        return "https://shop.example/r/new"
+
+    return ContractCase(server=lambda clock: ApiServer(answer), brands=BRANDS, news=news,
+                        now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+                        settings=lambda server: {"brand": "Acme", "urls": [server.url("/book")], "aggregate": False})

@@ -9,12 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.matching import BrandSettings
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -25,10 +23,8 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.stackexchange import StackExchangeSettings, StackExchangeSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow
-from tests.sources._http import ApiServer, Reply
-from tests.sources._store import health
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 from tests.wild import wild_bytes
 
 SE = "stackexchange/AWegnerGitHub__stackapi/tests/mock_objects/"
@@ -70,7 +66,8 @@ class Api:
         self.extra: dict[str, Any] = {}  # added to every answer (backoff, quota_remaining …)
         self.fail: Reply | None = None
 
-    def __call__(self, path: str, params: dict[str, list[str]]) -> Reply:
+    def __call__(self, request: Request) -> Reply:
+        path, params = request.path, request.params
         if self.fail:
             return self.fail
         if path != "/2.3/search/advanced":
@@ -120,13 +117,13 @@ def test_first_poll_pages_through_the_last_day(api: tuple[ApiServer, Api]) -> No
     assert batch.items[1].text == "I can't find the cursor."
     assert batch.next_cursor == {"fromdate": TS - 3600, "quota_remaining": answers.envelope["quota_remaining"]}
 
-    params = [p for _, p, _ in server.requests]
+    params = [r.params for r in server.requests]
     assert [p["page"] for p in params] == [["1"], ["2"]]
     assert params[0]["fromdate"] == [str(TS - 24 * 3600)]
     assert params[0]["q"] == ["Acme"] and params[0]["site"] == ["stackoverflow"]
     assert params[0]["sort"] == ["creation"] and params[0]["filter"] == ["withbody"]
     assert "key" not in params[0]
-    assert "gzip" in server.requests[0][2].get("Accept-Encoding", "")
+    assert "gzip" in server.requests[0].headers.get("Accept-Encoding", "")
 
 
 def test_second_poll_asks_from_the_newest_seen(api: tuple[ApiServer, Api]) -> None:
@@ -135,7 +132,7 @@ def test_second_poll_asks_from_the_newest_seen(api: tuple[ApiServer, Api]) -> No
     cursor = source.poll({}).next_cursor
     server.requests.clear()
     batch = source.poll(cursor)
-    assert [p["fromdate"] for _, p, _ in server.requests] == [[str(TS - 3600)]]
+    assert [r.params["fromdate"] for r in server.requests] == [[str(TS - 3600)]]
     assert [m.external_id for m in batch.items] == ["79000003"]  # fromdate is inclusive; the store drops it
     assert batch.next_cursor["fromdate"] == TS - 3600
 
@@ -190,7 +187,7 @@ def test_key_from_secret(api: tuple[ApiServer, Api], monkeypatch: pytest.MonkeyP
         source.poll({})
     monkeypatch.setenv("LISTENER_STACKEXCHANGE_KEY", "k3y((")
     source.poll({})
-    params = server.requests[-1][1]
+    params = server.requests[-1].params
     assert params["key"] == ["k3y(("] and params["site"] == ["superuser"]
 
 
@@ -245,30 +242,15 @@ def test_throttle_violation_is_rate_limited(api: tuple[ApiServer, Api]) -> None:
     assert caught.value.retry_after == 74451
 
 
-def test_pipeline_stores_once_and_recovers(api: tuple[ApiServer, Api], store: Store) -> None:
-    server, answers = api
-    clock = FakeClock(NOW)
-    matcher = BrandMatcher([BrandSettings(name="Acme", terms=["Acme"])])
-    source = make_source(server.base_url, clock)
+def contract() -> ContractCase:
+    """Stack Exchange's fixture for the contract suite: questions in the recorded API envelope, gzip-encoded."""
+    api = Api()
 
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 3
-    assert poll_source(store, source, matcher, clock, force=True).stored == 0
+    def news(server: ApiServer, when: datetime) -> str:
+        api.questions.insert(0, question(79000009, 0, "Acme support never answers", "<p>A ticket a week ago.</p>",
+                                         creation_date=int(when.timestamp())))
+        return "79000009"
 
-    answers.fail = (429, {"Retry-After": "120", **JSON}, b"{}")
-    report = poll_source(store, source, matcher, clock, force=True)
-    assert report.error and "RateLimited" in report.error
-    h = health(store)
-    assert h.consecutive_failures == 1
-    assert h.last_error and "429" in h.last_error
-
-    answers.fail = None
-    answers.questions.insert(0, question(79000004, 0, "Acme support never answers",
-                                         "<p>Opened a ticket a week ago.</p>"))
-    clock.advance(timedelta(minutes=10))
-    report = poll_source(store, source, matcher, clock)
-    assert report.error is None and report.stored == 1
-    assert health(store).consecutive_failures == 0
-    with store.read() as session:
-        ids = sorted(session.scalars(select(MentionRow.external_id)))
-    assert ids == ["79000001", "79000002", "79000003", "79000004"]
+    return ContractCase(server=lambda clock: ApiServer(api), now=NOW, news=news,
+                        brands=[BrandSettings(name="Acme", terms=["Acme"])],
+                        settings=lambda server: {"base_url": server.base_url + "/2.3", "page_size": 2})

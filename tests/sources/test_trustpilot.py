@@ -7,19 +7,14 @@ Trustpilot documents for `GET /v1/business-units/find` and `GET /v1/business-uni
 from __future__ import annotations
 
 import json
-import urllib.parse
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.demo.servers import LoopbackServer
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
-from listener.sources.base import (
+from listener.matching import BrandSettings
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -30,10 +25,8 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.trustpilot import TrustpilotSettings, TrustpilotSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow
-from tests.sources._http import send_reply
-from tests.sources._store import count, health
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 
 UNIT = "507f191e810c19729de860ea"
 KEY = "test-key-123"
@@ -79,31 +72,21 @@ FIND = json.dumps({"links": [], "id": UNIT, "displayName": "Acme",
                    "score": {"stars": 4.5, "trustScore": 4.4}}).encode()
 
 
-class TrustpilotServer(LoopbackServer):
+class TrustpilotServer(ApiServer):
     """Business unit lookup plus the reviews list, paged by `page`/`perPage` like the API."""
 
     def __init__(self, reviews: list[dict[str, Any]]):
         self.reviews = reviews
-        self.requests: list[tuple[str, dict[str, list[str]], dict[str, str]]] = []
-        self.fail: dict[str, tuple[int, dict[str, str], bytes]] = {}
-        owner = self
+        self.fail_path: dict[str, tuple[int, dict[str, str], bytes]] = {}  # one path misbehaves
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
+    def answer(self, request: Request) -> Reply:
+        status, headers, body = self.review_api(request.path, request.params, request.headers.get("apikey"))
+        return status, {"Content-Type": "application/json", **headers}, body
 
-            def do_GET(self) -> None:  # noqa: N802
-                path, _, query = self.path.partition("?")
-                params = urllib.parse.parse_qs(query)
-                owner.requests.append((path, params, dict(self.headers)))
-                status, headers, body = owner.answer(path, params, self.headers.get("apikey"))
-                send_reply(self, status, {"Content-Type": "application/json", **headers}, body)
-
-        super().__init__(Handler)
-
-    def answer(self, path: str, params: dict[str, list[str]], key: str | None) -> tuple[int, dict[str, str], bytes]:
-        if path in self.fail:
-            return self.fail[path]
+    def review_api(self, path: str, params: dict[str, list[str]], key: str | None) -> Reply:
+        if path in self.fail_path:
+            return self.fail_path[path]
         if key != KEY:
             return 401, {}, b'{"message": "Unauthorized"}'
         if path == FIND_PATH:
@@ -118,7 +101,7 @@ class TrustpilotServer(LoopbackServer):
         return 404, {}, b'{"message": "Not found"}'
 
     def paths(self) -> list[tuple[str, str | None]]:
-        return [(p, (q.get("page") or [None])[0]) for p, q, _ in self.requests]
+        return [(r.path, r.param("page")) for r in self.requests]
 
 
 def all_reviews(count: int = 25) -> list[dict[str, Any]]:
@@ -162,8 +145,8 @@ def test_first_poll_resolves_the_domain_and_reads_one_page(clock: FakeClock) -> 
     with TrustpilotServer(all_reviews()) as server:
         batch = make_source(server, clock).poll({})
     assert server.paths() == [(FIND_PATH, None), (REVIEWS_PATH, "1")]
-    assert all(headers.get("apikey") == KEY for _, _, headers in server.requests)
-    assert server.requests[1][1]["perPage"] == ["10"]
+    assert all(r.headers.get("apikey") == KEY for r in server.requests)
+    assert server.requests[1].params["perPage"] == ["10"]
     assert len(batch.items) == 10
     first = batch.items[0]
     assert first.external_id == f"{1:024x}"
@@ -239,7 +222,7 @@ def test_missing_key_and_unknown_domain(clock: FakeClock, monkeypatch: pytest.Mo
 def test_error_shapes(clock: FakeClock, status: int, headers: dict[str, str], body: bytes | None,
                       error: type[Exception]) -> None:
     with TrustpilotServer(all_reviews(3)) as server:
-        server.fail[REVIEWS_PATH] = (status, headers,
+        server.fail_path[REVIEWS_PATH] = (status, headers,
                                      reviews_page(all_reviews(3), 1, False)[:200] if body is None else body)
         with pytest.raises(error) as info:
             make_source(server, clock, domain=None, business_unit_id=UNIT).poll({})
@@ -249,31 +232,13 @@ def test_error_shapes(clock: FakeClock, status: int, headers: dict[str, str], bo
         assert info.value.status == status  # type: ignore[attr-defined]
 
 
-def test_through_the_pipeline(clock: FakeClock, store: Store) -> None:
-    matcher = BrandMatcher(BRANDS)
+def contract() -> ContractCase:
+    """Trustpilot's fixture for the contract suite: the documented business-unit lookup and reviews pages."""
+    def news(server: TrustpilotServer, when: datetime) -> str:
+        server.reviews.insert(0, review(99, when, stars=1))
+        return f"{99:024x}"
 
-    reviews = all_reviews()
-    with TrustpilotServer(reviews[5:]) as server:
-        source = make_source(server, clock)
-        assert poll_source(store, source, matcher, clock).stored == 10
-        assert poll_source(store, source, matcher, clock, force=True).stored == 0
-
-        server.reviews = reviews  # five new ones, but the API fails for a while
-        server.fail[REVIEWS_PATH] = (500, {}, b"")
-        failed = poll_source(store, source, matcher, clock, force=True)
-        assert failed.error and "SourceUnavailable" in failed.error
-        server.fail[REVIEWS_PATH] = (429, {"Retry-After": "60"}, b"")
-        poll_source(store, source, matcher, clock, force=True)
-        h = health(store)
-        assert h.consecutive_failures == 2 and h.last_error and "429" in h.last_error
-
-        del server.fail[REVIEWS_PATH]
-        clock.advance(timedelta(hours=1))
-        report = poll_source(store, source, matcher, clock)
-        assert (report.stored, report.error) == (5, None)
-        h = health(store)
-        assert h.consecutive_failures == 0 and h.next_attempt_at is None
-        assert count(store) == 15
-        with store.read() as session:
-            row = session.scalars(select(MentionRow).where(MentionRow.external_id == f"{1:024x}")).one()
-            assert row.rating == 1.0 and row.author == "Kunde 1" and row.brand_names == ["Acme"]
+    return ContractCase(server=lambda clock: TrustpilotServer(all_reviews()), brands=BRANDS, news=news,
+                        now=START + timedelta(hours=1), secrets={"LISTENER_TRUSTPILOT_ACME": KEY},
+                        settings=lambda server: {"brand": "Acme", "domain": "acme.de", "per_page": 10,
+                                                 "api_key_secret": "trustpilot-acme", "base_url": server.base_url})

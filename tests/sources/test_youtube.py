@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.demo.servers import LoopbackServer
-from listener.matching import BrandMatcher, BrandSettings
-from listener.pipeline import poll_source
+from listener.matching import BrandSettings
 from listener.sources import youtube
-from listener.sources.base import (
+from listener.sources.kit import (
     BadPayload,
     ClientError,
     HttpFetcher,
@@ -34,9 +29,8 @@ from listener.sources.base import (
     get_source_class,
 )
 from listener.sources.youtube import YouTubeSettings, YouTubeSource
-from listener.store.engine import Store
-from listener.store.models import MentionRow, SourceHealth, SourceRow
-from tests.sources._http import send_reply
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
 
 CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
 KEY = "AIzaSyTEST-not-a-real-key"
@@ -89,42 +83,29 @@ QUOTA_EXCEEDED = google_error(403, "quotaExceeded", "The request cannot be compl
                               "your <a href=\"/youtube/v3/getting-started#quota\">quota</a>.", "youtube.quota")
 
 
-class FakeYouTube(LoopbackServer):
+class FakeYouTube(ApiServer):
     """`/youtube/v3/commentThreads`: newest first, `maxResults` per page, opaque page tokens."""
 
     def __init__(self) -> None:
         self.threads: dict[str, list[dict[str, Any]]] = {}  # channel id or video id → threads
-        self.fail: tuple[int, dict[str, str], bytes] | None = None
         self.fail_for: dict[str, tuple[int, dict[str, str], bytes]] = {}  # per video id
-        self.requests: list[tuple[dict[str, str], dict[str, str], str]] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                parts = urlsplit(self.path)
-                query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                owner.requests.append((query, dict(self.headers), self.path))
-                target = query.get("videoId") or query.get("allThreadsRelatedToChannelId") or ""
-                failure = owner.fail or owner.fail_for.get(target)
-                if failure:
-                    self.reply(*failure)
-                elif parts.path != "/youtube/v3/commentThreads":
-                    self.reply(404, {"Content-Type": "text/html"}, b"<html>404 Not Found</html>")
-                elif self.headers.get("X-Goog-Api-Key") != KEY:
-                    self.reply(400, {"Content-Type": "application/json"},
-                               google_error(400, "keyInvalid", "API key not valid.", "usageLimits"))
-                else:
-                    self.reply(200, {"Content-Type": "application/json; charset=UTF-8"},
-                               json.dumps(owner.page(target, query)).encode())
-
-            def reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                send_reply(self, status, headers, body)
-
-        super().__init__(Handler)
+        super().__init__()
         self.api_url = self.base_url + "/youtube/v3"
+
+    def answer(self, request: Request) -> Reply:
+        query = {k: v[0] for k, v in request.params.items()}
+        target = query.get("videoId") or query.get("allThreadsRelatedToChannelId") or ""
+        if target in self.fail_for:
+            return self.fail_for[target]
+        if request.path != "/youtube/v3/commentThreads":
+            return 404, {"Content-Type": "text/html"}, b"<html>404 Not Found</html>"
+        if request.headers.get("X-Goog-Api-Key") != KEY:
+            return 400, {"Content-Type": "application/json"}, google_error(400, "keyInvalid", "API key not valid.",
+                                                                           "usageLimits")
+        return 200, {"Content-Type": "application/json; charset=UTF-8"}, json.dumps(self.page(target, query)).encode()
+
+    def queries(self) -> list[dict[str, str]]:
+        return [{k: v[0] for k, v in r.params.items()} for r in self.requests]
 
     def page(self, target: str, query: dict[str, str]) -> dict[str, Any]:
         threads = sorted(self.threads.get(target, []),
@@ -189,10 +170,11 @@ def test_registered_and_settings_validated() -> None:
 def test_first_poll_reads_one_page_of_the_channel(api: FakeYouTube) -> None:
     batch = make_source(api).poll({})
 
-    [(query, headers, path)] = api.requests
+    [request] = api.requests
+    query, headers, path = api.queries()[0], request.headers, request.path
     assert query == {"part": "snippet", "order": "time", "maxResults": "100",
                      "allThreadsRelatedToChannelId": CHANNEL}
-    assert headers["X-Goog-Api-Key"] == KEY and KEY not in path  # the key never travels in the URL
+    assert headers["X-Goog-Api-Key"] == KEY and KEY not in path + str(query)  # never in the URL
 
     assert [m.external_id for m in batch.items] == ["UgzAcme0000000000001", "UgzAcme0000000000002",
                                                     "UgzAcme0000000000003"]
@@ -220,7 +202,7 @@ def test_next_poll_pages_back_only_to_the_newest_comment_seen(api: FakeYouTube, 
 
     batch = source.poll(cursor)
     # pages: [new3, new2], [new1, 0001 (the mark, seen before)] → stops without reading older pages
-    assert [q.get("pageToken") for q, _, _ in api.requests] == [None, "p2"]
+    assert [q.get("pageToken") for q in api.queries()] == [None, "p2"]
     assert [m.external_id for m in batch.items] == ["UgzNew00000000000003", "UgzNew00000000000002",
                                                     "UgzNew00000000000001", "UgzAcme0000000000001"]
     assert batch.next_cursor["newest"] == {f"channel:{CHANNEL}": "2026-01-05T09:03:00+00:00"}
@@ -230,7 +212,7 @@ def test_next_poll_pages_back_only_to_the_newest_comment_seen(api: FakeYouTube, 
 def test_channel_and_videos_are_separate_targets(api: FakeYouTube) -> None:
     api.threads["vid1"] = [comment_thread("UgzVid1", "vid1", "2026-01-05T01:00:00Z", "Acme vid1", "@a")]
     batch = make_source(api, video_ids=["vid1", "vid2"]).poll({})
-    selectors = [(q.get("allThreadsRelatedToChannelId"), q.get("videoId")) for q, _, _ in api.requests]
+    selectors = [(q.get("allThreadsRelatedToChannelId"), q.get("videoId")) for q in api.queries()]
     assert selectors == [(CHANNEL, None), (None, "vid1"), (None, "vid2")]
     assert "UgzVid1" in {m.external_id for m in batch.items}
     assert set(batch.next_cursor["newest"]) == {f"channel:{CHANNEL}", "video:vid1"}  # vid2 had nothing
@@ -275,6 +257,20 @@ def test_a_video_with_comments_disabled_does_not_block_the_others(api: FakeYouTu
     assert batch.next_cursor["quota"]["used"] == 2
 
 
+def test_a_failing_video_is_listed_and_keeps_its_mark(api: FakeYouTube) -> None:
+    api.threads["vid-a"] = [comment_thread("UgzVidA1", "vid-a", "2026-01-05T08:00:00Z", "Acme again", "@a")]
+    source = make_source(api, video_ids=["vid-a"])
+    first = source.poll({})
+    assert first.failed_targets == {} and "video:vid-a" in first.next_cursor["newest"]
+
+    api.fail_for["vid-a"] = (500, {"Content-Type": "application/json"}, google_error(500, "backendError", "Oops"))
+    api.threads[CHANNEL].append(comment_thread("UgzAcmeNew", "dQw4w9WgXcQ", "2026-01-05T08:59:00Z", "Acme?", "@b"))
+    batch = source.poll(first.next_cursor)
+    assert list(batch.failed_targets) == ["video:vid-a"] and "500" in batch.failed_targets["video:vid-a"]
+    assert [m.external_id for m in batch.items if m.external_id == "UgzAcmeNew"] == ["UgzAcmeNew"]
+    assert batch.next_cursor["newest"]["video:vid-a"] == first.next_cursor["newest"]["video:vid-a"]
+
+
 @pytest.mark.parametrize(("status", "headers", "body", "error"), [
     (400, {"Content-Type": "application/json"}, google_error(400, "keyInvalid", "API key not valid.",
                                                              "usageLimits"), ClientError),
@@ -305,37 +301,18 @@ def test_missing_api_key_is_a_client_error(api: FakeYouTube, monkeypatch) -> Non
     assert api.requests == []
 
 
-def test_pipeline_stores_once_records_failures_and_recovers(api: FakeYouTube, store: Store) -> None:
-    clock = FakeClock(START)
-    source = make_source(api, clock=clock)
-    matcher = BrandMatcher(BRANDS)
+def contract() -> ContractCase:
+    """YouTube's fixture for the contract suite: commentThreads of one channel, as the Data API documents them."""
 
-    first = poll_source(store, source, matcher, clock)
-    assert first.error is None and (first.fetched, first.stored, first.unmatched) == (3, 2, 1)
+    def api(clock: FakeClock) -> FakeYouTube:
+        fake = FakeYouTube()
+        fake.threads[CHANNEL] = channel_threads()
+        return fake
 
-    clock.advance(timedelta(minutes=5))
-    second = poll_source(store, source, matcher, clock)
-    assert second.error is None and second.stored == 0  # the overlap at the mark is deduplicated
+    def news(fake: FakeYouTube, when: datetime) -> str:
+        fake.threads[CHANNEL].append(comment_thread("UgzAcmeLate", "dQw4w9WgXcQ", when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                                    "acme support never called back", "@late"))
+        return "UgzAcmeLate"
 
-    api.threads[CHANNEL].append(comment_thread("UgzAcmeLate", "dQw4w9WgXcQ", "2026-01-05T09:04:00Z",
-                                               "acme support never called back", "@late"))
-    api.fail = (500, {"Content-Type": "application/json"}, google_error(500, "backendError", "Backend Error"))
-    clock.advance(timedelta(minutes=5))
-    failed = poll_source(store, source, matcher, clock)
-    assert failed.error and "SourceUnavailable" in failed.error
-    with store.read() as session:
-        health = session.scalar(select(SourceHealth))
-        assert health.consecutive_failures == 1 and "server error 500" in (health.last_error or "")
-        assert KEY not in (health.last_error or "")
-        cursor = session.scalar(select(SourceRow)).cursor
-    assert cursor["newest"] == {f"channel:{CHANNEL}": "2026-01-05T08:41:07+00:00"}
-
-    api.fail = None
-    recovered = poll_source(store, source, matcher, clock, force=True)
-    assert recovered.error is None and recovered.stored == 1
-    with store.read() as session:
-        assert session.scalar(select(SourceHealth)).consecutive_failures == 0
-        ids = sorted(session.scalars(select(MentionRow.external_id)))
-        quota = session.scalar(select(SourceRow)).cursor["quota"]
-    assert ids == ["UgzAcme0000000000001", "UgzAcme0000000000003", "UgzAcmeLate"]
-    assert quota == {"day": "2026-01-05", "used": 3}  # the failed request's unit is not in a committed cursor
+    return ContractCase(server=api, brands=BRANDS, now=START, news=news, secrets={"LISTENER_YOUTUBE_API_KEY": KEY},
+                        settings=lambda fake: {"channel_id": CHANNEL, "base_url": fake.base_url + "/youtube/v3"})

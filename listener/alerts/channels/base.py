@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -29,6 +29,12 @@ class AlertMessage:
     confidence: float
     language: str | None
     categories: list[str]
+    kind: str = "task"  # "task": a new task; "escalation": still unacknowledged; "group": several new tasks
+    escalation: str | None = None  # why it escalates, e.g. "not acknowledged 1h after its deadline"
+    headline: str | None = None  # a grouped message's summary, e.g. "7 new complaints about Acme · digital"
+    items: list[AlertMessage] = field(default_factory=list)  # a grouped message's tasks, most urgent first
+    task_url: str | None = None  # the task in the care inbox
+    assignee: str | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import apprise
 from apprise.conversion import text_to_markdown
 from pydantic import BaseModel, ConfigDict, Field
 
-from listener.alerts import render
+from listener.alerts.channels import render
 from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
 from listener.durations import Duration
 from listener.secrets import get_secret

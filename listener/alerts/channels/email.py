@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from listener.alerts import render
+from listener.alerts.channels import render
 from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
 from listener.durations import Duration
 from listener.secrets import get_secret

@@ -16,7 +16,7 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from listener.alerts import render
+from listener.alerts.channels import render
 from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
 from listener.clock import Clock, SystemClock
 from listener.durations import Duration

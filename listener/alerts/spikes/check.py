@@ -106,7 +106,7 @@ def _record(session: Session, watch: SpikeSettings, brand: str, verdict: Verdict
         return spike
     session.add_all(
         AlertRow(idempotency_key=f"spike-{spike.id}-{channel}", task_id=None, mention_id=top[0].id,
-                 spike_id=spike.id, channel=channel, status="pending", attempts=0, created_at=now,
+                 spike_id=spike.id, kind="spike", channel=channel, status="pending", attempts=0, created_at=now,
                  next_attempt_at=now)
         for channel in watch.notify
     )

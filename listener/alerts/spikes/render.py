@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from listener.alerts.channels.base import Notice
 from listener.alerts.channels.chat import md, md_link
-from listener.alerts.render import excerpt
+from listener.alerts.channels.render import excerpt
 from listener.store.models import MentionRow, SpikeRow
 
 

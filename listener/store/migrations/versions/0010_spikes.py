@@ -1,7 +1,7 @@
 """spikes: fired spikes, their cooldown/re-arm state, spike alerts in the outbox, mentions by seen time
 
 Revision ID: 0010_spikes
-Revises: 0004
+Revises: 0006_care_day
 Create Date: 2026-12-04 17:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_spikes"
-down_revision = "0004"
+down_revision = "0006_care_day"
 branch_labels = None
 depends_on = None
 

@@ -14,7 +14,7 @@ EXCERPT_CHARS = 600
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("listener.alerts", "templates"),
+        loader=PackageLoader("listener.alerts.channels", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -36,10 +36,13 @@ def slack_escape(text: str | None) -> str:
 
 
 def subject(message: AlertMessage) -> str:
+    if message.headline:  # a grouped message
+        return " ".join(f"[{message.priority}] {excerpt(message.headline, 120)}".split())
     brands = ", ".join(message.brands) or "mention"
     title = excerpt(message.title or message.text, 70)
+    flag = f"ESCALATION task #{message.task_id} · " if message.escalation else ""
     # Header injection is impossible through EmailMessage, but keep subjects to one line anyway.
-    return " ".join(f"[{message.priority}] {brands} on {message.source}: {title}".split())
+    return " ".join(f"[{message.priority}] {flag}{brands} on {message.source}: {title}".split())
 
 
 def render(template: str, message: AlertMessage) -> str:

@@ -1,7 +1,7 @@
 """Weight average ("model soup") of fine-tuned embedded-model artefacts.
 
-    python -m listener.nlp.average DIR DIR [DIR ...] --out DIR     # then: python -m listener.nlp.train
-                                                                   #   --calibrate-only --out DIR
+    python lab/average.py DIR DIR [DIR ...] --out DIR     # then: python -m listener.nlp.train --calibrate-only
+                                                          #   --out DIR
 
 Averages every fine-tuned weight and head of artefact directories trained on the same base and with the same
 number of layers; the mean is saved like a training run's artefacts (meta from the first, with the sources
@@ -13,11 +13,15 @@ thresholds and offsets copied from the first directory do not fit the average: r
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import torch
 
-from listener.nlp.model import load_encoder, load_model, read_meta, save_artifacts, trainable_encoder_names
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from listener.nlp.model import load_encoder, load_model, save_artifacts, trainable_encoder_names  # noqa: E402
+from listener.nlp.model_io import read_meta  # noqa: E402
 
 
 def average_artifacts(base_dir: Path, sources: list[Path], out: Path) -> Path:

@@ -1,6 +1,6 @@
 """Would averaging the outputs of several fine-tuned models beat the first of them on the dev files?
 
-    python bench/dev_ensemble.py ARTIFACTS_DIR ARTIFACTS_DIR [...] --dev FILE [FILE ...]
+    python lab/ensemble.py ARTIFACTS_DIR ARTIFACTS_DIR [...] --dev FILE [FILE ...]
 
 An accuracy check, not a timing: if an ensemble of candidate runs scores well above the best single run, it is
 worth distilling into one model; if not, the runs have learnt the same thing. Each directory runs as its int8

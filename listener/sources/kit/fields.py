@@ -9,7 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from listener.sources.kit.source import BrandTerms
 
 
 def iso_time(value: Any) -> datetime | None:
@@ -54,15 +57,13 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def search_terms(brands: Iterable[Any]) -> list[str]:
+def search_terms(brands: Iterable[BrandTerms]) -> list[str]:
     """Every distinct search term of every configured brand (competitors too, for share of voice):
     the brand's `terms` and the positive terms of its `query` (`BrandSettings.search_terms`)."""
     seen: set[str] = set()
     terms: list[str] = []
     for brand in brands:
-        own = getattr(brand, "search_terms", None)
-        candidates = own() if callable(own) else list(getattr(brand, "terms", None) or [])
-        for candidate in candidates:
+        for candidate in brand.search_terms():
             term = " ".join(str(candidate).split())
             if term and term.casefold() not in seen:
                 seen.add(term.casefold())

@@ -1,23 +1,13 @@
-"""The source interface, the registry of source kinds, typed errors and the one HTTP fetcher.
-
-A source turns `poll(cursor)` into a `Batch(items, next_cursor)`. It talks to its platform only through
-the `HttpFetcher` it is given (timeouts, user agent, size cap, retries honouring Retry-After), touches no
-database, and raises the typed errors below. Adding a platform = one module here that subclasses `Source`,
-declares its `settings_model` and decorates itself with `@register`; `load_builtin_sources()` finds it.
-"""
+"""The one HTTP fetcher every HTTP-based source is given: timeouts, user agent, size cap, retries that
+honour Retry-After, and HTTP failures turned into the typed source errors."""
 
 from __future__ import annotations
 
 import email.utils
-import importlib
 import json
 import logging
-import pkgutil
-from abc import ABC, abstractmethod
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -25,43 +15,12 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 
 from listener import __version__
 from listener.clock import Clock, SystemClock
-from listener.domain import Batch
 from listener.durations import Duration
+from listener.sources.kit.errors import BadPayload, ClientError, RateLimited, SourceError, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
 
-# ----------------------------------------------------------------------------- errors
-class SourceError(Exception):
-    """A poll failed; the source's health records it and the daemon backs off."""
-
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-class RateLimited(SourceError):
-    """HTTP 429 (or the platform's own throttle signal)."""
-
-
-class SourceUnavailable(SourceError):
-    """5xx, timeout, connection refused: worth retrying later."""
-
-
-class ClientError(SourceError):
-    """4xx other than 429: wrong URL, missing or refused credentials."""
-
-    def __init__(self, message: str, status: int | None = None, body: bytes = b""):
-        super().__init__(message)
-        self.status = status
-        self.body = body  # some platforms explain throttling in a 400 body (Stack Exchange throttle_violation)
-
-
-class BadPayload(SourceError):
-    """The platform answered, but with something we cannot read (or too much of it)."""
-
-
-# ----------------------------------------------------------------------------- settings
 class HttpSettings(BaseModel):
     """`[http]`: how every HTTP-based source talks to the outside world."""
 
@@ -74,19 +33,6 @@ class HttpSettings(BaseModel):
     max_retry_wait: Duration = timedelta(seconds=30)  # a longer Retry-After ends the poll; the daemon backs off
 
 
-class SourceSettings(BaseModel):
-    """Keys every `[[source]]` block has; each kind adds its own in a subclass."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    kind: str
-    every: Duration = timedelta(minutes=5)
-    jitter: Duration = timedelta(seconds=10)
-    enabled: bool = True
-
-
-# ----------------------------------------------------------------------------- HTTP
 def parse_retry_after(value: str | None, now: datetime) -> float | None:
     """Retry-After as seconds: either delta-seconds or an HTTP date."""
     if not value:
@@ -166,6 +112,16 @@ class HttpFetcher:
     def get_json(self, url: str, **kwargs: Any) -> Any:
         return parse_json(self.get(url, **kwargs))
 
+    def get_if_changed(self, url: str, validators: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+        """A conditional GET: If-None-Match / If-Modified-Since from `validators` (what `validators_of` kept
+        of the last answer, in a cursor); the answer is a 304 without a body when nothing changed."""
+        headers = dict(headers)
+        if validators.get("etag"):
+            headers["If-None-Match"] = validators["etag"]
+        if validators.get("last_modified"):
+            headers["If-Modified-Since"] = validators["last_modified"]
+        return self.get(url, headers=headers)
+
     def _send_once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         request = self.client.build_request(method, url, **kwargs)
         try:
@@ -213,65 +169,15 @@ class HttpFetcher:
         return b"".join(chunks)
 
 
+def validators_of(response: httpx.Response) -> dict[str, str]:
+    """The ETag and Last-Modified of an answer, as a cursor keeps them for the next conditional GET."""
+    found = (("etag", response.headers.get("ETag")), ("last_modified", response.headers.get("Last-Modified")))
+    return {key: value for key, value in found if value}
+
+
 def parse_json(response: httpx.Response) -> Any:
     try:
         return json.loads(response.content)
     except (ValueError, UnicodeDecodeError) as exc:
         kind = response.headers.get("Content-Type", "unknown content type")
         raise BadPayload(f"expected JSON from {response.url.host}, got unreadable {kind}: {exc}") from exc
-
-
-# ----------------------------------------------------------------------------- interface
-@dataclass
-class SourceContext:
-    """What a source may use: the HTTP fetcher, the configured brands (for search terms), the clock."""
-
-    http: HttpFetcher
-    brands: list[Any] = field(default_factory=list)  # list[BrandSettings]
-    clock: Clock = field(default_factory=SystemClock)
-
-
-class Source(ABC):
-    kind: ClassVar[str]
-    settings_model: ClassVar[type[SourceSettings]]
-
-    def __init__(self, settings: SourceSettings, context: SourceContext):
-        self.settings = settings
-        self.context = context
-
-    @property
-    def name(self) -> str:
-        return self.settings.name
-
-    @abstractmethod
-    def poll(self, cursor: dict[str, Any]) -> Batch:
-        """Fetch what is new since `cursor`; return it with the cursor to store alongside."""
-
-
-registry: dict[str, type[Source]] = {}
-S = TypeVar("S", bound=type[Source])
-
-
-def register(cls: S) -> S:
-    registry[cls.kind] = cls
-    return cls
-
-
-def load_builtin_sources() -> dict[str, type[Source]]:
-    """Import every module of this package, so each registers its kind (a new source needs no edit here)."""
-    package = importlib.import_module("listener.sources")
-    for module in pkgutil.iter_modules(package.__path__):
-        if module.name != "base" and not module.name.startswith("_"):
-            importlib.import_module(f"listener.sources.{module.name}")
-    return registry
-
-
-def get_source_class(kind: str) -> type[Source]:
-    load_builtin_sources()
-    try:
-        return registry[kind]
-    except KeyError:
-        raise KeyError(f"unknown source kind {kind!r}; known kinds: {', '.join(sorted(registry))}") from None
-
-
-SourceFactory = Callable[[SourceSettings, SourceContext], Source]

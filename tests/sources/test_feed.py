@@ -9,9 +9,12 @@ from listener.clock import FakeClock
 from listener.demo.servers import FeedServer
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.base import BadPayload, HttpFetcher, HttpSettings, RateLimited, SourceContext, SourceUnavailable
 from listener.sources.feed import FeedSettings, FeedSource
+from listener.sources.kit import BadPayload, HttpFetcher, HttpSettings, RateLimited, SourceContext, SourceUnavailable
 from listener.store.models import MentionRow, SourceHealth, SourceRow
+from tests.sources._contract import ContractCase
+from tests.sources._http import ApiServer, Reply, Request
+from tests.wild import wild_bytes
 
 ACME = [BrandSettings(name="Acme", terms=["Acme", "Acme Bank"])]
 
@@ -144,3 +147,26 @@ def test_failures_are_recorded_in_health_and_back_off(store, clock: FakeClock) -
         with store.read() as session:
             health = session.query(SourceHealth).one()
             assert health.consecutive_failures == 0 and health.last_success_at == clock.now()
+
+
+HEISE = "feeds/realworld/rbren__rss-parser/test/input/heise.atom"
+
+
+def contract() -> ContractCase:
+    """The feed source's fixture for the contract suite: heise's recorded Atom feed, tied to one brand."""
+    feed = wild_bytes(HEISE)
+
+    def answer(request: Request) -> Reply:
+        return 200, {"Content-Type": "application/atom+xml"}, feed
+
+    def news(server: ApiServer, when: datetime) -> str:
+        nonlocal feed
+        entry = (f"<entry><title>heise: neu</title><id>http://heise.de/-9999999</id><updated>{when.isoformat()}"
+                 f"</updated><summary>Eine neue Meldung.</summary></entry>\n    <entry>").encode()
+        feed = feed.replace(b"<entry>", entry, 1)
+        return "http://heise.de/-9999999"
+
+    return ContractCase(server=lambda clock: ApiServer(answer), news=news,
+                        brands=[BrandSettings(name="heise", terms=["heise"])],
+                        now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+                        settings=lambda server: {"url": server.url("/news.atom"), "brand": "heise"})

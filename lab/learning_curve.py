@@ -2,7 +2,7 @@
 
     python -m listener.nlp.train --train-fraction 0.25 --epochs 5 --out /tmp/lc/f0.25      # one run per share
     listener nlp eval --artifacts /tmp/lc/f0.25 --fp32 --json > /tmp/lc/f0.25.json         # its test figures
-    python bench/learning_curve.py 0.125=/tmp/lc/f0.125.json 0.25=/tmp/lc/f0.25.json ... 1=/tmp/lc/f1.json
+    python lab/learning_curve.py 0.125=/tmp/lc/f0.125.json 0.25=/tmp/lc/f0.25.json ... 1=/tmp/lc/f1.json
 
 An accuracy check, not a timing. Each argument pairs the share of the training rows a run used with the JSON
 that `listener nlp eval --json` printed for it; a share may repeat (runs with other seeds). Printed per target

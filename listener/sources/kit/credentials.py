@@ -4,7 +4,7 @@ ClientError: a configuration mistake, reported in the source's health, not retri
 from __future__ import annotations
 
 from listener.secrets import MissingSecret, get_secret
-from listener.sources.base import ClientError
+from listener.sources.kit.errors import ClientError
 
 
 def source_secret(name: str) -> str:

@@ -1,10 +1,10 @@
 """Would OpenVINO run the embedded model faster than the shipped ONNX Runtime int8 graph, at the same accuracy?
 
-    pip install openvino          # optional: listener does not depend on it
-    python bench/bench_openvino.py [--n 512] [--rounds 3] [--artifacts DIR] [--dev FILE …]
+    (openvino is a dependency of listener since its static int8 became the default runtime)
+    python lab/openvino_variants.py [--n 512] [--rounds 3] [--artifacts DIR] [--dev FILE …]
 
 The fine-tuned model is exported once to ONNX (listener.nlp.ort.export_onnx). Every variant runs in this one
-process on the same ~64-token mentions as bench_scoring.py (the scorer's tokenisation, length-sorted, batch 32,
+process on the same ~64-token mentions as bench/bench_scoring.py (the scorer's tokenisation, length-sorted, batch 32,
 2 threads), in alternating rounds against the shipped graph, so machine drift hits them alike. Only the graph
 runs are timed. Besides speed, each variant's agreement with the fp32 graph on those mentions is printed (same
 sentiment label, same flag decision), as a first check of what it costs in accuracy; `--dev` adds the real check,
@@ -190,7 +190,8 @@ def ort_run(path: Path, threads: int) -> Run:
 
 
 def main() -> None:
-    from bench_scoring import cache_dir, graph_bench_arguments, mentions, padded_batches
+    from bench_scoring import cache_dir, mentions
+    from graph_bench import graph_bench_arguments, padded_batches
 
     from listener.nlp import ort, ov
     from listener.nlp.convert import ensure_base_model

@@ -1,10 +1,10 @@
 """Does another ONNX graph or session setting make the embedded model's int8 graph faster?
 
-    python bench/bench_graph_variants.py [--n 512] [--rounds 3] [--artifacts DIR] [--only NAME …]
+    python lab/graph_variants.py [--n 512] [--rounds 3] [--artifacts DIR] [--only NAME …]
 
 The fine-tuned model is exported once; every variant is then fused and quantised from that export with
 listener.nlp.ort.fuse_and_quantize, like the default graph the scorer caches. All variants run in this one process
-on the same ~64-token mentions as bench_scoring.py (tokenised once, length-sorted, batch 32 unless the variant
+on the same ~64-token mentions as bench/bench_scoring.py (tokenised once, length-sorted, batch 32 unless the variant
 says otherwise), in alternating rounds, so machine drift hits them alike. Only the graph runs are timed: the scorer's
 tokenisation and language detection are the same for every variant.
 Printed: mentions/s per round and the mean change against `default`, measured in the same rounds.
@@ -81,7 +81,7 @@ def build(variant: Variant, export: Path, meta: dict, config: Any, out: Path) ->
 
 def runner(variant: Variant, path: Path, threads: int, ids: list[list[int]], pad_id: int) -> Callable[[], float]:
     """A function that scores all `ids` once through the variant's graph and returns mentions/s."""
-    from bench_scoring import padded_batches
+    from graph_bench import padded_batches
 
     from listener.nlp.ort import OrtModel
 
@@ -108,7 +108,8 @@ def runner(variant: Variant, path: Path, threads: int, ids: list[list[int]], pad
 def main() -> None:
     import importlib.util
 
-    from bench_scoring import cache_dir, graph_bench_arguments, mentions
+    from bench_scoring import cache_dir, mentions
+    from graph_bench import graph_bench_arguments
 
     from listener.nlp import ort
     from listener.nlp.convert import ensure_base_model
