@@ -340,3 +340,23 @@ def _without_spikes(tmp_path: Path) -> Path:
     path = tmp_path / "quiet.toml"
     path.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "q.db"}"\n')
     return path
+
+
+@pytest.mark.parametrize(("silence", "alerts"), [({"brand": "Acme", "note": "known outage"}, 0),
+                                                 ({"category": "digital"}, 2)])  # a category silence is for tasks
+def test_a_brand_silence_mutes_spike_alerts_but_keeps_the_spike(tmp_path: Path, clock: FakeClock,
+                                                                webhook: WebhookReceiver,
+                                                                silence: dict[str, str], alerts: int) -> None:
+    from listener.alerts.silences import add_silence
+
+    app = App(load_settings(hook_only(tmp_path, webhook)), clock=clock)
+    app.migrate()
+    seeder = Seeder(app.store)
+    seed_history(seeder)
+    seed_outage(seeder)
+    with app.store.write() as session:
+        add_silence(session, NOW - timedelta(minutes=30), timedelta(hours=2), **silence)  # type: ignore[arg-type]
+    assert len(app.check_spikes().fired) == 2
+    with app.store.read() as session:
+        assert session.query(SpikeRow).count() == 2 and session.query(AlertRow).count() == alerts
+    app.close()

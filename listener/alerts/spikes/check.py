@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from listener.alerts.silences import active_silences, silence_for
 from listener.alerts.spikes import counts
 from listener.alerts.spikes.detect import Arm, Counts, Verdict, evaluate
 from listener.alerts.spikes.settings import Kind, SpikeSettings
@@ -102,6 +103,11 @@ def _record(session: Session, watch: SpikeSettings, brand: str, verdict: Verdict
     )
     session.add(spike)
     session.flush()
+    # A brand-wide silence ("known outage") mutes the spike's alerts too; the spike is still recorded.
+    silence = silence_for(active_silences(session, now), [brand], [], rule="")
+    if silence is not None:
+        log.info("event=spike_silenced spike=%d silence=%d", spike.id, silence.id)
+        return spike
     if not top:  # cannot happen (a spike has at least min_count posts), but an alert needs a post to point at
         return spike
     session.add_all(
