@@ -122,6 +122,12 @@ def test_windows_are_counted_in_sql_by_published_or_fetch_time(database_url: str
         counts = window_counts(session, ["Acme", "Globex"], windows(NOW, timedelta(hours=1), 3))
     assert counts["Acme"] == {0: Counts(14, 8, 14), 1: Counts(5, 1, 5), 2: Counts(5, 1, 5)}
     assert counts["Globex"] == {0: Counts(1, 0, 1)}
+    # Alembic's model comparison skips expression indexes: check the migration made this one.
+    query = ("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_mentions_seen_at'"
+             if database_url.startswith("postgresql") else
+             "SELECT sql FROM sqlite_master WHERE name = 'ix_mentions_seen_at'")
+    with store.engine.connect() as conn:
+        assert "coalesce(published_at, fetched_at)" in conn.exec_driver_sql(query).scalar_one().lower()
     store.dispose()
 
 
