@@ -233,3 +233,33 @@ def test_channel_config_errors_name_the_key(channel_block: str, key: str, messag
     with pytest.raises(ConfigError) as caught:
         parse_settings(tomllib.loads(f'[[channel]]\nname = "c"\n{channel_block}\n'))
     assert any(k == key and message in m for k, m in caught.value.problems), caught.value.problems
+
+
+def test_grouped_and_escalation_messages_reach_chat_escaped(services: ChatServices,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    first = replace(alert(key="g-1-task-1"), task_url="https://care.example.org/tasks/1")
+    second = replace(alert("Second post **loud** @here", key="g-1-task-2"), task_id=2, priority="P2",
+                     task_url="https://care.example.org/tasks/2")
+    group = replace(alert(key="group-1-1-chat"), task_id=None, kind="group", items=[first, second],
+                    headline="2 new complaints about Acme · digital <b>")
+    escalation = replace(alert(key="task-1-esc-1-chat"), kind="escalation", assignee="anna",
+                         escalation="escalation step 1: not acknowledged (due 2026-01-05 09:15 UTC)",
+                         task_url="https://care.example.org/tasks/1")
+    mattermost = channel(monkeypatch, f"mmost://{services.netloc}/tok1234")
+    mattermost.send(group)
+    mattermost.send(escalation)
+    grouped, escalated = (r.body["text"] for r in services.of("mattermost"))
+    assert grouped.startswith("**P1** · 2 new complaints about Acme · digital \\<b\\>")
+    assert "- **P1** [task \\#1](<https://care.example.org/tasks/1>) · forum: " in grouped
+    assert "- **P2** [task \\#2](<https://care.example.org/tasks/2>)" in grouped
+    assert "Second post \\*\\*loud\\*\\* @\u200bhere" in grouped and "[post](<https://example.org/t/1" in grouped
+    assert escalated.startswith("**Escalation:** escalation step 1: not acknowledged")
+    assert "[open the task](<https://care.example.org/tasks/1>) · assigned to anna" in escalated
+
+    channel(monkeypatch, f"ntfy://{services.netloc}/care-alerts").send(group)  # plain text
+    (ntfy,) = services.of("ntfy")
+    assert ("- P2 task #2: https://care.example.org/tasks/2 · forum: <b>Bold</b> claim — Second post **loud** "
+            "@\u200bhere post: https://example.org/t/1") in ntfy.body["message"]
+    assert ntfy.body["title"].startswith("[P1] 2 new complaints about Acme")

@@ -76,16 +76,39 @@ def md_link(label: str, url: str | None) -> str:
 
 
 def alert_body(m: AlertMessage, markdown: bool) -> str:
-    """The task alert as escaped CommonMark, or as plain text (with `@` defused) for targets that render none."""
+    """A task, escalation or grouped alert as escaped CommonMark, or as plain text (with `@` defused) for targets
+    that render no markup — the same content as the Slack template (channels/templates/alert.slack.txt)."""
     esc = md if markdown else defuse
-    head = (f"**{md(m.priority)}**" if markdown else m.priority) + (f" task #{m.task_id}" if m.task_id else "")
+
+    def bold(text: str) -> str:
+        return f"**{text}**" if markdown else text
+
+    def link(label: str, url: str | None) -> str:
+        if markdown:
+            return md_link(label, url)
+        return f"{label}: {defuse(url)}" if url else ""
+
+    def quote_of(item: AlertMessage, limit: int) -> str:
+        return esc((f"{item.title} — " if item.title else "") + render.excerpt(item.text, limit))
+
+    if m.items:  # a grouped message: the headline, then each task, most urgent first
+        lines = [f"{bold(esc(m.priority))} · {esc(m.headline or '')}", ""]
+        for i in m.items:
+            task = link(f"task #{i.task_id}", i.task_url) or f"task #{i.task_id}"
+            lines.append(f"- {bold(esc(i.priority))} {task} · {esc(i.source)}: {quote_of(i, 160)} "
+                         f"{link('post', i.url)}".rstrip())
+        return "\n".join(lines)
+    lines = [f"{bold('Escalation:')} {esc(m.escalation)}", ""] if m.escalation else []
+    head = bold(esc(m.priority)) + (f" task #{m.task_id}" if m.task_id else "")
     head += f" · {esc(', '.join(m.brands) or 'mention')} on {esc(m.source)}"
     if m.due_at:
         head += f" · respond by {m.due_at:%H:%M UTC}"
-    quoted = esc((f"{m.title} — " if m.title else "") + render.excerpt(m.text, 300))
-    link = md_link("open the post", m.url) if markdown else (m.url or "")
-    lines = [head, ""] + [f"- {esc(reason)}" for reason in m.reasons] + ["", f"> {quoted}" if markdown else quoted]
-    return "\n".join(lines + ([link] if link else []))
+    lines += [head, ""] + [f"- {esc(reason)}" for reason in m.reasons]
+    lines += ["", f"> {quote_of(m, 300)}" if markdown else quote_of(m, 300)]
+    links = [text for text in (link("open the post", m.url), link("open the task", m.task_url)) if text]
+    if m.assignee:
+        links.append(f"assigned to {esc(m.assignee)}")
+    return "\n".join(lines + ([" · ".join(links)] if links else []))
 
 
 class AppriseChannel:
