@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from listener.clock import FakeClock
-from listener.demo.servers import FeedServer
 from listener.matching import BrandSettings
 from listener.sources.appstore import AppStoreSettings, AppStoreSource
 from listener.sources.kit import (
@@ -50,7 +49,27 @@ def feed_with(entries: list[dict[str, Any]] | None) -> bytes:
     return json.dumps(feed).encode()
 
 
-def make_source(server: FeedServer, clock: FakeClock, **overrides: Any) -> AppStoreSource:
+class AppleFeed(ApiServer):
+    """Apple's customer-reviews feed: `pages[path]` are its JSON pages (any other path is a 404, as a wrong
+    app id gets); `fail_path[path]` makes one page misbehave."""
+
+    def __init__(self, pages: dict[str, bytes] | None = None):
+        self.pages = dict(pages or {})
+        self.fail_path: dict[str, Reply] = {}
+        super().__init__()
+
+    def answer(self, request: Request) -> Reply:
+        if request.path in self.fail_path:
+            return self.fail_path[request.path]
+        if request.path not in self.pages:
+            return 404, {"Content-Type": "text/plain"}, b"not found"
+        return 200, {"Content-Type": JSON}, self.pages[request.path]
+
+    def paths(self) -> list[str]:
+        return [r.path for r in self.requests]
+
+
+def make_source(server: AppleFeed, clock: FakeClock, **overrides: Any) -> AppStoreSource:
     keys: dict[str, Any] = {"name": "acme-ios", "brand": "Acme", "app_id": APP_ID, "countries": ["us"],
                             "base_url": server.base_url, **overrides}
     settings = AppStoreSettings(**keys)
@@ -76,9 +95,9 @@ def test_registered_and_settings_checked() -> None:
 
 
 def test_first_poll_reads_the_newest_page(clock: FakeClock) -> None:
-    with FeedServer({page_path("us", 1): (wild_bytes(RECORDING), JSON)}) as server:
+    with AppleFeed({page_path("us", 1): wild_bytes(RECORDING)}) as server:
         batch = make_source(server, clock).poll({})
-        assert [p for p, _ in server.requests] == [page_path("us", 1)]
+        assert server.paths() == [page_path("us", 1)]
 
     assert len(batch.items) == 50
     first = batch.items[0]
@@ -102,33 +121,33 @@ def test_first_poll_reads_the_newest_page(clock: FakeClock) -> None:
 
 def test_later_polls_page_until_they_reach_seen_reviews(clock: FakeClock) -> None:
     entries = recorded()["feed"]["entry"]
-    routes = {page_path("us", 1): (feed_with(entries[:25]), JSON),
-              page_path("us", 2): (feed_with(entries[25:]), JSON),
-              page_path("us", 3): (feed_with(None), JSON)}
-    with FeedServer(routes) as server:
+    routes = {page_path("us", 1): feed_with(entries[:25]),
+              page_path("us", 2): feed_with(entries[25:]),
+              page_path("us", 3): feed_with(None)}
+    with AppleFeed(routes) as server:
         source = make_source(server, clock)
         seen_until = entries[30]["updated"]["label"]  # on page 2
         batch = source.poll({"countries": {"us": {"newest": seen_until}}})
-        assert [p for p, _ in server.requests] == [page_path("us", 1), page_path("us", 2)]
+        assert server.paths() == [page_path("us", 1), page_path("us", 2)]
         assert len(batch.items) == 50  # the whole of both pages: overlap is deduplicated by the store
         assert batch.next_cursor["countries"]["us"]["newest_id"] == "8414391645"
 
         # nothing new: one request, stops on page 1
         server.requests.clear()
         again = source.poll(batch.next_cursor)
-        assert [p for p, _ in server.requests] == [page_path("us", 1)]
+        assert server.paths() == [page_path("us", 1)]
         assert again.next_cursor == batch.next_cursor
 
         # a cursor older than everything: pages until the feed runs out (page 3 has no entries)
         server.requests.clear()
         source.poll({"countries": {"us": {"newest": "2001-01-01T00:00:00+00:00"}}})
-        assert [p for p, _ in server.requests] == [page_path("us", n) for n in (1, 2, 3)]
+        assert server.paths() == [page_path("us", n) for n in (1, 2, 3)]
 
 
 def test_each_country_has_its_own_cursor(clock: FakeClock) -> None:
-    routes = {page_path("us", 1): (wild_bytes(RECORDING), JSON),
-              page_path("de", 1): (feed_with(None), JSON)}  # no reviews in that storefront
-    with FeedServer(routes) as server:
+    routes = {page_path("us", 1): wild_bytes(RECORDING),
+              page_path("de", 1): feed_with(None)}  # no reviews in that storefront
+    with AppleFeed(routes) as server:
         batch = make_source(server, clock, countries=["us", "de"]).poll({})
     assert len(batch.items) == 50
     assert set(batch.next_cursor["countries"]) == {"us", "de"}
@@ -136,16 +155,16 @@ def test_each_country_has_its_own_cursor(clock: FakeClock) -> None:
 
 
 def test_a_failing_storefront_is_listed_and_read_again_next_poll(clock: FakeClock) -> None:
-    with FeedServer({page_path("us", 1): (wild_bytes(RECORDING), JSON)}) as server:
-        server.fail[page_path("de", 1)] = (503, {}, b"")
+    with AppleFeed({page_path("us", 1): wild_bytes(RECORDING)}) as server:
+        server.fail_path[page_path("de", 1)] = (503, {}, b"")
         source = make_source(server, clock, countries=["de", "us"])
         batch = source.poll({})
         assert len(batch.items) == 50 and {m.extra["country"] for m in batch.items} == {"us"}
         assert list(batch.failed_targets) == ["de"] and batch.failed_targets["de"].startswith("SourceUnavailable")
         assert set(batch.next_cursor["countries"]) == {"us"}  # de has no mark yet: its first poll is still ahead
 
-        del server.fail[page_path("de", 1)]
-        server.routes[page_path("de", 1)] = (wild_bytes(RECORDING), JSON)
+        del server.fail_path[page_path("de", 1)]
+        server.pages[page_path("de", 1)] = wild_bytes(RECORDING)
         again = source.poll(batch.next_cursor)
         assert again.failed_targets == {} and set(again.next_cursor["countries"]) == {"de", "us"}
         assert len(again.items) == 50 and again.items[0].extra["country"] == "de"  # de read from its first page
@@ -157,9 +176,9 @@ def test_single_entry_and_app_entry(clock: FakeClock) -> None:
                  "im:name": {"label": "The App"}}
     feed = recorded()
     feed["feed"]["entry"] = copy.deepcopy(entries[0])  # a single entry is an object, not a list
-    with FeedServer({page_path("us", 1): (json.dumps(feed).encode(), JSON)}) as server:
+    with AppleFeed({page_path("us", 1): json.dumps(feed).encode()}) as server:
         assert [m.external_id for m in make_source(server, clock).poll({}).items] == ["8414391645"]
-    with FeedServer({page_path("us", 1): (feed_with([app_entry, entries[1]]), JSON)}) as server:
+    with AppleFeed({page_path("us", 1): feed_with([app_entry, entries[1]])}) as server:
         assert [m.external_id for m in make_source(server, clock).poll({}).items] == ["8378849231"]
 
 
@@ -176,8 +195,8 @@ def test_error_shapes(clock: FakeClock, status: int, headers: dict[str, str], bo
                       error: type[Exception]) -> None:
     if body is None:
         body = wild_bytes(RECORDING)[:5000]
-    with FeedServer() as server:
-        server.fail[page_path("us", 1)] = (status, headers, body)
+    with AppleFeed() as server:
+        server.fail_path[page_path("us", 1)] = (status, headers, body)
         with pytest.raises(error) as info:
             make_source(server, clock).poll({})
     if status in (401, 404):
@@ -188,9 +207,9 @@ def test_error_shapes(clock: FakeClock, status: int, headers: dict[str, str], bo
 
 def test_more_new_reviews_than_pages_is_logged(clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
     entries = recorded()["feed"]["entry"]
-    routes = {page_path("us", 1): (feed_with(entries[:25]), JSON),
-              page_path("us", 2): (feed_with(entries[25:]), JSON)}
-    with FeedServer(routes) as server:
+    routes = {page_path("us", 1): feed_with(entries[:25]),
+              page_path("us", 2): feed_with(entries[25:])}
+    with AppleFeed(routes) as server:
         batch = make_source(server, clock, max_pages=2).poll({"countries": {"us": {"newest": "2001-01-01T00:00:00"}}})
         assert len(server.requests) == 2
     assert len(batch.items) == 50
@@ -199,18 +218,17 @@ def test_more_new_reviews_than_pages_is_logged(clock: FakeClock, caplog: pytest.
 
 def contract() -> ContractCase:
     """The App Store's fixture for the contract suite: Apple's recorded feed as page 1 of the US storefront."""
-    pages = {page_path("us", 1): wild_bytes(RECORDING)}
 
-    def answer(request: Request) -> Reply:
-        return 200, {"Content-Type": JSON}, pages.get(request.path, feed_with(None))
+    def storefront(clock: FakeClock) -> AppleFeed:
+        return AppleFeed({page_path("us", 1): wild_bytes(RECORDING), page_path("us", 2): feed_with(None)})
 
-    def news(server: ApiServer, when: datetime) -> str:
+    def news(server: AppleFeed, when: datetime) -> str:
         entries = recorded()["feed"]["entry"]
         new = copy.deepcopy(entries[0])
         new["id"]["label"], new["updated"]["label"] = "9000000001", when.isoformat()
-        pages[page_path("us", 1)] = feed_with([new, *entries])
+        server.pages[page_path("us", 1)] = feed_with([new, *entries])
         return "9000000001"
 
-    return ContractCase(server=lambda clock: ApiServer(answer), brands=BRANDS, news=news,
+    return ContractCase(server=storefront, brands=BRANDS, news=news,
                         settings=lambda server: {"brand": "Acme", "app_id": APP_ID, "base_url": server.base_url},
                         now=datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
