@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -64,13 +65,18 @@ def check_discord(r: Request) -> str:
     return str(r.body["content"])
 
 
-def check_workflows(r: Request) -> str:
-    assert r.host == "prod-01.westus.logic.azure.com:443" and r.query["sig"] == ["SIGxyz"]
+def workflows_text(r: Request) -> str:
     card = r.body["attachments"][0]["content"]
     assert card["type"] == "AdaptiveCard"
     (text,) = [block["text"] for block in card["body"] if block.get("id") == "body"]
-    markdown_escaped(text)
     return str(text)
+
+
+def check_workflows(r: Request) -> str:
+    assert r.host == "prod-01.westus.logic.azure.com:443" and r.query["sig"] == ["SIGxyz"]
+    text = workflows_text(r)
+    markdown_escaped(text)
+    return text
 
 
 def check_ntfy(r: Request) -> str:  # ntfy shows plain text unless asked for Markdown: nothing to escape
@@ -263,3 +269,27 @@ def test_grouped_and_escalation_messages_reach_chat_escaped(services: ChatServic
     assert ("- P2 task #2: https://care.example.org/tasks/2 · forum: <b>Bold</b> claim — Second post **loud** "
             "@\u200bhere post: https://example.org/t/1") in ntfy.body["message"]
     assert ntfy.body["title"].startswith("[P1] 2 new complaints about Acme")
+
+
+def test_teams_workflows_over_real_https_on_loopback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workflows URLs take a host and port (always HTTPS): a local TLS receiver with its own certificate."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert))  # requests trusts this certificate, and only for this test
+    services = ChatServices()
+    services.httpd.socket = context.wrap_socket(services.httpd.socket, server_side=True)
+    with services:
+        channel(monkeypatch, f"workflows://{services.netloc}/abc123def/SIGxyz").send(alert())
+    (request,) = services.of("workflows")
+    assert request.query["sig"] == ["SIGxyz"] and request.query["api-version"]
+    markdown_escaped(workflows_text(request))
