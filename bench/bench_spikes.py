@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
+from suite import Figure, add_summary_option, write_summary  # noqa: E402
 
 from listener.alerts.spikes.counts import seen_at, window_counts, windows  # noqa: E402
 from listener.alerts.spikes.detect import Arm, Counts, evaluate  # noqa: E402
@@ -138,7 +139,8 @@ def found(t: Traffic, alerts: list[int]) -> tuple[int, int, int]:
     return sum(hit), sum(h and b for h, b in zip(hit, t.busy, strict=True)), outside
 
 
-def time_counts(n: int, settings: SpikeSettings) -> None:
+def time_counts(n: int, settings: SpikeSettings) -> dict[str, float]:
+    """Median milliseconds of one check's count, by SQL and by the Python baseline."""
     brands = ["Acme", "Globex", "Initech"]
     with tempfile.TemporaryDirectory() as folder:
         store = Store(f"sqlite:///{folder}/bench.db")
@@ -174,17 +176,46 @@ def time_counts(n: int, settings: SpikeSettings) -> None:
                             out[brand][k] = Counts(out[brand].get(k, Counts(0)).mentions + 1)
             return out
 
-        results = {}
-        for name, count in (("SQL (window_counts)", sql), ("baseline: read and count in Python", python)):
+        results, medians = {}, {}
+        for name, count in (("sql", sql), ("python", python)):
             took = []
             for _ in range(5):
                 began = time.perf_counter()
                 results[name] = count()
                 took.append(time.perf_counter() - began)
-            print(f"{name:<38} median {sorted(took)[2] * 1000:8.1f} ms of 5 (min {min(took) * 1000:.1f})")
-        first_result, second_result = results.values()
-        assert first_result == second_result, "the two counts disagree"
+            medians[name] = sorted(took)[2] * 1000
+            label = "SQL (window_counts)" if name == "sql" else "baseline: read and count in Python"
+            print(f"{label:<38} median {medians[name]:8.1f} ms of 5 (min {min(took) * 1000:.1f})")
+        assert results["sql"] == results["python"], "the two counts disagree"
         store.dispose()
+    return medians
+
+
+def figures(results: dict[tuple[str, str, str], tuple[float, float | None, float]], timing: dict[str, float],
+            store: int) -> list[Figure]:
+    """What bench/run.py tabulates: the targets on the 1000/day brands and on busy hours, the rest for reference."""
+    out = []
+    for level in LEVELS:
+        ours, naive = results[level, "volume", "listener"], results[level, "volume", "naive"]
+        busy_target = level.startswith("medium")
+        out.append(Figure("spikes", f"3× volume bursts found, {level}", f"{ours[0]:.2f}", f"naive {naive[0]:.2f}",
+                          "≥ 0.9" if level.startswith("large") else "", ours[0] >= 0.9 if level.startswith("large")
+                          else None))
+        if ours[1] is not None:
+            out.append(Figure("spikes", f"… of bursts over ≥ {BUSY:g} mentions/h, {level}", f"{ours[1]:.2f}",
+                              f"naive {naive[1]:.2f}" if naive[1] is not None else "",
+                              "≥ 0.9" if busy_target else "", ours[1] >= 0.9 if busy_target else None))
+        out.append(Figure("spikes", f"false alarms / brand / month, volume, {level}", f"{ours[2]:.2f}",
+                          f"naive {naive[2]:.2f}", "≤ 1", ours[2] <= 1))
+        negative, naive_negative = results[level, "negative", "listener"], results[level, "negative", "naive"]
+        out.append(Figure("spikes", f"3× negative-share bursts found, {level}", f"{negative[0]:.2f}",
+                          f"naive {naive_negative[0]:.2f}"))
+        out.append(Figure("spikes", f"false alarms / brand / month, negative share, {level}", f"{negative[2]:.2f}",
+                          f"naive {naive_negative[2]:.2f}", "≤ 1", negative[2] <= 1))
+    if timing:
+        out.append(Figure("spikes", f"one check's SQL count, ms ({store:,} mentions, SQLite)", f"{timing['sql']:.1f}",
+                          f"read + count in Python {timing['python']:.0f}"))
+    return out
 
 
 def main() -> None:
@@ -196,7 +227,9 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a [[spike]] setting, e.g. --set max_p=1e-3 --set min_count=8")
     parser.add_argument("--store", type=int, default=200_000, help="mentions in the store for the SQL timing")
+    add_summary_option(parser)
     args = parser.parse_args()
+    results: dict[tuple[str, str, str], tuple[float, float | None, float]] = {}
     settings = SpikeSettings.model_validate({"name": "bench", **dict(kv.split("=", 1) for kv in args.set)})
     first_hour = settings.min_history_weeks * HOURS_PER_WEEK
     months = (args.weeks * HOURS_PER_WEEK - first_hour) / (24 * 30)
@@ -225,9 +258,12 @@ def main() -> None:
                 busy_recall = f"{busy_hits / busy:.2f}" if busy else "-"
                 print(f"{level:<18} {kind:<9} {name:<9} {bursts:>6} {hits / bursts:>7.2f} {busy:>5} "
                       f"{busy_recall:>7} {per_month:>25.2f} {noisy:>14.2f}")
+                results[level, kind, name] = (hits / bursts, busy_hits / busy if busy else None, per_month)
+    timing = {}
     if args.store:
         print(f"\none check's count on a SQLite store of {args.store} mentions (3 brands, a year, no ANALYZE):")
-        time_counts(args.store, settings)
+        timing = time_counts(args.store, settings)
+    write_summary(args.summary, figures(results, timing, args.store))
     print(f"\nbusy: bursts over ≥ {BUSY:g} normal mentions an hour. {time.process_time() - began:.0f} s CPU. "
           "Targets: recall ≥ 0.9 of 3× volume bursts, ≤ 1 false alarm per brand per month.")
     assert math.isfinite(months)
