@@ -2,7 +2,7 @@
 
 The Apprise URL embeds the service's token, so it always comes from a secret (`url_secret`). Mention text is
 untrusted: the body is written in the markup the target renders — CommonMark with every untrusted piece
-backslash-escaped (Apprise converts it to HTML for Matrix/Telegram and to each service's Markdown dialect), or
+backslash-escaped (Apprise converts it to HTML for Matrix and to each other service's Markdown dialect), or
 plain text for targets that render none — and `@name` is defused so a post cannot ping `@everyone`.
 """
 
