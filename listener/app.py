@@ -13,6 +13,7 @@ from listener.config import Settings
 from listener.matching import BrandMatcher
 from listener.nlp.loader import load_scorer
 from listener.nlp.scoring import Scorer
+from listener.ops.privacy import author_key, install_pseudonymiser
 from listener.pipeline import PollReport, ScoreReport, poll_source, score_pending
 from listener.sources.kit import HttpFetcher, Source, SourceContext, get_source_class
 from listener.store.engine import Store, upgrade
@@ -23,6 +24,8 @@ class App:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.store = Store(settings.database.url)
+        if settings.privacy.pseudonymise_authors:  # authors are stored as keyed hashes (listener/ops/privacy.py)
+            install_pseudonymiser(self.store, author_key(settings.privacy) or b"")
         self._scorer = scorer
 
     def close(self) -> None:

@@ -20,6 +20,7 @@ from listener.logs import setup_logging
 from listener.nlp.categories import CATEGORIES
 from listener.nlp.scoring import ModelUnavailable
 from listener.nlp.settings import NlpSettings
+from listener.secrets import MissingSecret
 
 
 class CliState:
@@ -59,7 +60,10 @@ class CliState:
 def app_for(state: CliState, migrate: bool = True) -> Iterator[Any]:
     from listener.app import App
 
-    app = App(state.settings)
+    try:
+        app = App(state.settings)
+    except MissingSecret as exc:
+        raise click.ClickException(str(exc)) from None
     try:
         if migrate:
             app.migrate()
@@ -108,10 +112,9 @@ def run(state: CliState) -> None:
     from listener.app import App
     from listener.daemon import Daemon
 
-    app = App(state.settings)
     try:
-        code = Daemon(app).run()
-    except ModelUnavailable as exc:
+        code = Daemon(App(state.settings)).run()
+    except (ModelUnavailable, MissingSecret) as exc:
         raise click.ClickException(str(exc)) from None
     sys.exit(code)
 
@@ -464,6 +467,14 @@ def _register_optional_groups() -> None:
 
     cli.add_command(demo)
     cli.add_command(spikes)
+    from listener.cluster.cli import cluster
+    from listener.ops.backup import db_backup
+    from listener.ops.commands import privacy, retention
+
+    db.add_command(db_backup)
+    cli.add_command(retention)
+    cli.add_command(privacy)
+    cli.add_command(cluster)
     try:
         from listener.nlp.cli import nlp
     except ImportError:  # pragma: no cover - the nlp CLI ships with the package

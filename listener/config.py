@@ -14,16 +14,19 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from listener.alerts.channels import ChannelSettings
 from listener.alerts.hours import BusinessCalendar, HoursSettings, calendars
 from listener.alerts.outbox import DeliverySettings
 from listener.alerts.rules import RuleSettings
-from listener.alerts.spikes.settings import SpikeSettings
+from listener.alerts.spikes.settings import SpikeSettings, every_as_cron
+from listener.cluster.settings import ClusterSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
+from listener.ops.privacy import PrivacySettings
+from listener.ops.retention import RetentionSettings
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
@@ -49,6 +52,12 @@ class DaemonSettings(BaseModel):
     score_every: Duration = timedelta(seconds=30)
     deliver_every: Duration = timedelta(seconds=15)
     spikes_every: Duration = timedelta(minutes=15)  # how often the [[spike]] watches are checked
+
+    @field_validator("spikes_every")
+    @classmethod
+    def _spikes_every(cls, value: timedelta) -> timedelta:
+        every_as_cron(value)  # runs as a periodic job: it must divide an hour or a day
+        return value
     score_batch: int = Field(default=64, ge=1, le=10_000)
     # Converted model weights; defaults to $CACHE_DIRECTORY (systemd), $LISTENER_CACHE_DIR or ~/.cache/listener.
     cache_dir: Path | None = None
@@ -75,6 +84,9 @@ class Settings(BaseModel):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
 
     @model_validator(mode="after")
     def _references(self) -> Settings:
@@ -114,6 +126,11 @@ def check_references(settings: Settings) -> None:
         for name in spike.brands:
             if name not in brands:
                 raise ValueError(f"spike[{i}].brands: no brand named {name!r}")
+        for key in ("neutral", "other"):  # deleted mentions would look like a quiet history: false spikes
+            if getattr(settings.retention, key) < timedelta(weeks=spike.history_weeks + 1):
+                raise ValueError(f"retention.{key}: keep mentions at least {spike.history_weeks + 1} weeks, as "
+                                 f"spike[{i}] compares with the {spike.history_weeks} weeks before")
+    settings.cluster.check_database(settings.database.url)
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)
         if tied and tied not in brands:
@@ -166,7 +183,8 @@ def _problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[
             message = "unknown key (check the spelling against config/listener.example.toml)"
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
-        if ": " in message and message.split(":", 1)[0].count("[") and loc == ():
+        head = message.split(": ", 1)[0]
+        if ": " in message and loc == () and " " not in head and ("[" in head or "." in head):
             key, message = message.split(": ", 1)  # cross-reference errors name their own key
             problems.append((key, message))
             continue

@@ -4,7 +4,8 @@ APScheduler 3.x runs one job per source (interval + jitter) plus the scoring and
 overlaps itself (max_instances=1) and missed runs coalesce. New mentions wake the scoring job, new tasks
 wake delivery, so a complaint travels from poll to alert within one poll interval. SIGTERM/SIGINT let the
 running jobs finish their transaction, then the process exits 0. Under systemd (Type=notify) it reports
-READY=1 and STOPPING=1 on $NOTIFY_SOCKET.
+READY=1 and STOPPING=1 on $NOTIFY_SOCKET. On PostgreSQL the jobs come from a queue shared by several daemons instead
+of APScheduler (listener/cluster/node.py, docs/scaling.md); the rest of the lifecycle is the same.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from datetime import UTC, datetime
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from listener.app import App
+from listener.cluster.registry import periodic_jobs
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +65,6 @@ class Daemon:
         self.app.escalate()  # due escalations and grouped messages join the outbox first
         self.app.deliver()
 
-    def spikes_job(self) -> None:
-        if self.app.check_spikes().fired:
-            self._wake("deliver")
-
     def _wake(self, job_id: str) -> None:
         if not self.stop_requested.is_set():
             self.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
@@ -86,29 +85,45 @@ class Daemon:
                                id="score", name="score", next_run_time=now)
         self.scheduler.add_job(self.deliver_job, IntervalTrigger(seconds=daemon.deliver_every.total_seconds()),
                                id="deliver", name="deliver", next_run_time=now)
-        if self.app.settings.spike:
-            self.scheduler.add_job(self.spikes_job, IntervalTrigger(seconds=daemon.spikes_every.total_seconds()),
-                                   id="spikes", name="spikes", next_run_time=now)
+        for job in periodic_jobs(self.app.settings):  # retention, digest, … (listener/cluster/registry.py)
+            self.scheduler.add_job(job.run, CronTrigger.from_crontab(job.cron, timezone=UTC), args=[self.app],
+                                   id=f"periodic:{job.name}", name=job.name)
 
     def request_stop(self, signum: int, _frame: FrameType | None = None) -> None:
         log.info("event=stop_requested signal=%s", signal.Signals(signum).name)
         self.stop_requested.set()
 
     def run(self) -> int:
-        self.app.migrate()
+        node = None
+        if self.app.settings.cluster.uses_queue(self.app.settings.database.url):  # several nodes share a job queue
+            from listener.cluster.node import ClusterNode  # procrastinate: only with the [postgres] extra
+
+            node = ClusterNode(self.app, sd_notify)  # migrates, one node at a time
+        else:
+            self.app.migrate()
         _ = self.app.scorer  # load the model now: a missing model fails the start, not the first score
         _ = self.app.sources, self.app.channels  # build them once, before jobs run in several threads
         signal.signal(signal.SIGTERM, self.request_stop)
         signal.signal(signal.SIGINT, self.request_stop)
-        self.schedule()
-        self.scheduler.start()
+        if node:
+            node.start()
+        else:
+            self.schedule()
+            self.scheduler.start()
         sd_notify("READY=1\nSTATUS=listening")
-        log.info("event=started sources=%d rules=%d channels=%d",
+        log.info("event=started mode=%s sources=%d rules=%d channels=%d", "queue" if node else "single",
                  len(self.app.sources), len(self.app.settings.rule), len(self.app.channels))
+        code = 0
         while not self.stop_requested.wait(timeout=1.0):
-            pass
+            if node and not node.running:
+                log.error("event=node_died: the job queue worker stopped; exiting so systemd restarts listener")
+                code = 1
+                break
         sd_notify("STOPPING=1")
-        self.scheduler.shutdown(wait=True)  # lets running jobs finish their transaction
+        if node:
+            node.stop()  # lets running jobs finish their transaction
+        else:
+            self.scheduler.shutdown(wait=True)  # lets running jobs finish their transaction
         self.app.close()
         log.info("event=stopped")
-        return 0
+        return code

@@ -114,14 +114,21 @@ def text_band_keys(text: str) -> tuple[int, ...]:
     return tuple(band_keys(dedup_words(text)))
 
 
+def erased_external_id(source_id: int, external_id: str) -> str:
+    """What an erased mention keeps of its platform id (listener/ops/privacy.py): enough to never import it again."""
+    return "erased:" + hashlib.sha256(f"{source_id}:{external_id}".encode()).hexdigest()[:40]
+
+
 def known_external_ids(session: Session, source_id: int, external_ids: Iterable[str]) -> set[str]:
+    """The ids already stored for this source, erased ones included."""
     ids = list(dict.fromkeys(external_ids))
     known: set[str] = set()
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        known.update(session.scalars(
+    for start in range(0, len(ids), _CHUNK // 2):
+        chunk = {i: i for i in ids[start : start + _CHUNK // 2]}
+        chunk.update({erased_external_id(source_id, i): i for i in list(chunk)})
+        known.update(chunk[found] for found in session.scalars(
             select(MentionRow.external_id).where(MentionRow.source_id == source_id,
-                                                 MentionRow.external_id.in_(chunk))
+                                                 MentionRow.external_id.in_(list(chunk)))
         ))
     return known
 

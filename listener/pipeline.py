@@ -264,37 +264,44 @@ def score_pending(store: Store, scorer: Scorer, rules: list[RuleSettings], clock
             return report
         # The model runs outside any transaction: it is the slow part.
         scores, errors = _score_isolating_failures(scorer, [m.full_text for m in mentions])
-        now = clock.now()
         with store.write() as session:
-            for i, (row, mention, score) in enumerate(zip(rows, mentions, scores, strict=True)):
-                current = session.get_one(MentionRow, row.id)
-                if score is None:
-                    current.score_attempts += 1
-                    current.score_error = errors[i]
-                    failed_now.add(current.id)
-                    report.failed += 1
-                    log.error("event=score_failed mention=%d attempt=%d/%d error=%s", current.id,
-                              current.score_attempts, MAX_SCORE_ATTEMPTS, errors[i])
-                    continue
-                if current.score is not None:  # scored meanwhile by another process
-                    continue
-                verdict = triage(mention, score, now)
-                session.add(ScoreRow(
-                    mention_id=current.id, model_version=score.model_version, language=score.language,
-                    language_supported=score.language_supported, sentiment=score.sentiment,
-                    p_negative=score.probabilities["negative"], p_neutral=score.probabilities["neutral"],
-                    p_positive=score.probabilities["positive"], categories=list(score.categories),
-                    negative_service=score.negative_service, urgency=verdict.urgency,
-                    reasons=list(verdict.reasons), scored_at=now,
-                ))
-                facts = Facts(brands=current.brand_names, source=mention.source_name, score=score, triage=verdict)
-                action = act(session, current, facts, rules, now)
-                report.scored += 1
-                report.by_sentiment[score.sentiment] = report.by_sentiment.get(score.sentiment, 0) + 1
-                if action is not None:
-                    report.tasks += 1
-                    report.alerts += len(action.alerts)
+            record_scores(session, rows, mentions, scores, errors, rules, clock.now(), report, failed_now)
         log.info("event=scored mentions=%d tasks=%d", len(rows), report.tasks)
+
+
+def record_scores(session: Session, rows: list[MentionRow], mentions: list[Mention], scores: list[Score | None],
+                  errors: dict[int, str], rules: list[RuleSettings], now: datetime, report: ScoreReport,
+                  failed_now: set[int]) -> None:
+    """Store scores and triage, apply the rules (tasks + outbox) and charge failures, in the caller's transaction
+    (shared by `score_pending` and the cluster's claiming scorer, listener/cluster/scoring.py)."""
+    for i, (row, mention, score) in enumerate(zip(rows, mentions, scores, strict=True)):
+        current = session.get_one(MentionRow, row.id)
+        if score is None:
+            current.score_attempts += 1
+            current.score_error = errors[i]
+            failed_now.add(current.id)
+            report.failed += 1
+            log.error("event=score_failed mention=%d attempt=%d/%d error=%s", current.id,
+                      current.score_attempts, MAX_SCORE_ATTEMPTS, errors[i])
+            continue
+        if current.score is not None:  # scored meanwhile by another process
+            continue
+        verdict = triage(mention, score, now)
+        session.add(ScoreRow(
+            mention_id=current.id, model_version=score.model_version, language=score.language,
+            language_supported=score.language_supported, sentiment=score.sentiment,
+            p_negative=score.probabilities["negative"], p_neutral=score.probabilities["neutral"],
+            p_positive=score.probabilities["positive"], categories=list(score.categories),
+            negative_service=score.negative_service, urgency=verdict.urgency,
+            reasons=list(verdict.reasons), scored_at=now,
+        ))
+        facts = Facts(brands=current.brand_names, source=mention.source_name, score=score, triage=verdict)
+        action = act(session, current, facts, rules, now)
+        report.scored += 1
+        report.by_sentiment[score.sentiment] = report.by_sentiment.get(score.sentiment, 0) + 1
+        if action is not None:
+            report.tasks += 1
+            report.alerts += len(action.alerts)
 
 
 def retry_failed_scores(store: Store) -> int:

@@ -292,6 +292,7 @@ def test_the_cli_checks_and_lists_spikes(tmp_path: Path, clock: FakeClock, webho
     ('name = "s"\nmin_count = 0', "spike[0].min_count", "greater than or equal to 1"),
     ('name = "s"\ncooldown = "a while"', "spike[0].cooldown", "expected a duration"),
     ('name = "s"\nthreshold = 3', "spike[0].threshold", "unknown key"),
+    ('name = "s"\n[retention]\nneutral = "30d"', "retention.neutral", "keep mentions at least 9 weeks"),
 ])
 def test_spike_config_errors_name_the_key(block: str, key: str, message: str) -> None:
     import tomllib
@@ -321,25 +322,40 @@ def screenshot(html: str, tmp_path: Path, name: str) -> Path | None:
     return folder / name
 
 
-def test_the_daemon_checks_spikes_on_schedule_and_wakes_delivery(app: App, tmp_path: Path) -> None:
+def test_the_daemon_checks_spikes_as_a_periodic_job(app: App, tmp_path: Path) -> None:
+    from listener.cluster.registry import periodic_jobs
     from listener.daemon import Daemon
 
     seeder = Seeder(app.store)
     seed_history(seeder)
     seed_outage(seeder)
+    (job,) = [j for j in periodic_jobs(app.settings) if j.name == "spikes"]
+    assert job.cron == "*/15 * * * *"  # [daemon] spikes_every = "15m"
+    job.run(app)  # what the scheduler (or, in a cluster, one node) runs
+    with app.store.read() as session:
+        assert session.query(SpikeRow).count() == 2
     daemon = Daemon(app)
     daemon.schedule()
-    job = daemon.scheduler.get_job("spikes")
-    assert job is not None and job.trigger.interval == app.settings.daemon.spikes_every
-    daemon.scheduler.modify_job("deliver", next_run_time=datetime(2099, 1, 1, tzinfo=UTC))
-    daemon.spikes_job()  # two spikes fire: delivery is woken now instead of at its next interval
-    assert daemon.scheduler.get_job("deliver").next_run_time.year < 2099
+    assert daemon.scheduler.get_job("periodic:spikes") is not None
 
     quiet = App(load_settings(_without_spikes(tmp_path)))
-    quiet_daemon = Daemon(quiet)
-    quiet_daemon.schedule()
-    assert quiet_daemon.scheduler.get_job("spikes") is None
+    assert [j.name for j in periodic_jobs(quiet.settings) if j.name == "spikes"] == []
     quiet.close()
+
+
+@pytest.mark.parametrize(("every", "cron"), [("5m", "*/5 * * * *"), ("1h", "0 * * * *"), ("6h", "0 */6 * * *"),
+                                             ("1d", "0 0 * * *"), ("7m", None), ("90m", None)])
+def test_spikes_every_must_divide_an_hour_or_a_day(every: str, cron: str | None) -> None:
+    from listener.alerts.spikes.settings import every_as_cron
+    from listener.durations import parse_duration
+
+    if cron is not None:
+        assert every_as_cron(parse_duration(every)) == cron
+        return
+    with pytest.raises(ConfigError) as caught:
+        parse_settings({"daemon": {"spikes_every": every}})
+    ((key, message),) = caught.value.problems
+    assert key == "daemon.spikes_every" and "must divide an hour or a day" in message
 
 
 def _without_spikes(tmp_path: Path) -> Path:

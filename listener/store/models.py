@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -80,6 +81,8 @@ class MentionRow(Base):
         UniqueConstraint("source_id", "external_id", name="uq_mentions_source_external"),
         Index("ix_mentions_published_at", "published_at"),
         Index("ix_mentions_content_hash", "content_hash"),
+        Index("ix_mentions_fetched_at", "fetched_at"),
+        Index("ix_mentions_author", "author"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -277,6 +280,35 @@ class SilenceRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+
+
+class MentionDailyCount(Base):
+    """Mentions removed by retention, counted per day, brand and sentiment (listener/ops/retention.py), so long-range
+    volume and sentiment trends outlive the mentions themselves. Holds no text, author or link."""
+
+    __tablename__ = "mention_daily_counts"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    brand: Mapped[str] = mapped_column(String(200), primary_key=True)
+    sentiment: Mapped[str] = mapped_column(String(20), primary_key=True)  # "unscored" when never scored
+    mentions: Mapped[int] = mapped_column(default=0)
+    negative_service: Mapped[int] = mapped_column(default=0)
+
+
+class PrivacyAudit(Base):
+    """What a privacy request (listener/ops/privacy.py) did, when, by whom — never the data it erased: the
+    selector is kept only as a SHA-256 digest, so the record proves a request without repeating it."""
+
+    __tablename__ = "privacy_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(20))  # erase | export
+    by: Mapped[str] = mapped_column(String(200))
+    selector: Mapped[str] = mapped_column(String(20))  # author | url
+    selector_digest: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(200))
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class SpikeRow(Base):

@@ -8,14 +8,16 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from listener.alerts.silences import active_silences, silence_for
 from listener.alerts.spikes import counts
 from listener.alerts.spikes.detect import Arm, Counts, Verdict, evaluate
-from listener.alerts.spikes.settings import Kind, SpikeSettings
+from listener.alerts.spikes.settings import Kind, SpikeSettings, every_as_cron
 from listener.clock import Clock
+from listener.cluster.registry import PeriodicJob
 from listener.store.engine import Store
 from listener.store.models import AlertRow, SpikeArmRow, SpikeRow
 
@@ -58,6 +60,18 @@ def check_spikes(store: Store, watches: Sequence[SpikeSettings], all_brands: Seq
             if dry_run:
                 session.rollback()
     return report
+
+
+def periodic_jobs(settings: Any) -> list[PeriodicJob]:
+    """The spike check for the daemon's periodic-job registry (listener/cluster/registry.py): on one node an
+    APScheduler cron job, in a cluster once per period for the whole cluster (so no spike alerts twice)."""
+    if not settings.spike:
+        return []
+
+    def run(app: Any) -> None:
+        app.check_spikes()
+
+    return [PeriodicJob("spikes", every_as_cron(settings.daemon.spikes_every), run)]
 
 
 def _arm_row(session: Session, watch: str, brand: str, kind: str) -> SpikeArmRow:

@@ -38,3 +38,14 @@ class SpikeSettings(BaseModel):
         if self.window > timedelta(days=1) or self.window < timedelta(minutes=5):
             raise ValueError("window must be between 5m and 1d")
         return self
+
+
+def every_as_cron(every: timedelta) -> str:
+    """`[daemon] spikes_every` as the crontab the periodic-job registry runs: it must divide an hour or a day."""
+    minutes = every.total_seconds() / 60
+    if minutes.is_integer() and 1 <= minutes < 60 and 60 % minutes == 0:
+        return f"*/{int(minutes)} * * * *" if minutes > 1 else "* * * * *"
+    hours = minutes / 60
+    if hours.is_integer() and 1 <= hours <= 24 and 24 % hours == 0:
+        return {1: "0 * * * *", 24: "0 0 * * *"}.get(int(hours), f"0 */{int(hours)} * * *")
+    raise ValueError(f"must divide an hour or a day (1m, 5m, 15m, 30m, 1h, 2h, 6h, 1d …), got {every}")

@@ -1,0 +1,1 @@
+"""Several nodes on one PostgreSQL database: a procrastinate job queue instead of the in-process scheduler."""

@@ -1,0 +1,200 @@
+"""Privacy requests: what is stored about a person (GDPR Art. 15) and erasing it (Art. 17).
+
+A request selects mentions by author (optionally on one source) or by URL. `export` returns everything stored
+about them as plain data. `erase` removes the personal data and keeps the counts:
+  * the mention row stays, anonymised — text, title, author, URL, thread/parent ids and reach blanked, the
+    external id and content hash replaced by digests — so it still counts in every past week's volume,
+    sentiment and brand figures (brands, score probabilities, categories and dates stay);
+  * near-duplicate copies of an erased mention (the same text, reposted) are erased with it;
+  * its label and near-duplicate keys are deleted; the reasons of its score and task (which quote the text)
+    and the task's note are cleared, the task's status and times stay (response-time statistics);
+  * outbox rows not yet delivered are deleted (there is nothing left to announce); delivered ones keep only
+    channel, status and times — alert texts are rendered at send time and never stored;
+  * a `privacy_audit` row records the action, when, by whom, the counts and a SHA-256 digest of the selector —
+    never the name, URL or text.
+On SQLite the erase runs with `secure_delete` and truncates the write-ahead log afterwards, so the old text does
+not linger in free pages of the file. On PostgreSQL the old row versions stay in the table files until VACUUM
+reclaims them (autovacuum does, or run `VACUUM` yourself).
+
+With `[privacy] pseudonymise_authors = true`, author names are replaced by a keyed hash (HMAC-SHA256 with the
+secret named by `author_key_secret`) before they are stored; requests hash the given name the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Select, delete, event, select
+from sqlalchemy.orm import Session
+
+from listener.dedup import erased_external_id
+from listener.secrets import get_secret
+from listener.store.engine import Store
+from listener.store.models import (
+    AlertRow,
+    MentionLabel,
+    MentionRow,
+    NearDupKey,
+    PrivacyAudit,
+    SourceRow,
+    TaskRow,
+)
+
+PSEUDONYM_PREFIX = "hmac:"
+UNSENT = ("pending", "sending", "parked")
+
+
+class PrivacySettings(BaseModel):
+    """`[privacy]`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pseudonymise_authors: bool = False
+    author_key_secret: str = "author-key"  # names the secret holding the HMAC key (see listener/secrets.py)
+
+
+class PrivacyError(ValueError):
+    pass
+
+
+def pseudonym(name: str, key: bytes) -> str:
+    return PSEUDONYM_PREFIX + hmac.new(key, name.encode("utf-8"), hashlib.sha256).hexdigest()[:40]
+
+
+def author_key(settings: PrivacySettings) -> bytes | None:
+    """The HMAC key when authors are pseudonymised (MissingSecret names the secret when it is not there)."""
+    return get_secret(settings.author_key_secret).encode("utf-8") if settings.pseudonymise_authors else None
+
+
+def install_pseudonymiser(store: Store, key: bytes) -> None:
+    """Replace the author of every mention this store writes by its pseudonym, before it reaches the database."""
+
+    def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+        for obj in session.new:
+            if isinstance(obj, MentionRow) and obj.author and not obj.author.startswith(PSEUDONYM_PREFIX):
+                obj.author = pseudonym(obj.author, key)
+
+    event.listen(store._writer, "before_flush", _before_flush)  # the sessions that write
+
+
+@dataclass(frozen=True)
+class Selector:
+    author: str | None = None
+    url: str | None = None
+    source: str | None = None  # a configured source name
+
+    def __post_init__(self) -> None:
+        if bool(self.author) == bool(self.url):
+            raise PrivacyError("give exactly one of --author NAME or --url URL")
+
+    @property
+    def kind(self) -> str:
+        return "author" if self.author else "url"
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(f"{self.kind}:{self.author or self.url}:{self.source or ''}".encode()).hexdigest()
+
+    def query(self, key: bytes | None) -> Select[MentionRow]:
+        query = select(MentionRow).order_by(MentionRow.id)
+        if self.author:
+            names = {self.author} | ({pseudonym(self.author, key)} if key else set())
+            query = query.where(MentionRow.author.in_(names))
+        else:
+            query = query.where(MentionRow.url == self.url)
+        if self.source:
+            query = query.join(SourceRow, SourceRow.id == MentionRow.source_id).where(SourceRow.name == self.source)
+        return query
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _mention_record(session: Session, row: MentionRow) -> dict[str, Any]:
+    score, label = row.score, row.label
+    task = session.scalar(select(TaskRow).where(TaskRow.mention_id == row.id))
+    alerts = session.scalars(select(AlertRow).where(AlertRow.mention_id == row.id).order_by(AlertRow.id))
+    return {
+        "id": row.id, "source": row.source.name, "source_kind": row.source_kind, "external_id": row.external_id,
+        "url": row.url, "author": row.author, "title": row.title, "text": row.text,
+        "published_at": _iso(row.published_at), "fetched_at": _iso(row.fetched_at), "rating": row.rating,
+        "reach": row.reach, "thread_id": row.thread_id, "parent_id": row.parent_id, "brands": row.brand_names,
+        "near_duplicate_of": row.canonical_id,
+        "score": None if score is None else {
+            "model_version": score.model_version, "language": score.language, "sentiment": score.sentiment,
+            "probabilities": score.probabilities, "categories": score.categories, "urgency": score.urgency,
+            "reasons": score.reasons, "scored_at": _iso(score.scored_at)},
+        "label": None if label is None else {
+            "sentiment": label.sentiment, "service_categories": label.service_categories,
+            "labelled_by": label.labelled_by, "labelled_at": _iso(label.labelled_at)},
+        "task": None if task is None else {
+            "id": task.id, "status": task.status, "priority": task.priority, "reasons": task.reasons,
+            "note": task.note, "created_at": _iso(task.created_at), "closed_at": _iso(task.closed_at)},
+        "alerts": [{"channel": a.channel, "status": a.status, "created_at": _iso(a.created_at),
+                    "sent_at": _iso(a.sent_at)} for a in alerts],
+    }
+
+
+def _audit(session: Session, action: str, selector: Selector, by: str, now: datetime, counts: dict[str, int]) -> None:
+    session.add(PrivacyAudit(at=now, action=action, by=by, selector=selector.kind, selector_digest=selector.digest,
+                             source=selector.source, counts=counts))
+
+
+def export(store: Store, selector: Selector, key: bytes | None, by: str, now: datetime) -> dict[str, Any]:
+    """Everything stored about the selected mentions (Art. 15); the request itself is audited."""
+    with store.write() as session:
+        mentions = [_mention_record(session, row) for row in session.scalars(selector.query(key))]
+        _audit(session, "export", selector, by, now, {"mentions": len(mentions)})
+    request = {"author": selector.author} if selector.author else {"url": selector.url}
+    if selector.source:
+        request["source"] = selector.source
+    return {"request": request, "exported_at": now.isoformat(), "mentions": mentions}
+
+
+def _anonymise(row: MentionRow) -> None:
+    row.external_id = erased_external_id(row.source_id, row.external_id)  # the source will not import it again
+    row.content_hash = hashlib.sha256(f"erased:{row.id}".encode()).hexdigest()
+    row.text, row.title, row.author, row.url = "", None, None, None
+    row.reach, row.thread_id, row.parent_id, row.score_error = {}, None, None, None
+    if row.score is not None:
+        row.score.reasons = []
+
+
+def erase(store: Store, selector: Selector, key: bytes | None, by: str, now: datetime) -> dict[str, int]:
+    """Erase the personal data of the selected mentions and their copies (Art. 17); returns what was done."""
+    counts = {"mentions": 0, "copies": 0, "labels": 0, "near_dup_keys": 0, "tasks": 0, "alerts_deleted": 0}
+    with store.write() as session:
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        if sqlite:  # deleted and overwritten cells are zeroed in the file, not just marked free
+            session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+        rows = list(session.scalars(selector.query(key)))
+        ids = [r.id for r in rows]
+        copies = list(session.scalars(select(MentionRow).where(MentionRow.canonical_id.in_(ids),
+                                                               MentionRow.id.not_in(ids))))
+        all_ids = ids + [c.id for c in copies]
+        counts["mentions"], counts["copies"] = len(rows), len(copies)
+        for row in rows + copies:
+            _anonymise(row)
+        session.flush()
+        for task in session.scalars(select(TaskRow).where(TaskRow.mention_id.in_(all_ids))):
+            task.reasons, task.note = [], None
+            counts["tasks"] += 1
+        counts["labels"] = int(session.execute(  # type: ignore[attr-defined]
+            delete(MentionLabel).where(MentionLabel.mention_id.in_(all_ids))).rowcount)
+        counts["near_dup_keys"] = int(session.execute(  # type: ignore[attr-defined]
+            delete(NearDupKey).where(NearDupKey.mention_id.in_(all_ids))).rowcount)
+        counts["alerts_deleted"] = int(session.execute(  # type: ignore[attr-defined]
+            delete(AlertRow).where(AlertRow.mention_id.in_(all_ids), AlertRow.status.in_(UNSENT))).rowcount)
+        for alert in session.scalars(select(AlertRow).where(AlertRow.mention_id.in_(all_ids))):
+            alert.last_error = None
+        _audit(session, "erase", selector, by, now, counts)
+    if sqlite:
+        with store.engine.connect() as conn:  # old page images in the write-ahead log go too
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return counts
