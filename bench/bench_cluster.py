@@ -115,27 +115,34 @@ def main() -> None:
     if len(sys.argv) == 5 and sys.argv[1] == "--node":
         node(sys.argv[2], sys.argv[3], sys.argv[4])
         return
+    from suite import Figure, add_summary_option, write_summary
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", default=os.environ.get("LISTENER_TEST_POSTGRES_URL"))
     parser.add_argument("--mentions", type=int, default=600)
     parser.add_argument("--model", default="embedded", help='"embedded", "tiny" (the tests\' model) or a directory')
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=150.0)
+    add_summary_option(parser)
     args = parser.parse_args()
     if not args.postgres:
         parser.error("--postgres URL (or $LISTENER_TEST_POSTGRES_URL) is needed")
     with tempfile.TemporaryDirectory() as tmp:
         model = tiny_model(Path(tmp) / "tiny") if args.model == "tiny" else args.model
         print(f"cpus={os.cpu_count()} load={os.getloadavg()[0]:.1f} mentions={args.mentions} model={args.model}")
-        ratios = []
+        ratios, singles = [], []
         for round_no in range(1, args.rounds + 1):
             one = run_nodes(args.postgres, 1, args.mentions, model, args.timeout)
             two = run_nodes(args.postgres, 2, args.mentions, model, args.timeout)
             ratios.append(two["per_s"] / one["per_s"])
+            singles.append(one["per_s"])
             print(f"round {round_no}: 1 node {one['per_s']:.1f}/s ({one['wall']:.1f} s) | 2 nodes "
                   f"{two['per_s']:.1f}/s ({two['wall']:.1f} s, shares {two['shares']}) | ratio {ratios[-1]:.2f}")
         print(f"2 nodes / 1 node: median {statistics.median(ratios):.2f} (range {min(ratios):.2f}–{max(ratios):.2f})"
               f", load now {os.getloadavg()[0]:.1f}")
+    write_summary(args.summary, [Figure("cluster", f"2 nodes / 1 node, scoring throughput ({args.model} model)",
+                                        f"{statistics.median(ratios):.2f}",
+                                        f"1 node {statistics.median(singles):.1f}/s")])
 
 
 if __name__ == "__main__":

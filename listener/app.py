@@ -46,16 +46,28 @@ class App:
 
     @cached_property
     def sources(self) -> dict[str, Source]:
-        context = SourceContext(http=self.http, brands=self.settings.brand, clock=self.clock)
-        return {
-            s.name: get_source_class(s.kind)(s, context)
-            for s in self.settings.source
-            if s.enabled
-        }
+        return _build_sources(self.settings, self.http, self.clock)
 
     @cached_property
     def channels(self) -> dict[str, Channel]:
         return {c.name: make_channel(c) for c in self.settings.channel}
+
+    def reconfigure(self, settings: Settings) -> None:
+        """Take a reloaded config (SIGHUP). The parts built from it are all built first, then swapped in at once,
+        so a job running meanwhile uses either the old parts or the new ones; an error here changes nothing."""
+        # A fetcher a running poll may still use is not closed; it goes with its last reference.
+        http = self.http if settings.http == self.settings.http else HttpFetcher(settings.http, self.clock)
+        parts = {
+            "http": http,
+            "matcher": BrandMatcher(settings.brand),
+            "sources": _build_sources(settings, http, self.clock),
+            "channels": {c.name: make_channel(c) for c in settings.channel},
+        }
+        self.__dict__.update(parts, settings=settings)  # the cached_property values, replaced together
+
+    @property
+    def scorer_loaded(self) -> bool:
+        return self._scorer is not None
 
     @property
     def scorer(self) -> Scorer:
@@ -80,3 +92,8 @@ class App:
 
     def deliver(self) -> DeliveryReport:
         return deliver_pending(self.store, self.channels, self.settings.delivery, self.clock)
+
+
+def _build_sources(settings: Settings, http: HttpFetcher, clock: Clock) -> dict[str, Source]:
+    context = SourceContext(http=http, brands=settings.brand, clock=clock)
+    return {s.name: get_source_class(s.kind)(s, context) for s in settings.source if s.enabled}

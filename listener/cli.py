@@ -101,8 +101,8 @@ def cli(ctx: click.Context, config: str | None, log_level: str | None) -> None:
     """
     ctx.obj = CliState(config)
     setup_logging(log_level or "warning")
-    if log_level is None and ctx.invoked_subcommand == "run":
-        setup_logging(ctx.obj.settings.log.level)
+    if ctx.invoked_subcommand == "run":
+        setup_logging(log_level or ctx.obj.settings.log.level, ctx.obj.settings.log.format)
 
 
 @cli.command()
@@ -110,11 +110,13 @@ def cli(ctx: click.Context, config: str | None, log_level: str | None) -> None:
 def run(state: CliState) -> None:
     """Run the daemon: poll every source on schedule, score, create tasks, send alerts."""
     from listener.app import App
+    from listener.config import find_config
     from listener.daemon import Daemon
+    from listener.ops.server import ListenError
 
     try:
-        code = Daemon(App(state.settings)).run()
-    except (ModelUnavailable, MissingSecret) as exc:
+        code = Daemon(App(state.settings), find_config(state.config)).run()
+    except (ModelUnavailable, MissingSecret, ListenError) as exc:
         raise click.ClickException(str(exc)) from None
     sys.exit(code)
 
@@ -461,6 +463,8 @@ def config_check(state: CliState) -> None:
 def _register_optional_groups() -> None:
     from listener.alerts.spikes.cli import spikes
     from listener.demo import demo
+    from listener.digest.cli import digest
+    from listener.ops.cli import doctor
 
     for command in alert_commands.COMMANDS:  # escalate, silence, report
         cli.add_command(command)
@@ -475,6 +479,8 @@ def _register_optional_groups() -> None:
     cli.add_command(retention)
     cli.add_command(privacy)
     cli.add_command(cluster)
+    cli.add_command(doctor)
+    cli.add_command(digest)
     try:
         from listener.nlp.cli import nlp
     except ImportError:  # pragma: no cover - the nlp CLI ships with the package

@@ -22,11 +22,13 @@ from listener.alerts.outbox import DeliverySettings
 from listener.alerts.rules import RuleSettings
 from listener.alerts.spikes.settings import SpikeSettings, every_as_cron
 from listener.cluster.settings import ClusterSettings
+from listener.digest.settings import DigestSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
 from listener.ops.privacy import PrivacySettings
 from listener.ops.retention import RetentionSettings
+from listener.ops.settings import MetricsSettings
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
@@ -67,6 +69,7 @@ class LogSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["text", "json"] = "text"  # json: one JSON object per line (listener/logs.py)
 
 
 class Settings(BaseModel):
@@ -84,9 +87,11 @@ class Settings(BaseModel):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @model_validator(mode="after")
     def _references(self) -> Settings:
@@ -130,11 +135,26 @@ def check_references(settings: Settings) -> None:
             if getattr(settings.retention, key) < timedelta(weeks=spike.history_weeks + 1):
                 raise ValueError(f"retention.{key}: keep mentions at least {spike.history_weeks + 1} weeks, as "
                                  f"spike[{i}] compares with the {spike.history_weeks} weeks before")
+    _check_digest(settings)
     settings.cluster.check_database(settings.database.url)
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)
         if tied and tied not in brands:
             raise ValueError(f"source[{i}].brand: no brand named {tied!r}")
+
+
+def _check_digest(settings: Settings) -> None:
+    digest = settings.digest
+    if digest.channel is not None:
+        channel = next((c for c in settings.channel if c.name == digest.channel), None)
+        if channel is None or channel.kind != "email":
+            raise ValueError(f"digest.channel: no email channel named {digest.channel!r}")
+    elif digest.recipients:
+        raise ValueError("digest.channel: name the email channel whose SMTP server sends to digest.recipients")
+    own = {b.name for b in settings.brand if not b.competitor}
+    for name in digest.brands:
+        if name not in own:
+            raise ValueError(f"digest.brands: no own (non-competitor) brand named {name!r}")
 
 
 def _check_rule_alerts(i: int, rule: RuleSettings, channels: set[str], hours: dict[str, BusinessCalendar]) -> None:

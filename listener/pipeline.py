@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher
 from listener.nlp.scoring import Score, Scorer
 from listener.nlp.triage import triage
+from listener.ops import metrics
 from listener.sources.kit import Source, SourceError, describe
 from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceHealth, SourceRow
@@ -39,6 +41,7 @@ class PollReport:
     stored: int = 0
     unmatched: int = 0
     duplicates: int = 0
+    near_duplicates: int = 0  # stored, linked to an earlier copy of the same story
     not_modified: bool = False
     skipped_until: datetime | None = None  # backing off after failures
     error: str | None = None
@@ -77,6 +80,7 @@ def poll_source(store: Store, source: Source, matcher: BrandMatcher, clock: Cloc
         assert health is not None
         if not force and health.next_attempt_at and health.next_attempt_at > now:
             report.skipped_until = health.next_attempt_at
+            metrics.record_poll(source.name, "skipped")
             return report
         health.last_attempt_at = now
 
@@ -90,12 +94,15 @@ def poll_source(store: Store, source: Source, matcher: BrandMatcher, clock: Cloc
         else:
             report.failed_targets = dict(source_error.failed_targets)
         _record_failure(store, source, report, source_error.retry_after if source_error else None, clock)
+        metrics.record_poll(source.name, "failed")
         return report
 
     report.fetched = len(batch.items)
     report.not_modified = batch.not_modified
     report.failed_targets = dict(batch.failed_targets)
     _store_batch(store, source, batch, matcher, report, clock)
+    metrics.record_poll(source.name, "not_modified" if report.not_modified else "ok", report.fetched, report.stored,
+                        report.unmatched, report.duplicates, report.near_duplicates)
     log.info("event=polled source=%s fetched=%d stored=%d unmatched=%d duplicates=%d not_modified=%s "
              "failed_targets=%d", source.name, report.fetched, report.stored, report.unmatched, report.duplicates,
              report.not_modified, len(report.failed_targets))
@@ -149,9 +156,11 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
             if not brands:
                 report.unmatched += 1
                 continue
-            session.add(_mention_row(session, row, mention, brands, text.digest))
+            new = _mention_row(session, row, mention, brands, text.digest)
+            session.add(new)
             session.flush()  # so a copy later in the same batch finds this one as canonical
             report.stored += 1
+            report.near_duplicates += new.canonical_id is not None
         row.cursor = batch.next_cursor
         row.updated_at = clock.now()
         health = row.health
@@ -263,17 +272,23 @@ def score_pending(store: Store, scorer: Scorer, rules: list[RuleSettings], clock
         if not rows:
             return report
         # The model runs outside any transaction: it is the slow part.
+        started = time.perf_counter()
         scores, errors = _score_isolating_failures(scorer, [m.full_text for m in mentions])
+        model_seconds = time.perf_counter() - started
         with store.write() as session:
-            record_scores(session, rows, mentions, scores, errors, rules, clock.now(), report, failed_now)
+            batch_sentiments = record_scores(session, rows, mentions, scores, errors, rules, clock.now(), report,
+                                             failed_now)
+        metrics.record_scoring(model_seconds, len(rows), batch_sentiments, len(errors))
         log.info("event=scored mentions=%d tasks=%d", len(rows), report.tasks)
 
 
 def record_scores(session: Session, rows: list[MentionRow], mentions: list[Mention], scores: list[Score | None],
                   errors: dict[int, str], rules: list[RuleSettings], now: datetime, report: ScoreReport,
-                  failed_now: set[int]) -> None:
+                  failed_now: set[int]) -> dict[str, int]:
     """Store scores and triage, apply the rules (tasks + outbox) and charge failures, in the caller's transaction
-    (shared by `score_pending` and the cluster's claiming scorer, listener/cluster/scoring.py)."""
+    (shared by `score_pending` and the cluster's claiming scorer, listener/cluster/scoring.py); returns the
+    batch's count of each sentiment."""
+    batch_sentiments: dict[str, int] = {}
     for i, (row, mention, score) in enumerate(zip(rows, mentions, scores, strict=True)):
         current = session.get_one(MentionRow, row.id)
         if score is None:
@@ -299,9 +314,12 @@ def record_scores(session: Session, rows: list[MentionRow], mentions: list[Menti
         action = act(session, current, facts, rules, now)
         report.scored += 1
         report.by_sentiment[score.sentiment] = report.by_sentiment.get(score.sentiment, 0) + 1
+        batch_sentiments[score.sentiment] = batch_sentiments.get(score.sentiment, 0) + 1
         if action is not None:
             report.tasks += 1
             report.alerts += len(action.alerts)
+            metrics.record_task(action.task.rule, action.task.priority)
+    return batch_sentiments
 
 
 def retry_failed_scores(store: Store) -> int:

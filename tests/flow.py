@@ -13,5 +13,7 @@ def write_config(tmp_path: Path, feeds: FeedServer, smtp_port: int, webhook: Web
     """The demo's config (two sample feeds, Acme + competitor Globex, mail + chat, one 'negative' rule)."""
     path = tmp_path / "listener.toml"
     db_url = db_url or f"sqlite:///{tmp_path / 'listener.db'}"
+    if "[metrics]" not in extra:  # a free port, so tests running side by side never collide on 9464
+        extra += '\n[metrics]\nlisten = "127.0.0.1:0"\n'
     path.write_text(demo_config(feeds.base_url, smtp_port, webhook.url, db_url, str(model)) + extra)
     return path

@@ -42,18 +42,21 @@ def test_figures_of_every_benchmark_in_one_table(tmp_path: Path, monkeypatch: py
         run.Benchmark("fast", fast, ("--n", "1000"), ("--n", "8"), 60, 60),
         run.Benchmark("slow", slow, (), (), 60, 60),
         run.Benchmark("broken", broken, (), (), 60, 60),
+        run.Benchmark("needs-a-server", fast, (), (), 60, 60, needs_env="LISTENER_BENCH_TEST_SERVER"),
     ))
+    monkeypatch.delenv("LISTENER_BENCH_TEST_SERVER", raising=False)
     assert run.main(["--quick"]) == 1  # a failed benchmark and a missed target
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "quick runs: not figures to quote"
-    assert out[1].split() == ["benchmark", "measure", "value", "baseline,", "same", "run", "target", "met"]
+    assert out[1].split() == ["benchmark", "measure", "value", "baseline,", "same", "run", "target", "met", "run"]
     rows = [line.split("  ") for line in out[3:]]
     cells = [[c.strip() for c in row if c.strip()] for row in rows]
     assert cells[0][:6] == ["fast", "things/s", "1,234", "reference 12", "≥ 1,000", "yes"]
     assert cells[1][:3] == ["fast", "ms per thing", "0.81"]
     assert cells[2][:5] == ["slow", "things/s", "3", "≥ 10", "NO"]
     assert cells[3] == ["broken", "—", "—", "failed (exit 3)"]
-    assert run.main(["--quick", "--only", "fast"]) == 0
+    assert cells[4] == ["needs-a-server", "—", "—", "skipped (needs $LISTENER_BENCH_TEST_SERVER)"]
+    assert run.main(["--quick", "--only", "fast", "needs-a-server"]) == 0  # skipped is not failed
 
 
 def alive(pid: int) -> bool:

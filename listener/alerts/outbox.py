@@ -17,10 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from listener.alerts.channels.base import Channel, DeliveryError
+from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError
 from listener.alerts.messages import message_for
 from listener.clock import Clock
 from listener.durations import Duration
+from listener.ops import metrics
+from listener.ops.claims import claimant
 from listener.store.engine import Store
 from listener.store.models import AlertRow, TaskRow
 
@@ -102,6 +104,7 @@ def _claim(store: Store, settings: DeliverySettings, now: datetime) -> list[int]
         for row in rows:
             row.status = "sending"
             row.claimed_until = now + settings.claim_timeout
+            row.claimed_by = claimant()  # a start releases it at once if this process dies (ops/claims.py)
         return [row.id for row in rows]
 
 
@@ -128,10 +131,13 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
         with store.write() as session:
             alert = session.get_one(AlertRow, alert_id)
             alert.attempts += 1
-            alert.claimed_until = None
+            alert.claimed_until, alert.claimed_by = None, None
             if error is None:
                 alert.status, alert.sent_at, alert.last_error = "sent", now, None
                 report.sent += 1
+                # mention-to-alert latency: a spike alert is about no single mention
+                published = message.published_at if isinstance(message, AlertMessage) else None
+                metrics.record_alert(alert.channel, "sent", published, now)
                 log.info("event=alert_sent alert=%d channel=%s task=%s", alert.id, alert.channel, alert.task_id)
                 continue
             alert.last_error = error
@@ -139,12 +145,14 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
             if alert.attempts >= settings.max_attempts:
                 alert.status = "parked"
                 report.parked += 1
+                metrics.record_alert(alert.channel, "parked")
                 log.error("event=alert_parked alert=%d channel=%s attempts=%d error=%r",
                           alert.id, alert.channel, alert.attempts, error)
             else:
                 alert.status = "pending"
                 alert.next_attempt_at = now + backoff(settings, alert.attempts)
                 report.failed += 1
+                metrics.record_alert(alert.channel, "failed")
                 log.warning("event=alert_failed alert=%d channel=%s attempts=%d retry_at=%s error=%r",
                             alert.id, alert.channel, alert.attempts, alert.next_attempt_at.isoformat(), error)
     return report

@@ -29,6 +29,7 @@ class PeriodicJob:
 PROVIDERS = [
     "listener.ops.retention:periodic_jobs",
     "listener.alerts.spikes.check:periodic_jobs",
+    "listener.digest.schedule:periodic_jobs",
 ]
 
 

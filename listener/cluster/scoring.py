@@ -10,10 +10,12 @@ on those mentions only, so polls and the care inbox go on.
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import ColumnElement, exists, func, select
 
 from listener.app import App
+from listener.ops import metrics
 from listener.pipeline import (
     MAX_SCORE_ATTEMPTS,
     ScoreReport,
@@ -58,9 +60,12 @@ def score_claimed(app: App, max_batches: int | None = None) -> ScoreReport:
             if not rows:
                 continue
             mentions = [to_mention(r) for r in rows]
+            started = time.perf_counter()
             scores, errors = _score_isolating_failures(app.scorer, [m.full_text for m in mentions])
-            record_scores(session, rows, mentions, scores, errors, app.settings.rule, app.clock.now(), report,
-                          failed_now)
+            model_seconds = time.perf_counter() - started
+            sentiments = record_scores(session, rows, mentions, scores, errors, app.settings.rule, app.clock.now(),
+                                       report, failed_now)
+        metrics.record_scoring(model_seconds, len(rows), sentiments, len(errors))
         batches += 1
         log.info("event=scored mentions=%d tasks=%d", len(rows), report.tasks)
     return report

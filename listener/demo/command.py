@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 import tempfile
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
@@ -21,6 +22,9 @@ from sqlalchemy import select
 from listener.config import load_settings
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver
 from listener.nlp.scoring import ModelUnavailable
+
+if TYPE_CHECKING:
+    from listener.app import App
 
 FEEDS = {"/forum-de.xml": "application/rss+xml", "/reviews-en.xml": "application/atom+xml"}
 # The sample posts were written as if read at this moment; the demo moves them to "now" so they are fresh.
@@ -103,6 +107,26 @@ def demo_config(feed_base: str, smtp_port: int, webhook_url: str, db_url: str, m
         """)
 
 
+def write_digest(app: App, folder: Path) -> None:
+    """Marketing's digest of the sample data: the last 7 days (the samples are fresh, the last full week empty)."""
+    from listener.digest.compose import make_digest
+    from listener.digest.period import date_range
+
+    zone = app.settings.digest.zone
+    today = app.clock.now().astimezone(zone).date()
+    digest = make_digest(app.store, app.settings, date_range(today - timedelta(days=6), today, zone))
+    html, text = folder / "digest.html", folder / "digest.txt"
+    html.write_text(digest.html(inline_images=True), encoding="utf-8")
+    text.write_text(digest.text(), encoding="utf-8")
+    click.echo("\n== digest (marketing's weekly report; here of the last 7 days)")
+    for section in digest.report["brands"]:
+        click.echo(f"  {section['verdict']}")
+    click.echo(f"  written to {html} (open it in a browser) and {text}")
+    click.echo(f"  by hand: listener -c {folder / 'listener.toml'} digest --since {today - timedelta(days=6)} "
+               f"--until {today} --html digest.html" if (folder / "listener.toml").exists() else
+               "  by hand: listener -c listener.toml digest --html digest.html (last complete week)")
+
+
 @click.command()
 @click.option("--model", default="embedded", show_default=True,
               help='Scoring model: "embedded", a local model directory or a Hugging Face model id.')
@@ -160,5 +184,7 @@ def demo(model: str, workdir: Path | None) -> None:
             click.echo(f"  chat messages received by the local webhook: {len(webhook.received)}")
             for payload in webhook.received[:3]:
                 click.echo("    " + str(payload["text"]).splitlines()[0])
+            # The temporary directory goes away at the end; the digest stays for the reader to open.
+            write_digest(app, workdir.resolve() if workdir else Path(tempfile.mkdtemp(prefix="listener-demo-digest-")))
         finally:
             app.close()

@@ -228,6 +228,9 @@ class AlertRow(Base):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
+    # Which process holds the claim (host/boot/pid/start time: listener/ops/claims.py), so a start can
+    # release the claims of a killed process at once instead of after claimed_until.
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
 
@@ -309,6 +312,23 @@ class PrivacyAudit(Base):
     selector_digest: Mapped[str] = mapped_column(String(64))
     source: Mapped[str | None] = mapped_column(String(200))
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class DigestSendRow(Base):
+    """One scheduled digest per period (listener/digest/schedule.py): claimed before sending, marked after, so a
+    restart neither sends a week twice nor skips it. The Message-ID derives from `period_key`."""
+
+    __tablename__ = "digest_sends"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_key: Mapped[str] = mapped_column(String(100), unique=True)
+    status: Mapped[str] = mapped_column(String(20))  # sending | sent | skipped (nothing to report) | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_until: Mapped[datetime | None]  # a claim older than this was left by a crash and is taken over
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class SpikeRow(Base):

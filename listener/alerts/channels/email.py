@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import ssl
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, parseaddr
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -47,6 +48,13 @@ class EmailChannelSettings(BaseModel):
     smtp: SmtpSettings
 
 
+def message_id(idempotency_key: str, sender: str) -> str:
+    """From the idempotency key alone (no time, pid or random part, unlike make_msgid), so a re-send after a
+    crash mid-delivery is the same message to every mail server and client."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "listener.invalid"
+    return f"<{hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]}@{domain}>"
+
+
 class EmailChannel:
     def __init__(self, settings: EmailChannelSettings):
         self.settings = settings
@@ -59,9 +67,7 @@ class EmailChannel:
         email["From"] = smtp.sender
         email["To"] = ", ".join(self.settings.to)
         email["Date"] = formatdate(localtime=False)
-        # Derived from the idempotency key, so a re-send after a crash is recognisable as the same message.
-        domain = smtp.sender.rpartition("@")[2] or "listener.invalid"
-        email["Message-ID"] = make_msgid(idstring=message.idempotency_key.replace(":", "."), domain=domain)
+        email["Message-ID"] = message_id(message.idempotency_key, smtp.sender)
         email["X-Listener-Idempotency-Key"] = message.idempotency_key
         if isinstance(message, Notice):
             email.set_content(message.text)
@@ -72,22 +78,25 @@ class EmailChannel:
         return email
 
     def send(self, message: AlertMessage | Notice) -> None:
-        smtp = self.settings.smtp
-        timeout = smtp.timeout.total_seconds()
-        try:
-            client: smtplib.SMTP
-            if smtp.ssl:
-                client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout,
-                                          context=ssl.create_default_context())
-            else:
-                client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
-            with client:
-                if smtp.starttls:
-                    client.starttls(context=ssl.create_default_context())
-                if smtp.username:
-                    password = get_secret(smtp.password_secret) if smtp.password_secret else ""
-                    client.login(smtp.username, password)
-                client.send_message(self.build(message))
-        except (OSError, smtplib.SMTPException, LookupError) as exc:
-            # Never include credentials: exc messages from smtplib carry server replies only.
-            raise DeliveryError(f"email via {smtp.host}:{smtp.port} failed: {exc}") from exc
+        send_email(self.settings.smtp, self.build(message))
+
+
+def send_email(smtp: SmtpSettings, email: EmailMessage) -> None:
+    """One SMTP conversation for one message (also used by the digest, listener/digest/mail.py)."""
+    timeout = smtp.timeout.total_seconds()
+    try:
+        client: smtplib.SMTP
+        if smtp.ssl:
+            client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=timeout, context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, timeout=timeout)
+        with client:
+            if smtp.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if smtp.username:
+                password = get_secret(smtp.password_secret) if smtp.password_secret else ""
+                client.login(smtp.username, password)
+            client.send_message(email)
+    except (OSError, smtplib.SMTPException, LookupError) as exc:
+        # Never include credentials: exc messages from smtplib carry server replies only.
+        raise DeliveryError(f"email via {smtp.host}:{smtp.port} failed: {exc}") from exc

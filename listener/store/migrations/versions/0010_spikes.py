@@ -1,7 +1,7 @@
 """spikes: fired spikes, their cooldown/re-arm state, spike alerts in the outbox, mentions by seen time
 
 Revision ID: 0010_spikes
-Revises: 0011_privacy_cluster
+Revises: 0007_digest_sends
 Create Date: 2026-12-04 17:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_spikes"
-down_revision = "0011_privacy_cluster"  # was "0004" in the brief; re-chained after merging main
+down_revision = "0007_digest_sends"  # was "0004" in the brief; re-chained onto main's head at merge
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_privacy_cluster"
-down_revision = "0006_care_day"  # was "0004" in the brief; re-chained after merging main
+down_revision = "0006_care_day"
 branch_labels = None
 depends_on = None
 
