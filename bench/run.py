@@ -44,6 +44,8 @@ BENCHMARKS = (
               limit_s=2400, quick_limit_s=600),
     Benchmark("matching", "bench_matching.py", (), ("--mentions", "10000", "--store", "10000", "--lookups", "200"),
               limit_s=1800, quick_limit_s=300),
+    Benchmark("spikes", "bench_spikes.py", (), ("--brands", "2", "--weeks", "20", "--store", "20000"),
+              limit_s=1200, quick_limit_s=300),
     Benchmark("digest", "bench_digest.py", (), ("--mentions", "20000", "--db", "sqlite"),
               limit_s=3600, quick_limit_s=600),
     Benchmark("cluster", "bench_cluster.py", (), ("--model", "tiny", "--mentions", "100", "--rounds", "1"),

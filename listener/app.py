@@ -7,6 +7,7 @@ from functools import cached_property
 from listener.alerts.channels import Channel, make_channel
 from listener.alerts.escalation import EscalationReport, run_escalations
 from listener.alerts.outbox import DeliveryReport, deliver_pending
+from listener.alerts.spikes.check import SpikeReport, check_spikes
 from listener.clock import Clock, SystemClock
 from listener.config import Settings
 from listener.matching import BrandMatcher
@@ -84,6 +85,10 @@ class App:
 
     def escalate(self) -> EscalationReport:
         return run_escalations(self.store, self.settings.rule, self.clock)
+
+    def check_spikes(self, dry_run: bool = False) -> SpikeReport:
+        return check_spikes(self.store, self.settings.spike, [b.name for b in self.settings.brand], self.clock,
+                            dry_run=dry_run)
 
     def deliver(self) -> DeliveryReport:
         from listener.web.security import ack_links, task_url_template

@@ -373,7 +373,7 @@ def alerts_list(state: CliState, status: str, as_json: bool) -> None:
             query = query.where(AlertRow.status == status)
         out = [{
             "id": a.id, "task_id": a.task_id, "kind": a.kind, "step": a.step, "group_id": a.group_id,
-            "channel": a.channel, "status": a.status, "attempts": a.attempts,
+            "spike_id": a.spike_id, "channel": a.channel, "status": a.status, "attempts": a.attempts,
             "next_attempt_at": iso(a.next_attempt_at), "sent_at": iso(a.sent_at), "last_error": a.last_error,
         } for a in session.scalars(query)]
     if as_json:
@@ -381,8 +381,8 @@ def alerts_list(state: CliState, status: str, as_json: bool) -> None:
         return
     for a in out:
         extra = f" last error: {a['last_error']}" if a["last_error"] else ""
-        about = (f"group #{a['group_id']}" if a["kind"] == "group" else f"task #{a['task_id']}") + (
-            f" step {a['step']}" if a["step"] else "")
+        about = {"group": f"group #{a['group_id']}", "spike": f"spike #{a['spike_id']}"}.get(
+            a["kind"], f"task #{a['task_id']}") + (f" step {a['step']}" if a["step"] else "")
         click.echo(f"#{a['id']:<5} {about:<18} → {a['channel']:<14} {a['status']:<8} "
                    f"attempts {a['attempts']}{extra}")
 
@@ -465,6 +465,7 @@ def config_check(state: CliState) -> None:
 
 
 def _register_optional_groups() -> None:
+    from listener.alerts.spikes.cli import spikes
     from listener.demo import demo
     from listener.digest.cli import digest
     from listener.ops.cli import doctor
@@ -473,6 +474,7 @@ def _register_optional_groups() -> None:
         cli.add_command(command)
 
     cli.add_command(demo)
+    cli.add_command(spikes)
     from listener.cluster.cli import cluster
     from listener.ops.backup import db_backup
     from listener.ops.commands import privacy, retention

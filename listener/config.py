@@ -14,12 +14,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from listener.alerts.channels import ChannelSettings
 from listener.alerts.hours import BusinessCalendar, HoursSettings, calendars
 from listener.alerts.outbox import DeliverySettings
 from listener.alerts.rules import RuleSettings
+from listener.alerts.spikes.settings import SpikeSettings, every_as_cron
 from listener.cluster.settings import ClusterSettings
 from listener.digest.settings import DigestSettings
 from listener.durations import Duration
@@ -53,6 +54,13 @@ class DaemonSettings(BaseModel):
 
     score_every: Duration = timedelta(seconds=30)
     deliver_every: Duration = timedelta(seconds=15)
+    spikes_every: Duration = timedelta(minutes=15)  # how often the [[spike]] watches are checked
+
+    @field_validator("spikes_every")
+    @classmethod
+    def _spikes_every(cls, value: timedelta) -> timedelta:
+        every_as_cron(value)  # runs as a periodic job: it must divide an hour or a day
+        return value
     score_batch: int = Field(default=64, ge=1, le=10_000)
     # Converted model weights; defaults to $CACHE_DIRECTORY (systemd), $LISTENER_CACHE_DIR or ~/.cache/listener.
     cache_dir: Path | None = None
@@ -76,6 +84,7 @@ class Settings(BaseModel):
     channel: list[ChannelSettings] = Field(default_factory=list)
     hours: list[HoursSettings] = Field(default_factory=list)
     rule: list[RuleSettings] = Field(default_factory=list)
+    spike: list[SpikeSettings] = Field(default_factory=list)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     log: LogSettings = Field(default_factory=LogSettings)
@@ -116,6 +125,18 @@ def check_references(settings: Settings) -> None:
         for name in rule.when.brands:
             if name not in brands:
                 raise ValueError(f"rule[{i}].when.brands: no brand named {name!r}")
+    _unique("spike", [s.name for s in settings.spike])
+    for i, spike in enumerate(settings.spike):
+        for name in spike.notify:
+            if name not in channels:
+                raise ValueError(f"spike[{i}].notify: no channel named {name!r}")
+        for name in spike.brands:
+            if name not in brands:
+                raise ValueError(f"spike[{i}].brands: no brand named {name!r}")
+        for key in ("neutral", "other"):  # deleted mentions would look like a quiet history: false spikes
+            if getattr(settings.retention, key) < timedelta(weeks=spike.history_weeks + 1):
+                raise ValueError(f"retention.{key}: keep mentions at least {spike.history_weeks + 1} weeks, as "
+                                 f"spike[{i}] compares with the {spike.history_weeks} weeks before")
     _check_digest(settings)
     settings.cluster.check_database(settings.database.url)
     for i, source in enumerate(settings.source):
@@ -177,7 +198,7 @@ def _problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[
     for error in exc.errors():
         loc = prefix + tuple(error["loc"])
         # Tagged unions put the tag in the location (channel[0].email.to): drop it.
-        if len(loc) > 2 and loc[0] == "channel" and loc[2] in ("email", "webhook"):
+        if len(loc) > 2 and loc[0] == "channel" and loc[2] in ("email", "webhook", "apprise"):
             loc = loc[:2] + loc[3:]
         message = error["msg"]
         if error["type"] == "extra_forbidden":

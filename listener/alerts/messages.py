@@ -1,4 +1,5 @@
-"""What an outbox row says: the `AlertMessage` a channel renders, built from the row's task or group."""
+"""What an outbox row says: the `AlertMessage` a channel renders, built from the row's task or group (or, for a
+spike, the `Notice` rendered by listener/alerts/spikes/render.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from listener.alerts.channels.base import AlertMessage
+from listener.alerts.channels.base import AlertMessage, Notice
 from listener.alerts.grouping import group_tasks
 from listener.alerts.rules import URGENCY_RANK
+from listener.alerts.spikes.render import spike_notice
 from listener.store.models import AlertGroupRow, AlertRow, TaskRow
 
 
@@ -69,7 +71,9 @@ def group_message(group: AlertGroupRow, tasks: list[TaskRow], idempotency_key: s
     )
 
 
-def message_for(session: Session, alert: AlertRow, task_url: str | None = None) -> AlertMessage:
+def message_for(session: Session, alert: AlertRow, task_url: str | None = None) -> AlertMessage | Notice:
+    if alert.spike is not None:
+        return spike_notice(session, alert.spike, alert.idempotency_key)
     if alert.kind == "group" and alert.group_id is not None and alert.group_seq is not None:
         group = session.get_one(AlertGroupRow, alert.group_id)
         return group_message(group, group_tasks(session, group.id, alert.group_seq), alert.idempotency_key,

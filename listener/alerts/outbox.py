@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from listener.alerts.channels.base import Channel, DeliveryError
+from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError
 from listener.alerts.messages import message_for
 from listener.clock import Clock
 from listener.durations import Duration
@@ -139,7 +139,9 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
             if error is None:
                 alert.status, alert.sent_at, alert.last_error = "sent", now, None
                 report.sent += 1
-                metrics.record_alert(alert.channel, "sent", message.published_at, now)
+                # mention-to-alert latency: a spike alert is about no single mention
+                published = message.published_at if isinstance(message, AlertMessage) else None
+                metrics.record_alert(alert.channel, "sent", published, now)
                 log.info("event=alert_sent alert=%d channel=%s task=%s", alert.id, alert.channel, alert.task_id)
                 continue
             alert.last_error = error

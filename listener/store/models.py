@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -216,8 +217,9 @@ class AlertRow(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
     mention_id: Mapped[int | None] = mapped_column(ForeignKey("mentions.id"))  # None for a grouped message
+    spike_id: Mapped[int | None] = mapped_column(ForeignKey("spikes.id"))  # set for spike alerts
     channel: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(20), default="task", server_default="task")  # | escalation | group
+    kind: Mapped[str] = mapped_column(String(20), default="task", server_default="task")  # | escalation | group | spike
     step: Mapped[str | None] = mapped_column(String(40))  # escalation step ("1", "2", "outside-hours")
     group_id: Mapped[int | None] = mapped_column(ForeignKey("alert_groups.id"))
     group_seq: Mapped[int | None]  # which flush of the group this message carries
@@ -234,6 +236,7 @@ class AlertRow(Base):
 
     task: Mapped[TaskRow | None] = relationship()
     mention: Mapped[MentionRow | None] = relationship()
+    spike: Mapped[SpikeRow | None] = relationship()
 
 
 class AlertGroupRow(Base):
@@ -374,3 +377,43 @@ class ReplyTemplate(Base):
 # The task page (listener/web/taskview.py) looks up a mention's copies (its author's other mentions use
 # ix_mentions_author).
 Index("ix_mentions_canonical", MentionRow.canonical_id)
+class SpikeRow(Base):
+    """A spike that fired (listener/alerts/spikes): a brand's volume or negative share far above its usual."""
+
+    __tablename__ = "spikes"
+    __table_args__ = (Index("ix_spikes_brand_kind_window", "brand", "kind", "window_end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    watch: Mapped[str] = mapped_column(String(200))  # the [[spike]] name
+    brand: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # volume | negative
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    observed: Mapped[int]  # mentions (volume) or negative mentions (negative) in the window
+    expected: Mapped[float]
+    ratio: Mapped[float]
+    p_value: Mapped[float]
+    history_weeks: Mapped[int]
+    mentions: Mapped[int]  # all mentions of the brand in the window
+    share: Mapped[float | None] = mapped_column(Float)  # negative share in the window and usually
+    baseline_share: Mapped[float | None] = mapped_column(Float)
+    themes: Mapped[list[str]] = mapped_column(default=list)
+    top_mention_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+
+
+class SpikeArmRow(Base):
+    """Cooldown and re-arm state of one watch, brand and kind; `history_from` is when listening to it began."""
+
+    __tablename__ = "spike_arms"
+
+    watch: Mapped[str] = mapped_column(String(200), primary_key=True)
+    brand: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    armed: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_fired_at: Mapped[datetime | None]
+    history_from: Mapped[datetime | None]  # the first mention of the brand listener fetched
+
+
+# Spike counts select mentions by published time, or fetch time when unknown.
+Index("ix_mentions_seen_at", func.coalesce(MentionRow.published_at, MentionRow.fetched_at))

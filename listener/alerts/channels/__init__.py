@@ -1,4 +1,4 @@
-"""Delivery channels: each turns an `AlertMessage` into a real email, chat message or webhook call."""
+"""Delivery channels: each turns an `AlertMessage` (or a `Notice`) into a real email, chat message or webhook call."""
 
 from __future__ import annotations
 
@@ -6,18 +6,23 @@ from typing import Annotated
 
 from pydantic import Field
 
-from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError
+from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError, Notice
+from listener.alerts.channels.chat import AppriseChannel, AppriseChannelSettings
 from listener.alerts.channels.email import EmailChannel, EmailChannelSettings
 from listener.alerts.channels.webhook import WebhookChannel, WebhookChannelSettings
 
-ChannelSettings = Annotated[EmailChannelSettings | WebhookChannelSettings, Field(discriminator="kind")]
+ChannelSettings = Annotated[EmailChannelSettings | WebhookChannelSettings | AppriseChannelSettings,
+                            Field(discriminator="kind")]
 
 
-def make_channel(settings: EmailChannelSettings | WebhookChannelSettings) -> Channel:
+def make_channel(settings: EmailChannelSettings | WebhookChannelSettings | AppriseChannelSettings) -> Channel:
     if isinstance(settings, EmailChannelSettings):
         return EmailChannel(settings)
+    if isinstance(settings, AppriseChannelSettings):
+        return AppriseChannel(settings)
     return WebhookChannel(settings)
 
 
-__all__ = ["AlertMessage", "Channel", "ChannelSettings", "DeliveryError", "EmailChannel", "EmailChannelSettings",
-           "WebhookChannel", "WebhookChannelSettings", "make_channel"]
+__all__ = ["AlertMessage", "AppriseChannel", "AppriseChannelSettings", "Channel", "ChannelSettings",
+           "DeliveryError", "EmailChannel", "EmailChannelSettings", "Notice", "WebhookChannel",
+           "WebhookChannelSettings", "make_channel"]

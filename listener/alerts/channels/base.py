@@ -38,7 +38,23 @@ class AlertMessage:
     assignee: str | None = None
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A message that is about no single task (e.g. a spike), rendered by its producer in each markup.
+
+    The producer escapes untrusted text for each form: `markdown` is CommonMark with untrusted parts
+    backslash-escaped, `html` is an escaped HTML document, `text` and `subject` are plain.
+    """
+
+    idempotency_key: str
+    subject: str
+    text: str
+    markdown: str
+    html: str
+    data: dict[str, object]  # structured fields for generic webhook receivers
+
+
 class Channel(Protocol):
     name: str
 
-    def send(self, message: AlertMessage) -> None: ...
+    def send(self, message: AlertMessage | Notice) -> None: ...

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from listener.alerts.channels import render
-from listener.alerts.channels.base import AlertMessage, DeliveryError
+from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
 from listener.durations import Duration
 from listener.secrets import get_secret
 
@@ -60,20 +60,24 @@ class EmailChannel:
         self.settings = settings
         self.name = settings.name
 
-    def build(self, message: AlertMessage) -> EmailMessage:
+    def build(self, message: AlertMessage | Notice) -> EmailMessage:
         smtp = self.settings.smtp
         email = EmailMessage()
-        email["Subject"] = render.subject(message)
+        email["Subject"] = message.subject if isinstance(message, Notice) else render.subject(message)
         email["From"] = smtp.sender
         email["To"] = ", ".join(self.settings.to)
         email["Date"] = formatdate(localtime=False)
         email["Message-ID"] = message_id(message.idempotency_key, smtp.sender)
         email["X-Listener-Idempotency-Key"] = message.idempotency_key
-        email.set_content(render.render("alert.txt", message))
-        email.add_alternative(render.render("alert.html", message), subtype="html")
+        if isinstance(message, Notice):
+            email.set_content(message.text)
+            email.add_alternative(message.html, subtype="html")
+        else:
+            email.set_content(render.render("alert.txt", message))
+            email.add_alternative(render.render("alert.html", message), subtype="html")
         return email
 
-    def send(self, message: AlertMessage) -> None:
+    def send(self, message: AlertMessage | Notice) -> None:
         send_email(self.settings.smtp, self.build(message))
 
 

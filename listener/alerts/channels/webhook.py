@@ -1,7 +1,15 @@
-"""Slack-compatible incoming webhook: POST {"text": …} as JSON, with an Idempotency-Key header."""
+"""Slack-compatible incoming webhook: POST {"text": …} as JSON, with an Idempotency-Key header.
+
+With `signing_secret`, every request also carries `X-Listener-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
+"<t>.<body>">`, so a receiver can check that the body came from listener, unchanged and recently
+(docs/channels.md shows the check).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from datetime import timedelta
 from typing import Literal
 
@@ -9,7 +17,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from listener.alerts.channels import render
-from listener.alerts.channels.base import AlertMessage, DeliveryError
+from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
+from listener.clock import Clock, SystemClock
 from listener.durations import Duration
 from listener.secrets import get_secret
 
@@ -21,6 +30,7 @@ class WebhookChannelSettings(BaseModel):
     kind: Literal["webhook"]
     url: HttpUrl | None = None
     url_secret: str | None = None  # webhook URLs embed a token: prefer keeping them out of the file
+    signing_secret: str | None = None  # name of the secret whose value signs each request (X-Listener-Signature)
     timeout: Duration = timedelta(seconds=15)
 
     @model_validator(mode="after")
@@ -30,13 +40,26 @@ class WebhookChannelSettings(BaseModel):
         return self
 
 
+SIGNATURE_HEADER = "X-Listener-Signature"
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
 class WebhookChannel:
-    def __init__(self, settings: WebhookChannelSettings, transport: httpx.BaseTransport | None = None):
+    def __init__(self, settings: WebhookChannelSettings, transport: httpx.BaseTransport | None = None,
+                 clock: Clock | None = None):
         self.settings = settings
         self.name = settings.name
         self._transport = transport
+        self._clock = clock or SystemClock()
 
-    def payload(self, message: AlertMessage) -> dict[str, object]:
+    def payload(self, message: AlertMessage | Notice) -> dict[str, object]:
+        if isinstance(message, Notice):
+            return {"text": render.slack_escape(message.text),
+                    "listener": {"idempotency_key": message.idempotency_key, **message.data}}
         return {
             "text": render.render("alert.slack.txt", message).strip(),
             # Extra fields for generic receivers; Slack ignores them.
@@ -51,12 +74,20 @@ class WebhookChannel:
             },
         }
 
-    def send(self, message: AlertMessage) -> None:
-        url = str(self.settings.url) if self.settings.url else get_secret(self.settings.url_secret or "")
+    def send(self, message: AlertMessage | Notice) -> None:
+        try:
+            url = str(self.settings.url) if self.settings.url else get_secret(self.settings.url_secret or "")
+            key = get_secret(self.settings.signing_secret) if self.settings.signing_secret else None
+        except LookupError as exc:
+            raise DeliveryError(f"webhook {self.name}: {exc}") from exc
+        # Signed bytes are sent as they are: a receiver verifies exactly what it reads.
+        body = json.dumps(self.payload(message), ensure_ascii=False).encode()
+        headers = {"Idempotency-Key": message.idempotency_key, "Content-Type": "application/json"}
+        if key is not None:
+            headers[SIGNATURE_HEADER] = signature(key, int(self._clock.now().timestamp()), body)
         try:
             with httpx.Client(timeout=self.settings.timeout.total_seconds(), transport=self._transport) as client:
-                response = client.post(url, json=self.payload(message),
-                                       headers={"Idempotency-Key": message.idempotency_key})
+                response = client.post(url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"webhook {self.name} unreachable: {type(exc).__name__}") from exc
         if response.status_code >= 300:

@@ -1,7 +1,7 @@
 """the care team's working day: escalations and grouped messages in the outbox, silences, task assignees
 
 Revision ID: 0006_care_day
-Revises: 0004
+Revises: 0005_source_targets
 Create Date: 2026-12-04 17:30:00
 
 Outbox rows gain a kind (task | escalation | group), the escalation step and the group flush they carry; a grouped

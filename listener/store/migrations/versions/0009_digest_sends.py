@@ -1,7 +1,7 @@
 """digest sends: the weekly digest is claimed, sent and marked once per period
 
-Revision ID: 0007_digest_sends
-Revises: 0011_privacy_cluster
+Revision ID: 0009_digest_sends
+Revises: 0008_ops
 Create Date: 2026-12-04 17:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_digest_sends"
-down_revision = "0009_ops"
+revision = "0009_digest_sends"
+down_revision = "0008_ops"
 branch_labels = None
 depends_on = None
 

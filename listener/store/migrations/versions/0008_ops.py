@@ -1,7 +1,7 @@
 """outbox claims name their process, so the next start releases what a killed process had claimed
 
-Revision ID: 0009_ops
-Revises: 0006_care_day
+Revision ID: 0008_ops
+Revises: 0007_privacy_cluster
 Create Date: 2026-12-04 17:30:00
 
 A row claimed for sending stays "sending" until its claim times out (5 minutes by default) when the
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_ops"
-down_revision = "0011_privacy_cluster"
+revision = "0008_ops"
+down_revision = "0007_privacy_cluster"
 branch_labels = None
 depends_on = None
 

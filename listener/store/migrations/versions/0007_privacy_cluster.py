@@ -1,6 +1,6 @@
 """retention day counts and the privacy audit
 
-Revision ID: 0011_privacy_cluster
+Revision ID: 0007_privacy_cluster
 Revises: 0006_care_day
 Create Date: 2026-12-04 17:30:00
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_privacy_cluster"
+revision = "0007_privacy_cluster"
 down_revision = "0006_care_day"
 branch_labels = None
 depends_on = None

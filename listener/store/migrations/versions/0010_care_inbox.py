@@ -1,7 +1,7 @@
 """care inbox: users, task activity log, reply templates, an index of copies (listener/web)
 
-Revision ID: 0008_care_inbox
-Revises: 0007_digest_sends
+Revision ID: 0010_care_inbox
+Revises: 0009_digest_sends
 Create Date: 2026-12-04 17:30:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_care_inbox"
-down_revision = "0007_digest_sends"  # main's head when the web branch last merged it
+revision = "0010_care_inbox"
+down_revision = "0009_digest_sends"
 branch_labels = None
 depends_on = None
 
