@@ -120,7 +120,7 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
             channel = channels.get(alert.channel)
             try:
                 message = message_for(session, alert, settings.task_url)
-                if ack_links is not None and message.task_id is not None:
+                if ack_links is not None and isinstance(message, AlertMessage) and message.task_id is not None:
                     message = dataclasses.replace(message, ack_url=ack_links(message.task_id))
             except ValueError as exc:  # a row this version cannot describe: parked in the end, never dropped
                 error = f"cannot build the message: {exc}"
