@@ -15,7 +15,7 @@ from listener.durations import format_duration, parse_duration
 
 
 def _app(ctx: click.Context) -> Any:
-    from listener.cli import app_for
+    from listener.cli.context import app_for
 
     return app_for(ctx.obj)
 

@@ -18,7 +18,7 @@ def cluster() -> None:
 @click.pass_obj
 def cluster_status(state: Any) -> None:
     """Live and silent nodes, and the jobs waiting, running and failed per kind."""
-    from listener.cli import app_for
+    from listener.cli.context import app_for
 
     settings = state.settings
     if not settings.cluster.uses_queue(settings.database.url):

@@ -8,23 +8,7 @@ from pathlib import Path
 
 import click
 
-from listener.digest.period import Period, PeriodError, date_range, iso_week, last_complete_week
-
-
-def choose_period(week: str | None, since: datetime | None, until: datetime | None, zone: str,
-                  now: datetime) -> Period:
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(zone)
-    if week and (since or until):
-        raise PeriodError("give either --week or --since/--until, not both")
-    if week:
-        return iso_week(week, tz)
-    if since or until:
-        if not (since and until):
-            raise PeriodError("--since and --until go together")
-        return date_range(since.date(), until.date(), tz)
-    return last_complete_week(now, tz)
+from listener.digest.period import PeriodError, choose_period
 
 
 @click.command("digest")
@@ -47,7 +31,7 @@ def digest(state: object, week: str | None, since: datetime | None, until: datet
 
     Without --json/--html/--text/--send it prints the text digest."""
     from listener.alerts.channels import DeliveryError
-    from listener.cli import CliState, app_for
+    from listener.cli.context import CliState, app_for
     from listener.digest import mail
     from listener.digest.compose import make_digest
 

@@ -98,3 +98,18 @@ def last_complete_week(now: datetime, zone: ZoneInfo) -> Period:
     this_monday = today - timedelta(days=today.isoweekday() - 1)
     monday = this_monday - timedelta(days=7)
     return Period(monday, monday + timedelta(days=6), zone)
+
+
+def choose_period(week: str | None, since: datetime | None, until: datetime | None, zone: str,
+                  now: datetime) -> Period:
+    """The period a command or page asks for: an ISO week, a range of local days, or the last complete week."""
+    tz = ZoneInfo(zone)
+    if week and (since or until):
+        raise PeriodError("give either --week or --since/--until, not both")
+    if week:
+        return iso_week(week, tz)
+    if since or until:
+        if not (since and until):
+            raise PeriodError("--since and --until go together")
+        return date_range(since.date(), until.date(), tz)
+    return last_complete_week(now, tz)

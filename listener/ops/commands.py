@@ -14,7 +14,7 @@ from listener.secrets import MissingSecret
 
 
 def _app(state: Any) -> Any:
-    from listener.cli import app_for
+    from listener.cli.context import app_for
 
     return app_for(state)
 

@@ -14,16 +14,10 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount
-from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from listener.clock import Clock
 from listener.config import Settings
@@ -31,20 +25,13 @@ from listener.store.engine import Store
 from listener.store.models import UserRow
 from listener.web.i18n import Formatter, negotiate
 from listener.web.queue import QueueCache
-from listener.web.security import AckLinks, LoginThrottle, csrf_ok, new_csrf_token, session_secret
+from listener.web.security import AckLinks, LoginThrottle, csrf_ok, new_csrf_token
 from listener.web.settings import WebSettings
 from listener.web.users import can_act, can_edit_silences, can_edit_templates, get_user
 
 Handler = Callable[["Web", Request, UserRow, FormData | None], Response]
 ACTION_LABELS = {"ack": "acknowledged", "respond": "responded", "resolve": "resolved", "dismiss": "dismissed",
                  "assign": "assigned", "note": "note", "label": "verdict corrected"}
-SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-                                 b"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"same-origin"),
-    (b"x-frame-options", b"DENY"),
-]
 
 
 @dataclass
@@ -171,43 +158,3 @@ def page(allowed: Callable[[str], bool] | None = None) -> Callable[[Handler], Ca
         endpoint.__name__ = handler.__name__
         return endpoint
     return wrap
-
-
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}  # a page may bring its own, stricter policy
-                message["headers"] = headers + [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-def create_app(settings: Settings, store: Store, clock: Clock) -> Starlette:
-    from listener.web.routes import routes
-
-    config = settings.web or WebSettings()
-    settings = settings.model_copy(update={"web": config})
-    secret = session_secret(config)
-    web = Web(settings, store, clock, environment(), AckLinks(secret, clock, config.ack_link_valid),
-              LoginThrottle(config.login_attempts, config.login_lockout, clock), QueueCache())
-    all_routes: list[BaseRoute] = [*routes(),
-                                   Mount("/static", StaticFiles(packages=[("listener.web", "static")]), name="static")]
-    middleware = [
-        Middleware(SecurityHeaders),
-        Middleware(SessionMiddleware, secret_key=secret, session_cookie="listener_session",
-                   max_age=int(config.session_max_age.total_seconds()), same_site="lax",
-                   https_only=config.secure_cookies),
-    ]
-    app = Starlette(routes=all_routes, middleware=middleware)
-    app.state.web = web
-    return app

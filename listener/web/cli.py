@@ -17,7 +17,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def _app(ctx: click.Context) -> Any:
-    from listener.cli import app_for
+    from listener.cli.context import app_for
 
     return app_for(ctx.obj)
 

@@ -164,9 +164,8 @@ DIGEST_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; fram
 def digest_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
     """The weekly digest as marketing will receive it (last complete week, or ?week=2026-W48): the digest's own
     HTML with its charts inline, served under a policy that allows no script at all."""
-    from listener.digest.cli import choose_period
     from listener.digest.compose import make_digest
-    from listener.digest.period import PeriodError
+    from listener.digest.period import PeriodError, choose_period
 
     settings = web.settings.digest
     try:

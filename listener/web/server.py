@@ -1,4 +1,5 @@
-"""Serving the care inbox with uvicorn: alone (`listener web`) or in a thread beside the scheduler (`listener run`)."""
+"""The care inbox assembled (routes, static files, sessions, security headers) and served with uvicorn: alone
+(`listener web`) or in a thread beside the scheduler (`listener run`)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,68 @@ import logging
 import threading
 
 import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from listener.clock import Clock
 from listener.config import Settings
 from listener.store.engine import Store
-from listener.web.app import create_app
+from listener.web.app import Web, environment
+from listener.web.queue import QueueCache
+from listener.web.routes import routes
+from listener.web.security import AckLinks, LoginThrottle, session_secret
+from listener.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                                 b"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}  # a page may bring its own, stricter policy
+                message["headers"] = headers + [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(settings: Settings, store: Store, clock: Clock) -> Starlette:
+    config = settings.web or WebSettings()
+    settings = settings.model_copy(update={"web": config})
+    secret = session_secret(config)
+    web = Web(settings, store, clock, environment(), AckLinks(secret, clock, config.ack_link_valid),
+              LoginThrottle(config.login_attempts, config.login_lockout, clock), QueueCache())
+    all_routes: list[BaseRoute] = [*routes(),
+                                   Mount("/static", StaticFiles(packages=[("listener.web", "static")]), name="static")]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(SessionMiddleware, secret_key=secret, session_cookie="listener_session",
+                   max_age=int(config.session_max_age.total_seconds()), same_site="lax",
+                   https_only=config.secure_cookies),
+    ]
+    app = Starlette(routes=all_routes, middleware=middleware)
+    app.state.web = web
+    return app
 
 
 def make_server(settings: Settings, store: Store, clock: Clock) -> uvicorn.Server:

@@ -18,8 +18,8 @@ import apprise
 from apprise.conversion import text_to_markdown
 from pydantic import BaseModel, ConfigDict, Field
 
-from listener.alerts.channels import render
 from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
+from listener.alerts.channels.render import excerpt, subject
 from listener.durations import Duration
 from listener.secrets import get_secret
 
@@ -89,7 +89,7 @@ def alert_body(m: AlertMessage, markdown: bool) -> str:
         return f"{label}: {defuse(url)}" if url else ""
 
     def quote_of(item: AlertMessage, limit: int) -> str:
-        return esc((f"{item.title} — " if item.title else "") + render.excerpt(item.text, limit))
+        return esc((f"{item.title} — " if item.title else "") + excerpt(item.text, limit))
 
     if m.items:  # a grouped message: the headline, then each task, most urgent first
         lines = [f"{bold(esc(m.priority))} · {esc(m.headline or '')}", ""]
@@ -139,7 +139,7 @@ class AppriseChannel:
             title = ""
             body = message.markdown if isinstance(message, Notice) else alert_body(message, markdown=True)
         else:
-            title = defuse(message.subject if isinstance(message, Notice) else render.subject(message))
+            title = defuse(message.subject if isinstance(message, Notice) else subject(message))
             body = defuse(message.text) if isinstance(message, Notice) else alert_body(message, markdown=False)
         with apprise.LogCapture(level=logging.WARNING) as captured:
             ok = target.notify(title=title, body=body, body_format=markup)

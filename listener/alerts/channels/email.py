@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from listener.alerts.channels import render
 from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
+from listener.alerts.channels.render import render, subject
 from listener.durations import Duration
 from listener.secrets import get_secret
 
@@ -63,7 +63,7 @@ class EmailChannel:
     def build(self, message: AlertMessage | Notice) -> EmailMessage:
         smtp = self.settings.smtp
         email = EmailMessage()
-        email["Subject"] = message.subject if isinstance(message, Notice) else render.subject(message)
+        email["Subject"] = message.subject if isinstance(message, Notice) else subject(message)
         email["From"] = smtp.sender
         email["To"] = ", ".join(self.settings.to)
         email["Date"] = formatdate(localtime=False)
@@ -73,8 +73,8 @@ class EmailChannel:
             email.set_content(message.text)
             email.add_alternative(message.html, subtype="html")
         else:
-            email.set_content(render.render("alert.txt", message))
-            email.add_alternative(render.render("alert.html", message), subtype="html")
+            email.set_content(render("alert.txt", message))
+            email.add_alternative(render("alert.html", message), subtype="html")
         return email
 
     def send(self, message: AlertMessage | Notice) -> None:

@@ -16,8 +16,8 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from listener.alerts.channels import render
 from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
+from listener.alerts.channels.render import render, slack_escape
 from listener.clock import Clock, SystemClock
 from listener.durations import Duration
 from listener.secrets import get_secret
@@ -58,10 +58,10 @@ class WebhookChannel:
 
     def payload(self, message: AlertMessage | Notice) -> dict[str, object]:
         if isinstance(message, Notice):
-            return {"text": render.slack_escape(message.text),
+            return {"text": slack_escape(message.text),
                     "listener": {"idempotency_key": message.idempotency_key, **message.data}}
         return {
-            "text": render.render("alert.slack.txt", message).strip(),
+            "text": render("alert.slack.txt", message).strip(),
             # Extra fields for generic receivers; Slack ignores them.
             "listener": {
                 "idempotency_key": message.idempotency_key,

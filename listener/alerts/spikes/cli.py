@@ -22,7 +22,7 @@ def spikes() -> None:
 @click.pass_obj
 def spikes_check(state: Any, dry_run: bool, as_json: bool) -> None:
     """Check every [[spike]] watch now; spikes that fire are stored and their alerts queued for delivery."""
-    from listener.cli import app_for, emit_json
+    from listener.cli.context import app_for, emit_json
 
     if not state.settings.spike:
         raise click.ClickException("no [[spike]] watch in the config (see config/listener.example.toml)")
@@ -50,7 +50,7 @@ def spikes_check(state: Any, dry_run: bool, as_json: bool) -> None:
 @click.pass_obj
 def spikes_list(state: Any, since: str, as_json: bool) -> None:
     """Spikes that fired, newest first."""
-    from listener.cli import app_for, emit_json, iso
+    from listener.cli.context import app_for, emit_json, iso
     from listener.store.models import SpikeRow
 
     try:

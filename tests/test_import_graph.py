@@ -1,5 +1,5 @@
-"""listener.nlp's imports run one way: no module imports one that imports it back (deferred imports inside
-functions count too), and nothing in it reaches a later stage of the flow (store, alerts, delivery, web)."""
+"""listener's imports run one way: no module imports one that imports it back (deferred imports inside functions
+count too; imports only for type checkers do not), and the scorer reaches no later stage of the flow."""
 
 from __future__ import annotations
 
@@ -16,10 +16,25 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    return isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node except those under `if TYPE_CHECKING:` (annotations only: never imported at run time)."""
+    found: list[ast.AST] = []
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        found.append(node)
+        todo.extend(child for child in ast.iter_child_nodes(node) if not _is_type_checking(child))
+    return found
+
+
 def imports_of(path: Path) -> set[str]:
-    """Every listener module `path` imports, at the top or inside a function."""
+    """Every listener module `path` imports at run time, at the top or inside a function."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -73,6 +88,19 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
+def test_the_package_has_no_import_cycle() -> None:
+    graph = import_graph(PACKAGE)
+    assert "listener.cli" in graph and "listener.cli.context" in graph["listener.digest.cli"]
+    assert cycles(graph) == []
+
+
+def test_imports_under_type_checking_do_not_count(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("from typing import TYPE_CHECKING\nimport listener.a\nif TYPE_CHECKING:\n    import listener.b\n"
+                      "def f():\n    import listener.c\n")
+    assert imports_of(module) == {"listener.a", "listener.c"}
+
+
 def test_nlp_has_no_import_cycle() -> None:
     graph = import_graph(PACKAGE / "nlp")
     assert "listener.nlp.embedded" in graph and "listener.nlp.scoring" in graph["listener.nlp.embedded"]
@@ -85,3 +113,27 @@ def test_nlp_imports_nothing_from_later_stages() -> None:
     outside = {i for imports in import_graph(PACKAGE / "nlp").values() for i in imports
                if not i.startswith("listener.nlp")}
     assert outside <= {"listener.domain"}, outside
+
+
+FAN_IN = {"listener", "listener.domain", "listener.text", "listener.clock", "listener.durations", "listener.secrets"}
+EARLY_STAGES = {  # each stage of the flow, and what before it (or beside it) it may use
+    "listener.text": set(),
+    "listener.matching": set(),
+    "listener.sources": set(),
+    "listener.store": set(),
+    "listener.dedup": {"listener.store.models"},
+    "listener.nlp": set(),
+}
+
+
+def imports_leaving(prefix: str, graph: dict[str, set[str]]) -> set[str]:
+    inside = (prefix, prefix + ".")
+    return {i for module, imports in graph.items() if module == prefix or module.startswith(prefix + ".")
+            for i in imports if not (i == prefix or i.startswith(inside[1]))}
+
+
+def test_early_stages_import_nothing_from_later_ones() -> None:
+    """Poll, normalise, match, dedup, store and score know nothing of alerts, delivery, digest, web or ops."""
+    graph = import_graph(PACKAGE)
+    for stage, allowed in EARLY_STAGES.items():
+        assert imports_leaving(stage, graph) <= FAN_IN | allowed, stage
