@@ -67,7 +67,9 @@ class JsonFormatter(logging.Formatter):
         return f"<{_PRIORITY.get(record.levelno, 6)}>{line}" if self.journald else line
 
 
-def setup_logging(level: str = "info", format: str = "text") -> None:
+def setup_logging(level: str = "info", format: str = "text", capture_warnings: bool = False) -> None:
+    """stderr logging for the CLI; the daemon also turns library warnings into log lines (`capture_warnings`),
+    so the journal gets them in the configured format while one-shot commands print them as Python does."""
     handler = logging.StreamHandler(sys.stderr)
     if format == "json":
         handler.setFormatter(JsonFormatter(journald=_under_journald()))
@@ -78,6 +80,6 @@ def setup_logging(level: str = "info", format: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.captureWarnings(True)  # library warnings become log lines in the same format (logger py.warnings)
+    logging.captureWarnings(capture_warnings)  # as log lines in the same format (logger py.warnings)
     for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "urllib3", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

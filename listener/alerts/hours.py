@@ -11,10 +11,12 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from listener.timezones import ZoneName
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -94,19 +96,11 @@ class HoursSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1)
-    timezone: str = "UTC"
+    timezone: ZoneName = "UTC"
     week: WeekSettings
     holidays: HolidaySettings | None = None
     dates: list[date] = Field(default_factory=list)  # further closed days (company holidays)
 
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Europe/Berlin')") from None
-        return value
 
 
 class BusinessCalendar:

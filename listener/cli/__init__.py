@@ -43,7 +43,7 @@ def cli(ctx: click.Context, config: str | None, log_level: str | None) -> None:
     ctx.obj = CliState(config)
     setup_logging(log_level or "warning")
     if ctx.invoked_subcommand == "run":
-        setup_logging(log_level or ctx.obj.settings.log.level, ctx.obj.settings.log.format)
+        setup_logging(log_level or ctx.obj.settings.log.level, ctx.obj.settings.log.format, capture_warnings=True)
 
 
 COMMANDS: tuple[click.Command, ...] = (

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from listener.timezones import ZoneName
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -19,7 +21,7 @@ class DigestSettings(BaseModel):
     recipients: list[str] = Field(default_factory=list)
     weekday: str = "monday"
     time: str = "08:00"  # local time in `timezone`
-    timezone: str = "UTC"  # weeks and days of the digest are counted in this time zone too
+    timezone: ZoneName = "UTC"  # weeks and days of the digest are counted in this time zone too
     lang: str = "en"
     brands: list[str] = Field(default_factory=list)  # own brands to report on; empty: every non-competitor brand
     send_empty: bool = False  # send even when none of the brands was mentioned in the week
@@ -52,14 +54,6 @@ class DigestSettings(BaseModel):
             raise ValueError(f"expected a local time like '08:00', got {value!r}")
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name like 'Europe/Berlin')") from None
-        return value
 
     @field_validator("lang")
     @classmethod

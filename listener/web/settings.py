@@ -5,11 +5,11 @@ from __future__ import annotations
 import ipaddress
 from datetime import timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from listener.durations import Duration
+from listener.timezones import ZoneName
 
 
 class WebSettings(BaseModel):
@@ -24,7 +24,7 @@ class WebSettings(BaseModel):
     session_max_age: Duration = timedelta(hours=12)
     ack_link_valid: Duration = timedelta(hours=24)
     refresh: Duration = timedelta(seconds=15)  # how often an open queue page fetches new tasks
-    timezone: str = "UTC"  # times on pages
+    timezone: ZoneName = "UTC"  # times on pages
     login_attempts: int = Field(default=5, ge=1, le=1000)  # failed sign-ins per name or address …
     login_lockout: Duration = timedelta(minutes=15)  # … within this window lock sign-in for the rest of it
 
@@ -53,14 +53,6 @@ class WebSettings(BaseModel):
                 raise ValueError(f"{item!r} is not an IP address or network") from None
         return value
 
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Berlin)") from None
-        return value
 
     @model_validator(mode="after")
     def _header_needs_proxies(self) -> WebSettings:
