@@ -3,14 +3,11 @@ the real `act` (the step that creates tasks and outbox rows) inside a store tran
 
 from __future__ import annotations
 
-import os
 import tomllib
 from datetime import UTC, datetime
 from itertools import count
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from listener.alerts.channels import make_channel
@@ -120,22 +117,3 @@ def migrated_store(url: str) -> Store:
 def deliver(store: Store, settings: Settings, clock: Clock) -> DeliveryReport:
     channels = {c.name: make_channel(c) for c in settings.channel}
     return deliver_pending(store, channels, settings.delivery, clock)
-
-
-def screenshot(html: str, tmp_path: Path, name: str) -> None:
-    """Render the e-mail's HTML part in a real browser and keep a picture of it to look at."""
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("/usr/bin/chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    folder = Path(os.environ.get("LISTENER_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 900, "height": 700})
-        page.set_content(html)
-        page.screenshot(path=str(folder / name), full_page=True)
-        browser.close()
-    assert (folder / name).stat().st_size > 0

@@ -12,6 +12,7 @@ from listener.clock import FakeClock
 from listener.demo.command import FEEDS
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver
 from listener.store.engine import Store, upgrade
+from tests.tiny_model import build_tiny_model
 
 
 @pytest.fixture
@@ -69,3 +70,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'listener.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="module")
+def negative_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model that calls every text negative: each mention becomes a task (the alerting flow tests)."""
+    return build_tiny_model(tmp_path_factory.mktemp("model"), labels=["negative", "neutral", "positive"],
+                            bias=[4.0, 0.0, 0.0])

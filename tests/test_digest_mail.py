@@ -4,7 +4,6 @@ real headless Chromium: the MIME shape, inert hostile text, decodable charts, no
 from __future__ import annotations
 
 import base64
-import os
 import re
 from email.message import EmailMessage
 from pathlib import Path
@@ -15,9 +14,9 @@ from click.testing import CliRunner
 from listener.cli import cli
 from listener.demo.servers import SmtpSink
 from listener.store.engine import Store, upgrade
+from tests.browser import launch, needs_chromium, screenshot_folder
 from tests.digest_seed import HOSTILE, seed, write_config
 
-CHROMIUM = Path("/usr/bin/chromium")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -74,24 +73,15 @@ def test_send_builds_alternative_text_and_related_html_with_every_chart(config: 
     assert HOSTILE in text
 
 
-def screenshots_dir(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("LISTENER_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="no Chromium at /usr/bin/chromium (.ci/run installs the "
-                                                   "distribution's chromium package)")
+@needs_chromium
 def test_received_digest_renders_in_chromium(config: Path, smtp_sink: SmtpSink, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     send(config, "de")
     send(config, "en")
-    shots = screenshots_dir(tmp_path)
+    shots = screenshot_folder(tmp_path)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = launch(p)
         try:
             for lang, email in zip(("de", "en"), smtp_sink.messages, strict=True):
                 _, html, pngs = parts(email)

@@ -16,8 +16,9 @@ from listener.config import Settings
 from listener.demo.servers import SmtpSink, WebhookReceiver
 from listener.store.engine import Store
 from listener.store.models import AlertRow, TaskRow
-from tests.alerting import alert_settings, complaint, deliver, migrated_store, move_to, screenshot
+from tests.alerting import alert_settings, complaint, deliver, migrated_store, move_to
 from tests.alerting import berlin as at
+from tests.browser import screenshot
 
 RULES = """
 [[rule]]

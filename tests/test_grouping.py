@@ -18,7 +18,8 @@ from listener.config import Settings
 from listener.demo.servers import SmtpSink, WebhookReceiver
 from listener.store.engine import Store
 from listener.store.models import AlertRow, TaskRow
-from tests.alerting import alert_settings, complaint, deliver, migrated_store, screenshot
+from tests.alerting import alert_settings, complaint, deliver, migrated_store
+from tests.browser import screenshot
 
 RULES = """
 [[rule]]

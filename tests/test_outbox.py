@@ -5,30 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from listener.app import App
 from listener.clock import FakeClock
 from listener.config import load_settings
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver, free_port
 from listener.store.models import AlertRow
-from tests.flow import write_config
-from tests.tiny_model import build_tiny_model
-
-
-@pytest.fixture(scope="module")
-def negative_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("model"), labels=["negative", "neutral", "positive"],
-                            bias=[4.0, 0.0, 0.0])
-
-
-def statuses(app: App) -> dict[str, int]:
-    with app.store.read() as session:
-        rows = session.query(AlertRow).all()
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.status] = counts.get(row.status, 0) + 1
-    return counts
+from tests.flow import alert_statuses, write_config
 
 
 def test_smtp_outage_waits_then_delivers_each_alert_exactly_once(tmp_path: Path, feed_server: FeedServer,
@@ -43,7 +25,7 @@ def test_smtp_outage_waits_then_delivers_each_alert_exactly_once(tmp_path: Path,
 
     report = app.deliver()
     assert report.sent == 5 and report.failed == 5  # chat works, mail does not
-    assert statuses(app) == {"sent": 5, "pending": 5}
+    assert alert_statuses(app) == {"sent": 5, "pending": 5}
     assert app.deliver().sent == 0  # not due yet: backing off
 
     with SmtpSink(port) as smtp:
@@ -54,7 +36,7 @@ def test_smtp_outage_waits_then_delivers_each_alert_exactly_once(tmp_path: Path,
         assert len(smtp.messages) == 5
         assert len({m["Message-ID"] for m in smtp.messages}) == 5
     assert len(webhook.received) == 5
-    assert statuses(app) == {"sent": 10}
+    assert alert_statuses(app) == {"sent": 10}
     app.close()
 
 
@@ -72,7 +54,7 @@ def test_a_failing_alert_is_parked_visibly_and_can_be_retried(tmp_path: Path, fe
     for _ in range(3):
         app.deliver()
         clock.advance(timedelta(minutes=5))
-    assert statuses(app) == {"sent": 5, "parked": 5}
+    assert alert_statuses(app) == {"sent": 5, "parked": 5}
     with app.store.read() as session:
         parked = session.query(AlertRow).filter_by(status="parked").all()
         assert all(a.attempts == 3 and "HTTP 500" in (a.last_error or "") for a in parked)

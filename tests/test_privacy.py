@@ -17,17 +17,10 @@ from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver
 from listener.store.models import MentionBrand, MentionRow, PrivacyAudit, ScoreRow, TaskRow
 from tests.dbdump import dump
 from tests.flow import write_config
-from tests.tiny_model import build_tiny_model
 
 AUTHOR = "kundin_77"
 # Words of her post (title, text, link) that appear nowhere else in the sample feeds.
 HER_WORDS = ["kundin_77", "sperrt seit einer Woche", "Girokonto", "40 Minuten Warteschleife", "forum.example.de/t/1842"]
-
-
-@pytest.fixture(scope="module")
-def negative_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("model"), labels=["negative", "neutral", "positive"],
-                            bias=[4.0, 0.0, 0.0])
 
 
 def run(config: Path, *args: str) -> str:

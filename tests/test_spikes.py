@@ -4,7 +4,6 @@ to e-mail, a signed-free webhook and Apprise chat, the CLI, and config errors th
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from listener.config import ConfigError, load_settings, parse_settings
 from listener.demo.servers import SmtpSink, WebhookReceiver
 from listener.store.engine import Store, upgrade
 from listener.store.models import AlertRow, MentionBrand, MentionRow, ScoreRow, SourceRow, SpikeArmRow, SpikeRow
+from tests.browser import screenshot
 from tests.chat_services import ChatServices, reroute
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday; the window is Monday 09:00-10:00 UTC
@@ -217,7 +217,7 @@ url_secret = "chat-url"
     assert "Themes: outage, login" in text and "median of the same Monday 09:00–10:00 UTC window" in text
     assert "&lt;script&gt;" in html and "<script>" not in html
     assert "Themes:</strong> outage, login" in html
-    screenshot(html, tmp_path, "spike-email.png")
+    screenshot(html, tmp_path, "spike-email.png", width=800, height=600)
 
     volume = next(p for p in webhook.received if p["listener"]["spike_kind"] == "volume")
     assert volume["listener"]["observed"] == 30 and volume["listener"]["expected"] == 5
@@ -301,25 +301,6 @@ def test_spike_config_errors_name_the_key(block: str, key: str, message: str) ->
     with pytest.raises(ConfigError) as caught:
         parse_settings(raw)
     assert any(k == key and message in m for k, m in caught.value.problems), caught.value.problems
-
-
-def screenshot(html: str, tmp_path: Path, name: str) -> Path | None:
-    """Render the e-mail in Chromium and keep a PNG next to the test's files (or in $LISTENER_SCREENSHOTS)."""
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("/usr/bin/chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    folder = Path(os.environ.get("LISTENER_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 800, "height": 600})
-        page.set_content(html)
-        page.screenshot(path=str(folder / name), full_page=True)
-        browser.close()
-    return folder / name
 
 
 def test_the_daemon_checks_spikes_as_a_periodic_job(app: App, tmp_path: Path) -> None:

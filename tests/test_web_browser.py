@@ -8,7 +8,6 @@ Screenshots of the queue and the task page go to $LISTENER_SCREENSHOTS or the te
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -21,15 +20,12 @@ from click.testing import CliRunner
 
 from listener.cli import cli
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver, free_port
+from tests.browser import launch, needs_chromium, screenshot_folder
 from tests.flow import write_config
 from tests.tiny_model import build_tiny_model
 from tests.web_support import PASSWORD, SECRET_ENV
 
-CHROMIUM = "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason=f"{CHROMIUM} is not installed (.ci/run installs it)")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+pytestmark = needs_chromium
 
 NEW_ENTRY = """  <entry>
     <title>Still no refund from Acme Bank</title>
@@ -48,12 +44,6 @@ def run(config: Path, *args: str, stdin: str | None = None) -> str:
     result = CliRunner().invoke(cli, ["-c", str(config), *args], input=stdin, catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def screenshots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("LISTENER_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
@@ -90,9 +80,9 @@ def test_agent_works_a_task_in_the_browser(served: tuple[Path, str], feed_server
     config, base = served
     run(config, "poll")
     run(config, "score")
-    shots = screenshots(tmp_path)
+    shots = screenshot_folder(tmp_path)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(p)
         page = browser.new_page(locale="en-GB", viewport={"width": 1400, "height": 1000})
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

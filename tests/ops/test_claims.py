@@ -13,7 +13,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from listener.app import App
@@ -21,9 +20,8 @@ from listener.config import load_settings
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver, free_port
 from listener.ops.claims import claimant, is_gone, release_dead_claims
 from listener.store.models import AlertRow
-from tests.flow import write_config
+from tests.flow import alert_statuses, write_config
 from tests.ops.helpers import wait_for
-from tests.tiny_model import build_tiny_model
 
 # `listener deliver` in a child that dies (os._exit, no cleanup) at the commit that would mark an alert sent:
 # the SMTP server has accepted the message (DATA answered 250), the outbox row still says "sending".
@@ -42,21 +40,6 @@ DIE_BEFORE_MARKING_SENT = textwrap.dedent("""
     sys.argv = ["listener", "-c", sys.argv[1], "deliver"]
     main()
 """)
-
-
-@pytest.fixture(scope="module")
-def negative_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("model"), labels=["negative", "neutral", "positive"],
-                            bias=[4.0, 0.0, 0.0])
-
-
-def alert_statuses(app: App) -> dict[str, int]:
-    with app.store.read() as session:
-        rows = session.query(AlertRow).all()
-    counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.status] = counts.get(row.status, 0) + 1
-    return counts
 
 
 def test_a_resend_after_a_crash_between_data_and_marking_sent_has_the_same_message_id(

@@ -21,13 +21,6 @@ from listener.store.engine import Store, upgrade
 from listener.store.models import MentionRow
 from tests.flow import write_config
 from tests.ops.helpers import ThrowawayPostgres, scrape, total, value
-from tests.tiny_model import build_tiny_model
-
-
-@pytest.fixture(scope="module")
-def negative_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("model"), labels=["negative", "neutral", "positive"],
-                            bias=[4.0, 0.0, 0.0])
 
 
 def serve(app: App, scheduler_running: bool = True) -> OpsServer:

@@ -25,7 +25,6 @@ from listener.store.models import TaskRow
 from tests.conftest import sample_feed
 from tests.flow import write_config
 from tests.ops.helpers import scrape, total, wait_for
-from tests.tiny_model import build_tiny_model
 
 NEW_RULE = """
 [[rule]]
@@ -43,12 +42,6 @@ when = { sentiment = "furious" }
 
 def late_source(url: str) -> str:
     return f'\n[[source]]\nname = "late"\nkind = "feed"\nurl = "{url}"\nevery = "10m"\n'
-
-
-@pytest.fixture(scope="module")
-def negative_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("model"), labels=["negative", "neutral", "positive"],
-                            bias=[4.0, 0.0, 0.0])
 
 
 def poll_interval(daemon: Daemon, source: str) -> timedelta:
