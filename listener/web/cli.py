@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
+from sqlalchemy.orm import Session
 
 from listener.web.users import ROLES, UserError
 
@@ -20,6 +22,16 @@ def _app(ctx: click.Context) -> Any:
     from listener.cli.context import app_for
 
     return app_for(ctx.obj)
+
+
+def _change_users(ctx: click.Context, change: Callable[[Session, Any], object]) -> None:
+    """Run `change(session, app)` in one write transaction; a UserError is the command's error message."""
+    with _app(ctx) as app:
+        try:
+            with app.store.write() as session:
+                change(session, app)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 @click.command("web")
@@ -57,12 +69,7 @@ def users_add(ctx: click.Context, name: str, role: str, password_stdin: bool, no
     from listener.web.users import add_user
 
     password = None if no_password else _password(password_stdin)
-    with _app(ctx) as app:
-        try:
-            with app.store.write() as session:
-                add_user(session, name, role, password, app.clock.now())
-        except UserError as exc:
-            raise click.ClickException(str(exc)) from None
+    _change_users(ctx, lambda session, app: add_user(session, name, role, password, app.clock.now()))
     click.echo(f"user {name} added ({role})")
 
 
@@ -87,12 +94,7 @@ def users_passwd(ctx: click.Context, name: str, password_stdin: bool) -> None:
     from listener.web.users import set_password
 
     password = _password(password_stdin)
-    with _app(ctx) as app:
-        try:
-            with app.store.write() as session:
-                set_password(session, name, password)
-        except UserError as exc:
-            raise click.ClickException(str(exc)) from None
+    _change_users(ctx, lambda session, _app: set_password(session, name, password))
     click.echo(f"password of {name} changed")
 
 
@@ -103,12 +105,7 @@ def _toggle(command: str, disabled: bool) -> None:
     def toggle(ctx: click.Context, name: str) -> None:
         from listener.web.users import set_disabled
 
-        with _app(ctx) as app:
-            try:
-                with app.store.write() as session:
-                    set_disabled(session, name, disabled)
-            except UserError as exc:
-                raise click.ClickException(str(exc)) from None
+        _change_users(ctx, lambda session, _app: set_disabled(session, name, disabled))
         click.echo(f"user {name} {command}d")
 
 
@@ -124,10 +121,5 @@ def users_role(ctx: click.Context, name: str, role: str) -> None:
     """Change a user's role."""
     from listener.web.users import set_role
 
-    with _app(ctx) as app:
-        try:
-            with app.store.write() as session:
-                set_role(session, name, role)
-        except UserError as exc:
-            raise click.ClickException(str(exc)) from None
+    _change_users(ctx, lambda session, _app: set_role(session, name, role))
     click.echo(f"user {name} is now {role}")
