@@ -226,21 +226,24 @@ class ScoringError(RuntimeError):
     """The model fails even on a plain canary text: the model, not the input, is broken."""
 
 
-def _score_isolating_failures(scorer: Scorer, texts: list[str]) -> tuple[list[Score | None], dict[int, str]]:
-    """Scores for `texts`, None where the model fails on that text alone (errors by index).
+def _score_isolating_failures(scorer: Scorer, mentions: list[Mention]) -> tuple[list[Score | None], dict[int, str]]:
+    """Scores for the mentions' texts (with their platforms' language hints), None where the model fails on that
+    text alone (errors by index).
 
     A failing batch is retried one text at a time, so one text the model cannot handle does not hold back the
     others. When every text fails alone too and the model also fails on a harmless canary text, the model
     itself is at fault: ScoringError, and nothing is charged to the mentions."""
+    texts = [m.full_text for m in mentions]
+    hints = [m.lang_hint for m in mentions]
     try:
-        return list(scorer.score(texts)), {}
+        return list(scorer.score(texts, hints)), {}
     except Exception as exc:  # noqa: BLE001  (any model failure: retried per text below)
         log.warning("event=score_batch_failed size=%d error=%r; retrying one by one", len(texts), exc)
     scores: list[Score | None] = []
     errors: dict[int, str] = {}
-    for i, text in enumerate(texts):
+    for i, (text, hint) in enumerate(zip(texts, hints, strict=True)):
         try:
-            scores.append(scorer.score([text])[0])
+            scores.append(scorer.score([text], [hint])[0])
         except Exception as exc:  # noqa: BLE001
             scores.append(None)
             errors[i] = f"{type(exc).__name__}: {exc}"[:1000]
@@ -273,7 +276,7 @@ def score_pending(store: Store, scorer: Scorer, rules: list[RuleSettings], clock
             return report
         # The model runs outside any transaction: it is the slow part.
         started = time.perf_counter()
-        scores, errors = _score_isolating_failures(scorer, [m.full_text for m in mentions])
+        scores, errors = _score_isolating_failures(scorer, mentions)
         model_seconds = time.perf_counter() - started
         with store.write() as session:
             batch_sentiments = record_scores(session, rows, mentions, scores, errors, rules, clock.now(), report,

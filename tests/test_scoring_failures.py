@@ -25,11 +25,11 @@ class FailsOn:
         self.scorer = scorer
         self.marker = marker
 
-    def score(self, texts: Sequence[str]) -> list[Score]:
+    def score(self, texts: Sequence[str], hints: Sequence[str | None] | None = None) -> list[Score]:
         for text in texts:
             if self.marker is None or self.marker in text:
                 raise RuntimeError("tokenizer exploded")
-        return self.scorer.score(texts)
+        return self.scorer.score(texts, hints)
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def score_claimed(app: App, max_batches: int | None = None) -> ScoreReport:
                 continue
             mentions = [to_mention(r) for r in rows]
             started = time.perf_counter()
-            scores, errors = _score_isolating_failures(app.scorer, [m.full_text for m in mentions])
+            scores, errors = _score_isolating_failures(app.scorer, mentions)
             model_seconds = time.perf_counter() - started
             sentiments = record_scores(session, rows, mentions, scores, errors, app.settings.rule, app.clock.now(),
                                        report, failed_now)

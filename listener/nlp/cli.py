@@ -150,11 +150,16 @@ def _read_labelled(paths: Sequence[Path]) -> dict[Path, list[dict[str, str]]]:
 @click.option("--json", "as_json", is_flag=True, help="one JSON array with an object per file")
 @click.option("--fp32", is_flag=True, help="evaluate without int8 quantisation (overrides [nlp] quantize)")
 @click.option("--artifacts", callback=_artifacts_dir, default=None, metavar="DIRECTORY|embedded", help=ARTIFACTS_HELP)
+@click.option("--short/--no-short", default=None,
+              help="also the short-text test set (posts under 60 characters); default: only without FILEs")
 @click.pass_context
-def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: bool, artifacts: Path | None) -> None:
-    """Evaluate on labelled TSV FILE… (default: every *_test.tsv in ../shared/eval).
-    Run it once with and once without --artifacts DIR to compare a retrained model with the one in use."""
+def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: bool, artifacts: Path | None,
+             short: bool | None) -> None:
+    """Evaluate on labelled TSV FILE… (default: every *_test.tsv in ../shared/eval, the MobASA dev file's flag
+    and the short-text test set). Run it once with and once without --artifacts DIR to compare a retrained model
+    with the one in use."""
     from listener.nlp.evaluate import ANCHORS, default_eval_dir, default_test_files, evaluate_file
+    from listener.nlp.short_texts import evaluate_short
 
     paths = list(files) or default_test_files()
     if not paths:
@@ -167,17 +172,41 @@ def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: b
         results.append(r)
         if not as_json:
             click.echo(_eval_text(r, ANCHORS.get(Path(path).stem)))
+    shorts = evaluate_short(scorer) if (short if short is not None else not files) else None
+    if shorts is not None and not as_json:
+        click.echo(_short_text(shorts))
     if as_json:
         keys = ("file", "n", "accuracy", "micro_f1", "macro_f1", "macro_recall")
-        out = []
+        out: list[dict[str, Any]] = []
         for r in results:
-            row: dict[str, Any] = {k: (round(r[k], 4) if isinstance(r[k], float) else r[k]) for k in keys}
-            flag = r["flag"]
-            row["flag"] = None if flag is None else {k: round(flag[k], 4) for k in ("precision", "recall", "f1")}
+            row: dict[str, Any] = {k: _rounded(r[k]) for k in keys}
+            row["flag"] = None if r["flag"] is None else _rounded(
+                {k: v for k, v in r["flag"].items() if k != "category_micro_f1"})
             out.append(row)
-        click.echo(json.dumps(out, indent=2))
+        if shorts is not None:
+            out.append(_rounded(shorts))
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         click.echo(f"model: {scorer.model_version}")
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
+def _short_text(r: dict[str, Any]) -> str:
+    lines = [f"{r['file']}  (n={r['n']}; posts under 60 characters, never trained on)"]
+    for name, part in [("all", r), *r["parts"].items()]:
+        lines.append(f"  {name:<20} n={part['n']:<5} accuracy {part['accuracy']:.3f}   false flags "
+                     f"{part['false_flags']}/{part['not_service']}   praise flagged {part['praise_flagged']}/"
+                     f"{part['praise']}   complaints flagged {part['complaints_flagged']}/{part['complaints']}")
+    if r["flagged_praise_texts"]:
+        lines.append("  praise flagged: " + " | ".join(r["flagged_praise_texts"]))
+    return "\n".join(lines)
 
 
 def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
@@ -185,7 +214,7 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
     main = anchor["metric"] if anchor else "accuracy"
     for key in ("accuracy", "micro_f1", "macro_f1", "macro_recall"):
         mark = ""
-        if anchor and key == main:
+        if anchor and key == main and anchor["target"] is not None:
             ok = "meets" if r[key] >= anchor["target"] else "below"
             mark = f"   <- metric of this set; target {anchor['target']:.2f} ({ok}); anchors: {anchor['anchor']}"
         lines.append(f"  {key:<13}{r[key]:.3f}{mark}")
@@ -194,8 +223,11 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
         target = f"   target F1 {anchor['flag_target']:.2f}" if anchor and "flag_target" in anchor else ""
         lines.append(f"  flag         P {flag['precision']:.3f}  R {flag['recall']:.3f}  F1 {flag['f1']:.3f}{target}")
         if flag.get("categories"):
-            lines.append("  category F1  " + "  ".join(f"{c} {v:.2f}" for c, v in flag["categories"].items())
-                         + f"  (micro {flag['category_micro_f1']:.3f}, macro {flag['category_macro_f1']:.3f})")
+            lines.append(f"  categories   per flagged mention {flag['categories_per_flag']:.2f}; "
+                         f"micro F1 {flag['category_micro_f1']:.3f}, macro F1 {flag['category_macro_f1']:.3f}")
+            for c, m in flag["categories"].items():
+                lines.append(f"    {c:<10} P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}  "
+                             f"(n={m['support']})")
     return "\n".join(lines)
 
 
@@ -222,21 +254,36 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
 @click.option("--train-fraction", type=click.FloatRange(0, 1, min_open=True), default=None,
               help="train on this share of the labelled rows (a fixed subset; the hold-out stays whole): "
               "compare with a run on all of them to see whether more labels would pay")
+@click.option("--distil-weight", type=float, default=None,
+              help=f"share of the teacher's probabilities in the sentiment loss (default {DEFAULTS.distil_weight:g}; "
+              "0: the teacher is only the starting point)")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="artefact directory (default: the package's listener/nlp/artifacts)")
+@click.option("--checkpoint-every", type=click.IntRange(0), default=None,
+              help=f"steps between checkpoints, 0 = none (default {DEFAULTS.checkpoint_every})")
+@click.option("--checkpoint-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="where the checkpoint goes (default: under the cache directory, one per --out)")
+@click.option("--stop-after-steps", type=click.IntRange(0), default=None,
+              help="end this sitting after N steps with a checkpoint (Ctrl-C and SIGTERM do the same)")
+@click.option("--resume", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              metavar="DIR", help="continue the run checkpointed in DIR exactly; its settings come from there")
 @click.pass_context
 def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epochs: float | None,
           seed: int | None, lr: float | None, head_lr: float | None, layers: int | None, qat: bool,
           teacher: Path | None, relevance_weight: float | None, train_fraction: float | None,
-          out: Path | None) -> None:
-    """Fine-tune the embedded model (tens of minutes on 2 cores); writes only the small artefacts."""
+          distil_weight: float | None, out: Path | None, checkpoint_every: int | None, checkpoint_dir: Path | None,
+          stop_after_steps: int | None, resume: Path | None) -> None:
+    """Fine-tune the embedded model (about an hour a stage on 2 cores); writes only the small artefacts.
+    A run checkpoints as it goes: stop it any time (Ctrl-C) and continue with --resume."""
     from listener.nlp import train as training
 
     _read_labelled([*data, *dev])  # a broken file fails now, not after the model has loaded
     given: dict[str, Any] = {
         "data": list(data) or None, "dev": list(dev) or None, "epochs": epochs, "seed": seed, "lr": lr,
         "head_lr": head_lr, "layers": layers, "qat": qat, "teacher": teacher, "relevance_weight": relevance_weight,
-        "train_fraction": train_fraction, "out": out, "threads": nlp_settings(ctx).threads,
+        "train_fraction": train_fraction, "distil_weight": distil_weight, "out": out,
+        "checkpoint_every": checkpoint_every, "checkpoint_dir": checkpoint_dir, "stop_after_steps": stop_after_steps,
+        "resume": resume, "threads": nlp_settings(ctx).threads,
     }
     config = replace(DEFAULTS, cache_dir=cache_dir(ctx), **{k: v for k, v in given.items() if v is not None})
     sys.exit(training.run(config))

@@ -137,12 +137,13 @@ class EmbeddedScorer:
             flag[batch] = 1.0 / (1.0 + np.exp(-f))
         return sent, cats, flag
 
-    def score(self, texts: Sequence[str]) -> list[Score]:
+    def score(self, texts: Sequence[str], hints: Sequence[str | None] | None = None) -> list[Score]:
         from listener.nlp.language import is_supported
 
         if not texts:
             return []
-        languages = self.detector.detect_many(texts)
+        # None where lingua is unsure and no hint helps: scored with the offsets and threshold of no language
+        languages = self.detector.detect_many(texts, hints)
         sent, cats, flag = self.predict(texts, languages)
         out = []
         for i, text in enumerate(texts):

@@ -20,15 +20,17 @@ from listener.nlp.categories import CATEGORIES, load_taxonomy, row_targets
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# What ../shared/eval/README.md says each test file is measured by, with its anchors and the issue's target.
+# What ../shared/eval/README.md says each test file is measured by, with its anchors and the retraining issue's
+# (#18) targets. mobasa_dev is a dev file (it chose the epoch and tuned thresholds): reported for its flag.
 ANCHORS: dict[str, dict[str, Any]] = {
-    "germeval2017_test": {"metric": "micro_f1", "target": 0.80, "anchor": "best published 0.851; majority 0.655",
-                          "flag_target": 0.70},
+    "germeval2017_test": {"metric": "micro_f1", "target": 0.78, "anchor": "best published 0.851; majority 0.655",
+                          "flag_target": 0.68},
     "sb10k_test": {"metric": "macro_f1", "target": 0.75, "anchor": "best SVM 0.752 (acc); majority 0.622 acc"},
-    "airline_test": {"metric": "accuracy", "target": 0.86, "anchor": "RoBERTa 0.869; majority 0.63",
+    "airline_test": {"metric": "accuracy", "target": 0.85, "anchor": "RoBERTa 0.869; majority 0.63",
                      "flag_target": 0.85},
     "tweeteval_test": {"metric": "macro_recall", "target": 0.70,
                        "anchor": "TimeLMs 0.737, RoBERTa-base 0.713; majority 0.33"},
+    "mobasa_dev": {"metric": "accuracy", "target": None, "anchor": "dev file: tuned on", "flag_target": 0.80},
 }
 
 
@@ -108,8 +110,10 @@ def _confusion(gold: Sequence[bool], pred: Sequence[bool]) -> tuple[int, int, in
 
 
 def flag_metrics(gold: Sequence[Flagged], pred: Sequence[Flagged]) -> dict[str, Any]:
-    """Flag precision/recall/F1, per-category F1 (a category counts on flagged documents only), and the category
-    F1s pooled over categories (micro: dominated by the frequent ones) and averaged (macro: the rare ones count)."""
+    """Flag precision/recall/F1; per category precision, recall, F1 and gold count (a category counts on flagged
+    documents only: an agent sees categories only on a task); the category F1s pooled over categories (micro:
+    dominated by the frequent ones) and averaged (macro: the rare ones count); and how many categories a flagged
+    document gets on average."""
     out: dict[str, Any] = prf(*_confusion([g[0] for g in gold], [p[0] for p in pred]))
     per_cat = {}
     pooled = [0, 0, 0]
@@ -117,10 +121,13 @@ def flag_metrics(gold: Sequence[Flagged], pred: Sequence[Flagged]) -> dict[str, 
         counts = _confusion([c in g[1] for g in gold], [p[0] and c in p[1] for p in pred])
         pooled = [a + b for a, b in zip(pooled, counts, strict=True)]
         if counts[0] + counts[2]:  # the category occurs in the gold labels
-            per_cat[c] = prf(*counts)["f1"]
+            per_cat[c] = {**prf(*counts), "support": counts[0] + counts[2]}
     out["categories"] = per_cat
-    out["category_micro_f1"] = prf(*pooled)["f1"]
-    out["category_macro_f1"] = sum(per_cat.values()) / len(per_cat) if per_cat else 0.0
+    out["category_micro"] = prf(*pooled)
+    out["category_micro_f1"] = out["category_micro"]["f1"]
+    out["category_macro_f1"] = sum(m["f1"] for m in per_cat.values()) / len(per_cat) if per_cat else 0.0
+    flagged = [p for p in pred if p[0]]
+    out["categories_per_flag"] = sum(len(p[1]) for p in flagged) / len(flagged) if flagged else 0.0
     return out
 
 
@@ -145,4 +152,6 @@ def evaluate_file(scorer: Any, path: Path, rows: Sequence[Mapping[str, str]] | N
 
 
 def default_test_files() -> list[Path]:
-    return sorted(default_eval_dir().glob("*_test.tsv"))
+    """Every *_test.tsv, and mobasa_dev.tsv for its flag figures (MobASA has no test file)."""
+    eval_dir = default_eval_dir()
+    return sorted(eval_dir.glob("*_test.tsv")) + [p for p in [eval_dir / "mobasa_dev.tsv"] if p.is_file()]

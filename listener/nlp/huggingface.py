@@ -106,11 +106,11 @@ class HuggingFaceScorer:
             logits = self.model(**enc).logits
         return torch.softmax(logits.float(), dim=-1)
 
-    def score(self, texts: Sequence[str]) -> list[Score]:
+    def score(self, texts: Sequence[str], hints: Sequence[str | None] | None = None) -> list[Score]:
         from listener.nlp.categories import cue_categories
         from listener.nlp.language import get_detector, is_supported
 
-        languages = get_detector(self.languages, self.screen_languages).detect_many(texts)
+        languages = get_detector(self.languages, self.screen_languages).detect_many(texts, hints)
         results: list[Score | None] = [None] * len(texts)
         for batch in length_sorted_batches(texts, self.batch_size):
             probs = self._forward([texts[i] for i in batch])

@@ -36,7 +36,10 @@ class Score:
 class Scorer(Protocol):
     model_version: str
 
-    def score(self, texts: Sequence[str]) -> list[Score]: ...
+    def score(self, texts: Sequence[str], hints: Sequence[str | None] | None = None) -> list[Score]:
+        """One Score per text; `hints`: each text's language as its platform declares it (or None), which
+        decides where language detection is unsure."""
+        ...
 
 
 def pick_sentiment(probabilities: dict[str, float]) -> str:

@@ -55,6 +55,12 @@ def predict(model: E5Classifier, examples: list[Example], pad_id: int, bf16: boo
 CALIBRATION_BATCH = 32  # the scorer's default batch: int8 activation scales are per batch, so match it
 
 
+def flag_labelled(examples: list[Example]) -> bool:
+    """Does every row of this dev set say whether it is a negative service experience (aspect/reason files; not
+    tweet sets where only the neutral and positive rows tell)?"""
+    return all(not math.isnan(e.flag) for e in examples)
+
+
 def dev_report(model, dev: dict[str, list[Example]], pad_id: int, bf16: bool,
                batch_size: int = 64) -> tuple[float, dict[str, Any], dict]:
     """Per dev set metrics, a single selection score, and raw predictions for threshold tuning."""
@@ -69,7 +75,7 @@ def dev_report(model, dev: dict[str, list[Example]], pad_id: int, bf16: bool,
         report[name] = {k: round(v, 4) for k, v in m.items()}
         parts.append(m["macro_f1"] if "sb10k" in name else m["accuracy"])
         raw[name] = (exs, sent, cats, flag)
-        if not math.isnan(exs[0].flag):
+        if flag_labelled(exs):
             g = [(bool(e.flag), tuple(c for c, v in zip(CATEGORIES, e.cats or [], strict=False) if v)) for e in exs]
             p = [(bool(f >= 0.5), tuple(c for c, v in zip(CATEGORIES, cs, strict=True) if v >= 0.5))
                  for f, cs in zip(flag, cats, strict=True)]
@@ -80,7 +86,7 @@ def dev_report(model, dev: dict[str, list[Example]], pad_id: int, bf16: bool,
 
 def tune_thresholds(raw: dict) -> dict[str, float]:
     """Flag and category thresholds maximising mean flag F1 over the dev sets that have flags."""
-    flagged = [(exs, cats, flag) for exs, _, cats, flag in raw.values() if not math.isnan(exs[0].flag)]
+    flagged = [(exs, cats, flag) for exs, _, cats, flag in raw.values() if flag_labelled(exs)]
     if not flagged:
         return {"flag": 0.5, "category": 0.5}
     best = (-1.0, 0.5)
@@ -152,7 +158,7 @@ def tune_flag_thresholds_by_language(raw: dict, langs: Languages | None = None) 
     airline tweets differ in how sure the flag head gets)."""
     out = {}
     for lang, subset in split_by_language(raw, langs).items():
-        if any(not math.isnan(exs[0].flag) for exs, *_r in subset.values()):
+        if any(flag_labelled(exs) for exs, *_r in subset.values()):
             out[lang] = tune_thresholds(subset)["flag"]
     return out
 

@@ -35,6 +35,10 @@ class TrainConfig:
     cache_dir: Path | None = None  # None: listener.nlp.settings.default_cache_dir()
     calibrate_only: bool = False
     ranges_only: bool = False
+    checkpoint_every: int = 200  # steps between checkpoints (listener.nlp.train_checkpoint); 0 = none
+    checkpoint_dir: Path | None = None  # None: <cache>/train-checkpoints/<out's name>-<hash of out's path>
+    resume: Path | None = None  # continue the run checkpointed there (its settings come from the checkpoint)
+    stop_after_steps: int = 0  # end this sitting after N steps with a checkpoint (0 = run to the end)
 
 
 DEFAULTS = TrainConfig()
@@ -90,4 +94,13 @@ def parse_args(argv: list[str] | None, description: str | None = None) -> TrainC
                     help="only re-tune thresholds/logit offsets of the artefacts in --out on the dev sets")
     ap.add_argument("--ranges-only", action="store_true",
                     help="only record the activation ranges for static int8 (OpenVINO) of the artefacts in --out")
+    ap.add_argument("--checkpoint-every", type=int,
+                    help=f"steps between checkpoints, 0 = none (default {d.checkpoint_every})")
+    ap.add_argument("--checkpoint-dir", type=Path,
+                    help="where the checkpoint goes (default: under the cache directory, one per --out)")
+    ap.add_argument("--resume", type=Path, metavar="DIR",
+                    help="continue the run checkpointed in DIR exactly where it stopped; its settings come from "
+                    "the checkpoint")
+    ap.add_argument("--stop-after-steps", type=int,
+                    help="end this sitting after N steps, leaving a checkpoint to --resume from")
     return TrainConfig(**vars(ap.parse_args(argv)))

@@ -1,14 +1,16 @@
 """Training data: labelled TSV files → tokenised examples, the epoch mix, hold-outs and dev sets, batches.
 
 Data per epoch by default: germeval2017_train ×2, sb10k_train, half of airline_train (a different half each
-epoch), uci_train; tuning/early stopping on sb10k_dev plus hold-out slices cut from germeval2017_train (10 %),
-airline_train (5 %) and uci_train (10 %). With `--data`, the given files, each with a 10 % hold-out unless
-`--dev` names dev files.
+epoch), uci_train, a fixed-size slice of semeval_train (a different one each epoch), mobasa_train, potts_train and
+the train part of the short texts we wrote (×3); tuning/early stopping on sb10k_dev, mobasa_dev plus hold-out
+slices cut from germeval2017_train (10 %), airline_train (5 %), uci_train (10 %), semeval_train (3 %) and
+potts_train (10 %). Short rows (under 60 characters) of every default file are split 85/15: the 15 % and the
+written texts' test part form the short-text test set (listener.nlp.short_texts), never trained on. With `--data`,
+the given files, each with a 10 % hold-out unless `--dev` names dev files.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -25,19 +27,26 @@ from listener.nlp.convert import ensure_base_model
 from listener.nlp.evaluate import DataFileError, default_eval_dir, find_taxonomy, read_tsv
 from listener.nlp.model_io import head_tail, prepare_text
 from listener.nlp.settings import default_cache_dir
+from listener.nlp.short_texts import WRITTEN_FILE, in_short_test, in_slice
 from listener.nlp.train_config import TrainConfig
 
 # file → share per epoch (2 = every row twice, 0.5 = a fresh random half each epoch). Airline tweets are the one
 # large English set but a single narrow domain (63 % negative): at full weight they were 45 % of every epoch and
 # pulled English predictions towards airline complaints; halved, every tweet is still seen every two epochs.
-DEFAULT_TRAIN = {"germeval2017_train": 2, "sb10k_train": 1, "airline_train": 0.5, "uci_train": 1}
+# SemEval's 47k general English tweets would be 60 % of an epoch and triple its length: each epoch takes a fixed
+# slice of ROWS_PER_EPOCH tweets instead, drawn without replacement, so an epoch fits the machine and the slices
+# cycle through the whole file.
+ROWS_PER_EPOCH = {"semeval_train": 8000}
+DEFAULT_TRAIN = {"germeval2017_train": 2, "sb10k_train": 1, "airline_train": 0.5, "uci_train": 1,
+                 "semeval_train": 0, "mobasa_train": 1, "potts_train": 1, "short_texts": 3}  # 0: ROWS_PER_EPOCH
 # hold-outs for model selection and calibration; uci_train's gives English a dev set beyond airline tweets
-HOLDOUT = {"germeval2017_train": 0.10, "airline_train": 0.05, "uci_train": 0.10}
-DEFAULT_DEV = ("sb10k_dev",)
+HOLDOUT = {"germeval2017_train": 0.10, "airline_train": 0.05, "uci_train": 0.10, "semeval_train": 0.03,
+           "potts_train": 0.10}
+DEFAULT_DEV = ("sb10k_dev", "mobasa_dev")
 # Short-text sets (tweets, review sentences) are cut at --max-length; everything else (GermEval documents, your own
 # mentions: forum posts and reviews) gets --long-length, the scorer's own limit. Length-grouped batches mean short
 # texts in such files cost no more.
-SHORT_SOURCES = ("sb10k", "airline", "uci", "tweeteval")
+SHORT_SOURCES = ("sb10k", "airline", "uci", "tweeteval", "semeval", "mobasa", "potts", "short_texts")
 
 
 @dataclass
@@ -80,6 +89,14 @@ class TrainingMix:
             del queue[:take]
         return drawn
 
+    def queue_state(self) -> dict[int, list[int]]:
+        """The draw-without-replacement queues as row indices (for a checkpoint)."""
+        positions = [{id(e): i for i, e in enumerate(examples)} for examples, _share in self.parts]
+        return {part: [positions[part][id(e)] for e in queue] for part, queue in self._queues.items()}
+
+    def restore_queues(self, state: dict[int, list[int]]) -> None:
+        self._queues = {int(part): [self.parts[int(part)][0][i] for i in rows] for part, rows in state.items()}
+
     def __len__(self) -> int:  # examples per epoch
         return sum(round(share * len(examples)) for examples, share in self.parts)
 
@@ -96,20 +113,32 @@ class TrainingMix:
 
 
 def _holdout(row_id: str, fraction: float) -> bool:
-    return int(hashlib.sha256(row_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
+    return in_slice(row_id, fraction)
 
 
-def load_examples(path: Path, tokenizer: Any, max_length: int) -> list[Example]:
-    rows = read_tsv(path)
+def known_targets(row: dict[str, str], taxonomy: dict[str, str]) -> tuple[float, list[float] | None]:
+    """(flag, categories) a training row teaches; nan / None where the row does not tell.
+    A neutral or positive row is never a negative service experience (../shared/eval/README.md), so it teaches
+    flag 0 even in files without aspects: that is what keeps praise from raising a task."""
+    if "negative_service" in row:  # the short texts we wrote: the flag is labelled, the categories are not
+        flag = float(row["negative_service"].strip() == "1")
+        return flag, None if flag else [0.0] * len(CATEGORIES)
+    targets = row_targets(row, taxonomy)
+    if targets is not None:
+        return float(targets[0]), [float(c in targets[1]) for c in CATEGORIES]
+    if row["sentiment"] != "negative":
+        return 0.0, [0.0] * len(CATEGORIES)
+    return float("nan"), None
+
+
+def load_examples(path: Path, tokenizer: Any, max_length: int, rows: list[dict[str, str]] | None = None
+                  ) -> list[Example]:
+    rows = read_tsv(path) if rows is None else rows
     taxonomy = find_taxonomy(path)
     out = []
     encodings = tokenizer.encode_batch([prepare_text(r["text"]) for r in rows])
     for row, enc in zip(rows, encodings, strict=True):
-        targets = row_targets(row, taxonomy)
-        if targets is None:
-            flag, cats = float("nan"), None
-        else:
-            flag, cats = float(targets[0]), [float(c in targets[1]) for c in CATEGORIES]
+        flag, cats = known_targets(row, taxonomy)
         relevant = {"true": 1.0, "false": 0.0}.get((row.get("relevance") or "").strip().lower(), float("nan"))
         out.append(Example(head_tail(enc.ids, max_length), SENTIMENTS.index(row["sentiment"]), flag, cats,
                            path.stem, row.get("id") or row["text"], text=row["text"], relevant=relevant))
@@ -160,10 +189,14 @@ def build_datasets(
         files = {Path(p): 1 for p in config.data}
         holdout = {p.stem: 0.10 for p in files} if not config.dev else {}
     else:
-        files = {eval_dir / f"{stem}.tsv": rep for stem, rep in DEFAULT_TRAIN.items()}
+        files = {(WRITTEN_FILE if stem == "short_texts" else eval_dir / f"{stem}.tsv"): rep
+                 for stem, rep in DEFAULT_TRAIN.items()}
         holdout = dict(HOLDOUT)
     for path, share in files.items():
-        exs = load_examples(path, tokenizer, length_for(path))
+        rows = read_tsv(path)
+        if not config.data:  # the short-text test set is never trained on
+            rows = [r for r in rows if not in_short_test(path.stem, r)]
+        exs = load_examples(path, tokenizer, length_for(path), rows)
         frac = holdout.get(path.stem, 0.0)
         held = [e for e in exs if frac and _holdout(e.row_id, frac)]
         kept = [e for e in exs if not (frac and _holdout(e.row_id, frac))]
@@ -171,6 +204,8 @@ def build_datasets(
             kept = [e for e in kept if _holdout(f"subset:{e.row_id}", config.train_fraction)]
         if held:
             dev[f"{path.stem}[holdout]"] = held
+        if path.stem in ROWS_PER_EPOCH and not config.data and kept:
+            share = files[path] = min(1.0, ROWS_PER_EPOCH[path.stem] / len(kept))
         parts.append((kept, share))
     if not any(examples for examples, _share in parts):  # else training would loop over empty epochs
         raise DataFileError(f"no training rows left in {', '.join(str(p) for p in files)} after the hold-out"

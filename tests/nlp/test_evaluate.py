@@ -23,7 +23,7 @@ class FixedScorer:
     def __init__(self, preds: dict[str, tuple[str, bool, tuple[str, ...]]]):
         self.preds = preds
 
-    def score(self, texts):
+    def score(self, texts, hints=None):
         out = []
         for t in texts:
             sentiment, flag, cats = self.preds[t]
@@ -63,9 +63,13 @@ def test_flag_metrics_and_categories() -> None:
     pred = [(True, ("delivery",)), (False, ()), (True, ("support",)), (False, ())]
     m = flag_metrics(gold, pred)
     assert (m["precision"], m["recall"], m["f1"]) == pytest.approx((0.5, 0.5, 0.5))
-    assert m["categories"] == {"delivery": 1.0, "billing": 0.0}
+    assert {c: v["f1"] for c, v in m["categories"].items()} == {"delivery": 1.0, "billing": 0.0}
     # pooled: 1 right (delivery), 1 wrong (support on a clean document), 1 missed (billing)
     assert m["category_micro_f1"] == pytest.approx(0.5) and m["category_macro_f1"] == pytest.approx(0.5)
+    assert m["categories"]["delivery"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 1}
+    # support on a clean document is no category error (the flag already counts it), but billing is missed
+    assert m["categories"]["billing"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
+    assert m["categories_per_flag"] == 1.0
 
 
 def test_evaluate_file_germeval_style(tmp_path: Path) -> None:

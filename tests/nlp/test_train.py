@@ -333,3 +333,95 @@ def test_care_team_labels_adapt_the_shipped_model(e5_cache: Path, tmp_path: Path
     assert adapted.exit_code == 0, adapted.output
     assert f"model: embedded:e5-small+{artifacts_hash(out)}:int8" in adapted.output
     assert "flag         P " in adapted.output  # the exported aspects give flag metrics
+
+
+def test_a_stopped_run_resumes_exactly(e5_cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A run stopped at an epoch's end and again mid-epoch, then resumed from its checkpoint, reaches the last
+    step with the same weights and optimiser moments as the same run without a stop (quantisation-aware, with
+    the relevance head and dropout in play), and writes the same artefacts and per-epoch dev scores."""
+    from listener.nlp.model_io import DELTA_FILE, HEADS_FILE
+    from listener.nlp.train import STOPPED, main
+    from listener.nlp.train_checkpoint import STATE_FILE
+
+    data, dev = tmp_path / "mine.tsv", tmp_path / "dev.tsv"
+    rows = ["id\trelevance\tsentiment\ttext"]
+    for i in range(16):
+        rows.append(f"n{i}\ttrue\tnegative\tDie Hotline hat mich bei Bestellung {i} dreimal aus der Leitung geworfen.")
+        rows.append(f"u{i}\tfalse\tneutral\tOrder {i} was shipped on Monday.")
+        rows.append(f"p{i}\ttrue\tpositive\tGreat support, order {i} arrived early.")
+    data.write_text("\n".join(rows) + "\n")
+    dev.write_text("\n".join(rows[:1] + ["d" + r for r in rows[1:13]]) + "\n")
+    common = ["--data", str(data), "--dev", str(dev), "--epochs", "2", "--layers", "1", "--batch-size", "8", "--qat",
+              "--relevance-weight", "0.5", "--cache-dir", str(e5_cache), "--threads", "2"]  # 6 steps an epoch
+
+    def dev_lines() -> list[str]:  # "epoch N step M: dev score …" after each epoch
+        return [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+
+    # both runs stop at the last step (before the last dev report), so their final training states can be compared
+    whole, whole_ckpt = tmp_path / "whole", tmp_path / "whole-ckpt"
+    assert main([*common, "--out", str(whole), "--checkpoint-dir", str(whole_ckpt), "--checkpoint-every", "0",
+                 "--stop-after-steps", "12"]) == STOPPED
+    sittings, ckpt = tmp_path / "sittings", tmp_path / "ckpt"
+    assert main([*common, "--out", str(sittings), "--checkpoint-dir", str(ckpt), "--stop-after-steps", "6"]) == STOPPED
+    assert not (sittings / DELTA_FILE).exists()  # stopped before the first epoch's dev report
+    assert main(["--resume", str(ckpt), "--stop-after-steps", "9"]) == STOPPED
+    assert main(["--resume", str(ckpt), "--stop-after-steps", "12"]) == STOPPED
+    capsys.readouterr()
+
+    states = [torch.load(d / STATE_FILE, weights_only=False) for d in (whole_ckpt, ckpt)]
+    assert states[0]["progress"]["step"] == states[1]["progress"]["step"] == 12
+    assert states[0]["model"].keys() == states[1]["model"].keys()
+    for name, tensor in states[0]["model"].items():
+        assert torch.equal(tensor, states[1]["model"][name]), name
+    for moments, again in zip(states[0]["optimizer"]["state"].values(), states[1]["optimizer"]["state"].values(),
+                              strict=True):
+        assert all(torch.equal(moments[k], again[k]) for k in moments)
+    assert torch.equal(states[0]["torch_rng"], states[1]["torch_rng"])
+
+    assert main(["--resume", str(whole_ckpt)]) == 0
+    uninterrupted = dev_lines()
+    assert main(["--resume", str(ckpt)]) == 0
+    assert dev_lines() == uninterrupted and len(uninterrupted) == 1  # epoch 2's report
+    assert not ckpt.exists()  # a finished run leaves no checkpoint behind
+    for name in (DELTA_FILE, HEADS_FILE):
+        assert (sittings / name).read_bytes() == (whole / name).read_bytes(), name
+
+
+def test_resuming_refuses_changed_data_and_missing_checkpoints(e5_cache: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from listener.nlp.train import STOPPED, main
+
+    data = tmp_path / "mine.tsv"
+    data.write_text("id\tsentiment\ttext\n" + "".join(f"r{i}\tneutral\tpost number {i}\n" for i in range(40)))
+    ckpt = tmp_path / "ckpt"
+    assert main(["--data", str(data), "--epochs", "1", "--layers", "1", "--batch-size", "8", "--out",
+                 str(tmp_path / "out"), "--checkpoint-dir", str(ckpt), "--stop-after-steps", "1",
+                 "--cache-dir", str(e5_cache)]) == STOPPED
+    with data.open("a") as fh:
+        fh.write("r99\tpositive\tone more row\n")
+    assert main(["--resume", str(ckpt)]) == 2
+    assert "the training data changed since this checkpoint" in capsys.readouterr().err
+    assert main(["--resume", str(tmp_path / "nothing")]) == 2
+    assert "no training checkpoint here" in capsys.readouterr().err
+
+
+def test_training_mix_queues_survive_a_checkpoint() -> None:
+    """The draw-without-replacement queues, saved as row indices and restored into a fresh mix, give the same
+    next epochs as the mix that never stopped."""
+    import random
+
+    from listener.nlp.train_data import TrainingMix
+
+    def mix() -> TrainingMix:
+        return TrainingMix([([_example(f"g{i}", 1) for i in range(10)], 1),
+                            ([_example(f"a{i}", 0) for i in range(40)], 0.3)])
+
+    going, rng = mix(), random.Random(5)
+    going.epoch(rng)
+    saved, rng_state = going.queue_state(), rng.getstate()
+    assert saved and all(len(q) < 40 for q in saved.values())
+    expected = [[e.text for e in going.epoch(rng)] for _ in range(3)]
+    fresh, rng2 = mix(), random.Random()
+    fresh.restore_queues(json.loads(json.dumps(saved)))  # as a checkpoint stores them
+    rng2.setstate(rng_state)
+    assert [[e.text for e in fresh.epoch(rng2)] for _ in range(3)] == expected
