@@ -13,7 +13,9 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CATEGORIES = ("support", "delivery", "billing", "digital", "product", "staff")
 
@@ -107,12 +109,42 @@ def cue_categories(text: str) -> tuple[str, ...]:
     return tuple(c for c in CATEGORIES if CUES[c].search(text))
 
 
+@dataclass(frozen=True)
+class CategoryRule:
+    """How a flagged mention's categories are chosen from the category head and the cue phrases, as tuned on the
+    dev sets (listener.nlp.train_calibrate.tune_category_rule) and stored in meta.json:
+    - `thresholds`: the head's probability a category needs, per category;
+    - `cues`: "add" (a cue phrase adds its category), "confirm" (only where the head gives it at least half its
+      threshold: the text names it and the model half agrees) or "off";
+    - `most`: at most this many categories, the surest first (by probability over threshold); 0 = no cap.
+    A flagged mention with none gets the head's likeliest category."""
+
+    thresholds: Mapping[str, float]
+    cues: str = "add"
+    most: int = 0
+
+    @classmethod
+    def from_meta(cls, thresholds: Mapping[str, Any]) -> CategoryRule:
+        """From meta.json's `thresholds`; artefacts from before per-category tuning have one `category` value."""
+        single = float(thresholds.get("category", 0.5))
+        by_name: Mapping[str, float] = thresholds.get("category_by_name") or {}
+        return cls({c: float(by_name.get(c, single)) for c in CATEGORIES},
+                   str(thresholds.get("category_cues", "add")), int(thresholds.get("max_categories", 0)))
+
+    def choose(self, text: str, probabilities: Sequence[float]) -> tuple[str, ...]:
+        probs = dict(zip(CATEGORIES, probabilities, strict=True))
+        named = {c for c in CATEGORIES if probs[c] >= self.thresholds[c]}
+        if self.cues != "off":
+            named.update(c for c in cue_categories(text)
+                         if self.cues == "add" or probs[c] >= self.thresholds[c] / 2)
+        if not named:
+            return (max(CATEGORIES, key=lambda c: probs[c]),)
+        if self.most and len(named) > self.most:
+            named = set(sorted(named, key=lambda c: -probs[c] / self.thresholds[c])[: self.most])
+        return tuple(c for c in CATEGORIES if c in named)
+
+
 def flagged_categories(text: str, probabilities: Sequence[float], threshold: float) -> tuple[str, ...]:
-    """Categories of a mention flagged as a negative service experience: those the category head gives at least
-    `threshold`, plus those the cue phrases name (they find the rare categories the head misses; figures in the
-    model card), else the head's likeliest one."""
-    named = {c for c, p in zip(CATEGORIES, probabilities, strict=True) if p >= threshold}
-    named.update(cue_categories(text))
-    if not named:
-        return (CATEGORIES[max(range(len(CATEGORIES)), key=lambda i: probabilities[i])],)
-    return tuple(c for c in CATEGORIES if c in named)
+    """Categories of a flagged mention with one threshold for every category, cue phrases adding theirs and no
+    cap (the rule of artefacts from before per-category tuning)."""
+    return CategoryRule({c: threshold for c in CATEGORIES}).choose(text, probabilities)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from listener.domain import SENTIMENTS
-from listener.nlp.categories import CATEGORIES, flagged_categories
+from listener.nlp.categories import CATEGORIES, CategoryRule
 from listener.nlp.scoring import ModelUnavailable, Score, length_sorted_batches, pick_sentiment
 from listener.nlp.settings import NlpSettings
 
@@ -100,7 +100,7 @@ class EmbeddedScorer:
         thresholds = meta.get("thresholds", {})
         self.flag_threshold = float(thresholds.get("flag", 0.5))
         self.flag_threshold_by_language = {k: float(v) for k, v in thresholds.get("flag_by_language", {}).items()}
-        self.category_threshold = float(thresholds.get("category", 0.5))
+        self.category_rule = CategoryRule.from_meta(thresholds)
         # log-probability offsets per language, tuned on the dev sets (listener.nlp.train.tune_logit_bias_by_language);
         # older artefacts have one list for all languages
         bias = meta.get("logit_bias", [0.0, 0.0, 0.0])
@@ -152,7 +152,7 @@ class EmbeddedScorer:
             negative_service = bool(flag[i] >= threshold)
             categories: tuple[str, ...] = ()
             if negative_service:
-                categories = flagged_categories(text, cats[i].tolist(), self.category_threshold)
+                categories = self.category_rule.choose(text, cats[i].tolist())
             language = languages[i]
             extra = {"negative_service_p": float(flag[i])}
             extra.update({f"category_p.{c}": float(p) for c, p in zip(CATEGORIES, cats[i], strict=True)})

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from listener.domain import SENTIMENTS
-from listener.nlp.categories import CATEGORIES
+from listener.nlp.categories import CATEGORIES, CategoryRule
 from listener.nlp.evaluate import flag_metrics, sentiment_metrics
 from listener.nlp.model import E5Classifier, load_inference_model, quantization_aware
 from listener.nlp.model_io import META_FILE
@@ -100,6 +100,56 @@ def tune_thresholds(raw: dict) -> dict[str, float]:
         if np.mean(f1s) > best[0]:
             best = (float(np.mean(f1s)), float(round(t, 2)))
     return {"flag": best[1], "category": 0.35}
+
+
+CATEGORY_GRID = [round(float(t), 2) for t in np.arange(0.1, 0.91, 0.05)]
+MIN_CATEGORY_ROWS = 15  # fewer dev rows with a category than this: it keeps the default threshold
+CUE_POLICIES = ("off", "confirm", "add")
+CAPS = (1, 2, 3, 0)
+
+
+def tune_category_rule(raw: dict, default: float = 0.35) -> dict[str, Any]:
+    """The category rule (listener.nlp.categories.CategoryRule) for meta.json's thresholds: each category's
+    threshold maximises its F1 on the dev rows that are negative service experiences (where an agent sees
+    categories), over all flag-labelled dev sets; then the cue policy and the cap maximise the category micro-F1,
+    averaged over those dev sets so the small ones count as much as the large."""
+    sets = [[(e, p) for e, p in zip(exs, cats, strict=True) if e.flag == 1 and e.cats is not None]
+            for exs, _sent, cats, _flag in raw.values() if flag_labelled(exs)]
+    sets = [rows for rows in sets if rows]
+    if not sets:
+        return {}
+    pooled = [row for rows in sets for row in rows]
+    thresholds: dict[str, float] = {}
+    for j, c in enumerate(CATEGORIES):
+        gold = np.array([e.cats[j] for e, _p in pooled]) > 0.5
+        prob = np.array([p[j] for _e, p in pooled])
+        if gold.sum() < MIN_CATEGORY_ROWS:
+            thresholds[c] = default
+            continue
+        thresholds[c] = max(CATEGORY_GRID, key=lambda t: (_f1(gold, prob >= t), t))  # ties: the stricter
+    best: tuple[float, str, int] = (-1.0, "add", 0)
+    for cues in CUE_POLICIES:
+        for most in CAPS:
+            rule = CategoryRule(thresholds, cues, most)
+            score = float(np.mean([_category_micro_f1(rule, rows) for rows in sets]))
+            if score > best[0] + 1e-9:
+                best = (score, cues, most)
+    return {"category_by_name": thresholds, "category_cues": best[1], "max_categories": best[2],
+            "category_dev_micro_f1": round(best[0], 4)}
+
+
+def _f1(gold: np.ndarray, pred: np.ndarray) -> float:
+    tp = float((gold & pred).sum())
+    return 2 * tp / (gold.sum() + pred.sum()) if tp else 0.0
+
+
+def _category_micro_f1(rule: CategoryRule, rows: list[tuple[Example, np.ndarray]]) -> float:
+    tp = fp = fn = 0
+    for e, p in rows:
+        gold = {c for c, v in zip(CATEGORIES, e.cats or [], strict=True) if v > 0.5}
+        chosen = set(rule.choose(e.text, [float(x) for x in p]))
+        tp, fp, fn = tp + len(gold & chosen), fp + len(chosen - gold), fn + len(gold - chosen)
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
 def _dev_score(raw: dict, bias: np.ndarray) -> float:
@@ -212,6 +262,7 @@ def calibrate(config: TrainConfig) -> int:
     langs = detect_languages(raw)
     meta["thresholds"] = tune_thresholds(raw)
     meta["thresholds"]["flag_by_language"] = tune_flag_thresholds_by_language(raw, langs)
+    meta["thresholds"].update(tune_category_rule(raw, meta["thresholds"]["category"]))
     meta["logit_bias"] = tune_logit_bias_by_language(raw, langs)
     biased, biased_raw = {}, {}
     for name, (exs, sent, cats, flag) in raw.items():

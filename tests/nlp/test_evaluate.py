@@ -120,3 +120,52 @@ def test_flagged_categories_join_the_head_and_the_cue_phrases() -> None:
     assert flagged_categories(text, head, 0.35) == ("support", "delivery")  # cue "hotline" adds what the head missed
     assert flagged_categories("Die App stürzt ab", head, 0.35) == ("delivery", "digital")
     assert flagged_categories("Schlimm.", [0.1, 0.2, 0.3, 0.0, 0.0, 0.0], 0.35) == ("billing",)  # likeliest
+
+
+def test_the_category_rule_uses_thresholds_per_category_confirms_cues_and_caps() -> None:
+    from listener.nlp.categories import CATEGORIES, CategoryRule
+
+    # support delivery billing digital product staff
+    head = [0.30, 0.50, 0.06, 0.40, 0.05, 0.20]
+    thresholds = {"support": 0.5, "delivery": 0.45, "billing": 0.3, "digital": 0.35, "product": 0.4, "staff": 0.6}
+    text = "Überweisung hängt, die App zeigt nichts an und die Hotline legt auf"  # cues: support, digital
+    assert CategoryRule(thresholds, "add").choose(text, head) == ("support", "delivery", "digital")
+    # "confirm": the hotline cue counts because the head gives support 0.30 ≥ half of 0.5
+    assert CategoryRule(thresholds, "confirm").choose(text, head) == ("support", "delivery", "digital")
+    assert CategoryRule({**thresholds, "support": 0.7}, "confirm").choose(text, head) == ("delivery", "digital")
+    assert CategoryRule(thresholds, "off").choose(text, head) == ("delivery", "digital")
+    # a cap keeps the surest: digital 0.40/0.35 = 1.14 before delivery 0.50/0.45 = 1.11
+    assert CategoryRule(thresholds, "off", most=1).choose(text, head) == ("digital",)
+    assert CategoryRule(thresholds, "off").choose("Schlimm.", [0.1, 0.2, 0.25, 0.0, 0.0, 0.0]) == ("billing",)
+    # artefacts from before per-category tuning: one threshold, cues add, no cap
+    old = CategoryRule.from_meta({"flag": 0.5, "category": 0.35})
+    assert old == CategoryRule({c: 0.35 for c in CATEGORIES}, "add", 0)
+    new = CategoryRule.from_meta({"category": 0.35, "category_by_name": thresholds, "category_cues": "confirm",
+                                  "max_categories": 2})
+    assert new.thresholds == thresholds and (new.cues, new.most) == ("confirm", 2)
+
+
+def test_category_rule_is_tuned_on_the_flagged_dev_rows() -> None:
+    """A head that gives `digital` too freely gets a higher digital threshold, and a cue phrase that names the
+    wrong category on these rows is switched off or made to need the head's agreement."""
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("torch")
+    from listener.nlp.train_calibrate import tune_category_rule
+    from listener.nlp.train_data import Example
+
+    exs, probs = [], []
+    for i in range(60):
+        digital = i % 3 == 0
+        # every text names the hotline (a support cue), though only delivery and digital are its topics
+        exs.append(Example(ids=[0], sentiment=0, flag=1.0, cats=[0, 1, 0, float(digital), 0, 0], source="d",
+                           text="Die Hotline sagt, das Paket kommt nie"))
+        probs.append([0.1, 0.8, 0.05, 0.6 if digital else 0.45, 0.05, 0.05])
+    for _ in range(40):  # clean rows do not tune categories
+        exs.append(Example(ids=[0], sentiment=1, flag=0.0, cats=[0.0] * 6, source="d", text="Alles gut"))
+        probs.append([0.9] * 6)
+    raw = {"dev": (exs, np.zeros((100, 3)), np.array(probs, np.float32), np.zeros(100))}
+    rule = tune_category_rule(raw)
+    assert 0.45 < rule["category_by_name"]["digital"] <= 0.6
+    assert rule["category_by_name"]["support"] == 0.35  # no support rows: the default
+    assert rule["category_cues"] in ("off", "confirm")
+    assert rule["category_dev_micro_f1"] == 1.0
