@@ -130,3 +130,29 @@ def test_train_passes_the_learning_curve_share_and_refuses_one_out_of_range(
         result = CliRunner().invoke(nlp, ["train", "--train-fraction", wrong], obj=obj)
         assert result.exit_code == 2 and "--train-fraction" in result.output
     assert len(seen) == 1
+
+
+def test_eval_reports_the_short_text_test_part(obj: SimpleNamespace, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--short` adds the short-text test part: sentiment accuracy and false flags, separately. The tiny model
+    calls everything negative (and so a negative service experience), so every praise counts as flagged."""
+    from listener.nlp.short_texts import ALWAYS_TEST, test_rows
+
+    monkeypatch.setenv("LISTENER_EVAL_DIR", str(tmp_path))  # no training files here: only the written lines
+    written = test_rows(tmp_path)["written"]
+    assert ALWAYS_TEST <= {r["text"] for r in written} and 50 <= len(written) < 120
+    f = tmp_path / "mine.tsv"
+    f.write_text("id\tsentiment\ttext\n1\tnegative\tbad\n", encoding="utf-8")
+    result = CliRunner().invoke(nlp, ["eval", "--json", "--short", str(f)], obj=obj)
+    assert result.exit_code == 0, result.output
+    _mine, short = json.loads(result.output)
+    praise = [r for r in written if r["sentiment"] == "positive"]
+    clean = [r for r in written if r["negative_service"] == "0"]
+    assert short["file"] == "short_texts[test]" and list(short["parts"]) == ["written"]
+    assert short["n"] == len(written)
+    assert short["accuracy"] == round(sum(r["sentiment"] == "negative" for r in written) / len(written), 4)
+    assert (short["praise"], short["praise_flagged"]) == (len(praise), len(praise))
+    assert (short["not_service"], short["false_flags"]) == (len(clean), len(clean))
+    assert "Acme ist toll" in short["flagged_praise_texts"]
+    text = CliRunner().invoke(nlp, ["eval", "--short", str(f)], obj=obj)
+    assert f"praise flagged {len(praise)}/{len(praise)}" in text.output
