@@ -150,3 +150,16 @@ def analyse(text: str, decoration: tuple[re.Pattern[str], ...] = ()) -> Analysed
     if any(_joins_words(text, cut) for span in spans for cut in span):
         every = words(text)
     return AnalysedText(tuple(every), tuple(kept))
+
+
+# Web and chat noise that stop-word lists do not have.
+_NOISE = {"http", "https", "www", "com", "de", "amp", "quot", "gt", "lt", "nbsp", "html", "php"}
+
+
+@lru_cache(maxsize=4)
+def stop_words(lang: str) -> frozenset[str]:
+    """The `stop-words` list of a language (ISO 639-1), folded as `words` folds, plus web noise: what the
+    digest's themes and the spike alerts' themes leave out."""
+    from stop_words import get_stop_words
+
+    return frozenset(w for word in get_stop_words(lang) for w in words(word)) | _NOISE

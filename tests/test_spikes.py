@@ -148,6 +148,7 @@ def test_a_spike_fires_once_with_themes_and_top_posts_then_cools_down(app: App, 
         spike = session.get_one(SpikeRow, fired["volume"].spike_id)
         assert spike.window_start == NOW - timedelta(hours=1) and spike.history_weeks == 8
         assert spike.themes[:2] == ["outage", "login"] and "acme" not in spike.themes
+        assert not {"the", "again", "since", "every", "is"} & set(spike.themes)  # stop words name no theme
         assert len(spike.top_mention_ids) == 3
         negative = session.get_one(SpikeRow, fired["negative"].spike_id)
         assert negative.share == pytest.approx(20 / 30)

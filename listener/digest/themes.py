@@ -24,9 +24,8 @@ from functools import lru_cache
 from typing import Any
 
 import snowballstemmer
-from stop_words import get_stop_words
 
-from listener.text import words
+from listener.text import stop_words, words
 
 CURRENT_SAMPLE = 2000
 BASELINE_SAMPLE = 4000
@@ -40,15 +39,6 @@ _STEMMERS = {"de": "german", "en": "english"}
 _HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
 _WORD = re.compile(r"[^\W_]+")
 _CLAUSE = re.compile(r"[.,;:!?()\[\]{}\"“”„«»/|\n]+|\s[-–—]\s")  # phrases do not span these
-# Web and chat noise that stop-word lists do not have.
-_NOISE = {"http", "https", "www", "com", "de", "amp", "quot", "gt", "lt", "nbsp", "html", "php"}
-
-
-@lru_cache(maxsize=2)
-def stop_words(lang: str) -> frozenset[str]:
-    return frozenset(w for word in get_stop_words(lang) for w in words(word)) | _NOISE
-
-
 @lru_cache(maxsize=2)
 def _stemmer(lang: str) -> Any:
     return snowballstemmer.stemmer(_STEMMERS[lang])

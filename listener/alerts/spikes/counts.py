@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from listener.alerts.spikes.detect import Counts
 from listener.store.models import MentionBrand, MentionRow, ScoreRow
-from listener.text import words
+from listener.text import stop_words, words
 
 WEEK = timedelta(days=7)
 Window = tuple[datetime, datetime]
@@ -101,9 +101,10 @@ def themes(now: list[MentionRow], before: list[MentionRow], n: int, skip: Iterab
     """Words far more frequent in the spike's posts than in the same hours of earlier weeks.
 
     Scored by document frequency × log of the frequency ratio, so words every post has ("the", "und", the brand)
-    score about zero without a stop-word list, in any language.
+    score about zero in any language. German and English stop words are left out as well: in a burst of short
+    posts "the" or "again" can rise with the topic and would crowd out the words that name it.
     """
-    skipped = {w for phrase in skip for w in words(phrase)}
+    skipped = {w for phrase in skip for w in words(phrase)} | stop_words("de") | stop_words("en")
     current = Counter(w for m in now for w in _document_words(m, skipped))
     usual = Counter(w for m in before for w in _document_words(m, skipped))
     n_now, n_before = max(1, len(now)), max(1, len(before))
