@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from listener.nlp.model_io import ARTIFACTS_DIR
@@ -14,6 +14,7 @@ from listener.nlp.model_io import ARTIFACTS_DIR
 class TrainConfig:
     data: list[Path] | None = None  # labelled TSVs; None: the shared train files (listener.nlp.train_data)
     dev: list[Path] | None = None  # dev TSVs; None: sb10k_dev + hold-outs, or 10 % of each --data file
+    shares: dict[str, float] = field(default_factory=dict)  # file stem → share per epoch, over DEFAULT_TRAIN's
     epochs: float = 5.0
     lr: float = 6e-5  # transformer layers
     head_lr: float = 6e-4
@@ -51,6 +52,17 @@ def fraction(text: str) -> float:
     return value
 
 
+def share(text: str) -> tuple[str, float]:
+    stem, _, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not FILE=N (e.g. sb10k_train=2)") from None
+    if not stem or number < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not FILE=N with N ≥ 0")
+    return stem.removesuffix(".tsv"), number
+
+
 def parse_args(argv: list[str] | None, description: str | None = None) -> TrainConfig:
     """`python -m listener.nlp.train`'s options as a TrainConfig (options not given keep its defaults)."""
     ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -60,6 +72,9 @@ def parse_args(argv: list[str] | None, description: str | None = None) -> TrainC
                     help="labelled TSV files (id, sentiment, text[, aspects|reason]); default: the shared train files")
     ap.add_argument("--dev", nargs="*", type=Path,
                     help="dev TSV files; default sb10k_dev (+ hold-outs) or 10%% of --data")
+    ap.add_argument("--share", dest="shares", type=share, action="append", metavar="FILE=N",
+                    help="share per epoch of one file of the default mix (2 = every row twice, 0.5 = a fresh half "
+                    "each epoch, 0 = left out), e.g. --share sb10k_train=2; repeatable")
     ap.add_argument("--epochs", type=float, help=f"default {d.epochs}")
     ap.add_argument("--lr", type=float, help=f"default {d.lr}")
     ap.add_argument("--head-lr", type=float, help=f"default {d.head_lr}")
@@ -103,4 +118,7 @@ def parse_args(argv: list[str] | None, description: str | None = None) -> TrainC
                     "the checkpoint")
     ap.add_argument("--stop-after-steps", type=int,
                     help="end this sitting after N steps, leaving a checkpoint to --resume from")
-    return TrainConfig(**vars(ap.parse_args(argv)))
+    args = vars(ap.parse_args(argv))
+    if "shares" in args:
+        args["shares"] = dict(args["shares"])
+    return TrainConfig(**args)

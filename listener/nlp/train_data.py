@@ -189,8 +189,13 @@ def build_datasets(
         files = {Path(p): 1 for p in config.data}
         holdout = {p.stem: 0.10 for p in files} if not config.dev else {}
     else:
+        unknown = set(config.shares) - set(DEFAULT_TRAIN)
+        if unknown:
+            raise DataFileError(f"--share: no training file {', '.join(sorted(unknown))} in the default mix "
+                                f"({', '.join(DEFAULT_TRAIN)})")
+        shares = {**DEFAULT_TRAIN, **config.shares}
         files = {(WRITTEN_FILE if stem == "short_texts" else eval_dir / f"{stem}.tsv"): rep
-                 for stem, rep in DEFAULT_TRAIN.items()}
+                 for stem, rep in shares.items() if rep > 0 or stem in ROWS_PER_EPOCH}
         holdout = dict(HOLDOUT)
     for path, share in files.items():
         rows = read_tsv(path)
@@ -204,7 +209,7 @@ def build_datasets(
             kept = [e for e in kept if _holdout(f"subset:{e.row_id}", config.train_fraction)]
         if held:
             dev[f"{path.stem}[holdout]"] = held
-        if path.stem in ROWS_PER_EPOCH and not config.data and kept:
+        if path.stem in ROWS_PER_EPOCH and not config.data and kept and path.stem not in config.shares:
             share = files[path] = min(1.0, ROWS_PER_EPOCH[path.stem] / len(kept))
         parts.append((kept, share))
     if not any(examples for examples, _share in parts):  # else training would loop over empty epochs

@@ -168,4 +168,4 @@ def test_category_rule_is_tuned_on_the_flagged_dev_rows() -> None:
     assert 0.45 < rule["category_by_name"]["digital"] <= 0.6
     assert rule["category_by_name"]["support"] == 0.35  # no support rows: the default
     assert rule["category_cues"] in ("off", "confirm")
-    assert rule["category_dev_micro_f1"] == 1.0
+    assert rule["category_dev_f1"] == 1.0
