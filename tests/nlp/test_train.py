@@ -425,3 +425,17 @@ def test_training_mix_queues_survive_a_checkpoint() -> None:
     fresh.restore_queues(json.loads(json.dumps(saved)))  # as a checkpoint stores them
     rng2.setstate(rng_state)
     assert [[e.text for e in fresh.epoch(rng2)] for _ in range(3)] == expected
+
+
+def test_shares_of_the_default_mix_can_be_set_per_file() -> None:
+    from listener.nlp.evaluate import DataFileError
+    from listener.nlp.train_config import parse_args
+    from listener.nlp.train_data import build_datasets
+
+    config = parse_args(["--share", "sb10k_train=2", "--share", "short_texts.tsv=0"])
+    assert config.shares == {"sb10k_train": 2.0, "short_texts": 0.0}
+    for wrong in ("sb10k_train", "sb10k_train=-1", "=2"):
+        with pytest.raises(SystemExit):
+            parse_args(["--share", wrong])
+    with pytest.raises(DataFileError, match="no training file nope_train in the default mix"):
+        build_datasets(parse_args(["--share", "nope_train=1"]), tokenizer=None)
