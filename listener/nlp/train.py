@@ -1,10 +1,10 @@
 """Fine-tune the embedded model: e5-small transformer layers + sentiment, category and flag heads.
 
-    python -m listener.nlp.train --out DIR            # stage 1 of the shipped recipe, on ../shared/eval train files
-    python -m listener.nlp.train --teacher DIR --qat --epochs 2 --lr 2e-5 --head-lr 2e-4
-                                                      # stage 2: quantisation-aware, distilled from stage 1
-    python -m listener.nlp.train --teacher DIR --qat --epochs 1 --lr 1e-5 --head-lr 1e-4 --seed 14 \
-        --relevance-weight 0.5                        # stage 3: one more epoch, with GermEval's relevance column
+    python -m listener.nlp.train --out DIR            # a fine-tuning stage on the ../shared/eval train files
+    python -m listener.nlp.train --teacher DIR --qat --distil-weight 0 --epochs 2 --lr 4e-5 --head-lr 4e-4
+                                                      # stage 4 of the shipped recipe (the model card has all five)
+    python -m listener.nlp.train --resume CHECKPOINT  # continue a stopped run exactly (listener.nlp.train_checkpoint)
+    python -m listener.nlp.train --share sb10k_train=2 # another share of one file of the default mix
     python -m listener.nlp.train --data my.tsv        # your own labelled mentions (id, sentiment, text)
     python -m listener.nlp.train --train-fraction 0.5 --out DIR
                                                       # half the training rows: one point of a learning curve
