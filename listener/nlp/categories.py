@@ -143,8 +143,3 @@ class CategoryRule:
             named = set(sorted(named, key=lambda c: -probs[c] / self.thresholds[c])[: self.most])
         return tuple(c for c in CATEGORIES if c in named)
 
-
-def flagged_categories(text: str, probabilities: Sequence[float], threshold: float) -> tuple[str, ...]:
-    """Categories of a flagged mention with one threshold for every category, cue phrases adding theirs and no
-    cap (the rule of artefacts from before per-category tuning)."""
-    return CategoryRule({c: threshold for c in CATEGORIES}).choose(text, probabilities)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from listener.nlp.categories import airline_targets, flagged_categories, germeval_targets, load_taxonomy
+from listener.nlp.categories import CATEGORIES, CategoryRule, airline_targets, germeval_targets, load_taxonomy
 from listener.nlp.evaluate import DataFileError, evaluate_file, flag_metrics, read_tsv, sentiment_metrics
 from listener.nlp.scoring import Score
 
@@ -114,6 +114,9 @@ def test_unusable_files_are_named_with_the_reason(tmp_path: Path, content: bytes
 
 
 def test_flagged_categories_join_the_head_and_the_cue_phrases() -> None:
+    def flagged_categories(text: str, head: list[float], threshold: float) -> tuple[str, ...]:
+        return CategoryRule({c: threshold for c in CATEGORIES}, "add").choose(text, head)
+
     # support delivery billing digital product staff
     head = [0.10, 0.80, 0.05, 0.05, 0.05, 0.20]
     text = "Paket seit Wochen weg und die Hotline legt einfach auf"
@@ -123,8 +126,6 @@ def test_flagged_categories_join_the_head_and_the_cue_phrases() -> None:
 
 
 def test_the_category_rule_uses_thresholds_per_category_confirms_cues_and_caps() -> None:
-    from listener.nlp.categories import CATEGORIES, CategoryRule
-
     # support delivery billing digital product staff
     head = [0.30, 0.50, 0.06, 0.40, 0.05, 0.20]
     thresholds = {"support": 0.5, "delivery": 0.45, "billing": 0.3, "digital": 0.35, "product": 0.4, "staff": 0.6}
