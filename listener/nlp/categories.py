@@ -80,6 +80,20 @@ def row_targets(row: Mapping[str, str], taxonomy: Mapping[str, str]) -> Targets 
     return None
 
 
+def service_targets(row: Mapping[str, str], taxonomy: Mapping[str, str]) -> tuple[bool, tuple[str, ...] | None] | None:
+    """What a labelled row says about the flag and its categories, wherever it says it: the `negative_service`
+    column of listener's written short texts (categories not labelled: None), the aspects or reason of the data
+    set, and for a neutral or positive row of any file "not a negative service experience" (the definition in
+    ../shared/eval/README.md needs a negative mention). None: a negative row of a file without such labels."""
+    if "negative_service" in row:
+        flagged = row["negative_service"].strip() == "1"
+        return flagged, None if flagged else ()
+    targets = row_targets(row, taxonomy)
+    if targets is not None:
+        return targets
+    return (False, ()) if row.get("sentiment") != "negative" else None
+
+
 # Cue phrases (German and English) that name a service area outright. The model's flag head decides whether a
 # mention is a negative service experience (adding cue hits to the flag lowered its dev F1); the cues add
 # categories to a flagged mention, where they catch rare categories the head misses.

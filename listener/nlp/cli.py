@@ -180,8 +180,7 @@ def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: b
         out: list[dict[str, Any]] = []
         for r in results:
             row: dict[str, Any] = {k: _rounded(r[k]) for k in keys}
-            row["flag"] = None if r["flag"] is None else _rounded(
-                {k: v for k, v in r["flag"].items() if k != "category_micro_f1"})
+            row["flag"] = _rounded(r["flag"])
             out.append(row)
         if shorts is not None:
             out.append(_rounded(shorts))

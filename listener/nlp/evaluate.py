@@ -123,8 +123,7 @@ def flag_metrics(gold: Sequence[Flagged], pred: Sequence[Flagged]) -> dict[str, 
         if counts[0] + counts[2]:  # the category occurs in the gold labels
             per_cat[c] = {**prf(*counts), "support": counts[0] + counts[2]}
     out["categories"] = per_cat
-    out["category_micro"] = prf(*pooled)
-    out["category_micro_f1"] = out["category_micro"]["f1"]
+    out["category_micro_f1"] = prf(*pooled)["f1"]
     out["category_macro_f1"] = sum(m["f1"] for m in per_cat.values()) / len(per_cat) if per_cat else 0.0
     flagged = [p for p in pred if p[0]]
     out["categories_per_flag"] = sum(len(p[1]) for p in flagged) / len(flagged) if flagged else 0.0

@@ -16,7 +16,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from listener.nlp.categories import row_targets
+from listener.nlp.categories import service_targets
 from listener.nlp.evaluate import default_eval_dir, find_taxonomy, read_tsv, sentiment_metrics
 
 SHORT_CHARS = 60
@@ -60,14 +60,9 @@ def test_rows(eval_dir: Path | None = None) -> dict[str, list[dict[str, str]]]:
 
 
 def gold_flag(row: dict[str, str], taxonomy: dict[str, str]) -> bool | None:
-    """Is the row a negative service experience: labelled in the written file, derived from aspects or reasons
-    where the file has them, never for a neutral or positive row; else unknown (None)."""
-    if "negative_service" in row:
-        return row["negative_service"].strip() == "1"
-    targets = row_targets(row, taxonomy)
-    if targets is not None:
-        return targets[0]
-    return False if row["sentiment"] != "negative" else None
+    """Is the row a negative service experience (None: the row does not say)?"""
+    targets = service_targets(row, taxonomy)
+    return None if targets is None else targets[0]
 
 
 def evaluate_short(scorer: Any, eval_dir: Path | None = None) -> dict[str, Any]:

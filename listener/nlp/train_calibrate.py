@@ -15,7 +15,7 @@ import torch
 
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES, CategoryRule
-from listener.nlp.evaluate import flag_metrics, sentiment_metrics
+from listener.nlp.evaluate import flag_metrics, prf, sentiment_metrics
 from listener.nlp.model import E5Classifier, load_inference_model, quantization_aware
 from listener.nlp.model_io import META_FILE
 from listener.nlp.train_config import TrainConfig
@@ -128,13 +128,13 @@ def tune_category_rule(raw: dict, default: float = 0.35) -> dict[str, Any]:
         if gold.sum() < MIN_CATEGORY_ROWS:
             thresholds[c] = default
             continue
-        best_t = max(CATEGORY_GRID, key=lambda t: (_f1(gold, prob >= t), t))  # ties: the stricter
-        thresholds[c] = best_t if _f1(gold, prob >= best_t) > 0 else default
+        f1, best_t = max((_f1(gold, prob >= t), t) for t in CATEGORY_GRID)  # ties: the stricter
+        thresholds[c] = best_t if f1 > 0 else default
     best: tuple[float, str, int] = (-1.0, "add", 0)
     for cues in CUE_POLICIES:
         for most in CAPS:
             rule = CategoryRule(thresholds, cues, most)
-            score = float(np.mean([sum(_category_f1s(rule, rows)) / 2 for rows in sets]))
+            score = float(np.mean([_category_score(rule, rows) for rows in sets]))
             if score > best[0] + 1e-9:
                 best = (score, cues, most)
     return {"category_by_name": thresholds, "category_cues": best[1], "max_categories": best[2],
@@ -142,27 +142,17 @@ def tune_category_rule(raw: dict, default: float = 0.35) -> dict[str, Any]:
 
 
 def _f1(gold: np.ndarray, pred: np.ndarray) -> float:
-    tp = float((gold & pred).sum())
-    return 2 * tp / (gold.sum() + pred.sum()) if tp else 0.0
+    tp = int((gold & pred).sum())
+    return prf(tp, int(pred.sum()) - tp, int(gold.sum()) - tp)["f1"]
 
 
-def _category_f1s(rule: CategoryRule, rows: list[tuple[Example, np.ndarray]]) -> tuple[float, float]:
-    """(micro-F1, macro-F1 over the categories these rows have) of the rule's choices."""
-    counts = {c: [0, 0, 0] for c in CATEGORIES}  # tp, fp, fn
-    for e, p in rows:
-        gold = {c for c, v in zip(CATEGORIES, e.cats or [], strict=True) if v > 0.5}
-        chosen = set(rule.choose(e.text, [float(x) for x in p]))
-        for c in CATEGORIES:
-            counts[c][0] += c in gold and c in chosen
-            counts[c][1] += c in chosen and c not in gold
-            counts[c][2] += c in gold and c not in chosen
-
-    def f1(tp: int, fp: int, fn: int) -> float:
-        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-    micro = f1(*(sum(v[i] for v in counts.values()) for i in range(3)))
-    present = [f1(*v) for v in counts.values() if v[0] + v[2]]
-    return micro, float(np.mean(present)) if present else 0.0
+def _category_score(rule: CategoryRule, rows: list[tuple[Example, np.ndarray]]) -> float:
+    """Mean of the category micro-F1 and macro-F1 of the rule's choices on flagged rows, as `listener nlp eval`
+    counts them."""
+    gold = [(True, tuple(c for c, v in zip(CATEGORIES, e.cats or [], strict=True) if v > 0.5)) for e, _p in rows]
+    chosen = [(True, rule.choose(e.text, [float(x) for x in p])) for e, p in rows]
+    m = flag_metrics(gold, chosen)
+    return (m["category_micro_f1"] + m["category_macro_f1"]) / 2
 
 
 def _dev_score(raw: dict, bias: np.ndarray) -> float:

@@ -22,7 +22,7 @@ import torch
 from tokenizers import Tokenizer
 
 from listener.domain import SENTIMENTS
-from listener.nlp.categories import CATEGORIES, row_targets
+from listener.nlp.categories import CATEGORIES, service_targets
 from listener.nlp.convert import ensure_base_model
 from listener.nlp.evaluate import DataFileError, default_eval_dir, find_taxonomy, read_tsv
 from listener.nlp.model_io import head_tail, prepare_text
@@ -112,23 +112,14 @@ class TrainingMix:
         return counts
 
 
-def _holdout(row_id: str, fraction: float) -> bool:
-    return in_slice(row_id, fraction)
-
-
 def known_targets(row: dict[str, str], taxonomy: dict[str, str]) -> tuple[float, list[float] | None]:
-    """(flag, categories) a training row teaches; nan / None where the row does not tell.
-    A neutral or positive row is never a negative service experience (../shared/eval/README.md), so it teaches
-    flag 0 even in files without aspects: that is what keeps praise from raising a task."""
-    if "negative_service" in row:  # the short texts we wrote: the flag is labelled, the categories are not
-        flag = float(row["negative_service"].strip() == "1")
-        return flag, None if flag else [0.0] * len(CATEGORIES)
-    targets = row_targets(row, taxonomy)
-    if targets is not None:
-        return float(targets[0]), [float(c in targets[1]) for c in CATEGORIES]
-    if row["sentiment"] != "negative":
-        return 0.0, [0.0] * len(CATEGORIES)
-    return float("nan"), None
+    """(flag, categories) a training row teaches; nan / None where the row does not tell. Neutral and positive
+    rows teach flag 0 even in files without aspects: that is what keeps praise from raising a task."""
+    targets = service_targets(row, taxonomy)
+    if targets is None:
+        return float("nan"), None
+    flagged, categories = targets
+    return float(flagged), None if categories is None else [float(c in categories) for c in CATEGORIES]
 
 
 def load_examples(path: Path, tokenizer: Any, max_length: int, rows: list[dict[str, str]] | None = None
@@ -203,10 +194,10 @@ def build_datasets(
             rows = [r for r in rows if not in_short_test(path.stem, r)]
         exs = load_examples(path, tokenizer, length_for(path), rows)
         frac = holdout.get(path.stem, 0.0)
-        held = [e for e in exs if frac and _holdout(e.row_id, frac)]
-        kept = [e for e in exs if not (frac and _holdout(e.row_id, frac))]
+        held = [e for e in exs if frac and in_slice(e.row_id, frac)]
+        kept = [e for e in exs if not (frac and in_slice(e.row_id, frac))]
         if config.train_fraction < 1:  # a fixed subset (nested across fractions); the hold-outs stay whole
-            kept = [e for e in kept if _holdout(f"subset:{e.row_id}", config.train_fraction)]
+            kept = [e for e in kept if in_slice(f"subset:{e.row_id}", config.train_fraction)]
         if held:
             dev[f"{path.stem}[holdout]"] = held
         if path.stem in ROWS_PER_EPOCH and not config.data and kept and path.stem not in config.shares:
