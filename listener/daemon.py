@@ -47,6 +47,9 @@ class Daemon:
         self.config_path = config_path  # re-read on SIGHUP
         self.stop_requested = threading.Event()
         self.reload_requested = threading.Event()
+        # a wake that arrives while its job runs: the scheduler skips that run (max_instances=1), so the job
+        # itself runs once more (else the mentions of a second poll waited a whole score_every)
+        self.woken = {"score": threading.Event(), "deliver": threading.Event()}
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -67,16 +70,31 @@ class Daemon:
             self._wake("score")
 
     def score_job(self) -> None:
+        self._until_settled("score", self._score_once)
+
+    def _score_once(self) -> None:
         report = self.app.score()
         if report.alerts:
             self._wake("deliver")
 
     def deliver_job(self) -> None:
+        self._until_settled("deliver", self._deliver_once)
+
+    def _deliver_once(self) -> None:
         self.app.escalate()  # due escalations and grouped messages join the outbox first
         self.app.deliver()
 
+    def _until_settled(self, job_id: str, work: Callable[[], None]) -> None:
+        """Run `work`, and again as long as a wake for this job arrived while it ran."""
+        while True:
+            self.woken[job_id].clear()
+            work()
+            if not self.woken[job_id].is_set() or self.stop_requested.is_set():
+                return
+
     def _wake(self, job_id: str) -> None:
         if not self.stop_requested.is_set():
+            self.woken[job_id].set()
             self.scheduler.modify_job(job_id, next_run_time=datetime.now(UTC))
 
     # Lifecycle -------------------------------------------------------------
