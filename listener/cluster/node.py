@@ -6,7 +6,7 @@ Every node runs a procrastinate worker on the same database; there is no leader.
     interval has passed (and that is not backing off), wakes scoring and delivery when work waits, and hands
     the running jobs of a node whose heartbeat stopped back to the queue;
   * `poll` — one source; lock `poll:<source>` lets one node at a time poll it, queueing lock `poll:<source>`
-    keeps at most one waiting;
+    keeps at most one waiting; a waiting poll that another poll of the source finished ahead of does nothing;
   * `score` — claims batches of unscored mentions with FOR UPDATE SKIP LOCKED (listener/cluster/scoring.py),
     one job per live node (queueing locks `score:0…n-1`), so every node scores in parallel;
   * `deliver` — the outbox worker (after queueing due escalations and group flushes, as the single-node daemon
@@ -38,7 +38,7 @@ from listener.alerts.outbox import deliver_pending
 from listener.app import App
 from listener.cluster.registry import PeriodicJob, periodic_jobs
 from listener.cluster.scoring import score_claimed, unscored_backlog
-from listener.store.models import AlertRow, SourceRow
+from listener.store.models import AlertRow, SourceHealth, SourceRow
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,15 @@ def due_sources(app: App, now: datetime) -> list[str]:
     return due
 
 
+def poll_finished_since(app: App, source: str, since: datetime) -> bool:
+    """Whether a poll of `source` finished — stored its batch or recorded its failure — at or after `since`.
+    An attempt that started but never finished (its node died mid-fetch) does not count."""
+    with app.store.read() as session:
+        health = session.scalar(select(SourceHealth).join(SourceRow).where(SourceRow.name == source))
+    finished = [t for t in (health.last_success_at, health.last_error_at) if t] if health else []
+    return bool(finished) and max(finished) >= since
+
+
 def alerts_due(app: App, now: datetime) -> bool:
     with app.store.read() as session:
         return session.scalar(select(AlertRow.id).where(
@@ -127,10 +136,10 @@ def build_queue(app: App) -> procrastinate.App:
                                                          min_size=1, max_size=4))
     cluster = app.settings.cluster
 
-    async def defer_once(task: Any, queueing_lock: str, lock: str | None = None, **kwargs: Any) -> None:
+    async def defer_once(task: Any, queueing_lock: str) -> None:
         """Defer unless a job with this queueing lock already waits."""
         with contextlib.suppress(AlreadyEnqueued):
-            await task.configure(queueing_lock=queueing_lock, lock=lock).defer_async(**kwargs)
+            await task.configure(queueing_lock=queueing_lock).defer_async()
 
     async def wake_scoring() -> None:
         nodes = await asyncio.to_thread(live_nodes, app)
@@ -140,11 +149,14 @@ def build_queue(app: App) -> procrastinate.App:
                 await defer_once(score, f"score:{slot}")
 
     @queue.task(name="listener.poll", pass_context=True)
-    async def poll(context: procrastinate.JobContext, source: str) -> None:
+    async def poll(context: procrastinate.JobContext, source: str, due_at: str | None = None) -> None:
         job = context.job
-        # A retried job (its node died) polls; a fresh one checks that no other run polled meanwhile.
-        if job.attempts == 0 and source not in await asyncio.to_thread(due_sources, app, app.clock.now()):
-            return
+        # A tick found the source due at `due_at`. A poll of it that finished since (this job waited behind it for
+        # the lock) did the work. Finished, not started: when the poll ahead died mid-fetch (its node was killed
+        # after recording the attempt), this job takes over and polls.
+        if due_at is not None:
+            if await asyncio.to_thread(poll_finished_since, app, source, datetime.fromisoformat(due_at)):
+                return
         log.info("event=poll_started source=%s job=%s attempt=%d", source, job.id, job.attempts)
         (report,) = await asyncio.to_thread(app.poll, [source])
         if report.stored:
@@ -168,7 +180,7 @@ def build_queue(app: App) -> procrastinate.App:
         await retry_stalled(queue, app)
         now = app.clock.now()
         for name in await asyncio.to_thread(due_sources, app, now):
-            await defer_once(poll, f"poll:{name}", lock=f"poll:{name}", source=name)
+            await defer_poll(queue, name, now)
         # Polls wake scoring and scoring wakes delivery; these sweeps catch the rest (failed sends due again,
         # work of a dead node) at the single-node daemon's pace.
         if _every(timestamp, app.settings.daemon.score_every.total_seconds(), cluster.tick.total_seconds()):
@@ -181,6 +193,14 @@ def build_queue(app: App) -> procrastinate.App:
     for job in periodic_jobs(app.settings):
         _register_periodic(queue, app, job)
     return queue
+
+
+async def defer_poll(queue: procrastinate.App, source: str, due_at: datetime) -> None:
+    """Queue a poll of `source`, found due at `due_at`, unless one already waits (one node at a time polls it)."""
+    lock = f"poll:{source}"
+    with contextlib.suppress(AlreadyEnqueued):
+        await queue.tasks["listener.poll"].configure(queueing_lock=lock, lock=lock).defer_async(
+            source=source, due_at=due_at.isoformat())
 
 
 def _every(timestamp: int, period: float, tick: float) -> bool:
