@@ -6,7 +6,7 @@ Every node runs a procrastinate worker on the same database; there is no leader.
     interval has passed (and that is not backing off), wakes scoring and delivery when work waits, and hands
     the running jobs of a node whose heartbeat stopped back to the queue;
   * `poll` — one source; lock `poll:<source>` lets one node at a time poll it, queueing lock `poll:<source>`
-    keeps at most one waiting; a waiting poll that another poll of the source finished ahead of does nothing;
+    keeps at most one waiting, which stands down if a poll of the source finished after the tick found it due;
   * `score` — claims batches of unscored mentions with FOR UPDATE SKIP LOCKED (listener/cluster/scoring.py),
     one job per live node (queueing locks `score:0…n-1`), so every node scores in parallel;
   * `deliver` — the outbox worker (after queueing due escalations and group flushes, as the single-node daemon
