@@ -259,17 +259,26 @@ def test_train_fraction_keeps_a_nested_subset_and_whole_dev_sets(tmp_path: Path)
             main(["--train-fraction", wrong])
 
 
+def _write_made_up_mentions(path: Path, relevance: bool = False) -> list[str]:
+    """48 made-up mentions, 16 of each sentiment, as a training file (with a relevance column when asked: the
+    neutral ones are off topic); returns its lines."""
+    rows = ["id\trelevance\tsentiment\ttext" if relevance else "id\tsentiment\ttext"]
+    for i in range(16):
+        for key, relevant, sentiment, text in (
+                ("n", "true", "negative", f"Die Hotline hat mich bei Bestellung {i} dreimal aus der Leitung geworfen."),
+                ("u", "false", "neutral", f"Order {i} was shipped on Monday."),
+                ("p", "true", "positive", f"Great support, order {i} arrived early.")):
+            rows.append("\t".join([f"{key}{i}", *([relevant] if relevance else []), sentiment, text]))
+    path.write_text("\n".join(rows) + "\n")
+    return rows
+
+
 def _tiny_runs(e5_cache: Path, tmp_path: Path, seeds: tuple[int, ...], layers: int = 1) -> list[Path]:
     """One-epoch runs of the bottom `layers` layers on 48 made-up mentions, one artefact directory per seed."""
     from listener.nlp.train import main
 
     data = tmp_path / "mine.tsv"
-    rows = ["id\tsentiment\ttext"]
-    for i in range(16):
-        rows.append(f"n{i}\tnegative\tDie Hotline hat mich bei Bestellung {i} dreimal aus der Leitung geworfen.")
-        rows.append(f"u{i}\tneutral\tOrder {i} was shipped on Monday.")
-        rows.append(f"p{i}\tpositive\tGreat support, order {i} arrived early.")
-    data.write_text("\n".join(rows) + "\n")
+    _write_made_up_mentions(data)
     outs = []
     for n, seed in enumerate(seeds):
         out = tmp_path / f"run{n}-seed{seed}-layers{layers}"
@@ -344,12 +353,7 @@ def test_a_stopped_run_resumes_exactly(e5_cache: Path, tmp_path: Path, capsys: p
     from listener.nlp.train_checkpoint import STATE_FILE
 
     data, dev = tmp_path / "mine.tsv", tmp_path / "dev.tsv"
-    rows = ["id\trelevance\tsentiment\ttext"]
-    for i in range(16):
-        rows.append(f"n{i}\ttrue\tnegative\tDie Hotline hat mich bei Bestellung {i} dreimal aus der Leitung geworfen.")
-        rows.append(f"u{i}\tfalse\tneutral\tOrder {i} was shipped on Monday.")
-        rows.append(f"p{i}\ttrue\tpositive\tGreat support, order {i} arrived early.")
-    data.write_text("\n".join(rows) + "\n")
+    rows = _write_made_up_mentions(data, relevance=True)
     dev.write_text("\n".join(rows[:1] + ["d" + r for r in rows[1:13]]) + "\n")
     common = ["--data", str(data), "--dev", str(dev), "--epochs", "2", "--layers", "1", "--batch-size", "8", "--qat",
               "--relevance-weight", "0.5", "--cache-dir", str(e5_cache), "--threads", "2"]  # 6 steps an epoch
