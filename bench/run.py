@@ -50,6 +50,7 @@ BENCHMARKS = (
               limit_s=3600, quick_limit_s=600),
     Benchmark("cluster", "bench_cluster.py", (), ("--model", "tiny", "--mentions", "100", "--rounds", "1"),
               limit_s=1200, quick_limit_s=300, needs_env="LISTENER_TEST_POSTGRES_URL"),
+    Benchmark("signin", "bench_signin.py", (), ("--parallel", "10"), limit_s=900, quick_limit_s=300),
 )
 
 

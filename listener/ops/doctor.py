@@ -73,6 +73,8 @@ def run_checks(app: App, send_test: bool = False) -> Iterator[Result]:
     for label, path in _disk_paths(app):
         yield _guard(f"disk {label}", lambda p=path, lb=label: _disk(lb, p))  # type: ignore[misc]
     yield _guard("clock", lambda: _clock(app))
+    if app.settings.web is not None:
+        yield _guard("web", lambda: _web(app))
 
 
 # ----------------------------------------------------------------------------- database and model
@@ -227,6 +229,18 @@ def _clock(app: App) -> Result:
         status = "warn"
     notes.append({True: "NTP synchronised", False: "NTP not synchronised", None: "NTP status unknown"}[synced])
     return Result(status, "clock", f"{now:%Y-%m-%d %H:%M:%S} UTC; " + "; ".join(notes))
+
+
+def _web(app: App) -> Result:
+    from listener.web.proxies import proxy_problem
+
+    config = app.settings.web
+    assert config is not None
+    problem = proxy_problem(config)
+    if problem:
+        return Result("warn", "web", problem)
+    trusted = f"; trusts X-Forwarded-For from {', '.join(config.trusted_proxies)}" if config.trusted_proxies else ""
+    return Result("ok", "web", f"care inbox on {config.listen}{trusted}")
 
 
 def _ntp_synchronized() -> bool | None:

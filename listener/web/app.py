@@ -24,9 +24,11 @@ from listener.config import Settings
 from listener.store.engine import Store
 from listener.store.models import UserRow
 from listener.web.i18n import Formatter, negotiate
+from listener.web.proxies import note_untrusted_forwarding
 from listener.web.queue import QueueCache
-from listener.web.security import AckLinks, LoginThrottle, csrf_ok, new_csrf_token
+from listener.web.security import AckLinks, csrf_ok, new_csrf_token
 from listener.web.settings import WebSettings
+from listener.web.throttle import SignInGuard
 from listener.web.users import can_act, can_edit_silences, can_edit_templates, get_user
 
 Handler = Callable[["Web", Request, UserRow, FormData | None], Response]
@@ -41,7 +43,7 @@ class Web:
     clock: Clock
     env: Environment
     acks: AckLinks
-    throttle: LoginThrottle
+    throttle: SignInGuard
     queues: QueueCache
 
     @property
@@ -72,6 +74,8 @@ def client_address(web: Web, request: Request) -> str:
     forwarded = request.headers.get("x-forwarded-for")
     if forwarded and web.config.is_trusted_proxy(peer):
         return forwarded.split(",")[-1].strip()
+    if forwarded:
+        note_untrusted_forwarding(peer)
     return peer
 
 

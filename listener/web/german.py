@@ -67,8 +67,9 @@ GERMAN: dict[str, str] = {
         "der Aufgabenseite.",
     # messages from the handlers
     "Wrong name or password.": "Name oder Passwort falsch.",
-    "Too many failed sign-ins. Try again later.":
-        "Zu viele fehlgeschlagene Anmeldungen. Bitte später erneut versuchen.",
+    "Too many failed sign-ins. Try again in {wait}.":
+        "Zu viele fehlgeschlagene Anmeldungen. Bitte in {wait} erneut versuchen.",
+    "The sign-in is busy. Try again in a moment.": "Die Anmeldung ist ausgelastet. Bitte gleich erneut versuchen.",
     "This form has expired. Reload the page and try again.":
         "Dieses Formular ist abgelaufen. Bitte die Seite neu laden und erneut versuchen.",
     "Your role may not do this.": "Ihre Rolle darf das nicht.", "Unknown action.": "Unbekannte Aktion.",

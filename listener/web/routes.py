@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from listener.alerts.activity import add_note, assign, correct_verdict, perform
@@ -17,74 +16,19 @@ from listener.domain import SENTIMENTS
 from listener.labels import LabelError
 from listener.nlp.categories import CATEGORIES
 from listener.store.models import UserRow
-from listener.web.app import (
-    Web,
-    client_address,
-    current_user,
-    page,
-    password_mark,
-    refuse,
-    render,
-)
+from listener.web.app import Web, page, refuse, render
 from listener.web.i18n import LANGUAGES
 from listener.web.pages import page_routes
 from listener.web.queue import FACETS
-from listener.web.security import InvalidAckLink, csrf_ok, new_csrf_token
+from listener.web.security import InvalidAckLink
+from listener.web.signin import local_target, login
 from listener.web.taskview import business_time_left, fill_template, task_view, time_left
-from listener.web.users import authenticate, can_act, get_user
+from listener.web.users import can_act, get_user
 
 WORKFLOW = ("ack", "respond", "resolve", "dismiss")
 
 
-def local_target(value: str | None) -> str:
-    """Only paths on this site: `next=//evil.example` or `https://…` would make sign-in an open redirect."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/queue"
-
-
-# ----------------------------------------------------------------------------- sign-in
-def _login_page(web: Web, request: Request, error: str | None = None, status: int = 200) -> HTMLResponse:
-    return render(web, request, None, "login.html", status=status, error=error,
-                  next=local_target(request.query_params.get("next")))
-
-
-def login_form(web: Web, request: Request) -> Response:
-    if web.config.auth == "header":
-        user = current_user(web, request)
-        return user if isinstance(user, Response) else RedirectResponse("/queue", status_code=303)
-    return _login_page(web, request)
-
-
-def login_submit(web: Web, request: Request, form: FormData) -> Response:
-    if web.config.auth == "header":
-        return refuse(web, request, None, 404, "Sign-in happens at the proxy.")
-    if not csrf_ok(request.session.get("csrf"), form.get("csrf")):
-        return refuse(web, request, None, 403, "This form has expired. Reload the page and try again.")
-    name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
-    address = client_address(web, request)
-    if web.throttle.blocked(name, address):
-        return _login_page(web, request, "Too many failed sign-ins. Try again later.", 429)
-    with web.store.read() as session:
-        user = authenticate(session, name, password)
-    if user is None:
-        web.throttle.failed(name, address)
-        return _login_page(web, request, "Wrong name or password.", 401)
-    web.throttle.succeeded(name)
-    request.session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    assert user.password_hash is not None
-    request.session.update({"user": user.name, "pw": password_mark(user.password_hash), "csrf": new_csrf_token()})
-    return RedirectResponse(local_target(str(form.get("next", ""))), status_code=303)
-
-
-async def login(request: Request) -> Response:
-    web: Web = request.app.state.web
-    if request.method == "POST":
-        form = await request.form(max_files=0, max_fields=10)
-        return await run_in_threadpool(login_submit, web, request, form)
-    return await run_in_threadpool(login_form, web, request)
-
-
+# ----------------------------------------------------------------------------- sign-out, preferences
 @page()
 def logout(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
     request.session.clear()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-from collections import defaultdict, deque
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
@@ -16,7 +14,7 @@ from listener.secrets import MissingSecret, get_secret
 from listener.web.settings import WebSettings
 
 ACK_SALT = "listener.ack-link"
-__all__ = ["AckLinks", "InvalidAckLink", "LoginThrottle", "MissingSecret", "ack_links", "csrf_ok",
+__all__ = ["AckLinks", "InvalidAckLink", "MissingSecret", "ack_links", "csrf_ok",
            "new_csrf_token", "session_secret", "task_url_template"]
 
 
@@ -77,33 +75,3 @@ def new_csrf_token() -> str:
 def csrf_ok(expected: object, given: object) -> bool:
     return isinstance(expected, str) and isinstance(given, str) and bool(expected) and \
         hmac.compare_digest(expected, given)
-
-
-class LoginThrottle:
-    """At most `attempts` failed sign-ins per user name and per client address within `window`."""
-
-    def __init__(self, attempts: int, window: timedelta, clock: Clock):
-        self.attempts, self.window, self.clock = attempts, window, clock
-        self._failures: dict[str, deque[datetime]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: datetime) -> deque[datetime]:
-        failures = self._failures[key]
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
-
-    def blocked(self, name: str, address: str) -> bool:
-        now = self.clock.now()
-        with self._lock:
-            return any(len(self._recent(k, now)) >= self.attempts for k in (f"u:{name.lower()}", f"a:{address}"))
-
-    def failed(self, name: str, address: str) -> None:
-        now = self.clock.now()
-        with self._lock:
-            for key in (f"u:{name.lower()}", f"a:{address}"):
-                self._recent(key, now).append(now)
-
-    def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(f"u:{name.lower()}", None)

@@ -20,8 +20,9 @@ from listener.store.engine import Store
 from listener.web.app import Web, environment
 from listener.web.queue import QueueCache
 from listener.web.routes import routes
-from listener.web.security import AckLinks, LoginThrottle, session_secret
+from listener.web.security import AckLinks, session_secret
 from listener.web.settings import WebSettings
+from listener.web.throttle import SignInGuard
 
 log = logging.getLogger(__name__)
 SECURITY_HEADERS = [
@@ -57,7 +58,7 @@ def create_app(settings: Settings, store: Store, clock: Clock) -> Starlette:
     settings = settings.model_copy(update={"web": config})
     secret = session_secret(config)
     web = Web(settings, store, clock, environment(), AckLinks(secret, clock, config.ack_link_valid),
-              LoginThrottle(config.login_attempts, config.login_lockout, clock), QueueCache())
+              SignInGuard.from_settings(config, clock, secret), QueueCache())
     all_routes: list[BaseRoute] = [*routes(),
                                    Mount("/static", StaticFiles(packages=[("listener.web", "static")]), name="static")]
     middleware = [

@@ -25,8 +25,13 @@ class WebSettings(BaseModel):
     ack_link_valid: Duration = timedelta(hours=24)
     refresh: Duration = timedelta(seconds=15)  # how often an open queue page fetches new tasks
     timezone: ZoneName = "UTC"  # times on pages
-    login_attempts: int = Field(default=5, ge=1, le=1000)  # failed sign-ins per name or address …
-    login_lockout: Duration = timedelta(minutes=15)  # … within this window lock sign-in for the rest of it
+    # Failed sign-ins within `login_lockout` (listener/web/throttle.py): per account from one client …
+    login_attempts: int = Field(default=5, ge=1, le=1000)
+    login_client_attempts: int = Field(default=20, ge=1, le=10_000)  # … per client address, any account …
+    login_account_attempts: int = Field(default=50, ge=1, le=100_000)  # … per account from unknown browsers
+    login_lockout: Duration = timedelta(minutes=15)  # the window; past a limit the delay doubles up to it
+    login_delay: Duration = timedelta(seconds=1)  # the first delay past a limit
+    login_hashes: int = Field(default=2, ge=1, le=64)  # password checks at once (Argon2: 64 MiB each)
 
     @field_validator("listen")
     @classmethod

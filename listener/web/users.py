@@ -91,7 +91,12 @@ def list_users(session: Session) -> list[UserRow]:
 
 def authenticate(session: Session, name: str, password: str) -> UserRow | None:
     """The enabled user with this name and password, else None (same work either way)."""
-    user = get_user(session, name)
+    return check_password(get_user(session, name), password)
+
+
+def check_password(user: UserRow | None, password: str) -> UserRow | None:
+    """`user` if enabled and the password is theirs, else None; no database work (the sign-in form computes the
+    hash after its session has given its connection back)."""
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
     try:
         _hasher.verify(stored, password)
