@@ -24,6 +24,7 @@ from listener.config import Settings
 from listener.store.engine import Store
 from listener.store.models import UserRow
 from listener.web.i18n import Formatter, negotiate
+from listener.web.params import BadParam
 from listener.web.proxies import note_untrusted_forwarding
 from listener.web.queue import QueueCache
 from listener.web.security import AckLinks, csrf_ok, new_csrf_token
@@ -148,7 +149,11 @@ def guarded(web: Web, handler: Handler, request: Request, form: FormData | None,
         return refuse(web, request, user, 403, "This form has expired. Reload the page and try again.")
     if allowed is not None and not allowed(user.role):
         return refuse(web, request, user, 403, "Your role may not do this.")
-    return handler(web, request, user, form)
+    try:
+        return handler(web, request, user, form)
+    except BadParam as exc:  # a malformed or impossible value in the request: 400/404, never a 500
+        fmt = formatter(web, request, user)
+        return refuse(web, request, user, exc.status, fmt.gettext(exc.message).format(**exc.params))
 
 
 def page(allowed: Callable[[str], bool] | None = None) -> Callable[[Handler], Callable[[Request],

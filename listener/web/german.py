@@ -96,4 +96,18 @@ GERMAN: dict[str, str] = {
     "Median, calendar time": "Median, Kalenderzeit", "90th percentile, calendar time": "90. Perzentil, Kalenderzeit",
     "Waiting for a first response, by age": "Warten auf eine erste Antwort, nach Alter",
     "all tasks": "alle Aufgaben", "rule": "Regel",
+    # malformed requests (listener/web/params.py, errors.py)
+    "There is no task #{id}.": "Es gibt keine Aufgabe #{id}.",
+    "There is no template #{id}.": "Es gibt keine Vorlage #{id}.",
+    "There is no silence #{id}.": "Es gibt keine Stummschaltung #{id}.",
+    "{name}: expected a whole number from {low} to {high}.":
+        "{name}: erwartet wird eine ganze Zahl von {low} bis {high}.",
+    "{name}: expected a date such as 2026-01-31.": "{name}: erwartet wird ein Datum wie 2026-01-31.",
+    "{name}: expected one of {allowed}.": "{name}: erwartet wird einer der Werte {allowed}.",
+    "There is no such page.": "Diese Seite gibt es nicht.",
+    "This page does not answer that kind of request.": "Diese Seite beantwortet diese Art von Anfrage nicht.",
+    "The request could not be read.": "Die Anfrage konnte nicht gelesen werden.",
+    "This form was sent from another site and was refused. Reload the page here and try again.":
+        "Dieses Formular kam von einer anderen Website und wurde abgewiesen. Bitte die Seite hier neu laden und "
+        "erneut versuchen.",
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import or_, select
 from starlette.datastructures import FormData
@@ -16,18 +16,13 @@ from listener.domain import SENTIMENTS
 from listener.durations import parse_duration
 from listener.nlp.categories import CATEGORIES
 from listener.store.models import MentionBrand, MentionRow, ReplyTemplate, ScoreRow, SourceRow, TaskRow, UserRow
+from listener.web import params
 from listener.web.app import Web, formatter, page, refuse, render
 from listener.web.i18n import LANGUAGES
 from listener.web.users import can_edit_silences, can_edit_templates
 
 SEARCH_PAGE = 50
-
-
-def _date(value: str | None) -> datetime | None:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC) if value else None
-    except ValueError:
-        return None
+MAX_SILENCE = timedelta(days=366)
 
 
 def _escape_like(text: str) -> str:
@@ -37,9 +32,10 @@ def _escape_like(text: str) -> str:
 @page()
 def mentions_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
     q = request.query_params
-    brand, text, sentiment = q.get("brand", ""), q.get("q", "").strip(), q.get("sentiment", "")
-    since, until = _date(q.get("since")), _date(q.get("until"))
-    before = int(q["before"]) if q.get("before", "").isdigit() else None
+    brand, text, sentiment = params.text(q.get("brand"), 200), params.text(q.get("q"), 500).strip(), \
+        params.text(q.get("sentiment"), 20)
+    since, until = params.day(q.get("since"), "since"), params.day(q.get("until"), "until")
+    before = params.whole(q.get("before"), "before", 0, 1, params.MAX_ID) or None
     query = select(MentionRow).order_by(MentionRow.id.desc()).limit(SEARCH_PAGE)
     if brand:
         query = query.where(MentionRow.id.in_(select(MentionBrand.mention_id).where(MentionBrand.brand == brand)))
@@ -61,8 +57,9 @@ def mentions_page(web: Web, request: Request, user: UserRow, form: FormData | No
             select(TaskRow).where(TaskRow.mention_id.in_([m.id for m in rows])))} if rows else {}
         return render(web, request, user, "mentions.html", rows=rows, tasks=tasks,
                       brands=[b.name for b in web.settings.brand], sentiments=SENTIMENTS,
-                      form={"brand": brand, "q": text, "sentiment": sentiment, "since": q.get("since", ""),
-                            "until": q.get("until", "")},
+                      form={"brand": brand, "q": text, "sentiment": sentiment,
+                            "since": f"{since:%Y-%m-%d}" if since else "",
+                            "until": f"{until:%Y-%m-%d}" if until else ""},
                       more=rows[-1].id if len(rows) == SEARCH_PAGE else None)
 
 
@@ -76,8 +73,7 @@ def sources_page(web: Web, request: Request, user: UserRow, form: FormData | Non
 
 @page()
 def report_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
-    days = int(request.query_params["days"]) if request.query_params.get("days", "").isdigit() else 7
-    days = min(max(days, 1), 366)
+    days = params.whole(request.query_params.get("days"), "days", 7, 1, 366)
     now = web.clock.now()
     with web.store.read() as session:
         figures = response_report(session, web.settings.rule, now, now - timedelta(days=days))
@@ -88,7 +84,7 @@ def report_page(web: Web, request: Request, user: UserRow, form: FormData | None
 
 @page()
 def templates_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
-    edit_id = int(request.query_params["edit"]) if request.query_params.get("edit", "").isdigit() else None
+    edit_id = params.ident(request.query_params.get("edit"))
     with web.store.read() as session:
         rows = list(session.scalars(select(ReplyTemplate).order_by(ReplyTemplate.category, ReplyTemplate.language,
                                                                    ReplyTemplate.name)))
@@ -100,13 +96,13 @@ def templates_page(web: Web, request: Request, user: UserRow, form: FormData | N
 @page(can_edit_templates)
 def template_save(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
     assert form is not None
-    name, body = str(form.get("name", "")).strip()[:200], str(form.get("body", "")).strip()[:10_000]
-    category, language = str(form.get("category", "")), str(form.get("language", ""))
+    name, body = params.text(form.get("name"), 200).strip(), params.text(form.get("body"), 10_000).strip()
+    category, language = params.text(form.get("category"), 50), params.text(form.get("language"), 10)
     if not name or not body or (category and category not in CATEGORIES) or language not in LANGUAGES:
         return refuse(web, request, user, 400, "A template needs a name, a text, a known category and language.")
-    template_id = str(form.get("id", ""))
+    template_id = params.ident(str(form.get("id", "")))
     with web.store.write() as session:
-        row = session.get(ReplyTemplate, int(template_id)) if template_id.isdigit() else None
+        row = session.get(ReplyTemplate, template_id) if template_id else None
         if row is None:
             row = ReplyTemplate(name=name, category=category, language=language, body=body)
             session.add(row)
@@ -118,7 +114,7 @@ def template_save(web: Web, request: Request, user: UserRow, form: FormData | No
 @page(can_edit_templates)
 def template_delete(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
     with web.store.write() as session:
-        row = session.get(ReplyTemplate, int(request.path_params["template_id"]))
+        row = session.get(ReplyTemplate, params.path_id(request, "template_id", "There is no template #{id}."))
         if row is not None:
             session.delete(row)
     return RedirectResponse("/templates", status_code=303)
@@ -137,12 +133,15 @@ def silences_page(web: Web, request: Request, user: UserRow, form: FormData | No
 def silence_add(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
     assert form is not None
     try:
-        duration = parse_duration(str(form.get("duration", "")))
+        duration = parse_duration(params.text(form.get("duration"), 50))
+        if duration > MAX_SILENCE:
+            raise SilenceError("a silence lasts at most a year")
         with web.store.write() as session:
-            add_silence(session, web.clock.now(), duration, brand=str(form.get("brand", "")) or None,
-                        category=str(form.get("category", "")) or None, rule=str(form.get("rule", "")) or None,
-                        note=str(form.get("note", "")).strip()[:1000] or None, created_by=user.name)
-    except (ValueError, SilenceError) as exc:
+            add_silence(session, web.clock.now(), duration, brand=params.text(form.get("brand"), 200) or None,
+                        category=params.text(form.get("category"), 100) or None,
+                        rule=params.text(form.get("rule"), 200) or None,
+                        note=params.text(form.get("note"), 1000).strip() or None, created_by=user.name)
+    except (ValueError, OverflowError, SilenceError) as exc:
         return refuse(web, request, user, 400, str(exc))
     return RedirectResponse("/silences", status_code=303)
 
@@ -151,7 +150,8 @@ def silence_add(web: Web, request: Request, user: UserRow, form: FormData | None
 def silence_end(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
     try:
         with web.store.write() as session:
-            expire_silence(session, int(request.path_params["silence_id"]), web.clock.now())
+            expire_silence(session, params.path_id(request, "silence_id", "There is no silence #{id}."),
+                           web.clock.now())
     except SilenceError as exc:
         return refuse(web, request, user, 404, str(exc))
     return RedirectResponse("/silences", status_code=303)
@@ -169,9 +169,9 @@ def digest_page(web: Web, request: Request, user: UserRow, form: FormData | None
 
     settings = web.settings.digest
     try:
-        period = choose_period(request.query_params.get("week") or None, None, None, settings.timezone,
-                               web.clock.now())
-    except PeriodError as exc:
+        period = choose_period(params.text(request.query_params.get("week"), 20) or None, None, None,
+                               settings.timezone, web.clock.now())
+    except (PeriodError, ValueError, OverflowError) as exc:
         return refuse(web, request, user, 400, str(exc))
     lang = formatter(web, request, user).language
     digest = make_digest(web.store, web.settings, period, lang=lang)

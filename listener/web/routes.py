@@ -19,6 +19,7 @@ from listener.store.models import UserRow
 from listener.web.app import Web, page, refuse, render
 from listener.web.i18n import LANGUAGES
 from listener.web.pages import page_routes
+from listener.web.params import BadParam, ident, path_id, text, whole
 from listener.web.queue import FACETS
 from listener.web.security import InvalidAckLink
 from listener.web.signin import local_target, login
@@ -26,6 +27,7 @@ from listener.web.taskview import business_time_left, fill_template, task_view, 
 from listener.web.users import can_act, get_user
 
 WORKFLOW = ("ack", "respond", "resolve", "dismiss")
+NO_TASK = "There is no task #{id}."
 
 
 # ----------------------------------------------------------------------------- sign-out, preferences
@@ -47,14 +49,11 @@ def set_language(web: Web, request: Request, user: UserRow, form: FormData | Non
 
 # ----------------------------------------------------------------------------- queue
 def _filters(request: Request) -> dict[str, str]:
-    return {f: request.query_params[f] for f in FACETS if request.query_params.get(f)}
+    return {f: text(request.query_params[f], 200) for f in FACETS if request.query_params.get(f)}
 
 
 def _queue_context(web: Web, request: Request) -> dict[str, Any]:
-    try:
-        page_no = max(0, int(request.query_params.get("page", "0")))
-    except ValueError:
-        page_no = 0
+    page_no = whole(request.query_params.get("page"), "page", 0, 0, 100_000)
     filters = _filters(request)
     with web.store.read() as session:
         queue = web.queues.get(session, web.clock.now(), filters, page_no)
@@ -78,7 +77,7 @@ def home(web: Web, request: Request, user: UserRow, form: FormData | None) -> Re
 
 # ----------------------------------------------------------------------------- task page and actions
 def _task_id(request: Request) -> int:
-    return int(request.path_params["task_id"])
+    return path_id(request, "task_id", NO_TASK)
 
 
 def _show_task(web: Web, request: Request, user: UserRow, task_id: int, error: str | None = None,
@@ -86,7 +85,7 @@ def _show_task(web: Web, request: Request, user: UserRow, task_id: int, error: s
     with web.store.read() as session:
         view = task_view(session, task_id)
         if view is None:
-            return refuse(web, request, user, 404, f"There is no task #{task_id}.")
+            raise BadParam(404, NO_TASK, id=task_id)
         brand = (view.mention.brand_names or [""])[0]
         replies = [(t, fill_template(t.body, view.mention.author, brand, view.mention.url)) for t in view.templates]
         return render(web, request, user, "task.html", status=status, v=view, t=view.task, m=view.mention,
@@ -103,22 +102,22 @@ def task_page(web: Web, request: Request, user: UserRow, form: FormData | None) 
 @page(can_act)
 def task_action(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
     assert form is not None
-    task_id, action, now = _task_id(request), str(form.get("action", "")), web.clock.now()
+    task_id, action, now = _task_id(request), text(form.get("action"), 20), web.clock.now()
     try:
         with web.store.write() as session:
             if action in WORKFLOW:
-                perform(session, task_id, action, user.name, now, str(form.get("note", "")))
+                perform(session, task_id, action, user.name, now, text(form.get("note"), 20_000))
             elif action == "assign":
-                assignee = str(form.get("assignee", ""))
+                assignee = text(form.get("assignee"), 200)
                 assignee = user.name if assignee == "me" else assignee
                 if assignee and not _assignable(session, assignee):
                     raise TaskError(f"{assignee} cannot take tasks")
                 assign(session, task_id, assignee or None, user.name, now)
             elif action == "note":
-                add_note(session, task_id, str(form.get("note", "")), user.name, now)
+                add_note(session, task_id, text(form.get("note"), 20_000), user.name, now)
             elif action == "label":
-                categories = [str(c) for c in form.getlist("category")]
-                correct_verdict(session, task_id, str(form.get("sentiment", "")), categories, user.name, now)
+                categories = [text(c, 50) for c in form.getlist("category")]
+                correct_verdict(session, task_id, text(form.get("sentiment"), 20), categories, user.name, now)
             else:
                 return refuse(web, request, user, 400, "Unknown action.")
     except (TaskError, LabelError) as exc:
@@ -138,6 +137,8 @@ def ack_link(web: Web, request: Request, user: UserRow, form: FormData | None) -
     token = str(request.path_params["token"])
     try:
         task_id = web.acks.task_id(token)
+        if ident(str(task_id)) is None:
+            raise InvalidAckLink(expired=False)
     except InvalidAckLink as exc:
         message = "This acknowledge link has expired." if exc.expired else "This acknowledge link is not valid."
         return refuse(web, request, user, 400, message)
@@ -145,7 +146,7 @@ def ack_link(web: Web, request: Request, user: UserRow, form: FormData | None) -
         with web.store.read() as session:
             view = task_view(session, task_id)
             if view is None:
-                return refuse(web, request, user, 404, f"There is no task #{task_id}.")
+                raise BadParam(404, NO_TASK, id=task_id)
             return render(web, request, user, "ack.html", t=view.task, m=view.mention, token=token)
     if not can_act(user.role):
         return refuse(web, request, user, 403, "Your role may not do this.")

@@ -18,6 +18,8 @@ from listener.clock import Clock
 from listener.config import Settings
 from listener.store.engine import Store
 from listener.web.app import Web, environment
+from listener.web.errors import EXCEPTION_HANDLERS
+from listener.web.guards import PrivatePages, SameOrigin
 from listener.web.queue import QueueCache
 from listener.web.routes import routes
 from listener.web.security import AckLinks, session_secret
@@ -63,11 +65,13 @@ def create_app(settings: Settings, store: Store, clock: Clock) -> Starlette:
                                    Mount("/static", StaticFiles(packages=[("listener.web", "static")]), name="static")]
     middleware = [
         Middleware(SecurityHeaders),
+        Middleware(PrivatePages, config=config),
+        Middleware(SameOrigin, config=config),
         Middleware(SessionMiddleware, secret_key=secret, session_cookie="listener_session",
                    max_age=int(config.session_max_age.total_seconds()), same_site="lax",
                    https_only=config.secure_cookies),
     ]
-    app = Starlette(routes=all_routes, middleware=middleware)
+    app = Starlette(routes=all_routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS)
     app.state.web = web
     return app
 

@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from listener.store.models import UserRow
 from listener.web.app import Web, client_address, current_user, formatter, password_mark, refuse, render
+from listener.web.params import text
 from listener.web.security import csrf_ok, new_csrf_token
 from listener.web.throttle import DEVICE_COOKIE, DEVICE_MAX_AGE, Refused
 from listener.web.users import check_password, get_user
@@ -22,7 +23,8 @@ BUSY = "The sign-in is busy. Try again in a moment."
 
 def local_target(value: str | None) -> str:
     """Only paths on this site: `next=//evil.example` or `https://…` would make sign-in an open redirect."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value and \
+            not any(c < " " or c == "\x7f" for c in value):
         return value
     return "/queue"
 
@@ -64,7 +66,7 @@ async def submit(web: Web, request: Request, form: FormData) -> Response:
         return refuse(web, request, None, 404, "Sign-in happens at the proxy.")
     if not csrf_ok(request.session.get("csrf"), form.get("csrf")):
         return refuse(web, request, None, 403, "This form has expired. Reload the page and try again.")
-    name, password = str(form.get("name", "")).strip()[:200], str(form.get("password", ""))[:1000]
+    name, password = text(form.get("name"), 200).strip(), str(form.get("password", ""))[:1000]
     next_path = str(form.get("next", ""))
     guard = web.throttle
     device = guard.known.device(request.cookies.get(DEVICE_COOKIE), name)
