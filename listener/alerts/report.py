@@ -3,6 +3,8 @@
 First response is when a task was marked responded (or resolved without a separate response); dismissed tasks
 are false alarms and have none. Business time uses the hours of the task's rule, calendar time the wall clock.
 A task meets its deadline when its first response came by `due_at`; one still unanswered past `due_at` has missed it.
+Per agent, a task counts for whoever answered, resolved or dismissed it first (its activity log,
+listener/alerts/actors.py), and while nobody has, for its assignee.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from listener.alerts.actors import answered_by, credited
 from listener.alerts.rules import RuleSettings
 from listener.store.models import TaskRow
 
@@ -133,9 +136,10 @@ def response_report(session: Session, rules: list[RuleSettings], now: datetime,
     by_name = {rule.name: rule for rule in rules}
     per_rule: dict[str, list[TaskRow]] = {}
     per_agent: dict[str, list[TaskRow]] = {}
+    answers = answered_by(session, now, since)  # the agent who answered is credited, not the assignee
     for task in tasks:
         per_rule.setdefault(task.rule, []).append(task)
-        per_agent.setdefault(task.assignee or "(unassigned)", []).append(task)
+        per_agent.setdefault(credited(task, answers), []).append(task)
     return ResponseReport(
         since=since, until=now, overall=figures(tasks, by_name, now),
         per_rule={name: figures(group, by_name, now) for name, group in sorted(per_rule.items())},
