@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from listener.alerts.backfill import kept_quiet
 from listener.alerts.rules import Facts, RuleSettings
 from listener.alerts.tasks import act
 from listener.clock import Clock
@@ -205,6 +206,7 @@ class ScoreReport:
     alerts: int = 0
     by_sentiment: dict[str, int] = field(default_factory=dict)
     failed: int = 0  # mentions the model failed on in this run (retried next run, parked after MAX_SCORE_ATTEMPTS)
+    quiet: int = 0  # a rule matched, but the mention was older than its max_age: no task (alerts/backfill.py)
 
 
 def to_mention(row: MentionRow) -> Mention:
@@ -318,6 +320,8 @@ def record_scores(session: Session, rows: list[MentionRow], mentions: list[Menti
         report.scored += 1
         report.by_sentiment[score.sentiment] = report.by_sentiment.get(score.sentiment, 0) + 1
         batch_sentiments[score.sentiment] = batch_sentiments.get(score.sentiment, 0) + 1
+        if action is None and kept_quiet(rules, facts, current):
+            report.quiet += 1
         if action is not None:
             report.tasks += 1
             report.alerts += len(action.alerts)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from listener.clock import FakeClock
-from listener.demo.command import FEEDS
+from listener.demo.command import sample_feeds
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver
 from listener.store.engine import Store, upgrade
 from tests.tiny_model import build_tiny_model
@@ -34,8 +34,9 @@ def sample_feed(path: str) -> bytes:
 
 @pytest.fixture
 def feed_server() -> Iterator[FeedServer]:
-    routes = {path: (sample_feed(path), ctype) for path, ctype in FEEDS.items()}
-    with FeedServer(routes) as server:
+    """The sample feeds as `listener demo` serves them: dated as if read now, so their posts are fresh enough to
+    raise tasks ([[rule]] max_age) whatever the date the tests run on."""
+    with FeedServer(sample_feeds()) as server:
         yield server
 
 

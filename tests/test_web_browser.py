@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -32,8 +33,8 @@ NEW_ENTRY = """  <entry>
     <id>https://moneytalk.example.com/p/99200</id>
     <link href="https://moneytalk.example.com/p/99200"/>
     <author><name>jenny_k</name></author>
-    <published>2026-01-05T09:30:00Z</published>
-    <updated>2026-01-05T09:30:00Z</updated>
+    <published>{when}</published>
+    <updated>{when}</updated>
     <content type="html">Two weeks after the double charge Acme still has not refunded me.
       Support promised a call back that never came.</content>
   </entry>
@@ -98,7 +99,8 @@ def test_agent_works_a_task_in_the_browser(served: tuple[Path, str], feed_server
         # A new complaint arrives: poll and score (the CLI, as the daemon would) while the page stays open.
         path = "/reviews-en.xml"
         body, ctype = feed_server.routes[path]
-        feed_server.routes[path] = (body.replace(b"  <entry>", NEW_ENTRY.encode() + b"  <entry>", 1), ctype)
+        entry = NEW_ENTRY.format(when=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        feed_server.routes[path] = (body.replace(b"  <entry>", entry.encode() + b"  <entry>", 1), ctype)
         assert "1 new" in run(config, "poll", "--source", "moneytalk")
         run(config, "score")
         tasks = json.loads(run(config, "tasks", "list", "--json"))

@@ -124,6 +124,9 @@ class RuleSettings(BaseModel):
     outside_hours: OutsideHours | None = None
     group: RuleGroup | None = None
     agents: list[str] = Field(default_factory=list)  # new tasks go round-robin to these names
+    # Only mentions published at most this long before they were stored raise a task (listener/alerts/backfill.py):
+    # a new source's history is stored and scored, but pages nobody.
+    max_age: Duration = timedelta(hours=48)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listener.alerts import outbox
+from listener.alerts.backfill import fresh_rules
 from listener.alerts.grouping import add_to_group, labels_for
 from listener.alerts.rules import URGENCY_RANK, Facts, RuleSettings, matching_rules
 from listener.alerts.silences import active_silences, silence_for
@@ -48,7 +49,7 @@ def act(session: Session, mention: MentionRow, facts: Facts, rules: list[RuleSet
     """
     if mention.canonical_id is not None:
         return None
-    matched = matching_rules(rules, facts)
+    matched = fresh_rules(matching_rules(rules, facts), mention)  # old posts page nobody (backfill.py)
     if not matched:
         return None
     if session.scalar(select(TaskRow.id).where(TaskRow.mention_id == mention.id)) is not None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from sqlalchemy import select
 
 from listener.cli.context import CliState, app_for, emit_json, iso
+
+if TYPE_CHECKING:
+    from listener.store.engine import Store
 
 
 @click.command()
@@ -54,8 +59,21 @@ def db() -> None:
 def db_upgrade(state: CliState) -> None:
     """Apply migrations (also done at daemon start). Safe to run repeatedly."""
     with app_for(state, migrate=False) as app:
+        before = _revision(app.store)
         app.migrate()
-    click.echo(f"database at {app.store.engine.url.render_as_string(hide_password=True)} is up to date")
+        after = _revision(app.store)
+    where = app.store.engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"database at {where} is up to date ({after})")
+    else:
+        click.echo(f"database at {where}: upgraded {before or 'an empty database'} → {after}")
+
+
+def _revision(store: Store) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with store.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 @click.group("config")

@@ -30,13 +30,16 @@ def run(state: CliState) -> None:
 @click.command()
 @click.option("--source", "names", multiple=True, help="Only this source (repeatable).")
 @click.option("--force", is_flag=True, help="Poll even if the source is backing off after failures.")
+@click.option("--backfill", is_flag=True,
+              help="Also score what was stored now, and say how many old posts were kept quiet ([[rule]] max_age).")
 @click.pass_obj
-def poll(state: CliState, names: tuple[str, ...], force: bool) -> None:
+def poll(state: CliState, names: tuple[str, ...], force: bool, backfill: bool) -> None:
     """Poll sources once and store new mentions of your brands."""
     for name in names:
         state.settings.source_by_name(name)
     with app_for(state) as app:
         reports = app.poll(list(names) or None, force=force)
+        scored = app.score() if backfill else None
     failed = 0
     for r in reports:
         if r.error:
@@ -51,6 +54,10 @@ def poll(state: CliState, names: tuple[str, ...], force: bool) -> None:
                        f"{r.unmatched} about no brand")
         for target, error in ({} if r.skipped_until else r.failed_targets).items():
             click.echo(f"{r.source}: target {target} FAILED {error}")
+    if scored is not None:
+        click.echo(f"scored {scored.scored} mentions: {scored.tasks} tasks, {scored.alerts} alerts queued; "
+                   f"{scored.quiet} kept quiet (published longer than their rule's max_age before they were "
+                   "stored: scored and counted in the digest, no task, no alert)")
     if failed == len(reports) and reports:
         sys.exit(1)
 
@@ -68,7 +75,8 @@ def score(state: CliState, retry_failed: bool) -> None:
             click.echo(f"{retry_failed_scores(app.store)} failed mentions queued for scoring again")
         report = app.score()
     mix = ", ".join(f"{n} {s}" for s, n in sorted(report.by_sentiment.items())) or "nothing new"
-    click.echo(f"scored {report.scored} mentions ({mix}); {report.tasks} tasks, {report.alerts} alerts queued")
+    quiet = f"; {report.quiet} old posts kept quiet ([[rule]] max_age)" if report.quiet else ""
+    click.echo(f"scored {report.scored} mentions ({mix}); {report.tasks} tasks, {report.alerts} alerts queued{quiet}")
     if report.failed:
         click.echo(f"the model failed on {report.failed} mentions (errors in the log; retried on the next run, "
                    f"parked after {MAX_SCORE_ATTEMPTS} attempts: `listener score --retry-failed`)", err=True)

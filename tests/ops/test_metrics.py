@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -30,7 +30,7 @@ def serve(app: App, scheduler_running: bool = True) -> OpsServer:
 
 def test_a_cycle_moves_the_counters_and_the_gauges(tmp_path: Path, feed_server: FeedServer, smtp_sink: SmtpSink,
                                                   webhook: WebhookReceiver, negative_model: Path) -> None:
-    clock = FakeClock()  # the samples were published around 2026-01-05 09:00, the FakeClock's start
+    clock = FakeClock(datetime.now(UTC))  # the sample feeds are served as if read now
     config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, negative_model)
     app = App(load_settings(config), clock=clock)
     app.migrate()

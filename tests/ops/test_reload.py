@@ -22,7 +22,6 @@ from listener.config import load_settings
 from listener.daemon import Daemon
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver, free_port
 from listener.store.models import TaskRow
-from tests.conftest import sample_feed
 from tests.flow import write_config
 from tests.ops.helpers import scrape, total, wait_for
 
@@ -129,7 +128,7 @@ def test_sighup_reloads_a_running_daemon(tmp_path: Path, feed_server: FeedServer
     port = free_port()
     extra = f'\n[metrics]\nlisten = "127.0.0.1:{port}"\n\n[log]\nformat = "json"\n'
     config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, negative_model, extra=extra)
-    feed_server.routes["/late.xml"] = (sample_feed("/forum-de.xml"), "application/rss+xml")
+    feed_server.routes["/late.xml"] = (feed_server.routes["/forum-de.xml"][0], "application/rss+xml")
     notify = NotifySocket(tmp_path / "notify.sock")
     env = dict(os.environ, NOTIFY_SOCKET=str(notify.path), WATCHDOG_USEC="1000000")  # WatchdogSec=1s
     daemon = subprocess.Popen([sys.executable, "-m", "listener", "-c", str(config), "run"], env=env,

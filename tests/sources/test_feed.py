@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import feedparser
 import pytest
@@ -30,7 +30,9 @@ def test_rss_entries_become_mentions(feed_server: FeedServer, clock: FakeClock) 
     first = batch.items[0]
     assert first.external_id == "https://forum.example.de/t/1842"
     assert first.author == "kundin_77"
-    assert first.published_at == datetime(2026, 1, 5, 1, 58, tzinfo=UTC)
+    # 01:58 in a sample read at 09:00; the fixture serves the samples as if read now
+    assert first.published_at is not None
+    assert timedelta(hours=7) <= datetime.now(UTC) - first.published_at <= timedelta(hours=7, minutes=5)
     assert first.title == "Acme Bank sperrt seit einer Woche mein Konto"
     assert "Hotline" in first.text and "<" not in first.text
     assert first.lang_hint == "de"
