@@ -6,6 +6,7 @@ from functools import cached_property
 
 from listener.alerts.channels import Channel, make_channel
 from listener.alerts.escalation import EscalationReport, run_escalations
+from listener.alerts.locale import alert_locale
 from listener.alerts.outbox import DeliveryReport, deliver_pending
 from listener.alerts.spikes.check import SpikeReport, check_spikes
 from listener.clock import Clock, SystemClock
@@ -98,7 +99,8 @@ class App:
         if delivery.task_url is None and (served := task_url_template(self.settings.web)):
             delivery = delivery.model_copy(update={"task_url": served})
         return deliver_pending(self.store, self.channels, delivery, self.clock, ack_links(self.settings.web,
-                                                                                          self.clock))
+                                                                                          self.clock),
+                               alert_locale(self.settings))
 
 
 def _build_sources(settings: Settings, http: HttpFetcher, clock: Clock) -> dict[str, Source]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from listener.alerts.channels import ChannelSettings
 from listener.alerts.hours import BusinessCalendar, HoursSettings, calendars
+from listener.alerts.locale import AlertsSettings
 from listener.alerts.outbox import DeliverySettings
 from listener.alerts.rules import RuleSettings
 from listener.alerts.spikes.settings import SpikeSettings, every_as_cron
@@ -87,6 +88,7 @@ class Settings(BaseModel):
     spike: list[SpikeSettings] = Field(default_factory=list)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings)  # language and time zone of alerts
     log: LogSettings = Field(default_factory=LogSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)

@@ -19,6 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError
+from listener.alerts.locale import ENGLISH_UTC, AlertLocale
 from listener.alerts.messages import message_for
 from listener.clock import Clock
 from listener.durations import Duration
@@ -110,8 +111,10 @@ def _claim(store: Store, settings: DeliverySettings, now: datetime) -> list[int]
 
 
 def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: DeliverySettings,
-                    clock: Clock, ack_links: Callable[[int], str] | None = None) -> DeliveryReport:
-    """`ack_links(task_id)`: the care inbox's acknowledge link for a task's alert (listener/web)."""
+                    clock: Clock, ack_links: Callable[[int], str] | None = None,
+                    locale: AlertLocale | None = None) -> DeliveryReport:
+    """`ack_links(task_id)`: the care inbox's acknowledge link for a task's alert (listener/web); `locale`: the
+    team's language and time zone ([alerts])."""
     report = DeliveryReport()
     for alert_id in _claim(store, settings, clock.now()):
         error: str | None = None
@@ -119,7 +122,7 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
             alert = session.get_one(AlertRow, alert_id)
             channel = channels.get(alert.channel)
             try:
-                message = message_for(session, alert, settings.task_url)
+                message = message_for(session, alert, settings.task_url, locale or ENGLISH_UTC)
                 if ack_links is not None and isinstance(message, AlertMessage) and message.task_id is not None:
                     message = dataclasses.replace(message, ack_url=ack_links(message.task_id))
             except ValueError as exc:  # a row this version cannot describe: parked in the end, never dropped

@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from listener.alerts.locale import ENGLISH_UTC, AlertLocale
+
 
 class DeliveryError(Exception):
     """Sending failed; the outbox row is retried with backoff (or parked after too many attempts)."""
@@ -36,6 +38,7 @@ class AlertMessage:
     task_url: str | None = None  # the task in the care inbox
     ack_url: str | None = None  # a signed, expiring link that acknowledges the task (listener/web)
     assignee: str | None = None
+    locale: AlertLocale = ENGLISH_UTC  # the team's language and time zone ([alerts], listener/alerts/locale.py)
 
 
 @dataclass(frozen=True)

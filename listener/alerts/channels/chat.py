@@ -79,6 +79,7 @@ def alert_body(m: AlertMessage, markdown: bool) -> str:
     """A task, escalation or grouped alert as escaped CommonMark, or as plain text (with `@` defused) for targets
     that render no markup — the same content as the Slack template (channels/templates/alert.slack.txt)."""
     esc = md if markdown else defuse
+    t, locale = m.locale.t, m.locale
 
     def bold(text: str) -> str:
         return f"**{text}**" if markdown else text
@@ -94,20 +95,20 @@ def alert_body(m: AlertMessage, markdown: bool) -> str:
     if m.items:  # a grouped message: the headline, then each task, most urgent first
         lines = [f"{bold(esc(m.priority))} · {esc(m.headline or '')}", ""]
         for i in m.items:
-            task = link(f"task #{i.task_id}", i.task_url) or f"task #{i.task_id}"
+            task = link(f"{t('task')} #{i.task_id}", i.task_url) or f"{t('task')} #{i.task_id}"
             lines.append(f"- {bold(esc(i.priority))} {task} · {esc(i.source)}: {quote_of(i, 160)} "
-                         f"{link('post', i.url)}".rstrip())
+                         f"{link(t('post'), i.url)}".rstrip())
         return "\n".join(lines)
-    lines = [f"{bold('Escalation:')} {esc(m.escalation)}", ""] if m.escalation else []
-    head = bold(esc(m.priority)) + (f" task #{m.task_id}" if m.task_id else "")
-    head += f" · {esc(', '.join(m.brands) or 'mention')} on {esc(m.source)}"
+    lines = [f"{bold(t('Escalation') + ':')} {esc(m.escalation)}", ""] if m.escalation else []
+    head = bold(esc(m.priority)) + (f" {t('task')} #{m.task_id}" if m.task_id else "")
+    head += f" · {esc(', '.join(m.brands) or t('mention'))} {t('on')} {esc(m.source)}"
     if m.due_at:
-        head += f" · respond by {m.due_at:%H:%M UTC}"
-    lines += [head, ""] + [f"- {esc(reason)}" for reason in m.reasons]
+        head += f" · {t('respond by')} {locale.time(m.due_at)}"
+    lines += [head, ""] + [f"- {esc(locale.reason(reason))}" for reason in m.reasons]
     lines += ["", f"> {quote_of(m, 300)}" if markdown else quote_of(m, 300)]
-    links = [text for text in (link("open the post", m.url), link("open the task", m.task_url)) if text]
+    links = [text for text in (link(t("open the post"), m.url), link(t("open the task"), m.task_url)) if text]
     if m.assignee:
-        links.append(f"assigned to {esc(m.assignee)}")
+        links.append(f"{t('assigned to')} {esc(m.assignee)}")
     return "\n".join(lines + ([" · ".join(links)] if links else []))
 
 

@@ -38,12 +38,14 @@ def slack_escape(text: str | None) -> str:
 def subject(message: AlertMessage) -> str:
     if message.headline:  # a grouped message
         return " ".join(f"[{message.priority}] {excerpt(message.headline, 120)}".split())
-    brands = ", ".join(message.brands) or "mention"
+    t = message.locale.t
+    brands = ", ".join(message.brands) or t("mention")
     title = excerpt(message.title or message.text, 70)
-    flag = f"ESCALATION task #{message.task_id} · " if message.escalation else ""
+    flag = f"{t('ESCALATION')} {t('task')} #{message.task_id} · " if message.escalation else ""
     # Header injection is impossible through EmailMessage, but keep subjects to one line anyway.
-    return " ".join(f"[{message.priority}] {flag}{brands} on {message.source}: {title}".split())
+    return " ".join(f"[{message.priority}] {flag}{brands} {t('on')} {message.source}: {title}".split())
 
 
 def render(template: str, message: AlertMessage) -> str:
-    return environment().get_template(template).render(m=message)
+    """In the team's language and time zone ([alerts]): `_` translates, `L` formats times and reasons."""
+    return environment().get_template(template).render(m=message, _=message.locale.t, L=message.locale)
