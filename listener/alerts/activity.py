@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.alerts.tasks import TaskError, transition
+from listener.alerts.tasks import TaskError, reopen, transition
 from listener.alerts.tasks import assign as assign_task
 from listener.labels import label_mention
 from listener.store.models import TaskEvent, TaskRow
@@ -35,10 +35,10 @@ def _task(session: Session, task_id: int) -> TaskRow:
 
 def perform(session: Session, task_id: int, action: str, actor: str, now: datetime,
             note: str | None = None) -> TaskRow:
-    """ack | respond | resolve | dismiss, as `listener tasks ACTION` does; the note (for `respond`: the reply
-    text or its link) is kept with the task and in the log."""
+    """ack | respond | resolve | dismiss | reopen, as `listener tasks ACTION` does; the note (for `respond`: the
+    reply text or its link) is kept with the task and in the log."""
     note = (note or "").strip()[:NOTE_LIMIT] or None
-    task = transition(session, task_id, action, now, note)
+    task = reopen(session, task_id, now) if action == "reopen" else transition(session, task_id, action, now, note)
     record(session, task_id, actor, action, note, now)
     return task
 

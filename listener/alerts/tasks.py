@@ -1,6 +1,7 @@
 """Follow-up tasks: created by rules (with a first-response deadline) and moved along by the care team.
 
-Workflow: open → acknowledged → responded → resolved, or dismissed (a false alarm) from any open state.
+Workflow: open → acknowledged → responded → resolved, or dismissed (a false alarm) from any open state; a resolved
+or dismissed task can be reopened (the customer wrote again, or the dismissal was a mistake).
 """
 
 from __future__ import annotations
@@ -115,4 +116,17 @@ def transition(session: Session, task_id: int, action: str, now: datetime, note:
         task.acknowledged_at = now
     if note:
         task.note = note
+    return task
+
+
+def reopen(session: Session, task_id: int, now: datetime) -> TaskRow:
+    """A resolved or dismissed task back in the queue: responded if it had its first response, else acknowledged
+    (and overdue at once when its deadline has passed, as it should be)."""
+    task = session.get(TaskRow, task_id)
+    if task is None:
+        raise TaskError(f"no task #{task_id}")
+    if task.status not in ("resolved", "dismissed"):
+        raise TaskError(f"task #{task_id} is {task.status}; cannot reopen it")
+    task.status = "responded" if task.responded_at is not None else "acknowledged"
+    task.closed_at = None
     return task

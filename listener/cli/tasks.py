@@ -78,6 +78,7 @@ _task_action("ack", "Acknowledge a task: someone is on it.")
 _task_action("respond", "Mark a task responded: the customer has had a first answer.")
 _task_action("resolve", "Resolve a task: the customer's issue is dealt with.")
 _task_action("dismiss", "Dismiss a task as a false alarm.")
+_task_action("reopen", "Reopen a resolved or dismissed task.")
 tasks.add_command(alert_commands.assign)
 
 

@@ -23,7 +23,7 @@ from listener.clock import Clock
 from listener.config import Settings
 from listener.store.engine import Store
 from listener.store.models import UserRow
-from listener.web.i18n import Formatter, negotiate
+from listener.web.i18n import Formatter, negotiate, regional
 from listener.web.params import BadParam
 from listener.web.proxies import note_untrusted_forwarding
 from listener.web.queue import QueueCache
@@ -34,7 +34,8 @@ from listener.web.users import can_act, can_edit_silences, can_edit_templates, g
 
 Handler = Callable[["Web", Request, UserRow, FormData | None], Response]
 ACTION_LABELS = {"ack": "acknowledged", "respond": "responded", "resolve": "resolved", "dismiss": "dismissed",
-                 "assign": "assigned", "note": "note", "label": "verdict corrected"}
+                 "assign": "assigned", "note": "note", "label": "verdict corrected", "reopen": "reopened",
+                 "create": "created"}
 
 
 @dataclass
@@ -81,8 +82,9 @@ def client_address(web: Web, request: Request) -> str:
 
 
 def formatter(web: Web, request: Request, user: UserRow | None) -> Formatter:
-    language = (user.locale if user else None) or negotiate(request.headers.get("accept-language"))
-    return Formatter(language, web.config.timezone)
+    accept = request.headers.get("accept-language")
+    language = (user.locale if user else None) or negotiate(accept)
+    return Formatter(language, web.config.timezone, regional(accept, language))
 
 
 def csrf_token(request: Request) -> str:

@@ -110,4 +110,38 @@ GERMAN: dict[str, str] = {
     "This form was sent from another site and was refused. Reload the page here and try again.":
         "Dieses Formular kam von einer anderen Website und wurde abgewiesen. Bitte die Seite hier neu laden und "
         "erneut versuchen.",
+    # shift work: views, search, bulk actions, shortcuts, changes by others, reopening, tasks by hand
+    "Skip to the tasks": "Zu den Aufgaben springen", "Views": "Ansichten", "All open": "Alle offenen",
+    "Mine": "Meine", "Unassigned": "Niemandem zugewiesen", "Search and sort": "Suchen und sortieren",
+    "Sort by": "Sortieren nach", "deadline (overdue first)": "Frist (überfällige zuerst)",
+    "newest first": "neueste zuerst", "oldest first": "älteste zuerst",
+    "With the ticked tasks": "Mit den angehakten Aufgaben", "Tick": "Anhaken",
+    "Tick task": "Aufgabe anhaken", "Keyboard shortcuts": "Tastenkürzel",
+    "next / previous task": "nächste / vorige Aufgabe", "open the task": "Aufgabe öffnen",
+    "tick the task": "Aufgabe anhaken", "acknowledge the task": "Aufgabe annehmen", "search": "suchen",
+    "show or hide this help": "diese Hilfe zeigen oder verbergen",
+    "Press ? for keyboard shortcuts.": "Mit ? erscheinen die Tastenkürzel.",
+    "Someone else acted on this task": "Jemand anderes hat diese Aufgabe bearbeitet",
+    "Reload to see it": "Neu laden, um es zu sehen",
+    "You are signed out: this page no longer updates.":
+        "Sie sind abgemeldet: Diese Seite aktualisiert sich nicht mehr.",
+    "Sign in again": "Erneut anmelden", "Reopen": "Wieder öffnen", "reopened": "wieder geöffnet",
+    "created": "angelegt", "Create task": "Aufgabe anlegen", "Deadline as in rule": "Frist wie in Regel",
+    "15 minutes": "15 Minuten",
+    "{n} tasks acknowledged.": "{n} Aufgaben angenommen.", "{n} tasks resolved.": "{n} Aufgaben erledigt.",
+    "{n} tasks dismissed.": "{n} Aufgaben als Fehlalarm verworfen.", "{n} tasks assigned.": "{n} Aufgaben zugewiesen.",
+    "Not changed: {tasks}.": "Nicht geändert: {tasks}.",
+    "Tick at least one task, then choose what to do with them.":
+        "Bitte mindestens eine Aufgabe anhaken und dann eine Aktion wählen.",
+    "acknowledged it": "hat sie angenommen", "marked it responded": "hat sie als beantwortet markiert",
+    "resolved it": "hat sie erledigt", "dismissed it as a false alarm": "hat sie als Fehlalarm verworfen",
+    "assigned it to {detail}": "hat sie {detail} zugewiesen", "assigned it to nobody": "hat die Zuweisung aufgehoben",
+    "added a note": "hat eine Notiz hinzugefügt", "corrected the verdict": "hat das Urteil korrigiert",
+    "reopened it": "hat sie wieder geöffnet", "created it": "hat sie angelegt",
+    "Since you opened this task: {changes}. Nothing was changed; check the task and try again.":
+        "Seit Sie diese Aufgabe geöffnet haben: {changes}. Nichts wurde geändert; bitte die Aufgabe prüfen und "
+        "erneut versuchen.",
+    "There is no mention #{id}.": "Es gibt keine Erwähnung #{id}.",
+    "deadline_rule: no rule named {name}.": "deadline_rule: Es gibt keine Regel {name}.",
+    "task: expected task numbers.": "task: erwartet werden Aufgabennummern.",
 }

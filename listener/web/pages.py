@@ -57,6 +57,7 @@ def mentions_page(web: Web, request: Request, user: UserRow, form: FormData | No
             select(TaskRow).where(TaskRow.mention_id.in_([m.id for m in rows])))} if rows else {}
         return render(web, request, user, "mentions.html", rows=rows, tasks=tasks,
                       brands=[b.name for b in web.settings.brand], sentiments=SENTIMENTS,
+                      rules=[r.name for r in web.settings.rule],
                       form={"brand": brand, "q": text, "sentiment": sentiment,
                             "since": f"{since:%Y-%m-%d}" if since else "",
                             "until": f"{until:%Y-%m-%d}" if until else ""},

@@ -19,14 +19,17 @@ from listener.store.models import UserRow
 from listener.web.app import Web, page, refuse, render
 from listener.web.i18n import LANGUAGES
 from listener.web.pages import page_routes
-from listener.web.params import BadParam, ident, path_id, text, whole
-from listener.web.queue import FACETS
+from listener.web.params import BadParam, choice, ident, path_id, text, whole
+from listener.web.queue import FACETS, SORTS, VIEWS, Shift
 from listener.web.security import InvalidAckLink
+from listener.web.shift import shift_routes
 from listener.web.signin import local_target, login
+from listener.web.stale import refuse_if_stale
 from listener.web.taskview import business_time_left, fill_template, task_view, time_left
-from listener.web.users import can_act, get_user
+from listener.web.users import assignable_names, can_act, get_user
+from listener.web.versions import task_version
 
-WORKFLOW = ("ack", "respond", "resolve", "dismiss")
+WORKFLOW = ("ack", "respond", "resolve", "dismiss", "reopen")
 NO_TASK = "There is no task #{id}."
 
 
@@ -52,22 +55,32 @@ def _filters(request: Request) -> dict[str, str]:
     return {f: text(request.query_params[f], 200) for f in FACETS if request.query_params.get(f)}
 
 
-def _queue_context(web: Web, request: Request) -> dict[str, Any]:
-    page_no = whole(request.query_params.get("page"), "page", 0, 0, 100_000)
+def _queue_context(web: Web, request: Request, user: UserRow) -> dict[str, Any]:
+    q = request.query_params
+    page_no = whole(q.get("page"), "page", 0, 0, 100_000)
     filters = _filters(request)
+    shift = Shift(choice(q.get("view"), "view", VIEWS, "all"), user.name, choice(q.get("sort"), "sort", SORTS, "due"),
+                  text(q.get("q"), 200).strip())
+    # view, sort and search travel with every facet and page link
+    keep = {k: v for k, v in (("view", shift.view), ("sort", shift.sort), ("q", shift.search))
+            if v and v not in ("all", "due")}
     with web.store.read() as session:
-        queue = web.queues.get(session, web.clock.now(), filters, page_no)
-    return {"queue": queue, "filters": filters, "page_no": page_no, "now": web.clock.now(), "facets": FACETS}
+        queue = web.queues.get(session, web.clock.now(), filters, page_no, shift)
+    return {"queue": queue, "filters": filters, "page_no": page_no, "now": web.clock.now(), "facets": FACETS,
+            "shift": shift, "keep": keep, "views": VIEWS, "sorts": SORTS}
 
 
 @page()
 def queue_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
-    return render(web, request, user, "queue.html", **_queue_context(web, request))
+    with web.store.read() as session:
+        assignable = assignable_names(session)
+    return render(web, request, user, "queue.html", flash=request.session.pop("flash", None),
+                  assignable=assignable, **_queue_context(web, request, user))
 
 
 @page()
 def queue_fragment(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
-    return render(web, request, user, "_queue.html", **_queue_context(web, request))
+    return render(web, request, user, "_queue.html", **_queue_context(web, request, user))
 
 
 @page()
@@ -88,7 +101,8 @@ def _show_task(web: Web, request: Request, user: UserRow, task_id: int, error: s
             raise BadParam(404, NO_TASK, id=task_id)
         brand = (view.mention.brand_names or [""])[0]
         replies = [(t, fill_template(t.body, view.mention.author, brand, view.mention.url)) for t in view.templates]
-        return render(web, request, user, "task.html", status=status, v=view, t=view.task, m=view.mention,
+        return render(web, request, user, "task.html", status=status, version=task_version(session, task_id),
+                      v=view, t=view.task, m=view.mention,
                       s=view.mention.score, label=view.mention.label, replies=replies, error=error,
                       left=time_left(view.task, web.clock.now()), sentiments=SENTIMENTS, categories=CATEGORIES,
                       business_left=business_time_left(view.task, web.settings.rule, web.clock.now()))
@@ -105,6 +119,7 @@ def task_action(web: Web, request: Request, user: UserRow, form: FormData | None
     task_id, action, now = _task_id(request), text(form.get("action"), 20), web.clock.now()
     try:
         with web.store.write() as session:
+            refuse_if_stale(web, request, user, session, task_id, form, action)
             if action in WORKFLOW:
                 perform(session, task_id, action, user.name, now, text(form.get("note"), 20_000))
             elif action == "assign":
@@ -122,7 +137,8 @@ def task_action(web: Web, request: Request, user: UserRow, form: FormData | None
                 return refuse(web, request, user, 400, "Unknown action.")
     except (TaskError, LabelError) as exc:
         return _show_task(web, request, user, task_id, error=str(exc), status=409)
-    return RedirectResponse(f"/tasks/{task_id}", status_code=303)
+    back = text(form.get("next"), 2000)
+    return RedirectResponse(local_target(back) if back else f"/tasks/{task_id}", status_code=303)
 
 
 def _assignable(session: Session, name: str) -> bool:
@@ -169,6 +185,6 @@ def routes() -> list[BaseRoute]:
         Route("/tasks/{task_id:int}", task_page),
         Route("/tasks/{task_id:int}/act", task_action, methods=["POST"]),
         Route("/ack/{token:str}", ack_link, methods=["GET", "POST"]),
-        *page_routes(),
+        *page_routes(), *shift_routes(),
     ]
 

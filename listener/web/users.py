@@ -85,6 +85,13 @@ def set_role(session: Session, name: str, role: str) -> None:
     _existing(session, name).role = role
 
 
+def assignable_names(session: Session) -> list[str]:
+    """Who can take tasks: enabled agents and leads."""
+    return list(session.scalars(select(UserRow.name).where(UserRow.disabled.is_(False), UserRow.role.in_(["agent",
+                                                                                                         "lead"]))
+                                .order_by(UserRow.name)))
+
+
 def list_users(session: Session) -> list[UserRow]:
     return list(session.scalars(select(UserRow).order_by(UserRow.name)))
 
