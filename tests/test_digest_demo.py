@@ -13,7 +13,7 @@ from tests.tiny_model import build_tiny_model
 
 def test_demo_writes_the_digest_of_its_sample_data(tmp_path: Path) -> None:
     model = build_tiny_model(tmp_path / "model", labels=["negative", "neutral", "positive"], bias=[4.0, 0.0, 0.0])
-    result = CliRunner().invoke(cli, ["demo", "--model", str(model), "--dir", str(tmp_path / "demo")],
+    result = CliRunner().invoke(cli, ["demo", "--model", str(model), "--dir", str(tmp_path / "demo"), "--no-web"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "== digest" in result.output

@@ -98,7 +98,7 @@ def test_config_check_names_the_bad_key(tmp_path: Path) -> None:
 
 
 def test_demo_runs_the_whole_flow_on_the_shipped_samples(tmp_path: Path, negative_model: Path) -> None:
-    result = CliRunner().invoke(cli, ["demo", "--model", str(negative_model), "--dir", str(tmp_path)],
+    result = CliRunner().invoke(cli, ["demo", "--model", str(negative_model), "--dir", str(tmp_path), "--no-web"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "verbraucherforum: 6 posts fetched, 5 about our brands stored, 1 about no brand dropped" in result.output

@@ -112,6 +112,9 @@ def test_a_desktop_shift_with_the_keyboard_a_colleagues_change_and_signing_out(s
         page = context.new_page()
         sign_in(page, site.base)
         expect(page.locator(".facets")).to_be_visible()  # wide screen: the filters are open
+        for key in ("Tab", "Enter", "Tab"):  # the skip link leads to the tasks: three keys to the first one
+            page.keyboard.press(key)
+        assert page.evaluate("!!document.activeElement.closest('tr[data-task]')")
         page.keyboard.press("?")
         expect(page.locator("#shortcuts")).to_be_visible()
         page.keyboard.press("?")

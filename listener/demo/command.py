@@ -20,6 +20,7 @@ import click
 from sqlalchemy import select
 
 from listener.config import load_settings
+from listener.demo.inbox import serve_inbox
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver
 from listener.nlp.scoring import ModelUnavailable
 
@@ -132,8 +133,11 @@ def write_digest(app: App, folder: Path) -> None:
               help='Scoring model: "embedded", a local model directory or a Hugging Face model id.')
 @click.option("--dir", "workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Keep the demo's database and config here (default: a temporary directory).")
-def demo(model: str, workdir: Path | None) -> None:
-    """Run the whole flow once on built-in sample feeds, with local stand-ins for mail and chat."""
+@click.option("--no-web", is_flag=True, help="End after the digest instead of serving the care inbox.")
+@click.option("--port", default=8080, show_default=True, help="The care inbox's port (another if it is taken).")
+def demo(model: str, workdir: Path | None, no_web: bool, port: int) -> None:
+    """Run the whole flow once on built-in sample feeds, with local stand-ins for mail and chat, then serve the
+    care inbox on the result until Ctrl-C."""
     from listener.app import App
     from listener.store.models import AlertRow, MentionRow, TaskRow
 
@@ -186,5 +190,7 @@ def demo(model: str, workdir: Path | None) -> None:
                 click.echo("    " + str(payload["text"]).splitlines()[0])
             # The temporary directory goes away at the end; the digest stays for the reader to open.
             write_digest(app, workdir.resolve() if workdir else Path(tempfile.mkdtemp(prefix="listener-demo-digest-")))
+            if not no_web:
+                serve_inbox(app, config_path, port)
         finally:
             app.close()

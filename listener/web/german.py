@@ -111,7 +111,7 @@ GERMAN: dict[str, str] = {
         "Dieses Formular kam von einer anderen Website und wurde abgewiesen. Bitte die Seite hier neu laden und "
         "erneut versuchen.",
     # shift work: views, search, bulk actions, shortcuts, changes by others, reopening, tasks by hand
-    "Skip to the tasks": "Zu den Aufgaben springen", "Views": "Ansichten", "All open": "Alle offenen",
+    "Views": "Ansichten", "All open": "Alle offenen",
     "Mine": "Meine", "Unassigned": "Niemandem zugewiesen", "Search and sort": "Suchen und sortieren",
     "Sort by": "Sortieren nach", "deadline (overdue first)": "Frist (überfällige zuerst)",
     "newest first": "neueste zuerst", "oldest first": "älteste zuerst",

@@ -75,7 +75,7 @@ def queue_page(web: Web, request: Request, user: UserRow, form: FormData | None)
     with web.store.read() as session:
         assignable = assignable_names(session)
     return render(web, request, user, "queue.html", flash=request.session.pop("flash", None),
-                  assignable=assignable, **_queue_context(web, request, user))
+                  assignable=assignable, skip_to="tasks", **_queue_context(web, request, user))
 
 
 @page()

@@ -108,7 +108,9 @@
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.target;
-    if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    const typing = (target.closest && target.closest("textarea, select, [contenteditable]")) ||
+      (target.tagName === "INPUT" && ["checkbox", "radio", "button", "submit"].indexOf(target.type) < 0);
+    if (typing) return;  // keys are text there
     const help = document.getElementById("shortcuts");
     const list = rows();
     const row = list.find(function (r) { return r.dataset.task === current; });
