@@ -26,8 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
+from suite import Figure, add_summary_option, write_summary  # noqa: E402  (bench/ is on the path when run)
 
-from bench.suite import Figure, add_summary_option, write_summary  # noqa: E402
 from listener.demo.servers import free_port  # noqa: E402
 
 PASSWORD = "bench password 123"
