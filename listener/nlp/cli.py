@@ -152,13 +152,17 @@ def _read_labelled(paths: Sequence[Path]) -> dict[Path, list[dict[str, str]]]:
 @click.option("--artifacts", callback=_artifacts_dir, default=None, metavar="DIRECTORY|embedded", help=ARTIFACTS_HELP)
 @click.option("--short/--no-short", default=None,
               help="also the short-text test set (posts under 60 characters); default: only without FILEs")
+@click.option("--care/--no-care", default=None,
+              help="also the care cases' test part (complaints in neutral words, solved problems); "
+                   "default: only without FILEs")
 @click.pass_context
 def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: bool, artifacts: Path | None,
-             short: bool | None) -> None:
+             short: bool | None, care: bool | None) -> None:
     """Evaluate on labelled TSV FILE… (default: every *_test.tsv in ../shared/eval, the MobASA dev file's flag
     and the short-text test set). Run it once with and once without --artifacts DIR to compare a retrained model
     with the one in use."""
     from listener.nlp.evaluate import ANCHORS, default_eval_dir, default_test_files, evaluate_file
+    from listener.nlp.care_cases import evaluate_care
     from listener.nlp.short_texts import evaluate_short
 
     paths = list(files) or default_test_files()
@@ -175,6 +179,9 @@ def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: b
     shorts = evaluate_short(scorer) if (short if short is not None else not files) else None
     if shorts is not None and not as_json:
         click.echo(_short_text(shorts))
+    cares = evaluate_care(scorer) if (care if care is not None else not files) else None
+    if cares is not None and not as_json:
+        click.echo(_care_text(cares))
     if as_json:
         keys = ("file", "n", "accuracy", "micro_f1", "macro_f1", "macro_recall")
         out: list[dict[str, Any]] = []
@@ -184,6 +191,8 @@ def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: b
             out.append(row)
         if shorts is not None:
             out.append(_rounded(shorts))
+        if cares is not None:
+            out.append(_rounded(cares))
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         click.echo(f"model: {scorer.model_version}")
@@ -205,6 +214,20 @@ def _short_text(r: dict[str, Any]) -> str:
                      f"{part['praise']}   complaints flagged {part['complaints_flagged']}/{part['complaints']}")
     if r["flagged_praise_texts"]:
         lines.append("  praise flagged: " + " | ".join(r["flagged_praise_texts"]))
+    return "\n".join(lines)
+
+
+def _care_text(r: dict[str, Any]) -> str:
+    lines = [f"{r['file']}  (n={r['n']}; service failures in neutral words and posts about the same services, "
+             "never trained on)"]
+    for name, part in [("all", r), *r["languages"].items()]:
+        lines.append(f"  {name:<4} flag recall {part['flag_recall']:.3f} ({part['complaints_flagged']}/"
+                     f"{part['complaints']})   false flags {part['false_flag_rate']:.3f} ({part['false_flags']}/"
+                     f"{part['not_complaints']}; solved problems flagged {part['solved_flagged']}/{part['solved']})"
+                     f"   sentiment accuracy {part['sentiment_accuracy']:.3f}")
+    for label, key in (("missed", "missed_texts"), ("false flags", "false_flag_texts")):
+        if r[key]:
+            lines.append(f"  {label}: " + " | ".join(r[key]))
     return "\n".join(lines)
 
 

@@ -41,7 +41,8 @@ from listener.nlp.model import E5Classifier, load_encoder, load_model, quantizat
 from listener.nlp.settings import default_cache_dir
 from listener.nlp.train_calibrate import autocast, calibrate, dev_report, predict, tune_thresholds
 from listener.nlp.train_config import TrainConfig, parse_args
-from listener.nlp.train_data import TrainingMix, base_model, build_datasets, collate, length_grouped_batches
+from listener.nlp.train_data import (FLAG_FROM_TEACHER, TrainingMix, base_model, build_datasets, collate,
+                                     length_grouped_batches)
 
 STOPPED = 3  # exit status of a sitting that ended with a checkpoint to resume from
 
@@ -89,7 +90,8 @@ def distil_from(model: E5Classifier, teacher_dir: Path, base_dir: Path, train_se
         {k: v for k, v in teacher.state_dict().items() if k in student_state}, strict=False).missing_keys
     if missing:
         raise ValueError(f"teacher {teacher_dir} lacks {missing}")
-    if distil_weight == 0:  # the teacher only gives the starting point
+    teach_flags(teacher, train_set, pad_id, bf16)
+    if distil_weight == 0:  # the teacher only gives the starting point (and the flags above)
         return
     unique = train_set.examples()
     print(f"distillation: teacher {teacher_dir} ({len(teacher.encoder.encoder.layer)} layers) "
@@ -98,6 +100,20 @@ def distil_from(model: E5Classifier, teacher_dir: Path, base_dir: Path, train_se
     for e, p in zip(unique, sent, strict=True):
         e.soft = [float(x) for x in p]
     del teacher
+
+
+def teach_flags(teacher: E5Classifier, train_set: TrainingMix, pad_id: int, bf16: bool) -> None:
+    """Negative rows of FLAG_FROM_TEACHER files say nothing about the flag: give them the teacher's flag
+    probability as a soft target, and its category probabilities scaled by it (a category is learnt only
+    where the mention is a negative service experience)."""
+    unknown = [e for e in train_set.examples() if e.source in FLAG_FROM_TEACHER and math.isnan(e.flag)]
+    if not unknown:
+        return
+    print(f"flag targets from the teacher for {len(unknown)} negative rows without aspects", flush=True)
+    _sent, cats, flag = predict(teacher, unknown, pad_id, bf16)
+    for e, c, f in zip(unknown, cats, flag, strict=True):
+        e.flag = float(f)
+        e.cats = [float(f * x) for x in c]
 
 
 def train(config: TrainConfig) -> int:

@@ -27,6 +27,7 @@ from listener.nlp.convert import ensure_base_model
 from listener.nlp.evaluate import DataFileError, default_eval_dir, find_taxonomy, read_tsv
 from listener.nlp.model_io import head_tail, prepare_text
 from listener.nlp.settings import default_cache_dir
+from listener.nlp.care_cases import CARE_FILE, train_rows as care_train_rows
 from listener.nlp.short_texts import WRITTEN_FILE, in_short_test, in_slice
 from listener.nlp.train_config import TrainConfig
 
@@ -38,15 +39,23 @@ from listener.nlp.train_config import TrainConfig
 # cycle through the whole file.
 ROWS_PER_EPOCH = {"semeval_train": 8000}
 DEFAULT_TRAIN = {"germeval2017_train": 2, "sb10k_train": 1, "airline_train": 0.5, "uci_train": 1,
-                 "semeval_train": 0, "mobasa_train": 1, "potts_train": 1, "short_texts": 3}  # 0: ROWS_PER_EPOCH
+                 "semeval_train": 0, "mobasa_train": 1, "potts_train": 1, "short_texts": 3,  # 0: ROWS_PER_EPOCH
+                 # German, 2026-12-07: Deutsche Bahn tweets (GermEval's own domain), forum posts, reviews (7:1
+                 # positive, so half of them), and the written care cases' train part
+                 "germeval2017_tweets_train": 1, "omp_train": 1, "reviews_de_train": 0.5, "care_cases": 3}
+# Negative rows of these files carry no aspects, so they would teach the flag nothing; with a teacher they learn
+# its flag and category probabilities instead (half of GermEval's negative tweets are no service experience, so
+# "negative and relevant" would be a wrong rule: see the model card)
+FLAG_FROM_TEACHER = ("germeval2017_tweets_train", "omp_train", "reviews_de_train")
 # hold-outs for model selection and calibration; uci_train's gives English a dev set beyond airline tweets
 HOLDOUT = {"germeval2017_train": 0.10, "airline_train": 0.05, "uci_train": 0.10, "semeval_train": 0.03,
-           "potts_train": 0.10}
+           "potts_train": 0.10, "germeval2017_tweets_train": 0.10, "omp_train": 0.10, "reviews_de_train": 0.05}
 DEFAULT_DEV = ("sb10k_dev", "mobasa_dev")
 # Short-text sets (tweets, review sentences) are cut at --max-length; everything else (GermEval documents, your own
 # mentions: forum posts and reviews) gets --long-length, the scorer's own limit. Length-grouped batches mean short
 # texts in such files cost no more.
-SHORT_SOURCES = ("sb10k", "airline", "uci", "tweeteval", "semeval", "mobasa", "potts", "short_texts")
+SHORT_SOURCES = ("sb10k", "airline", "uci", "tweeteval", "semeval", "mobasa", "potts", "short_texts",
+                 "germeval2017_tweets", "reviews_de", "care_cases")
 
 
 @dataclass
@@ -185,12 +194,13 @@ def build_datasets(
             raise DataFileError(f"--share: no training file {', '.join(sorted(unknown))} in the default mix "
                                 f"({', '.join(DEFAULT_TRAIN)})")
         shares = {**DEFAULT_TRAIN, **config.shares}
-        files = {(WRITTEN_FILE if stem == "short_texts" else eval_dir / f"{stem}.tsv"): rep
+        written = {"short_texts": WRITTEN_FILE, "care_cases": CARE_FILE}
+        files = {written.get(stem, eval_dir / f"{stem}.tsv"): rep
                  for stem, rep in shares.items() if rep > 0 or stem in ROWS_PER_EPOCH}
         holdout = dict(HOLDOUT)
     for path, share in files.items():
-        rows = read_tsv(path)
-        if not config.data:  # the short-text test set is never trained on
+        rows = care_train_rows() if path == CARE_FILE and not config.data else read_tsv(path)
+        if not config.data:  # the short-text test set is never trained on (nor the care cases' test part)
             rows = [r for r in rows if not in_short_test(path.stem, r)]
         exs = load_examples(path, tokenizer, length_for(path), rows)
         frac = holdout.get(path.stem, 0.0)
