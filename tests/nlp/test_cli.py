@@ -91,8 +91,8 @@ def test_train_passes_the_later_stages_recipe_to_the_trainer(
 ) -> None:
     """The model card's quantisation-aware stages must be expressible through `listener nlp train`; what is not
     given keeps the defaults `python -m listener.nlp.train` has too (one TrainConfig)."""
-    from listener.nlp import train as training
-    from listener.nlp.train_config import TrainConfig, parse_args
+    from listener.nlp.train import finetune as training
+    from listener.nlp.train.config import TrainConfig, parse_args
 
     seen: list[TrainConfig] = []
     monkeypatch.setattr(training, "run", lambda config: seen.append(config) or 0)
@@ -119,7 +119,7 @@ def test_train_passes_the_learning_curve_share_and_refuses_one_out_of_range(
     obj: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """`listener nlp train --train-fraction 0.5`, as the README suggests for asking whether more labels would pay."""
-    from listener.nlp import train as training
+    from listener.nlp.train import finetune as training
 
     seen: list = []
     monkeypatch.setattr(training, "run", lambda config: seen.append(config) or 0)
@@ -136,7 +136,7 @@ def test_eval_reports_the_short_text_test_part(obj: SimpleNamespace, tmp_path: P
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """`--short` adds the short-text test part: sentiment accuracy and false flags, separately. The tiny model
     calls everything negative (and so a negative service experience), so every praise counts as flagged."""
-    from listener.nlp.short_texts import ALWAYS_TEST, test_rows
+    from listener.nlp.train.short_texts import ALWAYS_TEST, test_rows
 
     monkeypatch.setenv("LISTENER_EVAL_DIR", str(tmp_path))  # no training files here: only the written lines
     written = test_rows(tmp_path)["written"]
