@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from listener.nlp.evaluate import read_tsv, sentiment_metrics
+from listener.nlp.train.evaluate import read_tsv, sentiment_metrics
 
 CARE_FILE = Path(__file__).with_name("data") / "care_cases.tsv"
 
