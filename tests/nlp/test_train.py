@@ -145,10 +145,11 @@ def test_small_training_run_end_to_end(e5_cache: Path, tmp_path: Path, monkeypat
         pytest.skip("openvino is not installed")
     static = EmbeddedScorer(NlpSettings(threads=2, batch_size=4), cache, artifacts_dir=out)
     assert static.backend == "openvino-int8-static" and static.model_version.endswith(":int8-static")
+    # the two int8 graphs agree on the probabilities; not on the label, which a 48-example, one-epoch model leaves
+    # near a tie (seen flipping between OpenVINO/ONNX Runtime releases with probabilities 0.05 apart)
     for dynamic_score, static_score in zip(scores, static.score(texts), strict=True):
-        assert static_score.sentiment == dynamic_score.sentiment
         for label, p in static_score.probabilities.items():
-            assert p == pytest.approx(dynamic_score.probabilities[label], abs=0.1)
+            assert p == pytest.approx(dynamic_score.probabilities[label], abs=0.1), (static_score, dynamic_score)
     # an OpenVINO that cannot compile (old CPU, broken install) leaves the "auto" runtime on ONNX Runtime
     def openvino_fails(*_args: object) -> None:
         raise RuntimeError("no plugin for CPU")
