@@ -48,7 +48,7 @@ def labelled_dir(path: Path) -> Path:
 def test_eval_reads_test_files_and_taxonomy_from_data_dir(obj: SimpleNamespace, tmp_path: Path,
                                                           elsewhere: Path) -> None:
     data = labelled_dir(tmp_path / "labelled")
-    result = CliRunner().invoke(nlp, ["eval", "--json", "--no-short", "--data-dir", str(data)], obj=obj)
+    result = CliRunner().invoke(nlp, ["eval", "--json", "--no-short", "--no-care", "--data-dir", str(data)], obj=obj)
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.output)
     assert (row["file"], row["n"], row["accuracy"]) == ("airline_test.tsv", 2, 0.5)
@@ -63,7 +63,7 @@ def test_eval_defaults_to_shared_eval_beside_the_working_directory(obj: SimpleNa
     checkout.mkdir()
     monkeypatch.chdir(checkout)
     monkeypatch.delenv("LISTENER_EVAL_DIR", raising=False)
-    result = CliRunner().invoke(nlp, ["eval", "--json", "--no-short"], obj=obj)
+    result = CliRunner().invoke(nlp, ["eval", "--json", "--no-short", "--no-care"], obj=obj)
     assert result.exit_code == 0, result.output
     assert [r["file"] for r in json.loads(result.output)] == ["airline_test.tsv"]
 
