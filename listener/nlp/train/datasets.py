@@ -26,9 +26,9 @@ from listener.nlp.categories import CATEGORIES, service_targets
 from listener.nlp.convert import ensure_base_model
 from listener.nlp.model_io import head_tail, prepare_text
 from listener.nlp.settings import default_cache_dir
-from listener.nlp.train.config import TrainConfig
 from listener.nlp.train.care_cases import CARE_FILE
 from listener.nlp.train.care_cases import train_rows as care_train_rows
+from listener.nlp.train.config import TrainConfig
 from listener.nlp.train.evaluate import DataFileError, default_eval_dir, existing_eval_dir, find_taxonomy, read_tsv
 from listener.nlp.train.short_texts import WRITTEN_FILE, in_short_test, in_slice
 

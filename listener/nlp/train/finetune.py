@@ -40,8 +40,14 @@ from listener.nlp.settings import default_cache_dir
 from listener.nlp.train import checkpoint
 from listener.nlp.train.calibrate import autocast, calibrate, dev_report, predict, tune_thresholds
 from listener.nlp.train.config import TrainConfig, parse_args
-from listener.nlp.train.datasets import (FLAG_FROM_TEACHER, TrainingMix, base_model, build_datasets, collate,
-                                         length_grouped_batches)
+from listener.nlp.train.datasets import (
+    FLAG_FROM_TEACHER,
+    TrainingMix,
+    base_model,
+    build_datasets,
+    collate,
+    length_grouped_batches,
+)
 from listener.nlp.train.evaluate import DataFileError
 
 STOPPED = 3  # exit status of a sitting that ended with a checkpoint to resume from
