@@ -90,13 +90,16 @@ class App:
         return check_spikes(self.store, self.settings.spike, [b.name for b in self.settings.brand], self.clock,
                             dry_run=dry_run)
 
-    def deliver(self) -> DeliveryReport:
+    def deliver(self, batch: int | None = None) -> DeliveryReport:
+        """Send due outbox rows, `[delivery] batch` (or `batch`) claimed at a time; both modes deliver here."""
         from listener.web.security import ack_links, task_url_template
 
         # Alerts link to the care inbox when it is configured: its task pages and signed acknowledge links.
         delivery = self.settings.delivery
         if delivery.task_url is None and (served := task_url_template(self.settings.web)):
             delivery = delivery.model_copy(update={"task_url": served})
+        if batch is not None:
+            delivery = delivery.model_copy(update={"batch": batch})
         return deliver_pending(self.store, self.channels, delivery, self.clock, ack_links(self.settings.web,
                                                                                           self.clock))
 

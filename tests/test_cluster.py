@@ -20,12 +20,14 @@ from listener.app import App
 from listener.cli import cli
 from listener.cluster.node import build_queue, defer_poll, prepare_database, retry_stalled
 from listener.config import load_settings
-from listener.demo.servers import WebhookReceiver
+from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver, free_port
 from listener.pipeline import source_row
 from listener.store.engine import Store
 from listener.store.models import AlertRow, MentionRow, ScoreRow, TaskRow
 from tests.cluster_kit import Node, cluster_config, fresh_database, serve_feeds, wait_for
+from tests.flow import write_config
 from tests.tiny_model import build_tiny_model
+from tests.web_support import PASSWORD, SECRET_ENV, acknowledge_by_link, alert_links
 
 SOURCES, POSTS = 20, 5
 
@@ -188,3 +190,30 @@ def test_a_node_speaks_systemd_notify(tmp_path: Path, cluster_db: str, webhook: 
             node.stop()
             notify.close()
     assert "event=started mode=queue" in node.log() and "event=stopped" in node.log()
+
+
+@pytest.mark.postgres
+def test_a_nodes_alerts_link_to_the_task_and_acknowledge_as_on_a_single_node(
+        tmp_path: Path, cluster_db: str, feed_server: FeedServer, smtp_sink: SmtpSink, webhook: WebhookReceiver,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo flow on one queue-mode node: its e-mail (real SMTP) and chat (a local receiver) alerts carry the care
+    inbox's task link ([web] base_url) and the signed acknowledge link, and the link acknowledges — as
+    tests/test_web_alerts.py checks on a single node."""
+    monkeypatch.setenv(SECRET_ENV, "cluster-test-secret")
+    model = build_tiny_model(tmp_path / "model", labels=["negative", "neutral", "positive"], bias=[4.0, 0.0, 0.0])
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, model, db_url=cluster_db, extra=(
+        f'\n[web]\nlisten = "127.0.0.1:{port}"\nbase_url = "{base}"\n'
+        '\n[cluster]\nmode = "queue"\ntick = "1s"\nheartbeat = "1s"\nheartbeat_timeout = "10s"\n'))
+    added = CliRunner().invoke(cli, ["-c", str(config), "users", "add", "alice", "--role", "agent",
+                                     "--password-stdin"], input=PASSWORD + "\n")
+    assert added.exit_code == 0, added.output
+    node = Node(config, tmp_path / "node.log", "node")
+    try:
+        assert wait_for(lambda: len(smtp_sink.messages) == 9 and len(webhook.received) == 9, 120), node.log()[-3000:]
+        task_url, ack_url, task_id = alert_links(smtp_sink.messages[0], webhook.received, base)
+        acknowledge_by_link(base, "alice", task_url, ack_url, task_id)
+    finally:
+        assert node.stop() == 0, node.log()[-3000:]
+    assert "mode=queue" in node.log()

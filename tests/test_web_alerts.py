@@ -3,13 +3,11 @@ and carry an acknowledge link that confirms with one POST."""
 
 from __future__ import annotations
 
-import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -18,7 +16,7 @@ from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver, free_po
 from tests.flow import write_config
 from tests.test_daemon import wait_for
 from tests.tiny_model import build_tiny_model
-from tests.web_support import PASSWORD, SECRET_ENV, csrf_of, sign_in
+from tests.web_support import PASSWORD, SECRET_ENV, acknowledge_by_link, alert_links
 
 
 def test_daemon_serves_the_inbox_and_alert_links_acknowledge(tmp_path: Path, feed_server: FeedServer,
@@ -38,23 +36,8 @@ def test_daemon_serves_the_inbox_and_alert_links_acknowledge(tmp_path: Path, fee
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert wait_for(lambda: len(smtp_sink.messages) == 9 and len(webhook.received) == 9, 90)
-        email = smtp_sink.messages[0]
-        text = email.get_body(("plain",)).get_content()
-        html = email.get_body(("html",)).get_content()
-        task_url = re.search(rf"Task:\s+({re.escape(base)}/tasks/(\d+))", text)
-        ack_url = re.search(rf"Acknowledge:\s+({re.escape(base)}/ack/\S+)", text)
-        assert task_url and ack_url, text
-        assert f'href="{task_url.group(1)}"' in html and f'href="{ack_url.group(1)}"' in html
-        task_id = int(task_url.group(2))
-        chat = next(w["text"] for w in webhook.received if f"<{task_url.group(1)}|" in w["text"])
-        assert f"<{task_url.group(1)}|open the task>" in chat and f"<{ack_url.group(1)}|acknowledge>" in chat
-
-        with httpx.Client(base_url=base, timeout=20) as client:
-            assert sign_in(client, "alice").status_code == 303
-            confirm = client.get(ack_url.group(1))
-            assert confirm.status_code == 200 and f"Acknowledge task #{task_id}" in confirm.text
-            assert client.post(ack_url.group(1), data={"csrf": csrf_of(confirm.text)}).status_code == 303
-            assert "acknowledged" in client.get(task_url.group(1)).text
+        task_url, ack_url, task_id = alert_links(smtp_sink.messages[0], webhook.received, base)
+        acknowledge_by_link(base, "alice", task_url, ack_url, task_id)
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(60) == 0
     finally:

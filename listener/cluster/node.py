@@ -34,7 +34,6 @@ from procrastinate.jobs import Status
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from listener.alerts.outbox import deliver_pending
 from listener.app import App
 from listener.cluster.registry import PeriodicJob, periodic_jobs
 from listener.cluster.scoring import score_claimed, unscored_backlog
@@ -119,10 +118,9 @@ def live_nodes(app: App) -> int:
 def deliver_one_by_one(app: App) -> None:
     """The outbox, claiming one alert at a time: a claim then only has to outlast one send (not a batch of them)
     before `[delivery] claim_timeout` hands it to another node, and the nodes deliver side by side."""
-    settings = app.settings.delivery.model_copy(update={"batch": 1})
     app.escalate()  # as the single-node daemon does before delivering
     while True:
-        report = deliver_pending(app.store, app.channels, settings, app.clock)
+        report = app.deliver(batch=1)  # the single node's path: task and acknowledge links included
         if not (report.sent or report.failed or report.parked):
             return
 
