@@ -79,9 +79,10 @@ class App:
         chosen = [self.sources[n] for n in names] if names else list(self.sources.values())
         return [poll_source(self.store, source, self.matcher, self.clock, force=force) for source in chosen]
 
-    def score(self) -> ScoreReport:
+    def score(self, claim: bool = False) -> ScoreReport:
+        """`claim`: other nodes score the same database (listener/pipeline.py: score_pending)."""
         return score_pending(self.store, self.scorer, self.settings.rule, self.clock,
-                             batch_size=self.settings.daemon.score_batch)
+                             batch_size=self.settings.daemon.score_batch, claim=claim)
 
     def escalate(self) -> EscalationReport:
         return run_escalations(self.store, self.settings.rule, self.clock)

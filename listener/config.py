@@ -26,9 +26,7 @@ from listener.digest.settings import DigestSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
-from listener.ops.privacy import PrivacySettings
-from listener.ops.retention import RetentionSettings
-from listener.ops.settings import MetricsSettings
+from listener.ops.settings import MetricsSettings, PrivacySettings, RetentionSettings
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
 from listener.web.settings import WebSettings
 

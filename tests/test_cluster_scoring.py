@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from listener.app import App
-from listener.cluster.scoring import score_claimed, unscored_backlog
 from listener.config import parse_settings
+from listener.pipeline import unscored_backlog
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow, TaskRow
 from tests.cluster_kit import fresh_database
 from tests.tiny_model import build_tiny_model
@@ -63,16 +63,16 @@ def test_held_rows_are_skipped_and_released_when_their_node_dies(app: App) -> No
     pid = held.scalar(text("SELECT pg_backend_pid()"))
     held.execute(select(MentionRow.id).order_by(MentionRow.id).limit(10).with_for_update(skip_locked=True)).all()
 
-    report = score_claimed(app)
+    report = app.score(claim=True)
     assert report.scored == MENTIONS - 10 and scored(app) == (30, 30)  # the held rows were not touched …
-    assert unscored_backlog(app, cap=100) == 10
+    assert unscored_backlog(app.store, cap=100) == 10
 
     # … until that node dies: its connection ends, PostgreSQL rolls its transaction back and frees the locks.
     with app.store.engine.connect() as admin:
         assert admin.scalar(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": pid})
     held.invalidate()
-    assert score_claimed(app).scored == 10
-    assert scored(app) == (MENTIONS, MENTIONS) and unscored_backlog(app, cap=100) == 0
+    assert app.score(claim=True).scored == 10
+    assert scored(app) == (MENTIONS, MENTIONS) and unscored_backlog(app.store, cap=100) == 0
 
 
 @pytest.mark.postgres
@@ -82,7 +82,7 @@ def test_concurrent_scorers_score_each_mention_once(app: App) -> None:
 
     def node() -> None:
         try:
-            reports.append(score_claimed(app))
+            reports.append(app.score(claim=True))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 

@@ -10,9 +10,9 @@ import pytest
 from listener.app import App
 from listener.clock import FakeClock
 from listener.cluster.node import conninfo, due_sources
-from listener.cluster.registry import periodic_jobs
 from listener.config import ConfigError, parse_settings
-from listener.daemon import Daemon
+from listener.periodic import periodic_jobs
+from listener.scheduler import Scheduler
 
 PG = "postgresql+psycopg://listener:pw@db.example:5433/listener"
 
@@ -49,7 +49,7 @@ def test_conninfo_keeps_credentials_and_drops_the_driver() -> None:
 def test_single_node_daemon_schedules_the_registry(tmp_path: Path) -> None:
     s = settings(tmp_path, retention={"cron": "5 4 * * *"})
     assert [j.name for j in periodic_jobs(s)] == ["retention"]  # type: ignore[arg-type]
-    daemon = Daemon(App(s))  # type: ignore[arg-type]
+    daemon = Scheduler(App(s))  # type: ignore[arg-type]
     daemon.schedule()
     job = daemon.scheduler.get_job("periodic:retention")
     assert job is not None and "hour='4'" in str(job.trigger) and "minute='5'" in str(job.trigger)

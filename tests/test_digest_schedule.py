@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from listener.app import App
 from listener.clock import FakeClock
-from listener.cluster.registry import periodic_jobs
 from listener.config import load_settings
-from listener.daemon import Daemon
 from listener.demo.servers import SmtpSink, free_port
 from listener.digest.period import iso_week
 from listener.digest.schedule import CLAIM_FOR, RETRY_AFTER, _claim, due_period
 from listener.digest.settings import DigestSettings
+from listener.periodic import periodic_jobs
+from listener.scheduler import Scheduler
 from listener.store.engine import Store, upgrade
 from listener.store.models import DigestSendRow
 from tests.digest_seed import seed, write_config
@@ -29,7 +29,7 @@ class Node:
     def __init__(self, config: Path, clock: FakeClock):
         self.app = App(load_settings(config), clock=clock)
         self.app.migrate()
-        daemon = Daemon(self.app)
+        daemon = Scheduler(self.app)
         daemon.schedule()  # what `listener run` registers with its scheduler
         assert daemon.scheduler.get_job("periodic:digest") is not None
         (self.job,) = [job for job in periodic_jobs(self.app.settings) if job.name == "digest"]

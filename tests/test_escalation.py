@@ -155,7 +155,7 @@ def test_a_crash_mid_send_neither_loses_nor_repeats_an_escalation(tmp_path: obje
 def test_the_daemons_delivery_job_raises_due_escalations_first(tmp_path: Path, smtp_sink: SmtpSink,
                                                                webhook: WebhookReceiver) -> None:
     from listener.app import App
-    from listener.daemon import Daemon
+    from listener.jobs import Work
 
     settings = alert_settings(smtp_sink.port, webhook.url, RULES, db_url=f"sqlite:///{tmp_path / 'listener.db'}")
     clock = FakeClock(at(2026, 12, 1, 9, 0))
@@ -163,7 +163,7 @@ def test_the_daemons_delivery_job_raises_due_escalations_first(tmp_path: Path, s
     app.migrate()
     task_id = complaint(app.store, settings, clock)
     clock.advance(timedelta(minutes=30))
-    Daemon(app).deliver_job()
+    Work(app).deliver()  # the delivery job of both runners
     assert [str(m["Subject"]).split(" · ")[0] for m in smtp_sink.messages] == [f"[P2] ESCALATION task #{task_id}"]
     assert len(webhook.received) == 1  # the task's own alert
     app.close()

@@ -15,7 +15,8 @@ from sqlalchemy import event, func, select
 
 from listener.cli import cli
 from listener.ops.backup import BackupError, backup_sqlite
-from listener.ops.retention import RetentionSettings, run_retention
+from listener.ops.retention import run_retention
+from listener.ops.settings import RetentionSettings
 from listener.store.engine import Store, upgrade
 from listener.store.models import (
     AlertRow,

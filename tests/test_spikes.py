@@ -305,8 +305,8 @@ def test_spike_config_errors_name_the_key(block: str, key: str, message: str) ->
 
 
 def test_the_daemon_checks_spikes_as_a_periodic_job(app: App, tmp_path: Path) -> None:
-    from listener.cluster.registry import periodic_jobs
-    from listener.daemon import Daemon
+    from listener.periodic import periodic_jobs
+    from listener.scheduler import Scheduler
 
     seeder = Seeder(app.store)
     seed_history(seeder)
@@ -316,7 +316,7 @@ def test_the_daemon_checks_spikes_as_a_periodic_job(app: App, tmp_path: Path) ->
     job.run(app)  # what the scheduler (or, in a cluster, one node) runs
     with app.store.read() as session:
         assert session.query(SpikeRow).count() == 2
-    daemon = Daemon(app)
+    daemon = Scheduler(app)
     daemon.schedule()
     assert daemon.scheduler.get_job("periodic:spikes") is not None
 

@@ -1,6 +1,7 @@
-"""The care lead's commands: `listener escalate`, `silence add|list|remove`, `tasks assign`, `report`.
+"""The care team's commands: `listener tasks …` (list, ack, respond, resolve, dismiss, assign), `escalate`,
+`silence add|list|remove`, `report`, and `alerts list|retry` (the outbox that announces tasks).
 
-Registered in listener/cli.py; `listener.cli` is imported inside the commands (it imports this module).
+Registered in listener/cli/__init__.py.
 """
 
 from __future__ import annotations
@@ -10,23 +11,91 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import click
+from sqlalchemy import select
 
+from listener.commands import CliState, app_for, emit_json, iso
 from listener.durations import format_duration, parse_duration
 
 
-def _app(ctx: click.Context) -> Any:
-    from listener.cli.context import app_for
-
-    return app_for(ctx.obj)
-
-
 @click.command()
-@click.pass_context
-def escalate(ctx: click.Context) -> None:
+@click.pass_obj
+def escalate(state: CliState) -> None:
     """Queue due escalations and grouped messages whose wait is over (`deliver` and the daemon do this too)."""
-    with _app(ctx) as app:
+    with app_for(state) as app:
         report = app.escalate()
     click.echo(f"queued {report.escalations} escalation alerts, {report.grouped} grouped messages")
+
+
+# ----------------------------------------------------------------------------- tasks
+@click.group()
+def tasks() -> None:
+    """Follow-up tasks for the care team: list, ack, respond, resolve, dismiss."""
+
+
+@tasks.command("list")
+@click.option("--status", type=click.Choice(["open", "all", "acknowledged", "responded", "resolved", "dismissed"]),
+              default="open", show_default=True, help="'open' includes acknowledged and responded.")
+@click.option("--assignee", default=None, help="Only tasks assigned to this name.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array of objects.")
+@click.pass_obj
+def tasks_list(state: CliState, status: str, assignee: str | None, as_json: bool) -> None:
+    """Tasks, most urgent and oldest deadline first."""
+    from listener.alerts.tasks import OPEN_STATES
+    from listener.store.models import TaskRow
+
+    with app_for(state) as app, app.store.read() as session:
+        query = select(TaskRow).order_by(TaskRow.priority, TaskRow.due_at, TaskRow.id)
+        if status == "open":
+            query = query.where(TaskRow.status.in_(OPEN_STATES))
+        elif status != "all":
+            query = query.where(TaskRow.status == status)
+        if assignee:
+            query = query.where(TaskRow.assignee == assignee)
+        rows = list(session.scalars(query))
+        now = app.clock.now()
+        out: list[dict[str, Any]] = [{
+            "id": t.id, "mention_id": t.mention_id, "status": t.status, "priority": t.priority,
+            "due_at": iso(t.due_at), "reasons": t.reasons, "rule": t.rule, "created_at": iso(t.created_at),
+            "url": t.mention.url, "overdue": bool(t.due_at and t.due_at < now and t.status == "open"),
+            "assignee": t.assignee,
+        } for t in rows]
+    if as_json:
+        emit_json(out)
+        return
+    for t in out:
+        flag = (" OVERDUE" if t["overdue"] else "") + (f" @{t['assignee']}" if t["assignee"] else "")
+        click.echo(f"#{t['id']:<5} {t['priority']} {t['status']:<12} due {t['due_at']}{flag}  "
+                   f"mention #{t['mention_id']}: {'; '.join(t['reasons'])}")
+
+
+def _task_action(action: str, help_text: str) -> None:
+    @tasks.command(action, help=help_text)
+    @click.argument("task_id", type=int)
+    @click.option("--note", default=None, help="A note kept with the task.")
+    @click.option("--by", "actor", default=None, help="Who did it, for the task's activity log (default: $USER).")
+    @click.pass_obj
+    def command(state: CliState, task_id: int, note: str | None, actor: str | None) -> None:
+        import getpass
+
+        from listener.alerts.activity import perform
+        from listener.alerts.tasks import TaskError
+
+        with app_for(state) as app:
+            try:
+                with app.store.write() as session:
+                    task = perform(session, task_id, action, actor or getpass.getuser(), app.clock.now(), note)
+                    status, mention_id = task.status, task.mention_id
+            except TaskError as exc:
+                raise click.ClickException(str(exc)) from None
+        click.echo(f"task #{task_id} is now {status}")
+        if action == "dismiss":  # a false alarm is what the model should learn from
+            click.echo(f"to teach the model: listener mentions label {mention_id} SENTIMENT (see --help)")
+
+
+_task_action("ack", "Acknowledge a task: someone is on it.")
+_task_action("respond", "Mark a task responded: the customer has had a first answer.")
+_task_action("resolve", "Resolve a task: the customer's issue is dealt with.")
+_task_action("dismiss", "Dismiss a task as a false alarm.")
 
 
 # ----------------------------------------------------------------------------- silences
@@ -42,8 +111,8 @@ def silence() -> None:
 @click.option("--for", "duration", required=True, help="How long, e.g. 30m, 2h, 1d.")
 @click.option("--note", default=None, help="Why (shown in `silence list`), e.g. 'known outage'.")
 @click.option("--by", "created_by", default=None, help="Who silenced it.")
-@click.pass_context
-def silence_add(ctx: click.Context, brand: str | None, category: str | None, rule: str | None, duration: str,
+@click.pass_obj
+def silence_add(state: CliState, brand: str | None, category: str | None, rule: str | None, duration: str,
                 note: str | None, created_by: str | None) -> None:
     """Mute alerts of tasks matching every given matcher."""
     from listener.alerts.silences import SilenceError, add_silence
@@ -53,14 +122,14 @@ def silence_add(ctx: click.Context, brand: str | None, category: str | None, rul
         length = parse_duration(duration)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--for") from None
-    settings = ctx.obj.settings
+    settings = state.settings
     if brand and brand not in {b.name for b in settings.brand}:
         raise click.BadParameter(f"no brand named {brand!r}", param_hint="--brand")
     if category and category not in CATEGORIES:
         raise click.BadParameter(f"{category!r} is not one of {', '.join(CATEGORIES)}", param_hint="--category")
     if rule and rule not in {r.name for r in settings.rule}:
         raise click.BadParameter(f"no rule named {rule!r}", param_hint="--rule")
-    with _app(ctx) as app:
+    with app_for(state) as app:
         try:
             with app.store.write() as session:
                 row = add_silence(session, app.clock.now(), length, brand, category, rule, note, created_by)
@@ -73,19 +142,17 @@ def silence_add(ctx: click.Context, brand: str | None, category: str | None, rul
 @silence.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include expired silences.")
 @click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-def silence_list(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+@click.pass_obj
+def silence_list(state: CliState, show_all: bool, as_json: bool) -> None:
     """Active silences (or all)."""
-    from sqlalchemy import select
-
     from listener.store.models import SilenceRow
 
-    with _app(ctx) as app, app.store.read() as session:
+    with app_for(state) as app, app.store.read() as session:
         now = app.clock.now()
         query = select(SilenceRow).order_by(SilenceRow.id)
         if not show_all:
             query = query.where(SilenceRow.ends_at > now)
-        rows = [{"id": s.id, "brand": s.brand, "category": s.category, "rule": s.rule,
+        rows: list[dict[str, Any]] = [{"id": s.id, "brand": s.brand, "category": s.category, "rule": s.rule,
                  "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat(), "note": s.note,
                  "created_by": s.created_by, "active": s.starts_at <= now < s.ends_at,
                  "left": format_duration(s.ends_at - now) if s.ends_at > now else None}
@@ -95,18 +162,18 @@ def silence_list(ctx: click.Context, show_all: bool, as_json: bool) -> None:
         return
     for s in rows:
         match = ", ".join(f"{k}={s[k]}" for k in ("brand", "category", "rule") if s[k])
-        state = f"{s['left']} left" if s["active"] else "expired"
-        click.echo(f"#{s['id']:<4} {match:<40} {state:<12} {s['note'] or ''}")
+        status = f"{s['left']} left" if s["active"] else "expired"
+        click.echo(f"#{s['id']:<4} {match:<40} {status:<12} {s['note'] or ''}")
 
 
 @silence.command("remove")
 @click.argument("silence_id", type=int)
-@click.pass_context
-def silence_remove(ctx: click.Context, silence_id: int) -> None:
+@click.pass_obj
+def silence_remove(state: CliState, silence_id: int) -> None:
     """End a silence now."""
     from listener.alerts.silences import SilenceError, expire_silence
 
-    with _app(ctx) as app:
+    with app_for(state) as app:
         try:
             with app.store.write() as session:
                 expire_silence(session, silence_id, app.clock.now())
@@ -116,19 +183,19 @@ def silence_remove(ctx: click.Context, silence_id: int) -> None:
 
 
 # ----------------------------------------------------------------------------- assignment, report
-@click.command("assign")
+@tasks.command("assign")
 @click.argument("task_id", type=int)
 @click.option("--to", "assignee", default=None, help="Who takes it (omit to unassign).")
 @click.option("--by", "actor", default=None, help="Who did it, for the task's activity log (default: $USER).")
-@click.pass_context
-def assign(ctx: click.Context, task_id: int, assignee: str | None, actor: str | None) -> None:
+@click.pass_obj
+def assign(state: CliState, task_id: int, assignee: str | None, actor: str | None) -> None:
     """Assign a task to a care agent."""
     import getpass
 
     from listener.alerts.activity import assign as assign_task
     from listener.alerts.tasks import TaskError
 
-    with _app(ctx) as app:
+    with app_for(state) as app:
         try:
             with app.store.write() as session:
                 task = assign_task(session, task_id, assignee, actor or getpass.getuser(), app.clock.now())
@@ -165,13 +232,13 @@ def _share(value: float | None) -> str:
 @click.command()
 @click.option("--since", default=None, help="Tasks created since: a duration (7d) or a date; default: all.")
 @click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-def report(ctx: click.Context, since: str | None, as_json: bool) -> None:
+@click.pass_obj
+def report(state: CliState, since: str | None, as_json: bool) -> None:
     """Response-time figures: first response (median, p90) in business and calendar time, share within the
     deadline, backlog by age, per rule (with its share of dismissed tasks) and per agent."""
     from listener.alerts.report import response_report
 
-    with _app(ctx) as app, app.store.read() as session:
+    with app_for(state) as app, app.store.read() as session:
         now = app.clock.now()
         figures = response_report(session, app.settings.rule, now, _since(since, now))
     if as_json:
@@ -191,4 +258,51 @@ def report(ctx: click.Context, since: str | None, as_json: bool) -> None:
                + ", ".join(f"{k} {v}" for k, v in figures.backlog_by_age.items()))
 
 
-COMMANDS = (escalate, silence, report)
+# ----------------------------------------------------------------------------- alerts
+@click.group()
+def alerts() -> None:
+    """The alert outbox: what was sent, what waits, what is parked."""
+
+
+@alerts.command("list")
+@click.option("--status", type=click.Choice(["all", "pending", "sending", "sent", "parked"]), default="all",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def alerts_list(state: CliState, status: str, as_json: bool) -> None:
+    """Outbox rows, newest first."""
+    from listener.store.models import AlertRow
+
+    with app_for(state) as app, app.store.read() as session:
+        query = select(AlertRow).order_by(AlertRow.id.desc())
+        if status != "all":
+            query = query.where(AlertRow.status == status)
+        out: list[dict[str, Any]] = [{
+            "id": a.id, "task_id": a.task_id, "kind": a.kind, "step": a.step, "group_id": a.group_id,
+            "spike_id": a.spike_id, "channel": a.channel, "status": a.status, "attempts": a.attempts,
+            "next_attempt_at": iso(a.next_attempt_at), "sent_at": iso(a.sent_at), "last_error": a.last_error,
+        } for a in session.scalars(query)]
+    if as_json:
+        emit_json(out)
+        return
+    for a in out:
+        extra = f" last error: {a['last_error']}" if a["last_error"] else ""
+        about = {"group": f"group #{a['group_id']}", "spike": f"spike #{a['spike_id']}"}.get(
+            a["kind"], f"task #{a['task_id']}") + (f" step {a['step']}" if a["step"] else "")
+        click.echo(f"#{a['id']:<5} {about:<18} → {a['channel']:<14} {a['status']:<8} "
+                   f"attempts {a['attempts']}{extra}")
+
+
+@alerts.command("retry")
+@click.argument("alert_id", type=int, required=False)
+@click.pass_obj
+def alerts_retry(state: CliState, alert_id: int | None) -> None:
+    """Queue parked alerts (all, or one) for delivery again."""
+    from listener.alerts.outbox import retry_parked
+
+    with app_for(state) as app, app.store.write() as session:
+        n = retry_parked(session, alert_id, app.clock.now())
+    click.echo(f"{n} parked alerts queued again")
+
+
+COMMANDS = (tasks, escalate, silence, report, alerts)

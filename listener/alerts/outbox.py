@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from listener import metrics
 from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError
+from listener.alerts.claims import claimant
 from listener.alerts.messages import message_for
 from listener.clock import Clock
 from listener.durations import Duration
-from listener.ops import metrics
-from listener.ops.claims import claimant
 from listener.store.engine import Store
 from listener.store.models import AlertRow, TaskRow
 
@@ -86,16 +86,23 @@ def backoff(settings: DeliverySettings, attempts: int) -> timedelta:
     return min(settings.max_backoff, settings.backoff * (2 ** max(0, attempts - 1)))
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    """An outbox row to send now: pending and due, or claimed by a sender whose claim ran out (it crashed)."""
+    return or_((AlertRow.status == "pending") & (AlertRow.next_attempt_at <= now),
+               (AlertRow.status == "sending") & (AlertRow.claimed_until < now))
+
+
+def alerts_due(store: Store, now: datetime) -> bool:
+    """Whether a delivery run would find work (the cluster's tick asks before waking a deliverer)."""
+    with store.read() as session:
+        return session.scalar(select(AlertRow.id).where(_due(now)).limit(1)) is not None
+
+
 def _claim(store: Store, settings: DeliverySettings, now: datetime) -> list[int]:
     with store.write() as session:
         query = (
             select(AlertRow)
-            .where(
-                or_(
-                    (AlertRow.status == "pending") & (AlertRow.next_attempt_at <= now),
-                    (AlertRow.status == "sending") & (AlertRow.claimed_until < now),
-                )
-            )
+            .where(_due(now))
             .order_by(AlertRow.next_attempt_at, AlertRow.id)
             .limit(settings.batch)
         )
@@ -105,7 +112,7 @@ def _claim(store: Store, settings: DeliverySettings, now: datetime) -> list[int]
         for row in rows:
             row.status = "sending"
             row.claimed_until = now + settings.claim_timeout
-            row.claimed_by = claimant()  # a start releases it at once if this process dies (ops/claims.py)
+            row.claimed_by = claimant()  # a start releases it at once if this process dies (alerts/claims.py)
         return [row.id for row in rows]
 
 

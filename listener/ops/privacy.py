@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, delete, event, select, update
 from sqlalchemy.orm import Session
 
 from listener.dedup import erased_external_id
+from listener.ops.settings import PrivacySettings
 from listener.secrets import get_secret
 from listener.store.engine import Store
 from listener.store.models import (
@@ -49,15 +49,6 @@ from listener.store.models import (
 
 PSEUDONYM_PREFIX = "hmac:"
 UNSENT = ("pending", "sending", "parked")
-
-
-class PrivacySettings(BaseModel):
-    """`[privacy]`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pseudonymise_authors: bool = False
-    author_key_secret: str = "author-key"  # names the secret holding the HMAC key (see listener/secrets.py)
 
 
 class PrivacyError(ValueError):

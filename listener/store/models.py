@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from listener.clock import utc
+from listener.domain import Mention
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -116,6 +117,15 @@ class MentionRow(Base):
     @property
     def brand_names(self) -> list[str]:
         return sorted(b.brand for b in self.brands)
+
+    def as_mention(self) -> Mention:
+        """The stored mention as the flow's plain data (listener/domain.py), e.g. for scoring it."""
+        return Mention(
+            source_kind=self.source_kind, source_name=self.source.name, external_id=self.external_id,
+            text=self.text, fetched_at=self.fetched_at, url=self.url, author=self.author, title=self.title,
+            published_at=self.published_at, rating=self.rating, reach=dict(self.reach or {}),
+            thread_id=self.thread_id, parent_id=self.parent_id, lang_hint=self.lang_hint,
+        )
 
 
 class NearDupKey(Base):
@@ -228,7 +238,7 @@ class AlertRow(Base):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
-    # Which process holds the claim (host/boot/pid/start time: listener/ops/claims.py), so a start can
+    # Which process holds the claim (host/boot/pid/start time: listener/alerts/claims.py), so a start can
     # release the claims of a killed process at once instead of after claimed_until.
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None]

@@ -21,6 +21,7 @@ from listener.app import App
 from listener.config import load_settings
 from listener.daemon import Daemon
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver, free_port
+from listener.scheduler import Scheduler
 from listener.store.models import TaskRow
 from tests.conftest import sample_feed
 from tests.flow import write_config
@@ -45,7 +46,8 @@ def late_source(url: str) -> str:
 
 
 def poll_interval(daemon: Daemon, source: str) -> timedelta:
-    job = daemon.scheduler.get_job(f"poll:{source}")
+    assert isinstance(daemon.runner, Scheduler)
+    job = daemon.runner.scheduler.get_job(f"poll:{source}")
     assert job is not None, source
     return job.trigger.interval
 
@@ -56,9 +58,10 @@ def test_reload_applies_a_new_interval_source_and_rule_and_refuses_a_broken_file
     config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, negative_model)
     app = App(load_settings(config))
     app.migrate()
-    daemon = Daemon(app, config)
-    daemon.schedule()
-    daemon.scheduler.start(paused=True)  # jobs are scheduled but do not run: the test drives the stages
+    scheduler = Scheduler(app)
+    daemon = Daemon(app, config, scheduler)
+    scheduler.schedule()
+    scheduler.scheduler.start(paused=True)  # jobs are scheduled but do not run: the test drives the stages
     try:
         assert poll_interval(daemon, "moneytalk") == timedelta(minutes=5)
         original = config.read_text()
@@ -88,10 +91,10 @@ def test_reload_applies_a_new_interval_source_and_rule_and_refuses_a_broken_file
 
         config.write_text(original)  # back: the extra source's job goes, the interval returns
         assert daemon.reload()
-        assert daemon.scheduler.get_job("poll:late") is None and "late" not in app.sources
+        assert scheduler.scheduler.get_job("poll:late") is None and "late" not in app.sources
         assert poll_interval(daemon, "moneytalk") == timedelta(minutes=5)
     finally:
-        daemon.scheduler.shutdown(wait=False)
+        scheduler.scheduler.shutdown(wait=False)
         app.close()
 
 

@@ -17,7 +17,7 @@ from listener.alerts.spikes import counts
 from listener.alerts.spikes.detect import Arm, Counts, Verdict, evaluate
 from listener.alerts.spikes.settings import Kind, SpikeSettings, every_as_cron
 from listener.clock import Clock
-from listener.cluster.registry import PeriodicJob
+from listener.periodic import PeriodicJob
 from listener.store.engine import Store
 from listener.store.models import AlertRow, SpikeArmRow, SpikeRow
 
@@ -63,7 +63,7 @@ def check_spikes(store: Store, watches: Sequence[SpikeSettings], all_brands: Seq
 
 
 def periodic_jobs(settings: Any) -> list[PeriodicJob]:
-    """The spike check for the daemon's periodic-job registry (listener/cluster/registry.py): on one node an
+    """The spike check for the daemon's periodic-job registry (listener/periodic.py): on one node an
     APScheduler cron job, in a cluster once per period for the whole cluster (so no spike alerts twice)."""
     if not settings.spike:
         return []

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from listener.commands import CliState, app_for, emit_json, iso
 from listener.durations import parse_duration
 
 
@@ -20,15 +21,13 @@ def spikes() -> None:
 @click.option("--dry-run", is_flag=True, help="Decide and print, but store nothing and queue no alert.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def spikes_check(state: Any, dry_run: bool, as_json: bool) -> None:
+def spikes_check(state: CliState, dry_run: bool, as_json: bool) -> None:
     """Check every [[spike]] watch now; spikes that fire are stored and their alerts queued for delivery."""
-    from listener.cli.context import app_for, emit_json
-
     if not state.settings.spike:
         raise click.ClickException("no [[spike]] watch in the config (see config/listener.example.toml)")
     with app_for(state) as app:
         report = app.check_spikes(dry_run=dry_run)
-    rows = [{
+    rows: list[dict[str, Any]] = [{
         "watch": c.watch, "brand": c.brand, "kind": c.verdict.kind, "mentions": c.mentions,
         "observed": c.verdict.observed, "expected": round(c.verdict.expected, 2), "ratio": round(c.verdict.ratio, 2),
         "p_value": c.verdict.p_value, "history_weeks": c.verdict.history_weeks, "spiking": c.verdict.spiking,
@@ -48,9 +47,8 @@ def spikes_check(state: Any, dry_run: bool, as_json: bool) -> None:
 @click.option("--since", default="7d", show_default=True, help="How far back, e.g. 24h, 7d.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def spikes_list(state: Any, since: str, as_json: bool) -> None:
+def spikes_list(state: CliState, since: str, as_json: bool) -> None:
     """Spikes that fired, newest first."""
-    from listener.cli.context import app_for, emit_json, iso
     from listener.store.models import SpikeRow
 
     try:
@@ -60,7 +58,7 @@ def spikes_list(state: Any, since: str, as_json: bool) -> None:
     with app_for(state) as app, app.store.read() as session:
         query = (select(SpikeRow).where(SpikeRow.created_at >= app.clock.now() - back)
                  .order_by(SpikeRow.id.desc()))
-        rows = [{
+        rows: list[dict[str, Any]] = [{
             "id": s.id, "watch": s.watch, "brand": s.brand, "kind": s.kind, "window_start": iso(s.window_start),
             "window_end": iso(s.window_end), "observed": s.observed, "expected": round(s.expected, 2),
             "ratio": round(s.ratio, 2), "mentions": s.mentions, "share": s.share, "baseline_share": s.baseline_share,

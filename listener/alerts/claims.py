@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from listener.ops import metrics
+from listener import metrics
 from listener.store.engine import Store
 from listener.store.models import AlertRow
 

@@ -1,4 +1,9 @@
-"""What every command shares: the lazily loaded config, an App for one command, and output helpers."""
+"""What every command shares, wherever its group lives: the state the `listener` group hands each command
+(`CliState`, taken with `@click.pass_obj`), the App for one command (`app_for`), and output helpers.
+
+Command groups live beside their feature (`listener/<part>/cli.py`; the flow's own stages in listener/cli/, which
+only assembles them all); each imports this module, which imports none of them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +20,9 @@ from listener.config import ConfigError, Settings, load_settings
 from listener.nlp.scoring import ModelUnavailable
 from listener.nlp.settings import NlpSettings
 from listener.secrets import MissingSecret
+
+if TYPE_CHECKING:
+    from listener.app import App
 
 
 class CliState:
@@ -51,7 +59,9 @@ class CliState:
 
 
 @contextmanager
-def app_for(state: CliState, migrate: bool = True) -> Iterator[Any]:
+def app_for(state: CliState, migrate: bool = True) -> Iterator[App]:
+    """The App for one command (migrated unless told not to), closed after it; a missing secret or model is the
+    command's error message."""
     from listener.app import App
 
     try:
