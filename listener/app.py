@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from listener.alerts.channels import Channel, make_channel
-from listener.alerts.escalation import EscalationReport, run_escalations
-from listener.alerts.outbox import DeliveryReport, deliver_pending
-from listener.alerts.spikes.check import SpikeReport, check_spikes
+from listener.acting.escalation import EscalationReport, run_escalations
+from listener.acting.spikes.check import SpikeReport, check_spikes
 from listener.clock import Clock, SystemClock
 from listener.config import Settings
+from listener.delivery.channels import Channel, make_channel
+from listener.delivery.outbox import DeliveryReport, deliver_pending
 from listener.matching import BrandMatcher
 from listener.nlp.loader import load_scorer
 from listener.nlp.scoring import Scorer

@@ -28,7 +28,7 @@ class PeriodicJob:
 # "module:function" providers, imported when the daemon starts.
 PROVIDERS = [
     "listener.ops.retention:periodic_jobs",
-    "listener.alerts.spikes.check:periodic_jobs",
+    "listener.acting.spikes.check:periodic_jobs",
     "listener.digest.schedule:periodic_jobs",
 ]
 

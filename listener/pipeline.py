@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from listener import metrics
-from listener.alerts.rules import Facts, RuleSettings
-from listener.alerts.tasks import act
+from listener.acting.rules import Facts, RuleSettings
+from listener.acting.tasks import act
 from listener.clock import Clock
 from listener.dedup import canonical_for, known_external_ids, mention_text
 from listener.domain import Batch, Mention

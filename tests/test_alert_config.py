@@ -43,7 +43,7 @@ def test_config_errors_name_the_key(rules: str, key: str, message: str) -> None:
 
 
 def test_task_url_needs_the_task_number() -> None:
-    from listener.alerts.outbox import DeliverySettings
+    from listener.delivery.settings import DeliverySettings
 
     with pytest.raises(ValueError, match="with \\{id\\} where the task number goes"):
         DeliverySettings(task_url="https://care.example.com/tasks")

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from listener.alerts.report import response_report
-from listener.alerts.tasks import transition
+from listener.acting.report import response_report
+from listener.acting.tasks import transition
 from listener.cli import cli
 from listener.clock import FakeClock
 from listener.store.engine import Store, upgrade

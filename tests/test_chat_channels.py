@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from listener.alerts.channels import AlertMessage, AppriseChannel, AppriseChannelSettings, DeliveryError
-from listener.alerts.outbox import DeliverySettings, deliver_pending, retry_parked
 from listener.clock import FakeClock
+from listener.delivery.channels import AlertMessage, AppriseChannel, AppriseChannelSettings, DeliveryError
+from listener.delivery.outbox import deliver_pending, retry_parked
+from listener.delivery.settings import DeliverySettings
 from listener.store.engine import Store
 from listener.store.models import AlertRow, MentionRow, SourceRow, TaskRow
 from tests.chat_services import ChatServices, Request, reroute

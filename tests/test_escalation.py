@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from listener.alerts.escalation import run_escalations
-from listener.alerts.outbox import _claim
-from listener.alerts.tasks import transition
+from listener.acting.escalation import run_escalations
+from listener.acting.tasks import transition
 from listener.clock import FakeClock
 from listener.config import Settings
+from listener.delivery.outbox import _claim
 from listener.demo.servers import SmtpSink, WebhookReceiver
 from listener.store.engine import Store
 from listener.store.models import AlertRow, TaskRow

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from listener.alerts.escalation import run_escalations
-from listener.alerts.outbox import _claim
-from listener.alerts.silences import add_silence, expire_silence
-from listener.alerts.tasks import transition
+from listener.acting.escalation import run_escalations
+from listener.acting.silences import add_silence, expire_silence
+from listener.acting.tasks import transition
 from listener.clock import FakeClock
 from listener.config import Settings
+from listener.delivery.outbox import _claim
 from listener.demo.servers import SmtpSink, WebhookReceiver
 from listener.store.engine import Store
 from listener.store.models import AlertRow, TaskRow
@@ -180,7 +180,7 @@ def test_two_scorers_creating_the_same_group_at_once_share_it(postgres_url: str,
     """The second insert of a new group waits for the first transaction, fails on the unique key, and joins it."""
     import threading
 
-    from listener.alerts.grouping import add_to_group
+    from listener.acting.grouping import add_to_group
 
     settings = alert_settings(smtp_sink.port, webhook.url, RULES, db_url=postgres_url)
     store = migrated_store(postgres_url)

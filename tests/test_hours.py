@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from listener.alerts.hours import BusinessCalendar, HoursSettings, parse_ranges
-from listener.alerts.rules import RuleTask
+from listener.acting.hours import BusinessCalendar, HoursSettings, parse_ranges
+from listener.acting.rules import RuleTask
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEKDAYS_8_18 = {"mon": "08:00-18:00", "tue": "08:00-18:00", "wed": "08:00-18:00", "thu": "08:00-18:00",

@@ -146,7 +146,7 @@ def test_acting_and_the_pipeline_import_nothing_above_the_flow() -> None:
     """Act, deliver and the pipeline that strings the stages together run inside the daemon's jobs: what they share
     with the operator's surface (metrics, claims) or the runners (periodic jobs) lives below them."""
     graph = import_graph(PACKAGE)
-    for part in ("listener.alerts", "listener.pipeline"):
+    for part in ("listener.acting", "listener.delivery", "listener.pipeline"):
         leaving = imports_leaving(part, graph)
         assert not {i for i in leaving if any(i == p or i.startswith(p + ".") for p in ABOVE_THE_FLOW)}, part
 

@@ -60,7 +60,7 @@ def test_a_failing_alert_is_parked_visibly_and_can_be_retried(tmp_path: Path, fe
         assert all(a.attempts == 3 and "HTTP 500" in (a.last_error or "") for a in parked)
         assert all(webhook.url not in (a.last_error or "") for a in parked)  # the URL is a secret
     webhook.status = 200
-    from listener.alerts.outbox import retry_parked
+    from listener.delivery.outbox import retry_parked
 
     with app.store.write() as session:
         assert retry_parked(session, None, clock.now()) == 5
@@ -79,7 +79,7 @@ def test_a_crash_while_sending_is_retried_after_the_claim_expires(tmp_path: Path
     app.poll(["moneytalk"])
     app.score()
     # Simulate a deliverer that claimed everything and died before sending.
-    from listener.alerts.outbox import _claim
+    from listener.delivery.outbox import _claim
 
     claimed = _claim(app.store, app.settings.delivery, clock.now())
     assert len(claimed) == 10

@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 from pydantic import ValidationError
 
-from listener.alerts.spikes.detect import (
+from listener.acting.spikes.detect import (
     Arm,
     Counts,
     beta_binomial_tail,
@@ -18,7 +18,7 @@ from listener.alerts.spikes.detect import (
     poisson_tail,
     volume,
 )
-from listener.alerts.spikes.settings import SpikeSettings
+from listener.acting.spikes.settings import SpikeSettings
 
 S = SpikeSettings(name="t")
 

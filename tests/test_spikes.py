@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from listener.alerts.outbox import _claim
-from listener.alerts.spikes.counts import window_counts, windows
-from listener.alerts.spikes.detect import Counts
+from listener.acting.spikes.counts import window_counts, windows
+from listener.acting.spikes.detect import Counts
 from listener.app import App
 from listener.cli import cli
 from listener.clock import FakeClock
 from listener.config import ConfigError, load_settings, parse_settings
+from listener.delivery.outbox import _claim
 from listener.demo.servers import SmtpSink, WebhookReceiver
 from listener.store.engine import Store, upgrade
 from listener.store.models import AlertRow, MentionBrand, MentionRow, ScoreRow, SourceRow, SpikeArmRow, SpikeRow
@@ -328,7 +328,7 @@ def test_the_daemon_checks_spikes_as_a_periodic_job(app: App, tmp_path: Path) ->
 @pytest.mark.parametrize(("every", "cron"), [("5m", "*/5 * * * *"), ("1h", "0 * * * *"), ("6h", "0 */6 * * *"),
                                              ("1d", "0 0 * * *"), ("7m", None), ("90m", None)])
 def test_spikes_every_must_divide_an_hour_or_a_day(every: str, cron: str | None) -> None:
-    from listener.alerts.spikes.settings import every_as_cron
+    from listener.acting.spikes.settings import every_as_cron
     from listener.durations import parse_duration
 
     if cron is not None:
@@ -351,7 +351,7 @@ def _without_spikes(tmp_path: Path) -> Path:
 def test_a_brand_silence_mutes_spike_alerts_but_keeps_the_spike(tmp_path: Path, clock: FakeClock,
                                                                 webhook: WebhookReceiver,
                                                                 silence: dict[str, str], alerts: int) -> None:
-    from listener.alerts.silences import add_silence
+    from listener.acting.silences import add_silence
 
     app = App(load_settings(hook_only(tmp_path, webhook)), clock=clock)
     app.migrate()

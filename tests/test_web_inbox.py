@@ -12,7 +12,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from listener.alerts.activity import perform
+from listener.acting.activity import perform
 from listener.cli import cli
 from listener.clock import FakeClock
 from listener.store.engine import Store, upgrade
@@ -191,7 +191,7 @@ def test_users_cli(tmp_path: Path) -> None:
 
 
 def test_queue_cache_is_shared_until_tasks_change_or_it_expires(db: tuple[Store, FakeClock, str]) -> None:
-    from listener.alerts.activity import assign
+    from listener.acting.activity import assign
     from listener.web.queue import SNAPSHOT_TTL, QueueCache
 
     store, clock, _ = db

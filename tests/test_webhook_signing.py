@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from listener.alerts.channels import AlertMessage, DeliveryError, WebhookChannel, WebhookChannelSettings
 from listener.clock import FakeClock
+from listener.delivery.channels import AlertMessage, DeliveryError, WebhookChannel, WebhookChannelSettings
 from listener.demo.servers import LoopbackServer, _Quiet
 
 DOCS = Path(__file__).parent.parent / "docs" / "channels.md"

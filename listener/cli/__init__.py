@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import click
 
-from listener.alerts import cli as care
-from listener.alerts.spikes.cli import spikes
+from listener.acting import cli as care
+from listener.acting.spikes.cli import spikes
 from listener.cli import admin, mentions, stages
 from listener.cluster.cli import cluster
 from listener.commands import CliState
+from listener.delivery.cli import alerts
 from listener.demo import demo
 from listener.digest.cli import digest
 from listener.logs import setup_logging
@@ -47,7 +48,7 @@ def cli(ctx: click.Context, config: str | None, log_level: str | None) -> None:
 
 COMMANDS: tuple[click.Command, ...] = (
     stages.run, stages.poll, stages.score, stages.deliver,  # the flow
-    mentions.mentions, *care.COMMANDS, spikes, web, users,  # the care team
+    mentions.mentions, *care.COMMANDS, alerts, spikes, web, users,  # the care team
     digest,  # marketing
     admin.sources, admin.db, admin.config_group, doctor, retention, privacy, cluster,  # ops
     nlp, demo,

@@ -35,8 +35,8 @@ from procrastinate.jobs import Status
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from listener.alerts.outbox import alerts_due
 from listener.app import App
+from listener.delivery.outbox import alerts_due
 from listener.jobs import Work
 from listener.periodic import PeriodicJob, periodic_jobs
 from listener.pipeline import unscored_backlog

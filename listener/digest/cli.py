@@ -31,7 +31,7 @@ def digest(state: CliState, week: str | None, since: datetime | None, until: dat
     """Marketing's digest: volume, sentiment, share of voice, themes, notable posts, care figures.
 
     Without --json/--html/--text/--send it prints the text digest."""
-    from listener.alerts.channels import DeliveryError
+    from listener.delivery.channels import DeliveryError
     from listener.digest import mail
     from listener.digest.compose import make_digest
 

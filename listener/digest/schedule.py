@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from listener.alerts.channels import EmailChannelSettings
 from listener.clock import Clock
 from listener.config import Settings
+from listener.delivery.channels import EmailChannelSettings
 from listener.digest import mail
 from listener.digest.compose import make_digest
 from listener.digest.period import Period, last_complete_week

@@ -13,7 +13,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from listener.alerts.tasks import OPEN_STATES
+from listener.acting.tasks import OPEN_STATES
 from listener.clock import Clock
 from listener.pipeline import MAX_SCORE_ATTEMPTS
 from listener.store.engine import Store

@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from listener.alerts.channels import AlertMessage, Channel, EmailChannel, WebhookChannel
+from listener.delivery.channels import AlertMessage, Channel, EmailChannel, WebhookChannel
 from listener.ops.health import database_check
 from listener.store.engine import alembic_config
 from listener.store.models import MentionRow, SourceRow

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from listener import metrics
-from listener.alerts.claims import release_dead_claims
+from listener.delivery.claims import release_dead_claims
 from listener.ops.health import Probes
 from listener.ops.server import Endpoints, OpsServer
 from listener.ops.systemd import sd_notify, watchdog_interval

@@ -211,7 +211,7 @@ class TaskRow(Base):
     closed_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
     assignee: Mapped[str | None] = mapped_column(String(200))
-    silenced_by: Mapped[int | None]  # the silence that muted its alerts (listener/alerts/silences.py)
+    silenced_by: Mapped[int | None]  # the silence that muted its alerts (listener/acting/silences.py)
 
     mention: Mapped[MentionRow] = relationship()
 
@@ -238,7 +238,7 @@ class AlertRow(Base):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
-    # Which process holds the claim (host/boot/pid/start time: listener/alerts/claims.py), so a start can
+    # Which process holds the claim (host/boot/pid/start time: listener/delivery/claims.py), so a start can
     # release the claims of a killed process at once instead of after claimed_until.
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None]
@@ -388,7 +388,7 @@ class ReplyTemplate(Base):
 # ix_mentions_author).
 Index("ix_mentions_canonical", MentionRow.canonical_id)
 class SpikeRow(Base):
-    """A spike that fired (listener/alerts/spikes): a brand's volume or negative share far above its usual."""
+    """A spike that fired (listener/acting/spikes): a brand's volume or negative share far above its usual."""
 
     __tablename__ = "spikes"
     __table_args__ = (Index("ix_spikes_brand_kind_window", "brand", "kind", "window_end"),)

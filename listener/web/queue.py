@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from listener.alerts.tasks import OPEN_STATES
+from listener.acting.tasks import OPEN_STATES
 from listener.store.models import (
     MentionBrand,
     MentionRow,

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.alerts.activity import events
-from listener.alerts.rules import RuleSettings
+from listener.acting.activity import events
+from listener.acting.rules import RuleSettings
 from listener.store.models import (
     MentionRow,
     ReplyTemplate,

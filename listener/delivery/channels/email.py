@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
-from listener.alerts.channels.render import render, subject
+from listener.delivery.channels.base import AlertMessage, DeliveryError, Notice
+from listener.delivery.channels.render import render, subject
 from listener.durations import Duration
 from listener.secrets import get_secret
 

@@ -16,9 +16,9 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
-from listener.alerts.channels.render import render, slack_escape
 from listener.clock import Clock, SystemClock
+from listener.delivery.channels.base import AlertMessage, DeliveryError, Notice
+from listener.delivery.channels.render import render, slack_escape
 from listener.durations import Duration
 from listener.secrets import get_secret
 

@@ -1,5 +1,5 @@
 """The care team's commands: `listener tasks …` (list, ack, respond, resolve, dismiss, assign), `escalate`,
-`silence add|list|remove`, `report`, and `alerts list|retry` (the outbox that announces tasks).
+`silence add|list|remove`, `report` (the outbox's `listener alerts` is in listener/delivery/cli.py).
 
 Registered in listener/cli/__init__.py.
 """
@@ -40,7 +40,7 @@ def tasks() -> None:
 @click.pass_obj
 def tasks_list(state: CliState, status: str, assignee: str | None, as_json: bool) -> None:
     """Tasks, most urgent and oldest deadline first."""
-    from listener.alerts.tasks import OPEN_STATES
+    from listener.acting.tasks import OPEN_STATES
     from listener.store.models import TaskRow
 
     with app_for(state) as app, app.store.read() as session:
@@ -77,8 +77,8 @@ def _task_action(action: str, help_text: str) -> None:
     def command(state: CliState, task_id: int, note: str | None, actor: str | None) -> None:
         import getpass
 
-        from listener.alerts.activity import perform
-        from listener.alerts.tasks import TaskError
+        from listener.acting.activity import perform
+        from listener.acting.tasks import TaskError
 
         with app_for(state) as app:
             try:
@@ -115,7 +115,7 @@ def silence() -> None:
 def silence_add(state: CliState, brand: str | None, category: str | None, rule: str | None, duration: str,
                 note: str | None, created_by: str | None) -> None:
     """Mute alerts of tasks matching every given matcher."""
-    from listener.alerts.silences import SilenceError, add_silence
+    from listener.acting.silences import SilenceError, add_silence
     from listener.nlp.categories import CATEGORIES
 
     try:
@@ -171,7 +171,7 @@ def silence_list(state: CliState, show_all: bool, as_json: bool) -> None:
 @click.pass_obj
 def silence_remove(state: CliState, silence_id: int) -> None:
     """End a silence now."""
-    from listener.alerts.silences import SilenceError, expire_silence
+    from listener.acting.silences import SilenceError, expire_silence
 
     with app_for(state) as app:
         try:
@@ -192,8 +192,8 @@ def assign(state: CliState, task_id: int, assignee: str | None, actor: str | Non
     """Assign a task to a care agent."""
     import getpass
 
-    from listener.alerts.activity import assign as assign_task
-    from listener.alerts.tasks import TaskError
+    from listener.acting.activity import assign as assign_task
+    from listener.acting.tasks import TaskError
 
     with app_for(state) as app:
         try:
@@ -236,7 +236,7 @@ def _share(value: float | None) -> str:
 def report(state: CliState, since: str | None, as_json: bool) -> None:
     """Response-time figures: first response (median, p90) in business and calendar time, share within the
     deadline, backlog by age, per rule (with its share of dismissed tasks) and per agent."""
-    from listener.alerts.report import response_report
+    from listener.acting.report import response_report
 
     with app_for(state) as app, app.store.read() as session:
         now = app.clock.now()
@@ -258,51 +258,4 @@ def report(state: CliState, since: str | None, as_json: bool) -> None:
                + ", ".join(f"{k} {v}" for k, v in figures.backlog_by_age.items()))
 
 
-# ----------------------------------------------------------------------------- alerts
-@click.group()
-def alerts() -> None:
-    """The alert outbox: what was sent, what waits, what is parked."""
-
-
-@alerts.command("list")
-@click.option("--status", type=click.Choice(["all", "pending", "sending", "sent", "parked"]), default="all",
-              show_default=True)
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_obj
-def alerts_list(state: CliState, status: str, as_json: bool) -> None:
-    """Outbox rows, newest first."""
-    from listener.store.models import AlertRow
-
-    with app_for(state) as app, app.store.read() as session:
-        query = select(AlertRow).order_by(AlertRow.id.desc())
-        if status != "all":
-            query = query.where(AlertRow.status == status)
-        out: list[dict[str, Any]] = [{
-            "id": a.id, "task_id": a.task_id, "kind": a.kind, "step": a.step, "group_id": a.group_id,
-            "spike_id": a.spike_id, "channel": a.channel, "status": a.status, "attempts": a.attempts,
-            "next_attempt_at": iso(a.next_attempt_at), "sent_at": iso(a.sent_at), "last_error": a.last_error,
-        } for a in session.scalars(query)]
-    if as_json:
-        emit_json(out)
-        return
-    for a in out:
-        extra = f" last error: {a['last_error']}" if a["last_error"] else ""
-        about = {"group": f"group #{a['group_id']}", "spike": f"spike #{a['spike_id']}"}.get(
-            a["kind"], f"task #{a['task_id']}") + (f" step {a['step']}" if a["step"] else "")
-        click.echo(f"#{a['id']:<5} {about:<18} → {a['channel']:<14} {a['status']:<8} "
-                   f"attempts {a['attempts']}{extra}")
-
-
-@alerts.command("retry")
-@click.argument("alert_id", type=int, required=False)
-@click.pass_obj
-def alerts_retry(state: CliState, alert_id: int | None) -> None:
-    """Queue parked alerts (all, or one) for delivery again."""
-    from listener.alerts.outbox import retry_parked
-
-    with app_for(state) as app, app.store.write() as session:
-        n = retry_parked(session, alert_id, app.clock.now())
-    click.echo(f"{n} parked alerts queued again")
-
-
-COMMANDS = (tasks, escalate, silence, report, alerts)
+COMMANDS = (tasks, escalate, silence, report)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from listener.alerts.hours import BusinessCalendar
+from listener.acting.hours import BusinessCalendar
 from listener.durations import Duration, parse_duration
 from listener.nlp.scoring import Score
 from listener.nlp.triage import Triage

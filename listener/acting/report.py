@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.alerts.rules import RuleSettings
+from listener.acting.rules import RuleSettings
 from listener.store.models import TaskRow
 
 BACKLOG_BUCKETS = (("<1h", timedelta(hours=1)), ("1-4h", timedelta(hours=4)), ("4-24h", timedelta(days=1)),

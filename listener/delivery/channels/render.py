@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from listener.alerts.channels.base import AlertMessage
+from listener.delivery.channels.base import AlertMessage
 
 EXCERPT_CHARS = 600
 
@@ -14,7 +14,7 @@ EXCERPT_CHARS = 600
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("listener.alerts.channels", "templates"),
+        loader=PackageLoader("listener.delivery.channels", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from listener.alerts.silences import active_silences, silence_for
-from listener.alerts.spikes import counts
-from listener.alerts.spikes.detect import Arm, Counts, Verdict, evaluate
-from listener.alerts.spikes.settings import Kind, SpikeSettings, every_as_cron
+from listener.acting.silences import active_silences, silence_for
+from listener.acting.spikes import counts
+from listener.acting.spikes.detect import Arm, Counts, Verdict, evaluate
+from listener.acting.spikes.settings import Kind, SpikeSettings, every_as_cron
 from listener.clock import Clock
 from listener.periodic import PeriodicJob
 from listener.store.engine import Store

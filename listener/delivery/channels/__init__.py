@@ -6,10 +6,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError, Notice
-from listener.alerts.channels.chat import AppriseChannel, AppriseChannelSettings
-from listener.alerts.channels.email import EmailChannel, EmailChannelSettings
-from listener.alerts.channels.webhook import WebhookChannel, WebhookChannelSettings
+from listener.delivery.channels.base import AlertMessage, Channel, DeliveryError, Notice
+from listener.delivery.channels.chat import AppriseChannel, AppriseChannelSettings
+from listener.delivery.channels.email import EmailChannel, EmailChannelSettings
+from listener.delivery.channels.webhook import WebhookChannel, WebhookChannelSettings
 
 ChannelSettings = Annotated[EmailChannelSettings | WebhookChannelSettings | AppriseChannelSettings,
                             Field(discriminator="kind")]

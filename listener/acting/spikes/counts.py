@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from listener.alerts.spikes.detect import Counts
+from listener.acting.spikes.detect import Counts
 from listener.store.models import MentionBrand, MentionRow, ScoreRow
 from listener.text import stop_words, words
 

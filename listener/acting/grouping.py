@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from listener.alerts.rules import GroupLabel, RuleSettings
-from listener.alerts.silences import active_silences, silence_for
+from listener.acting.rules import GroupLabel, RuleSettings
+from listener.acting.silences import active_silences, silence_for
 from listener.store.models import AlertGroupMember, AlertGroupRow, AlertRow, TaskRow
 
 log = logging.getLogger(__name__)

@@ -21,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from listener.alerts import outbox
-from listener.alerts.grouping import flush_due_groups
-from listener.alerts.rules import RuleSettings
-from listener.alerts.silences import active_silences, silence_for
+from listener.acting.grouping import flush_due_groups
+from listener.acting.rules import RuleSettings
+from listener.acting.silences import active_silences, silence_for
+from listener.acting.tasks import enqueue
 from listener.clock import Clock
 from listener.store.engine import Store
 from listener.store.models import AlertRow, TaskRow
@@ -76,7 +76,7 @@ def escalate_due(session: Session, rules: Mapping[str, RuleSettings], now: datet
         for step, channels in due_steps(rule, task, now):
             if (task.id, step) in fired:
                 continue
-            queued += outbox.enqueue(session, task, channels, now, kind="escalation", step=step)
+            queued += enqueue(session, task, channels, now, kind="escalation", step=step)
             log.warning("event=task_escalated task=%d rule=%s step=%s channels=%s",
                         task.id, rule.name, step, ",".join(channels))
     return queued

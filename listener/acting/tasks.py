@@ -12,10 +12,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.alerts import outbox
-from listener.alerts.grouping import add_to_group, labels_for
-from listener.alerts.rules import URGENCY_RANK, Facts, RuleSettings, matching_rules
-from listener.alerts.silences import active_silences, silence_for
+from listener.acting.grouping import add_to_group, labels_for
+from listener.acting.rules import URGENCY_RANK, Facts, RuleSettings, matching_rules
+from listener.acting.silences import active_silences, silence_for
 from listener.store.models import AlertRow, MentionRow, TaskRow
 
 log = logging.getLogger(__name__)
@@ -80,7 +79,7 @@ def act(session: Session, mention: MentionRow, facts: Facts, rules: list[RuleSet
         else:
             labels = labels_for(rule.group.by, facts.brands, categories, facts.source, task.priority, rule.name)
             add_to_group(session, rule, task, labels, now)
-    return Action(task, outbox.enqueue(session, task, channels, now))
+    return Action(task, enqueue(session, task, channels, now))
 
 
 def next_agent(session: Session, rule: RuleSettings) -> str | None:
@@ -115,3 +114,26 @@ def transition(session: Session, task_id: int, action: str, now: datetime, note:
     if note:
         task.note = note
     return task
+
+
+def enqueue(session: Session, task: TaskRow, channels: list[str], now: datetime, kind: str = "task",
+            step: str | None = None) -> list[AlertRow]:
+    """Outbox rows announcing a task (kind "task") or one of its escalation steps (kind "escalation")."""
+    prefix = f"task-{task.id}" if kind == "task" else f"task-{task.id}-{kind}-{step}"
+    rows = [
+        AlertRow(
+            idempotency_key=f"{prefix}-{channel}",
+            task_id=task.id,
+            mention_id=task.mention_id,
+            channel=channel,
+            kind=kind,
+            step=step,
+            status="pending",
+            attempts=0,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for channel in dict.fromkeys(channels)
+    ]
+    session.add_all(rows)
+    return rows

@@ -8,16 +8,16 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.alerts.channels.base import Notice
-from listener.alerts.channels.chat import md, md_link
-from listener.alerts.channels.render import excerpt
+from listener.delivery.channels.base import Notice
+from listener.delivery.channels.chat import md, md_link
+from listener.delivery.channels.render import excerpt
 from listener.store.models import MentionRow, SpikeRow
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("listener.alerts.spikes", "templates"),
+        loader=PackageLoader("listener.delivery.channels", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     )

@@ -1,4 +1,4 @@
-"""The outbox: alert rows written with their task, delivered by a worker.
+"""The outbox: alert rows written with their task (listener/acting/tasks.py: enqueue), delivered by a worker.
 
 Each row is claimed before sending and marked sent right after, so a delivered alert is not sent again;
 a failing one is retried with exponential backoff and, after `max_attempts`, parked — visible in
@@ -14,41 +14,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from listener import metrics
-from listener.alerts.channels.base import AlertMessage, Channel, DeliveryError
-from listener.alerts.claims import claimant
-from listener.alerts.messages import message_for
 from listener.clock import Clock
-from listener.durations import Duration
+from listener.delivery.channels.base import AlertMessage, Channel, DeliveryError
+from listener.delivery.claims import claimant
+from listener.delivery.messages import message_for
+from listener.delivery.settings import DeliverySettings
 from listener.store.engine import Store
-from listener.store.models import AlertRow, TaskRow
+from listener.store.models import AlertRow
 
 log = logging.getLogger(__name__)
-
-
-class DeliverySettings(BaseModel):
-    """`[delivery]`: retry policy of the outbox."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    max_attempts: int = Field(default=12, ge=1, le=1000)
-    backoff: Duration = timedelta(seconds=30)  # doubled after every failure …
-    max_backoff: Duration = timedelta(hours=1)  # … up to this
-    claim_timeout: Duration = timedelta(minutes=5)  # a row stuck in "sending" (crash) is retried after this
-    batch: int = Field(default=50, ge=1, le=10_000)
-    # Link to a task in alerts, e.g. "https://care.example.com/tasks/{id}" (the care inbox); none if unset.
-    task_url: str | None = None
-
-    @field_validator("task_url")
-    @classmethod
-    def _has_id(cls, value: str | None) -> str | None:
-        if value is not None and ("{id}" not in value or not value.startswith(("https://", "http://"))):
-            raise ValueError(f"expected an http(s) URL with {{id}} where the task number goes, got {value!r}")
-        return value
 
 
 @dataclass
@@ -57,29 +35,6 @@ class DeliveryReport:
     failed: int = 0
     parked: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-def enqueue(session: Session, task: TaskRow, channels: list[str], now: datetime, kind: str = "task",
-            step: str | None = None) -> list[AlertRow]:
-    """Outbox rows announcing a task (kind "task") or one of its escalation steps (kind "escalation")."""
-    prefix = f"task-{task.id}" if kind == "task" else f"task-{task.id}-{kind}-{step}"
-    rows = [
-        AlertRow(
-            idempotency_key=f"{prefix}-{channel}",
-            task_id=task.id,
-            mention_id=task.mention_id,
-            channel=channel,
-            kind=kind,
-            step=step,
-            status="pending",
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
-        for channel in dict.fromkeys(channels)
-    ]
-    session.add_all(rows)
-    return rows
 
 
 def backoff(settings: DeliverySettings, attempts: int) -> timedelta:
@@ -112,7 +67,7 @@ def _claim(store: Store, settings: DeliverySettings, now: datetime) -> list[int]
         for row in rows:
             row.status = "sending"
             row.claimed_until = now + settings.claim_timeout
-            row.claimed_by = claimant()  # a start releases it at once if this process dies (alerts/claims.py)
+            row.claimed_by = claimant()  # a start releases it at once if this process dies (delivery/claims.py)
         return [row.id for row in rows]
 
 

@@ -1,6 +1,6 @@
 """What the care team does to a task, recorded with who and when: one code path for the CLI and the care inbox.
 
-Every workflow step (listener/alerts/tasks.py: `transition`), assignment, note and verdict correction writes a
+Every workflow step (listener/acting/tasks.py: `transition`), assignment, note and verdict correction writes a
 `task_events` row in the same transaction as the change itself.
 """
 
@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.alerts.tasks import TaskError, transition
-from listener.alerts.tasks import assign as assign_task
+from listener.acting.tasks import TaskError, transition
+from listener.acting.tasks import assign as assign_task
 from listener.labels import label_mention
 from listener.store.models import TaskEvent, TaskRow
 

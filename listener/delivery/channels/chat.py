@@ -18,8 +18,8 @@ import apprise
 from apprise.conversion import text_to_markdown
 from pydantic import BaseModel, ConfigDict, Field
 
-from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
-from listener.alerts.channels.render import excerpt, subject
+from listener.delivery.channels.base import AlertMessage, DeliveryError, Notice
+from listener.delivery.channels.render import excerpt, subject
 from listener.durations import Duration
 from listener.secrets import get_secret
 

@@ -1,5 +1,5 @@
 """What an outbox row says: the `AlertMessage` a channel renders, built from the row's task or group (or, for a
-spike, the `Notice` rendered by listener/alerts/spikes/render.py)."""
+spike, the `Notice` rendered by listener/delivery/spike_message.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from listener.alerts.channels.base import AlertMessage, Notice
-from listener.alerts.grouping import group_tasks
-from listener.alerts.rules import URGENCY_RANK
-from listener.alerts.spikes.render import spike_notice
+from listener.acting.grouping import group_tasks
+from listener.acting.rules import URGENCY_RANK
+from listener.delivery.channels.base import AlertMessage, Notice
+from listener.delivery.spike_message import spike_notice
 from listener.store.models import AlertGroupRow, AlertRow, TaskRow
 
 

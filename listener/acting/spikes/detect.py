@@ -15,7 +15,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from listener.alerts.spikes.settings import Kind, SpikeSettings
+from listener.acting.spikes.settings import Kind, SpikeSettings
 
 PRIOR_NEGATIVES, PRIOR_MENTIONS = 1.0, 20.0
 
