@@ -14,6 +14,7 @@ import click
 from sqlalchemy import select
 
 from listener.commands import CliState, app_for, emit_json, iso
+from listener.domain import TaskStatus
 from listener.durations import format_duration, parse_duration
 
 
@@ -33,19 +34,19 @@ def tasks() -> None:
 
 
 @tasks.command("list")
-@click.option("--status", type=click.Choice(["open", "all", "acknowledged", "responded", "resolved", "dismissed"]),
-              default="open", show_default=True, help="'open' includes acknowledged and responded.")
+@click.option("--status", type=click.Choice(["all", *(s.value for s in TaskStatus)]), default="open", show_default=True,
+              help="'open' includes acknowledged and responded.")
 @click.option("--assignee", default=None, help="Only tasks assigned to this name.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array of objects.")
 @click.pass_obj
 def tasks_list(state: CliState, status: str, assignee: str | None, as_json: bool) -> None:
     """Tasks, most urgent and oldest deadline first."""
-    from listener.acting.tasks import OPEN_STATES
+    from listener.domain import OPEN_STATES
     from listener.store.models import TaskRow
 
     with app_for(state) as app, app.store.read() as session:
         query = select(TaskRow).order_by(TaskRow.priority, TaskRow.due_at, TaskRow.id)
-        if status == "open":
+        if status == TaskStatus.OPEN:
             query = query.where(TaskRow.status.in_(OPEN_STATES))
         elif status != "all":
             query = query.where(TaskRow.status == status)
@@ -56,7 +57,7 @@ def tasks_list(state: CliState, status: str, assignee: str | None, as_json: bool
         out: list[dict[str, Any]] = [{
             "id": t.id, "mention_id": t.mention_id, "status": t.status, "priority": t.priority,
             "due_at": iso(t.due_at), "reasons": t.reasons, "rule": t.rule, "created_at": iso(t.created_at),
-            "url": t.mention.url, "overdue": bool(t.due_at and t.due_at < now and t.status == "open"),
+            "url": t.mention.url, "overdue": bool(t.due_at and t.due_at < now and t.status == TaskStatus.OPEN),
             "assignee": t.assignee,
         } for t in rows]
     if as_json:

@@ -26,6 +26,7 @@ from listener.acting.rules import RuleSettings
 from listener.acting.silences import active_silences, silence_for
 from listener.acting.tasks import enqueue
 from listener.clock import Clock
+from listener.domain import TaskStatus
 from listener.store.engine import Store
 from listener.store.models import AlertRow, TaskRow
 
@@ -59,7 +60,7 @@ def due_steps(rule: RuleSettings, task: TaskRow, now: datetime) -> list[tuple[st
 
 
 def escalate_due(session: Session, rules: Mapping[str, RuleSettings], now: datetime) -> list[AlertRow]:
-    tasks = list(session.scalars(select(TaskRow).where(TaskRow.status == "open", TaskRow.due_at.is_not(None))))
+    tasks = list(session.scalars(select(TaskRow).where(TaskRow.status == TaskStatus.OPEN, TaskRow.due_at.is_not(None))))
     escalating = [t for t in tasks if (r := rules.get(t.rule)) and (r.escalate or r.outside_hours)]
     if not escalating:
         return []

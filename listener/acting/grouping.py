@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from listener.acting.rules import GroupLabel, RuleSettings
 from listener.acting.silences import active_silences, silence_for
+from listener.domain import OPEN_STATES, AlertStatus
 from listener.store.models import AlertGroupMember, AlertGroupRow, AlertRow, TaskRow
 
 log = logging.getLogger(__name__)
 
-ANNOUNCED_STATES = ("open", "acknowledged", "responded")  # closed before its flush: nobody needs telling
+ANNOUNCED_STATES = OPEN_STATES  # closed before its flush: nobody needs telling
 MUTED = 0  # flush_seq of members that were silenced or closed before their flush
 
 
@@ -80,7 +81,7 @@ def flush_due_groups(session: Session, rules: Mapping[str, RuleSettings], now: d
             continue
         for channel in dict.fromkeys(rule.notify):
             row = AlertRow(idempotency_key=f"group-{group.id}-{group.flushes}-{channel}", kind="group",
-                           group_id=group.id, group_seq=group.flushes, channel=channel, status="pending",
+                           group_id=group.id, group_seq=group.flushes, channel=channel, status=AlertStatus.PENDING,
                            attempts=0, created_at=now, next_attempt_at=now)
             session.add(row)
             queued.append(row)

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listener.acting.rules import RuleSettings
+from listener.domain import WAITING_STATES, TaskStatus
 from listener.store.models import TaskRow
 
 BACKLOG_BUCKETS = (("<1h", timedelta(hours=1)), ("1-4h", timedelta(hours=4)), ("4-24h", timedelta(days=1)),
                    ("1-3d", timedelta(days=3)), (">3d", timedelta.max))
-WAITING_STATES = ("open", "acknowledged")  # no first response yet
 
 
 @dataclass
@@ -85,7 +85,7 @@ class ResponseReport:
 def first_response_at(task: TaskRow) -> datetime | None:
     if task.responded_at is not None:
         return task.responded_at
-    return task.closed_at if task.status == "resolved" else None
+    return task.closed_at if task.status == TaskStatus.RESOLVED else None
 
 
 def figures(tasks: list[TaskRow], rules: Mapping[str, RuleSettings], now: datetime) -> Figures:
@@ -94,7 +94,7 @@ def figures(tasks: list[TaskRow], rules: Mapping[str, RuleSettings], now: dateti
     business_times: list[float] = []
     for task in tasks:
         answered = first_response_at(task)
-        out.dismissed += task.status == "dismissed"
+        out.dismissed += task.status == TaskStatus.DISMISSED
         out.open += task.status in WAITING_STATES
         if answered is not None:
             out.responded += 1
@@ -103,7 +103,7 @@ def figures(tasks: list[TaskRow], rules: Mapping[str, RuleSettings], now: dateti
             calendar = rule.task.calendar if rule else None
             business = calendar.between(task.created_at, answered) if calendar else answered - task.created_at
             business_times.append(business.total_seconds())
-        if task.due_at is None or task.status == "dismissed":
+        if task.due_at is None or task.status == TaskStatus.DISMISSED:
             continue
         if answered is not None:
             out.met_deadline += answered <= task.due_at

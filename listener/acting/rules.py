@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from listener.acting.hours import BusinessCalendar
+from listener.domain import Sentiment
 from listener.durations import Duration, parse_duration
 from listener.nlp.scoring import Score
 from listener.nlp.triage import Triage
@@ -22,7 +23,7 @@ class RuleWhen(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sentiment: Literal["negative", "neutral", "positive"] | None = None
+    sentiment: Sentiment | None = None
     min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)  # of the predicted sentiment
     urgency: Priority | None = None  # at least this urgent (P1 is the most urgent)
     negative_service: bool | None = None

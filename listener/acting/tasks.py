@@ -15,16 +15,16 @@ from sqlalchemy.orm import Session
 from listener.acting.grouping import add_to_group, labels_for
 from listener.acting.rules import URGENCY_RANK, Facts, RuleSettings, matching_rules
 from listener.acting.silences import active_silences, silence_for
+from listener.domain import CLOSED_STATES, OPEN_STATES, WAITING_STATES, AlertStatus, TaskStatus
 from listener.store.models import AlertRow, MentionRow, TaskRow
 
 log = logging.getLogger(__name__)
 
-OPEN_STATES = ("open", "acknowledged", "responded")
 TRANSITIONS = {
-    "ack": ({"open"}, "acknowledged", "acknowledged_at"),
-    "respond": ({"open", "acknowledged"}, "responded", "responded_at"),
-    "resolve": (set(OPEN_STATES), "resolved", "closed_at"),
-    "dismiss": (set(OPEN_STATES), "dismissed", "closed_at"),
+    "ack": ({TaskStatus.OPEN}, TaskStatus.ACKNOWLEDGED, "acknowledged_at"),
+    "respond": (set(WAITING_STATES), TaskStatus.RESPONDED, "responded_at"),
+    "resolve": (set(OPEN_STATES), TaskStatus.RESOLVED, "closed_at"),
+    "dismiss": (set(OPEN_STATES), TaskStatus.DISMISSED, "closed_at"),
 }
 
 
@@ -57,7 +57,7 @@ def act(session: Session, mention: MentionRow, facts: Facts, rules: list[RuleSet
     task = TaskRow(
         mention_id=mention.id,
         rule=lead.name,
-        status="open",
+        status=TaskStatus.OPEN,
         priority=lead.task.priority,
         reasons=reasons,
         created_at=now,
@@ -109,7 +109,7 @@ def transition(session: Session, task_id: int, action: str, now: datetime, note:
         raise TaskError(f"task #{task_id} is {task.status}; cannot {action} it")
     task.status = new_status
     setattr(task, stamp, now)
-    if new_status in ("resolved", "dismissed") and task.acknowledged_at is None:
+    if new_status in CLOSED_STATES and task.acknowledged_at is None:
         task.acknowledged_at = now
     if note:
         task.note = note
@@ -128,7 +128,7 @@ def enqueue(session: Session, task: TaskRow, channels: list[str], now: datetime,
             channel=channel,
             kind=kind,
             step=step,
-            status="pending",
+            status=AlertStatus.PENDING,
             attempts=0,
             created_at=now,
             next_attempt_at=now,

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from listener import metrics
+from listener.domain import AlertStatus
 from listener.store.engine import Store
 from listener.store.models import AlertRow
 
@@ -80,10 +81,11 @@ def release_dead_claims(store: Store, now: datetime) -> int:
 
     Rows without `claimed_by` (claimed by an older version) keep waiting for their claim timeout."""
     with store.write() as session:
-        rows = session.scalars(select(AlertRow).where(AlertRow.status == "sending", AlertRow.claimed_by.is_not(None)))
+        rows = session.scalars(select(AlertRow).where(AlertRow.status == AlertStatus.SENDING,
+                                                      AlertRow.claimed_by.is_not(None)))
         released = [row for row in rows if is_gone(row.claimed_by or "")]
         for row in released:
-            row.status, row.claimed_until, row.claimed_by, row.next_attempt_at = "pending", None, None, now
+            row.status, row.claimed_until, row.claimed_by, row.next_attempt_at = AlertStatus.PENDING, None, None, now
             log.warning("event=claim_released alert=%d channel=%s", row.id, row.channel)
     metrics.CLAIMS_RELEASED.inc(len(released))
     return len(released)

@@ -11,6 +11,7 @@ import click
 from sqlalchemy import select
 
 from listener.commands import CliState, app_for, emit_json, iso
+from listener.domain import AlertStatus
 
 
 @click.group()
@@ -19,7 +20,7 @@ def alerts() -> None:
 
 
 @alerts.command("list")
-@click.option("--status", type=click.Choice(["all", "pending", "sending", "sent", "parked"]), default="all",
+@click.option("--status", type=click.Choice(["all", *(s.value for s in AlertStatus)]), default="all",
               show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj

@@ -23,6 +23,7 @@ from listener.delivery.channels.base import AlertMessage, Channel, DeliveryError
 from listener.delivery.claims import claimant
 from listener.delivery.messages import message_for
 from listener.delivery.settings import DeliverySettings
+from listener.domain import AlertStatus
 from listener.store.engine import Store
 from listener.store.models import AlertRow
 
@@ -43,8 +44,8 @@ def backoff(settings: DeliverySettings, attempts: int) -> timedelta:
 
 def _due(now: datetime) -> ColumnElement[bool]:
     """An outbox row to send now: pending and due, or claimed by a sender whose claim ran out (it crashed)."""
-    return or_((AlertRow.status == "pending") & (AlertRow.next_attempt_at <= now),
-               (AlertRow.status == "sending") & (AlertRow.claimed_until < now))
+    return or_((AlertRow.status == AlertStatus.PENDING) & (AlertRow.next_attempt_at <= now),
+               (AlertRow.status == AlertStatus.SENDING) & (AlertRow.claimed_until < now))
 
 
 def alerts_due(store: Store, now: datetime) -> bool:
@@ -65,7 +66,7 @@ def _claim(store: Store, settings: DeliverySettings, now: datetime) -> list[int]
             query = query.with_for_update(skip_locked=True)
         rows = list(session.scalars(query))
         for row in rows:
-            row.status = "sending"
+            row.status = AlertStatus.SENDING
             row.claimed_until = now + settings.claim_timeout
             row.claimed_by = claimant()  # a start releases it at once if this process dies (delivery/claims.py)
         return [row.id for row in rows]
@@ -99,7 +100,7 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
             alert.attempts += 1
             alert.claimed_until, alert.claimed_by = None, None
             if error is None:
-                alert.status, alert.sent_at, alert.last_error = "sent", now, None
+                alert.status, alert.sent_at, alert.last_error = AlertStatus.SENT, now, None
                 report.sent += 1
                 # mention-to-alert latency: a spike alert is about no single mention
                 published = message.published_at if isinstance(message, AlertMessage) else None
@@ -109,13 +110,13 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
             alert.last_error = error
             report.errors.append(f"alert {alert.id} via {alert.channel}: {error}")
             if alert.attempts >= settings.max_attempts:
-                alert.status = "parked"
+                alert.status = AlertStatus.PARKED
                 report.parked += 1
                 metrics.record_alert(alert.channel, "parked")
                 log.error("event=alert_parked alert=%d channel=%s attempts=%d error=%r",
                           alert.id, alert.channel, alert.attempts, error)
             else:
-                alert.status = "pending"
+                alert.status = AlertStatus.PENDING
                 alert.next_attempt_at = now + backoff(settings, alert.attempts)
                 report.failed += 1
                 metrics.record_alert(alert.channel, "failed")
@@ -126,10 +127,10 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
 
 def retry_parked(session: Session, alert_id: int | None, now: datetime) -> int:
     """Put parked alerts (one, or all) back in the queue after the cause is fixed."""
-    query = select(AlertRow).where(AlertRow.status == "parked")
+    query = select(AlertRow).where(AlertRow.status == AlertStatus.PARKED)
     if alert_id is not None:
         query = query.where(AlertRow.id == alert_id)
     rows = list(session.scalars(query))
     for row in rows:
-        row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+        row.status, row.attempts, row.next_attempt_at = AlertStatus.PENDING, 0, now
     return len(rows)

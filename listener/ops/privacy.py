@@ -33,6 +33,7 @@ from sqlalchemy import Select, delete, event, select, update
 from sqlalchemy.orm import Session
 
 from listener.dedup import erased_external_id
+from listener.domain import AlertStatus
 from listener.ops.settings import PrivacySettings
 from listener.secrets import get_secret
 from listener.store.engine import Store
@@ -48,7 +49,7 @@ from listener.store.models import (
 )
 
 PSEUDONYM_PREFIX = "hmac:"
-UNSENT = ("pending", "sending", "parked")
+UNSENT = (AlertStatus.PENDING, AlertStatus.SENDING, AlertStatus.PARKED)
 
 
 class PrivacyError(ValueError):

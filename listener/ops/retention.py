@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
+from listener.domain import CLOSED_STATES
 from listener.ops.settings import RetentionSettings
 from listener.periodic import PeriodicJob
 from listener.store.engine import Store
@@ -44,7 +45,6 @@ from listener.store.models import (
 
 log = logging.getLogger(__name__)
 
-CLOSED_STATES = ("resolved", "dismissed")
 
 
 @dataclass

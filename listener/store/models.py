@@ -24,7 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from listener.clock import utc
-from listener.domain import Mention
+from listener.domain import AlertStatus, Mention, TaskStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -201,7 +201,7 @@ class TaskRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), unique=True)
     rule: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=TaskStatus.OPEN)
     priority: Mapped[str] = mapped_column(String(5))
     reasons: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime]
@@ -233,7 +233,7 @@ class AlertRow(Base):
     step: Mapped[str | None] = mapped_column(String(40))  # escalation step ("1", "2", "outside-hours")
     group_id: Mapped[int | None] = mapped_column(ForeignKey("alert_groups.id"))
     group_seq: Mapped[int | None]  # which flush of the group this message carries
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sending | sent | parked
+    status: Mapped[str] = mapped_column(String(20), default=AlertStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]

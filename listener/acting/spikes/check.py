@@ -17,6 +17,7 @@ from listener.acting.spikes import counts
 from listener.acting.spikes.detect import Arm, Counts, Verdict, evaluate
 from listener.acting.spikes.settings import Kind, SpikeSettings, every_as_cron
 from listener.clock import Clock
+from listener.domain import AlertStatus
 from listener.periodic import PeriodicJob
 from listener.store.engine import Store
 from listener.store.models import AlertRow, SpikeArmRow, SpikeRow
@@ -126,8 +127,8 @@ def _record(session: Session, watch: SpikeSettings, brand: str, verdict: Verdict
         return spike
     session.add_all(
         AlertRow(idempotency_key=f"spike-{spike.id}-{channel}", task_id=None, mention_id=top[0].id,
-                 spike_id=spike.id, kind="spike", channel=channel, status="pending", attempts=0, created_at=now,
-                 next_attempt_at=now)
+                 spike_id=spike.id, kind="spike", channel=channel, status=AlertStatus.PENDING, attempts=0,
+                 created_at=now, next_attempt_at=now)
         for channel in watch.notify
     )
     return spike
