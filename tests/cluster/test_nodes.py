@@ -26,6 +26,7 @@ from listener.store.engine import Store
 from listener.store.models import AlertRow, MentionRow, ScoreRow, TaskRow
 from tests.cluster_kit import Node, cluster_config, fresh_database, serve_feeds, wait_for
 from tests.flow import write_config
+from tests.ops.helpers import NotifySocket
 from tests.tiny_model import build_tiny_model
 from tests.web_support import PASSWORD, SECRET_ENV, acknowledge_by_link, alert_links
 
@@ -164,28 +165,21 @@ async def _dead_poll_then_handover(app: App, queue: procrastinate.App, source: s
 def test_a_node_speaks_systemd_notify(tmp_path: Path, cluster_db: str, webhook: WebhookReceiver,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """READY=1 once the model is loaded, WATCHDOG=1 while the database answers, STOPPING=1 and exit 0 on SIGTERM."""
-    import socket
-
     model = build_tiny_model(tmp_path / "model", labels=["negative", "neutral", "positive"], bias=[4.0, 0.0, 0.0])
-    notify_path = str(tmp_path / "notify.sock")
-    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    notify.bind(notify_path)
-    notify.settimeout(120)
+    notify = NotifySocket(tmp_path / "notify.sock")
     with serve_feeds(2, 1, delay=0) as feeds:
         config = cluster_config(tmp_path / "listener.toml", cluster_db, feeds, 2, webhook.url, model)
-        monkeypatch.setenv("NOTIFY_SOCKET", notify_path)
+        monkeypatch.setenv("NOTIFY_SOCKET", str(notify.path))
         monkeypatch.setenv("WATCHDOG_USEC", "1000000")
         node = Node(config, tmp_path / "node.log", "node")
         try:
-            assert notify.recv(4096).startswith(b"READY=1"), node.log()
-            assert notify.recv(4096) == b"WATCHDOG=1"
+            assert wait_for(lambda: notify.count("READY=1") == 1, 120), node.log()
+            assert wait_for(lambda: notify.count("WATCHDOG=1") >= 1, 10)
+            assert notify.states[0].startswith("READY=1") and notify.states[1] == "WATCHDOG=1"
             assert wait_for(lambda: len(webhook.received) == 2, 60)  # the node works: 2 feeds, 1 complaint each
             node.process.send_signal(signal.SIGTERM)
             assert node.process.wait(60) == 0
-            states = []
-            while not states or states[-1] == b"WATCHDOG=1":
-                states.append(notify.recv(4096))
-            assert states[-1] == b"STOPPING=1"
+            assert [s for s in notify.states if s != "WATCHDOG=1"][-1] == "STOPPING=1"
         finally:
             node.stop()
             notify.close()
@@ -198,7 +192,7 @@ def test_a_nodes_alerts_link_to_the_task_and_acknowledge_as_on_a_single_node(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo flow on one queue-mode node: its e-mail (real SMTP) and chat (a local receiver) alerts carry the care
     inbox's task link ([web] base_url) and the signed acknowledge link, and the link acknowledges — as
-    tests/test_web_alerts.py checks on a single node."""
+    tests/web/test_alert_links.py checks on a single node."""
     monkeypatch.setenv(SECRET_ENV, "cluster-test-secret")
     model = build_tiny_model(tmp_path / "model", labels=["negative", "neutral", "positive"], bias=[4.0, 0.0, 0.0])
     port = free_port()

@@ -16,7 +16,7 @@ from listener.clock import FakeClock
 from listener.delivery.channels import AlertMessage, DeliveryError, WebhookChannel, WebhookChannelSettings
 from listener.demo.servers import LoopbackServer, _Quiet
 
-DOCS = Path(__file__).parent.parent / "docs" / "channels.md"
+DOCS = Path(__file__).parents[2] / "docs" / "channels.md"
 KEY = "s3cret-signing-key"
 
 

@@ -7,10 +7,8 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from listener.scheduler import Scheduler
 from listener.store.models import TaskRow
 from tests.conftest import sample_feed
 from tests.flow import write_config
-from tests.ops.helpers import scrape, total, wait_for
+from tests.ops.helpers import NotifySocket, scrape, total, wait_for
 
 NEW_RULE = """
 [[rule]]
@@ -96,35 +94,6 @@ def test_reload_applies_a_new_interval_source_and_rule_and_refuses_a_broken_file
     finally:
         scheduler.scheduler.shutdown(wait=False)
         app.close()
-
-
-class NotifySocket:
-    """Collects what the daemon tells systemd on $NOTIFY_SOCKET."""
-
-    def __init__(self, path: Path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.settimeout(0.2)
-        self.path = path
-        self.states: list[str] = []
-        self.closed = threading.Event()
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        while not self.closed.is_set():
-            try:
-                self.states.append(self.sock.recv(4096).decode())
-            except TimeoutError:
-                continue
-
-    def count(self, prefix: str) -> int:
-        return sum(s.startswith(prefix) for s in list(self.states))
-
-    def close(self) -> None:
-        self.closed.set()
-        self.thread.join()
-        self.sock.close()
 
 
 def test_sighup_reloads_a_running_daemon(tmp_path: Path, feed_server: FeedServer, smtp_sink: SmtpSink,

@@ -158,7 +158,7 @@ def test_every_template_string_has_a_german_translation() -> None:
     from listener.web.app import ACTION_LABELS
     from listener.web.german import GERMAN
 
-    folder = Path(__file__).parent.parent / "listener" / "web" / "templates"
+    folder = Path(__file__).parents[2] / "listener" / "web" / "templates"
     strings = {m.group(2) for path in folder.glob("*.html") for m in TEMPLATE_STRINGS.finditer(path.read_text())}
     strings |= set(ACTION_LABELS.values())
     assert len(strings) > 100
