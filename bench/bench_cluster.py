@@ -4,7 +4,7 @@
 
 Each round, for 1 node and then 2 nodes: a fresh database with `--mentions` unscored mentions (60–70 words each,
 German and English), then N node processes that each load the scorer, wait at a common start line and run the
-cluster's claiming scorer (listener/cluster/scoring.py: FOR UPDATE SKIP LOCKED batches, scores, triage and
+claiming scorer (listener/pipeline.py: score_pending with claim=True; FOR UPDATE SKIP LOCKED batches, scores, triage and
 tasks in one transaction per batch) until nothing is left. Throughput = mentions / wall time from the start line
 to the last node done — model loading is not in it. The 1-node run of the same round is the baseline; printed:
 each round and the median ratio. Every round is bounded (`--timeout`, default 150 s per run).
@@ -57,7 +57,6 @@ def fill(db_url: str, mentions: int) -> None:
 def node(db_url: str, model: str, start_file: str) -> None:
     """One node: load, wait for the start line, score until nothing is left; print a JSON line."""
     from listener.app import App
-    from listener.cluster.scoring import score_claimed
     from listener.config import parse_settings
 
     settings = parse_settings({"database": {"url": db_url}, "nlp": {"model": model}, "daemon": {"score_batch": 32}})
@@ -67,7 +66,7 @@ def node(db_url: str, model: str, start_file: str) -> None:
     while not Path(start_file).exists():
         time.sleep(0.01)
     began = time.monotonic()
-    report = score_claimed(app)
+    report = app.score(claim=True)
     print(json.dumps({"scored": report.scored, "seconds": time.monotonic() - began}), flush=True)
     app.close()
 

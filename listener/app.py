@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from listener.alerts.channels import Channel, make_channel
-from listener.alerts.escalation import EscalationReport, run_escalations
-from listener.alerts.outbox import DeliveryReport, deliver_pending
-from listener.alerts.spikes.check import SpikeReport, check_spikes
+from listener.acting.escalation import EscalationReport, run_escalations
+from listener.acting.spikes.check import SpikeReport, check_spikes
 from listener.clock import Clock, SystemClock
 from listener.config import Settings
+from listener.delivery.channels import Channel, make_channel
+from listener.delivery.outbox import DeliveryReport, deliver_pending
 from listener.matching import BrandMatcher
 from listener.nlp.loader import load_scorer
 from listener.nlp.scoring import Scorer
@@ -79,9 +79,10 @@ class App:
         chosen = [self.sources[n] for n in names] if names else list(self.sources.values())
         return [poll_source(self.store, source, self.matcher, self.clock, force=force) for source in chosen]
 
-    def score(self) -> ScoreReport:
+    def score(self, claim: bool = False) -> ScoreReport:
+        """`claim`: other nodes score the same database (listener/pipeline.py: score_pending)."""
         return score_pending(self.store, self.scorer, self.settings.rule, self.clock,
-                             batch_size=self.settings.daemon.score_batch)
+                             batch_size=self.settings.daemon.score_batch, claim=claim)
 
     def escalate(self) -> EscalationReport:
         return run_escalations(self.store, self.settings.rule, self.clock)
@@ -90,13 +91,16 @@ class App:
         return check_spikes(self.store, self.settings.spike, [b.name for b in self.settings.brand], self.clock,
                             dry_run=dry_run)
 
-    def deliver(self) -> DeliveryReport:
+    def deliver(self, batch: int | None = None) -> DeliveryReport:
+        """Send due outbox rows, `[delivery] batch` (or `batch`) claimed at a time; both modes deliver here."""
         from listener.web.security import ack_links, task_url_template
 
         # Alerts link to the care inbox when it is configured: its task pages and signed acknowledge links.
         delivery = self.settings.delivery
         if delivery.task_url is None and (served := task_url_template(self.settings.web)):
             delivery = delivery.model_copy(update={"task_url": served})
+        if batch is not None:
+            delivery = delivery.model_copy(update={"batch": batch})
         return deliver_pending(self.store, self.channels, delivery, self.clock, ack_links(self.settings.web,
                                                                                           self.clock))
 

@@ -16,19 +16,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from listener.alerts.channels import ChannelSettings
-from listener.alerts.hours import BusinessCalendar, HoursSettings, calendars
-from listener.alerts.outbox import DeliverySettings
-from listener.alerts.rules import RuleSettings
-from listener.alerts.spikes.settings import SpikeSettings, every_as_cron
+from listener.acting.hours import BusinessCalendar, HoursSettings, calendars
+from listener.acting.rules import RuleSettings
+from listener.acting.spikes.settings import SpikeSettings, every_as_cron
 from listener.cluster.settings import ClusterSettings
+from listener.delivery.channels import ChannelSettings
+from listener.delivery.settings import DeliverySettings
 from listener.digest.settings import DigestSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
-from listener.ops.privacy import PrivacySettings
-from listener.ops.retention import RetentionSettings
-from listener.ops.settings import MetricsSettings
+from listener.ops.settings import MetricsSettings, PrivacySettings, RetentionSettings
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
 from listener.web.settings import WebSettings
 

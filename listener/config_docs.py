@@ -10,6 +10,7 @@ file is out of date. config/listener.example.toml stays the annotated example.
 
 from __future__ import annotations
 
+import enum
 import sys
 import typing
 from collections.abc import Iterator
@@ -108,6 +109,8 @@ def _type(annotation: Any, metadata: list[Any]) -> str:
         return _type(args[0], list(args[1:]))
     if origin is Literal:
         return " | ".join(_toml(a) for a in args)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):  # StrEnums: their stored values
+        return " | ".join(_toml(member.value) for member in annotation)
     if origin is list:
         many, models = _models(annotation)
         item = _type(args[0], [])

@@ -8,9 +8,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-SENTIMENTS = ("negative", "neutral", "positive")
+
+class Sentiment(StrEnum):
+    """What the model (or a person's label) says a mention is. StrEnum: each member is its stored string."""
+
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+class TaskStatus(StrEnum):
+    """A follow-up task's workflow (listener/acting/tasks.py): open → acknowledged → responded → resolved, or
+    dismissed (a false alarm) from any open state."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESPONDED = "responded"
+    RESOLVED = "resolved"
+    DISMISSED = "dismissed"
+
+
+class AlertStatus(StrEnum):
+    """An outbox row (listener/delivery/outbox.py): pending → sending (claimed) → sent, or parked after its last
+    attempt failed (re-queued by `listener alerts retry`)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    PARKED = "parked"
+
+
+SENTIMENTS: tuple[str, ...] = tuple(s.value for s in Sentiment)
+OPEN_STATES = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED, TaskStatus.RESPONDED)  # not yet resolved or dismissed
+WAITING_STATES = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)  # no first response yet: these can be overdue
+CLOSED_STATES = (TaskStatus.RESOLVED, TaskStatus.DISMISSED)
 URGENCIES = ("P1", "P2", "P3", "none")
 
 

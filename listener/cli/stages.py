@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from listener.cli.context import CliState, app_for
+from listener.commands import CliState, app_for
 from listener.nlp.scoring import ModelUnavailable
 from listener.secrets import MissingSecret
 

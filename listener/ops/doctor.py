@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from alembic.runtime.migration import MigrationContext
@@ -28,11 +28,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from listener.alerts.channels import AlertMessage, Channel, EmailChannel, WebhookChannel
-from listener.app import App
+from listener.delivery.channels import AlertMessage, Channel, EmailChannel, WebhookChannel
 from listener.ops.health import database_check
 from listener.store.engine import alembic_config
 from listener.store.models import MentionRow, SourceRow
+
+if TYPE_CHECKING:  # handed the running App; builds none
+    from listener.app import App
 
 Status = Literal["ok", "warn", "FAIL"]
 DISK_FAIL_BYTES = 500 * 2**20  # below this a poll or a migration may fail half-way

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, delete, event, select, update
 from sqlalchemy.orm import Session
 
 from listener.dedup import erased_external_id
+from listener.domain import AlertStatus
+from listener.ops.settings import PrivacySettings
 from listener.secrets import get_secret
 from listener.store.engine import Store
 from listener.store.models import (
@@ -48,19 +49,7 @@ from listener.store.models import (
 )
 
 PSEUDONYM_PREFIX = "hmac:"
-UNSENT = ("pending", "sending", "parked")
-
-
-class PrivacySettings(BaseModel):
-    """`[privacy]`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pseudonymise_authors: bool = Field(default=False,
-                                       description="Store a keyed hash (HMAC-SHA256) instead of authors' names.")
-    author_key_secret: str = Field(default="author-key",
-                                   description="Name of the secret holding the HMAC key ($LISTENER_AUTHOR_KEY or a "
-                                               "systemd credential).")
+UNSENT = (AlertStatus.PENDING, AlertStatus.SENDING, AlertStatus.PARKED)
 
 
 class PrivacyError(ValueError):

@@ -22,16 +22,15 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import ColumnElement, Select, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from listener.cluster.registry import PeriodicJob
-from listener.durations import Duration
+from listener.domain import CLOSED_STATES
+from listener.ops.settings import RetentionSettings
+from listener.periodic import PeriodicJob
 from listener.store.engine import Store
 from listener.store.models import (
     AlertRow,
@@ -46,45 +45,6 @@ from listener.store.models import (
 
 log = logging.getLogger(__name__)
 
-CLOSED_STATES = ("resolved", "dismissed")
-
-
-class RetentionSettings(BaseModel):
-    """`[retention]`: how long mentions are kept, by kind; run daily by the daemon."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(default=True,
-                          description="Run the clean-up daily from `listener run`; `listener retention run` works "
-                                      "either way.")
-    neutral: Duration = Field(default=timedelta(days=90),
-                              description="Keep mentions scored neutral that never became a task this long.")
-    other: Duration = Field(default=timedelta(days=400),
-                            description="Keep every other mention without a task this long.")
-    closed_tasks: Duration = Field(default=timedelta(days=30),
-                                   description="Keep resolved or dismissed tasks, their alerts and mentions this long "
-                                               "after closing.")
-    cron: str = Field(default="17 3 * * *", description="When the daily run starts (UTC, crontab fields).")
-    batch: int = Field(default=500, ge=1, le=10_000,
-                       description="Mentions deleted per transaction (keeps locks short).")
-
-    @field_validator("neutral", "other", "closed_tasks")
-    @classmethod
-    def _at_least_a_day(cls, value: timedelta) -> timedelta:
-        if value < timedelta(days=1):
-            raise ValueError(f"keep mentions at least a day (got {value})")
-        return value
-
-    @field_validator("cron")
-    @classmethod
-    def _crontab(cls, value: str) -> str:
-        try:
-            if len(value.split()) != 5:
-                raise ValueError("not five fields")
-            CronTrigger.from_crontab(value)
-        except ValueError:
-            raise ValueError(f"expected five crontab fields like '17 3 * * *', got {value!r}") from None
-        return value
 
 
 @dataclass
@@ -186,7 +146,7 @@ def run_retention(store: Store, settings: RetentionSettings, now: datetime, dry_
 
 
 def periodic_jobs(settings: Any) -> list[PeriodicJob]:
-    """The daily run, for the daemon's periodic job registry (listener/cluster/registry.py)."""
+    """The daily run, for the daemon's periodic job registry (listener/periodic.py)."""
     if not settings.retention.enabled:
         return []
 

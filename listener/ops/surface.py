@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from listener.app import App
-from listener.ops import metrics
-from listener.ops.claims import release_dead_claims
+from listener import metrics
+from listener.delivery.claims import release_dead_claims
 from listener.ops.health import Probes
 from listener.ops.server import Endpoints, OpsServer
 from listener.ops.systemd import sd_notify, watchdog_interval
+
+if TYPE_CHECKING:  # handed the running App; builds none
+    from listener.app import App
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from listener.clock import utc
+from listener.domain import AlertStatus, Mention, TaskStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -117,6 +118,15 @@ class MentionRow(Base):
     def brand_names(self) -> list[str]:
         return sorted(b.brand for b in self.brands)
 
+    def as_mention(self) -> Mention:
+        """The stored mention as the flow's plain data (listener/domain.py), e.g. for scoring it."""
+        return Mention(
+            source_kind=self.source_kind, source_name=self.source.name, external_id=self.external_id,
+            text=self.text, fetched_at=self.fetched_at, url=self.url, author=self.author, title=self.title,
+            published_at=self.published_at, rating=self.rating, reach=dict(self.reach or {}),
+            thread_id=self.thread_id, parent_id=self.parent_id, lang_hint=self.lang_hint,
+        )
+
 
 class NearDupKey(Base):
     """LSH band keys of a canonical mention's MinHash (listener/dedup.py): near-duplicate lookup by index."""
@@ -191,7 +201,7 @@ class TaskRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), unique=True)
     rule: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=TaskStatus.OPEN)
     priority: Mapped[str] = mapped_column(String(5))
     reasons: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime]
@@ -201,7 +211,7 @@ class TaskRow(Base):
     closed_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
     assignee: Mapped[str | None] = mapped_column(String(200))
-    silenced_by: Mapped[int | None]  # the silence that muted its alerts (listener/alerts/silences.py)
+    silenced_by: Mapped[int | None]  # the silence that muted its alerts (listener/acting/silences.py)
 
     mention: Mapped[MentionRow] = relationship()
 
@@ -223,12 +233,12 @@ class AlertRow(Base):
     step: Mapped[str | None] = mapped_column(String(40))  # escalation step ("1", "2", "outside-hours")
     group_id: Mapped[int | None] = mapped_column(ForeignKey("alert_groups.id"))
     group_seq: Mapped[int | None]  # which flush of the group this message carries
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sending | sent | parked
+    status: Mapped[str] = mapped_column(String(20), default=AlertStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
-    # Which process holds the claim (host/boot/pid/start time: listener/ops/claims.py), so a start can
+    # Which process holds the claim (host/boot/pid/start time: listener/delivery/claims.py), so a start can
     # release the claims of a killed process at once instead of after claimed_until.
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None]
@@ -378,7 +388,7 @@ class ReplyTemplate(Base):
 # ix_mentions_author).
 Index("ix_mentions_canonical", MentionRow.canonical_id)
 class SpikeRow(Base):
-    """A spike that fired (listener/alerts/spikes): a brand's volume or negative share far above its usual."""
+    """A spike that fired (listener/acting/spikes): a brand's volume or negative share far above its usual."""
 
     __tablename__ = "spikes"
     __table_args__ = (Index("ix_spikes_brand_kind_window", "brand", "kind", "window_end"),)

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from listener.alerts.report import response_report
-from listener.alerts.silences import SilenceError, active_silences, add_silence, expire_silence
+from listener.acting.report import response_report
+from listener.acting.silences import SilenceError, active_silences, add_silence, expire_silence
 from listener.domain import SENTIMENTS
 from listener.durations import parse_duration
 from listener.nlp.categories import CATEGORIES

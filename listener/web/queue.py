@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from listener.alerts.tasks import OPEN_STATES
+from listener.domain import OPEN_STATES, WAITING_STATES
 from listener.store.models import (
     MentionBrand,
     MentionRow,
@@ -33,7 +33,6 @@ FACETS = ("status", "priority", "brand", "category", "source", "language", "assi
 PAGE_SIZE = 100
 UNASSIGNED = "-"
 UNKNOWN_LANGUAGE = "?"
-WAITING_STATES = ("open", "acknowledged")  # no first response yet: these can be overdue
 
 
 @dataclass

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from listener.alerts.activity import add_note, assign, correct_verdict, perform
-from listener.alerts.tasks import TaskError
+from listener.acting.activity import add_note, assign, correct_verdict, perform
+from listener.acting.tasks import TaskError
 from listener.domain import SENTIMENTS
 from listener.labels import LabelError
 from listener.nlp.categories import CATEGORIES

@@ -57,7 +57,7 @@ class AckLinks:
 
 
 def ack_links(settings: WebSettings | None, clock: Clock) -> Callable[[int], str] | None:
-    """The acknowledge URL of a task, for its alerts, when a base URL is configured (listener/alerts/outbox.py)."""
+    """The acknowledge URL of a task, for its alerts, when a base URL is configured (listener/delivery/outbox.py)."""
     if settings is None or not settings.base_url:
         return None
     base = settings.base_url

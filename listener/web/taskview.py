@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.alerts.activity import events
-from listener.alerts.rules import RuleSettings
+from listener.acting.activity import events
+from listener.acting.rules import RuleSettings
+from listener.domain import WAITING_STATES
 from listener.store.models import (
     MentionRow,
     ReplyTemplate,
@@ -98,13 +99,13 @@ def business_time_left(task: TaskRow, rules: list[RuleSettings], now: datetime) 
     answered/overdue: then the clock time says it all)."""
     rule = next((r for r in rules if r.name == task.rule), None)
     calendar = rule.task.calendar if rule else None
-    if calendar is None or task.due_at is None or task.due_at <= now or task.status not in ("open", "acknowledged"):
+    if calendar is None or task.due_at is None or task.due_at <= now or task.status not in WAITING_STATES:
         return None
     return calendar.between(now, task.due_at).total_seconds()
 
 
 def time_left(task: TaskRow, now: datetime) -> float | None:
     """Seconds until the first-response deadline (negative: overdue); None once answered or closed."""
-    if task.due_at is None or task.status not in ("open", "acknowledged"):
+    if task.due_at is None or task.status not in WAITING_STATES:
         return None
     return (task.due_at - now).total_seconds()
