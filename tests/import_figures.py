@@ -33,7 +33,8 @@ FLOORS: list[tuple[str, set[str]]] = [  # bottom to top
     ("app", {"listener.app"}),  # builds the running parts from the settings
     ("runners", {"listener.jobs", "listener.scheduler", "listener.cluster", "listener.daemon"}),
     ("demo", {"listener.demo"}),
-    ("command line", {"listener.cli", "listener.commands", "listener.__main__"}),  # and every `*.cli` module
+    # and every `*.cli` module; config_docs writes docs/config.md from the settings models
+    ("command line", {"listener.cli", "listener.commands", "listener.__main__", "listener.config_docs"}),
 ]
 RANK = {prefix: i for i, (_, prefixes) in enumerate(FLOORS) for prefix in prefixes}
 
