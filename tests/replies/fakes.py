@@ -76,6 +76,10 @@ class DiscourseFake(PlatformFake):
         return request.headers.get("Api-Key") == self.api_key and request.headers.get("Api-Username") == self.username
 
     def route(self, request: Request) -> Reply:
+        if request.method == "GET" and request.path == "/posts.json":  # what the source polls: a quiet forum
+            return json_reply({"latest_posts": []})
+        if request.method == "GET" and request.path == "/search.json":
+            return json_reply({"posts": [], "topics": [], "grouped_search_result": {}})
         if not self._authorised(request):
             return discourse_error(403, "You are not permitted to view the requested resource. The API username or "
                                    "key is invalid.", "invalid_access")
