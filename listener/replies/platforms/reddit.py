@@ -69,7 +69,7 @@ class CommentMayHavePosted(Exception):
 class NoCommentRetries(requests.Session):
     """praw's HTTP session: comment POSTs that fail ambiguously raise instead of being retried by prawcore."""
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         commenting = str(method).upper() == "POST" and "/api/comment" in str(url)
         try:
             response = super().request(method, url, *args, **kwargs)
