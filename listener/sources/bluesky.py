@@ -314,4 +314,14 @@ class BlueskySource(Source):
             thread_id=root.get("uri") if isinstance(root.get("uri"), str) else None,
             parent_id=parent.get("uri") if isinstance(parent.get("uri"), str) else None,
             lang_hint=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
+            reply_ref=_reply_ref(post.get("cid"), root),
         ), sort_at
+
+
+def _reply_ref(cid: Any, root: dict[str, Any]) -> dict[str, str]:
+    """The strong refs a reply to this post needs (listener/replies/platforms/bluesky.py): the post's own cid and,
+    when it is itself a reply, its thread's root."""
+    ref = {"cid": cid} if isinstance(cid, str) and cid else {}
+    if isinstance(root.get("uri"), str) and isinstance(root.get("cid"), str):
+        ref.update(root_uri=root["uri"], root_cid=root["cid"])
+    return ref

@@ -296,3 +296,89 @@ def _base36(number: int) -> str:
         number, rest = divmod(number, 36)
         out = digits[rest] + out
     return out or "0"
+
+
+# ----------------------------------------------------------------------------- Bluesky
+BLUESKY_THREAD = "bluesky/christopherkenny__bskyr/tests/testthat/_vcr/f_postthread.yml"
+
+
+def recorded_bluesky_post() -> dict[str, Any]:
+    cassette = yaml.safe_load(wild_path(BLUESKY_THREAD).read_text())
+    body = cassette["http_interactions"][0]["response"]["body"]["string"]
+    return dict(json.loads(body)["thread"]["post"])
+
+
+def xrpc_error(status: int, error: str, message: str, headers: dict[str, str] | None = None) -> Reply:
+    """The XRPC error shape: {"error": Name, "message": …}."""
+    return json_reply({"error": error, "message": message}, status, headers)
+
+
+class BlueskyFake(PlatformFake):
+    """An account's PDS under /xrpc: `com.atproto.server.createSession`, `com.atproto.repo.createRecord` (an
+    app.bsky.feed.post with reply.root/reply.parent strong refs), `app.bsky.feed.getPostThread`."""
+
+    ROOT = ("at://did:plc:customer/app.bsky.feed.post/3kroot", "bafyrootcid")
+    PARENT = ("at://did:plc:customer/app.bsky.feed.post/3kparent", "bafyparentcid")
+
+    def __init__(self, handle: str = "acme-care.bsky.social", password: str = "app-pass-word") -> None:
+        super().__init__()
+        self.handle, self.password, self.did = handle, password, "did:plc:acmecare"
+        self.recorded = recorded_bluesky_post()
+        self.cids = {self.ROOT[0]: self.ROOT[1], self.PARENT[0]: self.PARENT[1]}
+        self.tokens: set[str] = set()
+        self.sessions = 0
+        self.next_rkey = 0
+
+    def route(self, request: Request) -> Reply:
+        name = request.path.removeprefix("/xrpc/")
+        if request.method == "POST" and name == "com.atproto.server.createSession":
+            body = request.json() or {}
+            if body != {"identifier": self.handle, "password": self.password}:
+                return xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password")
+            self.sessions += 1
+            token = f"access-{self.sessions}"
+            self.tokens.add(token)
+            return json_reply({"accessJwt": token, "refreshJwt": f"refresh-{self.sessions}", "handle": self.handle,
+                               "did": self.did, "active": True})
+        token = (request.headers.get("Authorization") or "").removeprefix("Bearer ")
+        if token not in self.tokens:
+            return xrpc_error(400, "ExpiredToken", "Token has expired")
+        if request.method == "POST" and name == "com.atproto.repo.createRecord":
+            return self._create(request.json() or {})
+        if request.method == "GET" and name == "app.bsky.feed.getPostThread":
+            uri = request.param("uri")
+            if uri not in self.cids:
+                return xrpc_error(400, "NotFound", f"Post not found: {uri}")
+            replies = [{"$type": "app.bsky.feed.defs#threadViewPost", "post": p} for p in self.posts
+                       if p["record"]["reply"]["parent"]["uri"] == uri]
+            return json_reply({"thread": {"$type": "app.bsky.feed.defs#threadViewPost",
+                                          "post": {**self.recorded, "uri": uri, "cid": self.cids[uri]},
+                                          "replies": replies}})
+        return xrpc_error(501, "MethodNotImplemented", f"Method Not Implemented: {name}")
+
+    def _create(self, body: dict[str, Any]) -> Reply:
+        record = body.get("record") or {}
+        if body.get("repo") != self.did or body.get("collection") != "app.bsky.feed.post" or \
+                set(body) - {"repo", "collection", "record"}:
+            return xrpc_error(400, "InvalidRequest", f"unexpected createRecord input {sorted(body)}")
+        if record.get("$type") != "app.bsky.feed.post" or not isinstance(record.get("createdAt"), str) or \
+                not isinstance(record.get("text"), str):
+            return xrpc_error(400, "InvalidRequest", "Invalid app.bsky.feed.post record: Record must have the "
+                              "properties \"text\" and \"createdAt\"")
+        if len(record["text"]) > 300:
+            return xrpc_error(400, "InvalidRequest", "Invalid app.bsky.feed.post record: Record/text must not be "
+                              "longer than 300 graphemes")
+        reply = record.get("reply") or {}
+        for part in ("root", "parent"):
+            ref = reply.get(part) or {}
+            if set(ref) != {"uri", "cid"} or self.cids.get(ref["uri"]) != ref["cid"]:
+                return xrpc_error(400, "InvalidRequest", f"Invalid app.bsky.feed.post record: reply/{part} must be "
+                                  "a strong ref to an existing post")
+        self.next_rkey += 1
+        uri = f"at://{self.did}/app.bsky.feed.post/3lreply{self.next_rkey:05d}"
+        cid = f"bafyreply{self.next_rkey}"
+        self.cids[uri] = cid
+        self.stored({**self.recorded, "uri": uri, "cid": cid, "record": record,
+                     "author": {**self.recorded["author"], "did": self.did, "handle": self.handle}})
+        return json_reply({"uri": uri, "cid": cid, "commit": {"cid": "bafycommit", "rev": "3lrev"},
+                           "validationStatus": "valid"})

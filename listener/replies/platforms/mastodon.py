@@ -126,7 +126,8 @@ class MastodonReplies:
         context = self._json(send(self.http, "GET", f"{self.api_root}/api/v1/statuses/{status_id}/context",
                                   "mastodon", headers=self._headers()))
         wanted = " ".join(text.split())
-        for status in context.get("descendants") or [] if isinstance(context, dict) else []:
+        descendants = context.get("descendants") if isinstance(context, dict) else None
+        for status in descendants if isinstance(descendants, list) else []:
             account = status.get("account") if isinstance(status, dict) else None
             if not isinstance(account, dict) or str(account.get("id")) != me:
                 continue
