@@ -47,3 +47,15 @@ class ReplyClients:
 
     def close(self) -> None:
         self.http.close()
+
+    def reply_sources(self) -> list[str]:
+        return [s.name for s in self.settings.source if platform(s.kind) is not None and reply_enabled(s)]
+
+    def check(self, source_name: str) -> str:
+        """For `listener doctor`: the write secrets are there and, where the client can ask the platform who it
+        is (its optional `verify()`), the platform accepts them. Posts nothing; raises on failure."""
+        client = self.build(source_name)
+        verify = getattr(client, "verify", None)
+        if verify is None:
+            return "write credentials present (this platform is not asked before the first reply)"
+        return f"write credentials accepted: {verify()}"

@@ -86,6 +86,8 @@ class DiscourseFake(PlatformFake):
                                    "key is invalid.", "invalid_access")
         if request.method == "POST" and request.path == "/posts.json":
             return self._create(request)
+        if request.method == "GET" and request.path == "/session/current.json":
+            return json_reply({"current_user": {"id": 7, "username": self.username, "name": "Acme Care"}})
         if request.method == "GET" and request.path == "/user_actions.json":
             if request.param("username") != self.username or request.param("filter") != "5":
                 return discourse_error(400, "wrong user_actions query")

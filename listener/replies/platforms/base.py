@@ -44,6 +44,9 @@ answer adds them there (small, per-platform; no text).
 source would store our reply as a mention's `external_id` (so our post is recognised and not scored when read
 back): discourse post id, mastodon status id, reddit fullname `t1_…`, bluesky at-uri, and so on.
 
+Optional: a client may have `verify() -> str`, asking the platform who its credentials are (posting nothing);
+`listener doctor` calls it and prints what it returns (e.g. "@acme_care").
+
 Helpers for HTTP clients below: `send` (transport errors → RetryLater / OutcomeUnknown) and `raise_for_answer`
 (HTTP status → the error classes, with the platform's own error message).
 """

@@ -136,6 +136,10 @@ class BlueskyReplies:
             raise ReplyRejected(f"bluesky: createRecord answered without a uri: {str(data)[:200]}")
         return self._posted(data["uri"])
 
+    def verify(self) -> str:
+        session = self._login()
+        return f"posts as @{session['handle']} ({session['did']})"
+
     def find_own_reply(self, target: ReplyTarget, text: str) -> PostedReply | None:
         session = self._login()
         data = self._call("GET", "app.bsky.feed.getPostThread", params={"uri": target.external_id, "depth": 1,

@@ -93,6 +93,12 @@ class DiscourseReplies:
         post = self._check(response)
         return self._posted(post if isinstance(post, dict) else {})
 
+    def verify(self) -> str:
+        data = self._check(send(self.http, "GET", f"{self.base}/session/current.json", "discourse",
+                                headers=self._headers()))
+        user = data.get("current_user") if isinstance(data, dict) else None
+        return f"posts as {user.get('username') if isinstance(user, dict) else self.username}"
+
     def find_own_reply(self, target: ReplyTarget, text: str) -> PostedReply | None:
         topic_id, number = self._where(target)
         response = send(self.http, "GET", f"{self.base}/user_actions.json", "discourse",

@@ -120,6 +120,11 @@ class MastodonReplies:
             self._me = str(me.get("id")) if isinstance(me, dict) else ""
         return self._me
 
+    def verify(self) -> str:
+        me = self._json(send(self.http, "GET", f"{self.api_root}/api/v1/accounts/verify_credentials", "mastodon",
+                             headers=self._headers()))
+        return f"posts as @{me.get('acct') if isinstance(me, dict) else '?'} on {self.api_root}"
+
     def find_own_reply(self, target: ReplyTarget, text: str) -> PostedReply | None:
         status_id, _ = self._reply_to(target)
         me = self._my_account()

@@ -159,6 +159,13 @@ class RedditReplies:
             raise ReplyOutcomeUnknown("reddit: the comment was accepted without its id; looking for it")
         return self._posted(comment)
 
+    def verify(self) -> str:
+        with reddit_errors():
+            me = self.reddit.user.me()
+        if me is None:
+            raise ReplyAuthError("reddit: these credentials act for no account (read-only)")
+        return f"posts as u/{me.name}"
+
     def find_own_reply(self, target: ReplyTarget, text: str) -> PostedReply | None:
         wanted = text.strip()
         with reddit_errors():
