@@ -31,6 +31,7 @@ from listener.ops.retention import RetentionSettings
 from listener.ops.settings import MetricsSettings
 from listener.replies.platforms import can_reply, with_reply_keys
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
+from listener.surveys.settings import ReportSettings, SurveySettings, check_surveys
 from listener.web.settings import WebSettings
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
@@ -95,6 +96,8 @@ class Settings(BaseModel):
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     web: WebSettings | None = None  # the care inbox; `listener run` serves it when [web] is present
+    survey: list[SurveySettings] = Field(default_factory=list)  # {survey_url} in replies (listener/surveys)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @model_validator(mode="after")
     def _references(self) -> Settings:
@@ -139,6 +142,8 @@ def check_references(settings: Settings) -> None:
                 raise ValueError(f"retention.{key}: keep mentions at least {spike.history_weeks + 1} weeks, as "
                                  f"spike[{i}] compares with the {spike.history_weeks} weeks before")
     _check_digest(settings)
+    check_surveys(settings.survey, {r.name for r in settings.rule}, brands,
+                  settings.web.base_url if settings.web else None, settings.web is not None)
     settings.cluster.check_database(settings.database.url)
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)

@@ -26,6 +26,7 @@ def reply(state: CliState, task_id: int, text: str | None, template_name: str | 
     from listener.replies.compose import fill, placeholders
     from listener.replies.service import ReplyActionError, submit
     from listener.store.models import ReplyTemplate, TaskRow
+    from listener.surveys.links import survey_link
     from listener.web.users import get_user
 
     if (text is None) == (template_name is None):
@@ -45,8 +46,10 @@ def reply(state: CliState, task_id: int, text: str | None, template_name: str | 
                         raise ReplyActionError(f"no reply template named {template_name!r}")
                     text = found[0].body
                 user = get_user(session, actor)
-                row = submit(session, app.settings, task_id, fill(text or "", placeholders(task.mention)), actor,
-                             user.role if user else "agent", app.clock.now())
+                survey_url = survey_link(app.settings, task, app.clock) if "{survey_url}" in (text or "") else ""
+                filled = fill(text or "", placeholders(task.mention, None, survey_url))
+                row = submit(session, app.settings, task_id, filled, actor, user.role if user else "agent",
+                             app.clock.now())
                 reply_id, status = row.id, row.status
         except ReplyActionError as exc:
             raise click.ClickException(str(exc)) from None

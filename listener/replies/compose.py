@@ -50,10 +50,11 @@ def reply_channel(settings: Settings, mention: MentionRow) -> Channel:
                    bool(getattr(module, "MARKDOWN", False)))
 
 
-def placeholders(mention: MentionRow, brand: str | None = None) -> dict[str, str]:
-    """The values templates may use. A new placeholder (e.g. {survey_url}) is one more entry here."""
+def placeholders(mention: MentionRow, brand: str | None = None, survey_url: str = "") -> dict[str, str]:
+    """The values templates may use. A new placeholder is one more entry here. `survey_url` is the task's signed
+    survey link (listener.surveys.links.survey_link; "" when no [[survey]] fits the task)."""
     return {"author": mention.author or "", "brand": brand if brand is not None else (mention.brand_names or [""])[0],
-            "link": mention.url or ""}
+            "link": mention.url or "", "survey_url": survey_url}
 
 
 def fill(body: str, values: Mapping[str, str]) -> str:

@@ -33,13 +33,13 @@ def session_secret(settings: WebSettings) -> str:
 class AckLinks:
     """`/ack/<token>`: a task id signed with a timestamp on the injected clock, valid for `ack_link_valid`."""
 
-    def __init__(self, secret: str, clock: Clock, valid: timedelta):
+    def __init__(self, secret: str, clock: Clock, valid: timedelta, salt: str = ACK_SALT):
         class ClockSigner(TimestampSigner):
             def get_timestamp(self) -> int:
                 return int(clock.now().timestamp())
 
         self.valid = valid
-        self.serializer = URLSafeTimedSerializer(secret, salt=ACK_SALT, signer=ClockSigner)
+        self.serializer = URLSafeTimedSerializer(secret, salt=salt, signer=ClockSigner)  # a salt per link kind
 
     def token(self, task_id: int) -> str:
         return str(self.serializer.dumps(task_id))

@@ -16,6 +16,7 @@ from listener.nlp.categories import CATEGORIES
 from listener.replies.compose import check_length, fill, placeholders, reply_channel
 from listener.replies.service import EDITABLE, approval_needed, task_replies
 from listener.store.models import ReplyTemplate, TaskRow, UserRow
+from listener.surveys.links import survey_link
 from listener.web.app import Web, refuse, render
 from listener.web.taskview import business_time_left, task_view, time_left
 
@@ -46,7 +47,8 @@ def composer_context(web: Web, session: Session, request: Request, user: UserRow
     if not composer.text and chosen.isdigit():  # "use this template" works without JavaScript
         template = session.get(ReplyTemplate, int(chosen))
         if template is not None:
-            composer.text = fill(template.body, placeholders(mention))
+            survey_url = survey_link(web.settings, task, web.clock)
+            composer.text = fill(template.body, placeholders(mention, survey_url=survey_url))
     return {"channel": channel, "composer": composer,
             "task_replies": task_replies(session, [task.id]).get(task.id, []),
             "needs_approval": approval_needed(web.settings, user.role), "can_approve": can_approve(user.role),
@@ -60,7 +62,7 @@ def show_task(web: Web, request: Request, user: UserRow, task_id: int, error: st
         view = task_view(session, task_id)
         if view is None:
             return refuse(web, request, user, 404, f"There is no task #{task_id}.")
-        values = placeholders(view.mention)
+        values = placeholders(view.mention, survey_url=survey_link(web.settings, view.task, web.clock))
         replies = [(t, fill(t.body, values)) for t in view.templates]
         return render(web, request, user, "task.html", status=status, v=view, t=view.task, m=view.mention,
                       s=view.mention.score, label=view.mention.label, replies=replies, error=error,
