@@ -15,6 +15,7 @@ from listener.alerts.activity import add_note, assign, correct_verdict, perform
 from listener.alerts.tasks import TaskError
 from listener.labels import LabelError
 from listener.store.models import UserRow
+from listener.surveys.page import survey_routes
 from listener.web.app import (
     Web,
     client_address,
@@ -217,5 +218,6 @@ def routes() -> list[BaseRoute]:
         Route("/ack/{token:str}", ack_link, methods=["GET", "POST"]),
         *page_routes(),
         *reply_routes(),
+        *survey_routes(),  # public: no sign-in (listener/surveys/page.py)
     ]
 

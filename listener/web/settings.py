@@ -29,6 +29,9 @@ class WebSettings(BaseModel):
     login_lockout: Duration = timedelta(minutes=15)  # … within this window lock sign-in for the rest of it
     # Roles whose replies to the platforms wait for a lead's approval (listener/replies), e.g. ["agent"].
     reply_approval: list[Literal["agent", "lead"]] = Field(default_factory=list)
+    # The public survey page (listener/surveys): answers (and changes) taken per client address and per link …
+    survey_answers: int = Field(default=10, ge=1, le=10_000)
+    survey_answers_window: Duration = timedelta(hours=1)  # … within this window
 
     @field_validator("listen")
     @classmethod
