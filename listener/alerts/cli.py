@@ -168,14 +168,18 @@ def _share(value: float | None) -> str:
 @click.pass_context
 def report(ctx: click.Context, since: str | None, as_json: bool) -> None:
     """Response-time figures: first response (median, p90) in business and calendar time, share within the
-    deadline, backlog by age, per rule (with its share of dismissed tasks) and per agent."""
+    deadline, backlog by age, per rule (with its share of dismissed tasks) and per agent; then satisfaction
+    (CSAT, CES, NPS, response rate) and sentiment recovery per rule, agent, brand, category and week."""
     from listener.alerts.report import response_report
+    from listener.surveys.report import satisfaction_report, text_lines
 
     with _app(ctx) as app, app.store.read() as session:
         now = app.clock.now()
         figures = response_report(session, app.settings.rule, now, _since(since, now))
+        satisfaction = satisfaction_report(session, app.settings, now, _since(since, now))
     if as_json:
-        click.echo(json.dumps(figures.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(figures.as_dict() | {"satisfaction": satisfaction.as_dict()}, ensure_ascii=False,
+                              indent=2))
         return
     click.echo(f"{'':<22} {'created':>7} {'answered':>8} {'median':>8} {'p90':>8} {'median':>9} {'p90':>8} "
                f"{'in time':>7} {'dismissed':>9}")
@@ -189,6 +193,9 @@ def report(ctx: click.Context, since: str | None, as_json: bool) -> None:
                    f"{_share(f.dismissed_share):>9}")
     click.echo("backlog (waiting for a first response) by age: "
                + ", ".join(f"{k} {v}" for k, v in figures.backlog_by_age.items()))
+    click.echo()
+    for line in text_lines(satisfaction):
+        click.echo(line)
 
 
 COMMANDS = (escalate, silence, report)

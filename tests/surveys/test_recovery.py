@@ -1,0 +1,119 @@
+"""Sentiment recovery on a seeded history, checked exactly on SQLite and PostgreSQL: what each answered customer
+posted next within the window — the first scored post decides, the team's label before the model, the window's
+end counts to the second, pending tasks wait, dismissed and unanswered tasks stay out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from listener.clock import FakeClock
+from listener.store.engine import Store, upgrade
+from listener.surveys.figures import Figures, first_response, grouped
+from listener.surveys.recovery import outcomes
+from tests.surveys.history import History, platform
+
+DAY = timedelta(days=1)
+WINDOW = timedelta(days=14)
+
+
+def seed(store: Store, clock: FakeClock) -> dict[str, int]:
+    """Thirteen customers, each with one complaint on the forum; returns task ids by customer."""
+    h = History(store, clock)
+    forum, fedi = platform("discourse", "forum", clock), platform("mastodon", "fedi", clock)
+    t0 = clock.now()
+    r = t0 + timedelta(hours=2)  # the first response, for most
+    tasks: dict[str, int] = {}
+
+    def complaint(who: str, rule: str = "negative", agent: str | None = "alice", brand: str = "Acme",
+                  categories: tuple[str, ...] = ("delivery",), **task: object) -> None:
+        mention = h.post(forum, who, t0, "negative", brand=brand, categories=categories)
+        tasks[who] = h.task(mention, rule, t0, assignee=agent, **task)  # type: ignore[arg-type]
+
+    complaint("anna", responded=r)
+    h.post(forum, "anna", r + 2 * DAY, "positive")  # the next post decides …
+    h.post(forum, "anna", r + 5 * DAY, "negative")  # … not a later one
+    complaint("ben", rule="billing", agent="bob", categories=("billing",), responded=r)
+    h.post(forum, "ben", r + timedelta(hours=1), "negative")
+    complaint("carl", responded=r)  # says nothing more
+    complaint("dora", agent="bob", responded=r)
+    h.post(forum, "dora", r + WINDOW + DAY, "positive")  # too late
+    complaint("emil", brand="Globex", responded=r)
+    h.post(fedi, "emil", r + DAY, "positive")  # another platform: not the same contact (yet)
+    complaint("fay", status="dismissed", resolved=r)  # a false alarm: out
+    h.post(forum, "fay", r + DAY, "negative")
+    complaint("gus")  # never answered: out
+    h.post(forum, "gus", r + DAY, "negative")
+    complaint("jo", rule="billing", categories=("billing",), responded=r)
+    h.post(forum, "jo", r + timedelta(hours=1), None)  # not scored yet: waits
+    h.post(forum, "jo", r + timedelta(hours=2), "negative")
+    complaint("kai", agent=None, responded=r)
+    h.post(forum, "kai", r + DAY, "negative", label="positive")  # the care team's verdict wins
+    complaint("lu", resolved=r)  # resolved without a separate response step
+    h.post(forum, "lu", r + DAY, "negative")
+    complaint("mo", brand="Globex", responded=r)
+    h.post(forum, "mo", r, "negative")  # at the very second of the answer: not after it
+    h.post(forum, "mo", r + WINDOW, "neutral")  # the window's last second counts
+    complaint("nora", responded=r)
+    h.post(forum, "nora", r + WINDOW + timedelta(seconds=1), "negative")  # one second late
+    clock.advance(timedelta(days=30))
+    recent = clock.now() - timedelta(days=3)
+    complaint("hana", responded=recent)  # answered 3 days ago, nothing yet: pending
+    complaint("ida", agent="bob", responded=recent)
+    h.post(forum, "ida", recent + DAY, "neutral")  # decided before its window ends
+    return tasks
+
+
+@pytest.fixture
+def history(database_url: str) -> tuple[Store, FakeClock, dict[str, int]]:
+    store, clock = Store(database_url), FakeClock()
+    upgrade(store)
+    return store, clock, seed(store, clock)
+
+
+def test_each_answered_task_gets_what_its_customer_posted_next(
+        history: tuple[Store, FakeClock, dict[str, int]]) -> None:
+    from sqlalchemy import select
+
+    from listener.store.models import TaskRow
+
+    store, clock, tasks = history
+    first = first_response()
+    answered = select(TaskRow.id.label("task_id"), TaskRow.mention_id, first.label("at")).where(
+        first.is_not(None), TaskRow.status != "dismissed").subquery()
+    with store.read() as session:
+        found = dict(session.execute(select(outcomes(answered, WINDOW, clock.now()))).all())
+    by_name = {name: found.get(task_id) for name, task_id in tasks.items()}
+    assert by_name == {
+        "anna": "recovered", "ben": "negative_again", "carl": "silent", "dora": "silent", "emil": "silent",
+        "fay": None, "gus": None, "jo": "negative_again", "kai": "recovered", "lu": "negative_again",
+        "mo": "recovered", "nora": "silent", "hana": "pending", "ida": "recovered",
+    }
+    store.dispose()
+
+
+def test_recovery_shares_per_rule_agent_brand_and_category(
+        history: tuple[Store, FakeClock, dict[str, int]]) -> None:
+    store, clock, _ = history
+    with store.read() as session:
+        figures = grouped(session, None, clock.now(), [clock.now() - timedelta(days=40)], None, WINDOW)
+    overall = figures.overall
+    assert (overall.tasks, overall.answered) == (14, 12)
+    assert (overall.silent, overall.recovered, overall.negative_again, overall.pending) == (4, 4, 3, 1)
+    assert overall.decided == 11
+    assert (overall.share("recovered"), overall.share("negative_again"), overall.share("silent")) == \
+        (4 / 11, 3 / 11, 4 / 11)
+
+    def outcome(f: Figures) -> tuple[int, int, int, int]:
+        return f.silent, f.recovered, f.negative_again, f.pending
+
+    assert {k: outcome(v) for k, v in figures.per_rule.items()} == {"billing": (0, 0, 2, 0),
+                                                                     "negative": (4, 4, 1, 1)}
+    assert {k: outcome(v) for k, v in figures.per_agent.items()} == {
+        "(unassigned)": (0, 1, 0, 0), "alice": (3, 2, 2, 1), "bob": (1, 1, 1, 0)}
+    assert {k: outcome(v) for k, v in figures.per_brand.items()} == {"Acme": (3, 3, 3, 1), "Globex": (1, 1, 0, 0)}
+    assert {k: outcome(v) for k, v in figures.per_category.items()} == {"billing": (0, 0, 2, 0),
+                                                                         "delivery": (4, 4, 1, 1)}
+    assert list(figures.per_week) == [0] and outcome(figures.per_week[0]) == outcome(overall)
+    store.dispose()
