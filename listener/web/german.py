@@ -102,3 +102,8 @@ GERMAN: dict[str, str] = {
 from listener.web.german_replies import REPLY_GERMAN  # noqa: E402
 
 GERMAN.update(REPLY_GERMAN)
+
+# the survey parts keep their texts beside them too
+from listener.web.german_surveys import SURVEY_GERMAN  # noqa: E402
+
+GERMAN.update(SURVEY_GERMAN)

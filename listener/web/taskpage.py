@@ -16,6 +16,7 @@ from listener.nlp.categories import CATEGORIES
 from listener.replies.compose import check_length, fill, placeholders, reply_channel
 from listener.replies.service import EDITABLE, approval_needed, task_replies
 from listener.store.models import ReplyTemplate, TaskRow, UserRow
+from listener.surveys.inbox import task_survey
 from listener.surveys.links import survey_link
 from listener.web.app import Web, refuse, render
 from listener.web.taskview import business_time_left, task_view, time_left
@@ -69,4 +70,5 @@ def show_task(web: Web, request: Request, user: UserRow, task_id: int, error: st
                       left=time_left(view.task, web.clock.now()), sentiments=SENTIMENTS, categories=CATEGORIES,
                       business_left=business_time_left(view.task, web.settings.rule, web.clock.now()),
                       history_replies=task_replies(session, [c.task.id for c in view.history if c.task]),
+                      survey=task_survey(session, web.settings, view.task),
                       **composer_context(web, session, request, user, view.task, composer))
