@@ -9,6 +9,7 @@ about them as plain data. `erase` removes the personal data and keeps the counts
   * its label and near-duplicate keys are deleted; the reasons of its score and task (which quote the text)
     and the task's note are cleared, as is the free text of its activity log (who did what and when stays),
     the task's status and times stay (response-time statistics);
+  * survey answers of its tasks lose their comment; score and times stay (listener/surveys/privacy.py);
   * outbox rows not yet delivered are deleted (there is nothing left to announce); delivered ones keep only
     channel, status and times — alert texts are rendered at send time and never stored;
   * a `privacy_audit` row records the action, when, by whom, the counts and a SHA-256 digest of the selector —
@@ -46,6 +47,7 @@ from listener.store.models import (
     TaskEvent,
     TaskRow,
 )
+from listener.surveys.privacy import answer_record, erase_comment
 
 PSEUDONYM_PREFIX = "hmac:"
 UNSENT = ("pending", "sending", "parked")
@@ -137,7 +139,8 @@ def _mention_record(session: Session, row: MentionRow) -> dict[str, Any]:
             "labelled_by": label.labelled_by, "labelled_at": _iso(label.labelled_at)},
         "task": None if task is None else {
             "id": task.id, "status": task.status, "priority": task.priority, "reasons": task.reasons,
-            "note": task.note, "created_at": _iso(task.created_at), "closed_at": _iso(task.closed_at)},
+            "note": task.note, "created_at": _iso(task.created_at), "closed_at": _iso(task.closed_at),
+            "survey_answer": answer_record(session, task.id)},
         "alerts": [{"channel": a.channel, "status": a.status, "created_at": _iso(a.created_at),
                     "sent_at": _iso(a.sent_at)} for a in alerts],
     }
@@ -187,6 +190,7 @@ def erase(store: Store, selector: Selector, key: bytes | None, by: str, now: dat
         for task in session.scalars(select(TaskRow).where(TaskRow.mention_id.in_(all_ids))):
             task.reasons, task.note = [], None
             counts["tasks"] += 1
+            counts["survey_comments"] = counts.get("survey_comments", 0) + erase_comment(session, task.id)
             # The activity log keeps who did what and when; its free text (notes, replies) may quote the author.
             session.execute(update(TaskEvent).where(TaskEvent.task_id == task.id).values(detail=None))
         counts["labels"] = int(session.execute(  # type: ignore[attr-defined]
