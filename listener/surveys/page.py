@@ -52,7 +52,9 @@ log = logging.getLogger(__name__)
 PAGE_HEADERS = {
     "content-security-policy": "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; "
                                "base-uri 'none'",
-    "referrer-policy": "no-referrer",  # the token in the address goes nowhere
+    # The token in the address goes to no other site; not "no-referrer", under which browsers send
+    # `Origin: null` with the form's POST and the origin check could not tell our own page from another site.
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
     "x-robots-tag": "noindex, nofollow",
 }

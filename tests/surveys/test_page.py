@@ -55,7 +55,7 @@ def test_answer_once_change_within_a_day_then_read_only(site: tuple[httpx.Client
     assert "<script" not in page.text and "set-cookie" not in page.headers
     csp = page.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp and "form-action 'self'" in csp
-    assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "same-origin" and page.headers["cache-control"] == "no-store"
     assert TOKEN.search(page.text).group(1) == path.rsplit("/", 1)[1]  # type: ignore[union-attr]
 
     answered = post(client, path, score="4", comment="Schnell <b>geholfen</b>")
