@@ -211,6 +211,8 @@ def test_a_survey_link_from_a_reply_answered_on_a_phone_gives_exact_figures(
                       tasks[2]: ("nps", 9, "Zu langsam", "en"), tasks[4]: ("ces", 6, None, "de")}
     report = json.loads(run(config, "report", "--json"))["satisfaction"]
     expect_figures(report)
+    text = run(config, "report")
+    assert re.search(r"\nall tasks\s+5\s+5\s+4\s+80%\s+50%\s+6\.0\s+100\s+1/0/0\s+-\s+-\s+-\s+5\n", text), text
     store.dispose()
 
 
