@@ -16,6 +16,8 @@
     cli.py          `listener contacts list|show|link|unlink`
 """
 
-from listener.contacts.lookup import ContactCard, IdentityCard, contact_for_mention, contact_for_task
+from listener.contacts.hooks import FollowUp, on_follow_up
+from listener.contacts.lookup import ContactCard, IdentityCard, contact_card, contact_for_mention, contact_for_task
 
-__all__ = ["ContactCard", "IdentityCard", "contact_for_mention", "contact_for_task"]
+__all__ = ["ContactCard", "FollowUp", "IdentityCard", "contact_card", "contact_for_mention", "contact_for_task",
+           "on_follow_up"]
