@@ -36,7 +36,10 @@ ACTION_LABELS = {"ack": "acknowledged", "respond": "responded", "resolve": "reso
                  "reply_queued": "reply queued", "reply_pending_approval": "reply waits for approval",
                  "reply_draft": "reply draft saved", "reply_approved": "reply approved",
                  "reply_returned": "reply sent back", "replied": "replied on the platform",
-                 "reply_failed": "reply failed", "reply_unknown": "reply outcome unknown"}
+                 "reply_failed": "reply failed", "reply_unknown": "reply outcome unknown",
+                 # contacts (listener/contacts)
+                 "follow_up": "follow-up", "merge": "task merged in", "merged": "merged",
+                 "contact_link": "contacts linked", "contact_unlink": "link undone"}
 
 
 @dataclass

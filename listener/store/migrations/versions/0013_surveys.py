@@ -1,7 +1,7 @@
 """surveys: the customers' answers to survey links (listener/surveys)
 
 Revision ID: 0013_surveys
-Revises: 0012_replies
+Revises: 0012_contacts
 Create Date: 2026-12-14 10:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_surveys"
-down_revision = "0012_replies"
+down_revision = "0012_contacts"
 branch_labels = None
 depends_on = None
 
