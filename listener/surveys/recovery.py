@@ -13,12 +13,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Select, Subquery, and_, case, func, literal, select
+from sqlalchemy import BigInteger, Select, Subquery, case, func, literal, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from listener.contacts.models import Identity, IdentityMention
 from listener.store.models import MentionLabel, MentionRow, ScoreRow
 
 OUTCOMES = ("silent", "recovered", "negative_again", "pending")
@@ -42,18 +43,23 @@ def _epoch_sqlite(element: epoch, compiler: Any, **kw: Any) -> str:
 
 
 def contact_mentions_after(answered: Subquery) -> Select[Any]:
-    """Mentions by the contact of each answered task, posted after its first response.
+    """Mentions by the contact of each answered task (listener/contacts: every identity of the contact, on every
+    platform, links between contacts followed), posted after its first response.
 
     `answered` has task_id, mention_id (the task's mention) and at (the first response). Rows: task_id, at,
-    mention_id, seen_at. Until contacts (listener/contacts) are in, a contact is the same author on the same
-    kind of platform."""
-    own, later = aliased(MentionRow), aliased(MentionRow)
+    mention_id, seen_at. A mention that names nobody has no contact, and its task no later mentions."""
+    own_link, own_identity = aliased(IdentityMention), aliased(Identity)
+    same_contact, later_link = aliased(Identity), aliased(IdentityMention)
+    later = aliased(MentionRow)
     seen = func.coalesce(later.published_at, later.fetched_at)
     return (select(answered.c.task_id, answered.c.at, later.id.label("mention_id"), seen.label("seen_at"))
             .select_from(answered)
-            .join(own, own.id == answered.c.mention_id)
-            .join(later, and_(later.author == own.author, later.source_kind == own.source_kind, later.id != own.id))
-            .where(own.author.is_not(None), seen > answered.c.at))
+            .join(own_link, own_link.mention_id == answered.c.mention_id)
+            .join(own_identity, own_identity.id == own_link.identity_id)
+            .join(same_contact, same_contact.contact_id == own_identity.contact_id)
+            .join(later_link, later_link.identity_id == same_contact.id)
+            .join(later, later.id == later_link.mention_id)
+            .where(later.id != answered.c.mention_id, seen > answered.c.at))
 
 
 def outcomes(answered: Subquery, window: timedelta, now: datetime) -> Subquery:

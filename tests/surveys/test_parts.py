@@ -89,7 +89,16 @@ def test_privacy_export_lists_the_answer_and_erase_clears_its_comment(store: Sto
     assert record["mentions"][0]["task"]["survey_answer"] == {
         "survey": "csat", "kind": "csat", "score": 2, "comment": "Call me on 0171 5550199", "language": "en",
         "answered_at": clock.now().isoformat(), "updated_at": clock.now().isoformat(), "changes": 0}
-    counts = erase(store, Selector(author="anna"), None, "dpo", clock.now())
+    with store.write() as session:  # the answer belongs to the contact: a request by contact finds it too
+        from listener.contacts.ingest import link_row
+        from listener.store.models import TaskRow as Task
+
+        identity = link_row(session, session.get_one(Task, task_id).mention, clock.now())
+        assert identity is not None
+        contact_id = identity.contact_id
+    by_contact = export(store, Selector(contact=contact_id), None, "dpo", clock.now())
+    assert [m["task"]["survey_answer"]["score"] for m in by_contact["mentions"]] == [2]
+    counts = erase(store, Selector(contact=contact_id), None, "dpo", clock.now())
     assert counts["survey_comments"] == 1
     with store.read() as session:
         kept = session.query(SurveyAnswer).one()

@@ -117,3 +117,40 @@ def test_recovery_shares_per_rule_agent_brand_and_category(
                                                                          "delivery": (4, 4, 1, 1)}
     assert list(figures.per_week) == [0] and outcome(figures.per_week[0]) == outcome(overall)
     store.dispose()
+
+
+def test_the_same_contact_is_every_identity_an_agent_linked(database_url: str) -> None:
+    """Posts on another platform count once an agent has linked the two identities as one contact, and no longer
+    once the link is undone."""
+    from sqlalchemy import select
+
+    from listener.contacts.linking import link, unlink
+    from listener.contacts.lookup import contact_of_mention
+    from listener.store.models import TaskRow
+
+    store, clock = Store(database_url), FakeClock()
+    upgrade(store)
+    h = History(store, clock)
+    forum, fedi = platform("discourse", "forum", clock), platform("mastodon", "fedi", clock)
+    complaint = h.post(forum, "emil", clock.now(), "negative")
+    task_id = h.task(complaint, "negative", clock.now(), responded=clock.now() + timedelta(hours=1))
+    elsewhere = h.post(fedi, "emil_on_fedi", clock.now() + DAY, "positive")
+    clock.advance(timedelta(days=20))
+    first = first_response()
+    answered = select(TaskRow.id.label("task_id"), TaskRow.mention_id, first.label("at")).where(
+        first.is_not(None)).subquery()
+
+    def outcome() -> str:
+        with store.read() as session:
+            return dict(session.execute(select(outcomes(answered, WINDOW, clock.now()))).all())[task_id]
+
+    assert outcome() == "silent"
+    with store.write() as session:
+        keep, merge = contact_of_mention(session, complaint), contact_of_mention(session, elsewhere)
+        assert keep is not None and merge is not None and keep.id != merge.id
+        made = link(session, keep.id, merge.id, "lea", clock.now(), reason="same person")
+    assert outcome() == "recovered"
+    with store.write() as session:
+        unlink(session, made.id, "lea", clock.now())
+    assert outcome() == "silent"
+    store.dispose()
