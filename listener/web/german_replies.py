@@ -33,6 +33,9 @@ REPLY_GERMAN: dict[str, str] = {
     "reply sent back": "Antwort zurückgegeben", "replied on the platform": "auf der Plattform geantwortet",
     "reply failed": "Antwort fehlgeschlagen", "reply outcome unknown": "Ergebnis der Antwort unbekannt",
     "There is no such reply.": "Diese Antwort gibt es nicht.",
+    "Replies": "Antworten", "Replies that need someone": "Antworten, die jemanden brauchen",
+    "Nothing waits.": "Nichts wartet.", "Recently posted": "Zuletzt veröffentlicht",
+    "Updated": "Aktualisiert", "Nothing posted yet.": "Noch nichts veröffentlicht.",
     "Copy one, answer on the platform, then mark the task responded.":
         "Vorlage kopieren, auf der Plattform antworten, dann die Aufgabe als beantwortet markieren.",
     "Placeholders: {author}, {brand}, {link}, filled in on the task page, where agents put a template into their "
