@@ -24,7 +24,7 @@ from listener.matching import BrandMatcher
 from listener.nlp.scoring import Score, Scorer
 from listener.nlp.triage import triage
 from listener.ops import metrics
-from listener.replies.own import own_posts
+from listener.replies.own import own_accounts, own_posts
 from listener.sources.kit import Source, SourceError, describe
 from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceHealth, SourceRow
@@ -149,7 +149,7 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
     with store.write() as session:
         row = source_row(session, source)
         known = known_external_ids(session, row.id, (m.external_id for m in batch.items))
-        ours = own_posts(session, source.kind, source.settings.own_accounts, batch.items)
+        ours = own_posts(session, source.kind, own_accounts(source.settings), batch.items)
         for mention in batch.items:
             if mention.external_id in known:
                 report.duplicates += 1

@@ -50,6 +50,7 @@ from listener.store.models import (
     MentionRow,
     NearDupKey,
     PrivacyAudit,
+    ReplyRow,
     SourceRow,
     TaskEvent,
     TaskRow,
@@ -153,8 +154,8 @@ def _mention_record(session: Session, row: MentionRow) -> dict[str, Any]:
         "id": row.id, "source": row.source.name, "source_kind": row.source_kind, "external_id": row.external_id,
         "url": row.url, "author": row.author, "title": row.title, "text": row.text,
         "published_at": _iso(row.published_at), "fetched_at": _iso(row.fetched_at), "rating": row.rating,
-        "reach": row.reach, "thread_id": row.thread_id, "parent_id": row.parent_id, "brands": row.brand_names,
-        "near_duplicate_of": row.canonical_id, "follow_up_of_task": follow_up_of,
+        "reach": row.reach, "thread_id": row.thread_id, "parent_id": row.parent_id, "reply_ref": row.reply_ref,
+        "brands": row.brand_names, "near_duplicate_of": row.canonical_id, "follow_up_of_task": follow_up_of,
         "score": None if score is None else {
             "model_version": score.model_version, "language": score.language, "sentiment": score.sentiment,
             "probabilities": score.probabilities, "categories": score.categories, "urgency": score.urgency,
@@ -168,6 +169,9 @@ def _mention_record(session: Session, row: MentionRow) -> dict[str, Any]:
             "survey_answer": answer_record(session, task.id)},
         "alerts": [{"channel": a.channel, "status": a.status, "created_at": _iso(a.created_at),
                     "sent_at": _iso(a.sent_at)} for a in alerts],
+        "replies": [{"text": r.text, "status": r.status, "url": r.url, "author": r.author,
+                     "posted_at": _iso(r.posted_at)} for r in session.scalars(
+            select(ReplyRow).where(ReplyRow.mention_id == row.id).order_by(ReplyRow.id))],
     }
 
 
@@ -229,6 +233,7 @@ def _anonymise(row: MentionRow) -> None:
     row.external_id = erased_external_id(row.source_id, row.external_id)  # the source will not import it again
     row.content_hash = hashlib.sha256(f"erased:{row.id}".encode()).hexdigest()
     row.text, row.title, row.author, row.url = "", None, None, None
+    row.reply_ref = {}  # e.g. the author's handle a reply would @mention
     row.reach, row.thread_id, row.parent_id, row.score_error = {}, None, None, None
     if row.score is not None:
         row.score.reasons = []
@@ -270,6 +275,11 @@ def erase(store: Store, selector: Selector, key: bytes | None, by: str, now: dat
         counts["identities"] = forget_mentions(session, all_ids, now)
         if selector.contact:
             counts["identities"] += erase_contact(session, selector.contact, now)
+        # Our replies may quote or greet the author: unsent ones go, posted ones keep only where they are.
+        counts["replies_deleted"] = int(session.execute(  # type: ignore[attr-defined]
+            delete(ReplyRow).where(ReplyRow.mention_id.in_(all_ids), ReplyRow.status != "posted")).rowcount)
+        session.execute(update(ReplyRow).where(ReplyRow.mention_id.in_(all_ids))
+                        .values(text="", review_note=None, last_error=None))
         _audit(session, "erase", selector, by, now, counts)
     if sqlite:
         with store.engine.connect() as conn:  # old page images in the write-ahead log go too

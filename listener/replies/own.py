@@ -5,6 +5,7 @@ into tasks."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +16,13 @@ from listener.store.models import ReplyRow
 
 def _handle(name: str) -> str:
     return name.strip().lstrip("@").casefold()
+
+
+def own_accounts(settings: Any) -> list[str]:
+    """The source's `own_accounts`, and the accounts its reply keys name (Discourse `reply_username`, Bluesky
+    `reply_handle`): whatever they post is ours."""
+    named = [getattr(settings, key, None) for key in ("reply_username", "reply_handle")]
+    return list(getattr(settings, "own_accounts", [])) + [n for n in named if isinstance(n, str) and n]
 
 
 def own_posts(session: Session, kind: str, own_accounts: Sequence[str], mentions: Iterable[Mention]) -> set[str]:

@@ -9,6 +9,7 @@ outcome_unknown (a crash or a lost answer on a platform where we cannot look for
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,6 +24,7 @@ from listener.replies.compose import check_length, reply_channel
 from listener.store.models import ReplyRow, TaskRow
 
 TEXT_LIMIT = 40_000
+FORM_KEY = re.compile(r"[0-9a-f]{32}")  # the composer's one-time key (uuid4 hex)
 EDITABLE = ("draft", "returned", "failed")  # the author (or any agent) may change and resend these
 
 
@@ -77,10 +79,12 @@ def submit(session: Session, settings: Settings, task_id: int, text: str, author
         raise ReplyActionError(f"task #{task_id} is {task.status}; reopen work on it before replying")
     text = _clean(text)
     _check(settings, task, text)
-    key = f"reply-{key}" if key else new_key()
+    key = f"reply-{key}" if key and FORM_KEY.fullmatch(key) else new_key()
     existing = session.scalar(select(ReplyRow).where(ReplyRow.idempotency_key == key))
-    if existing is not None:
+    if existing is not None and existing.task_id == task.id and existing.author == author:
         return existing  # the same form sent twice
+    if existing is not None:
+        key = new_key()
     status = "draft" if draft else _released_status(settings, role)
     reply = ReplyRow(task_id=task.id, mention_id=task.mention_id, source_name=task.mention.source.name,
                      source_kind=task.mention.source_kind, text=text, status=status, idempotency_key=key,

@@ -33,6 +33,19 @@ REPLY_GERMAN: dict[str, str] = {
     "reply sent back": "Antwort zurückgegeben", "replied on the platform": "auf der Plattform geantwortet",
     "reply failed": "Antwort fehlgeschlagen", "reply outcome unknown": "Ergebnis der Antwort unbekannt",
     "There is no such reply.": "Diese Antwort gibt es nicht.",
+    "Replies": "Antworten", "Replies that need someone": "Antworten, die jemanden brauchen",
+    "Nothing waits.": "Nichts wartet.", "Recently posted": "Zuletzt veröffentlicht",
+    "Updated": "Aktualisiert", "Nothing posted yet.": "Noch nichts veröffentlicht.",
+    "Copy one, answer on the platform, then mark the task responded.":
+        "Vorlage kopieren, auf der Plattform antworten, dann die Aufgabe als beantwortet markieren.",
+    "Placeholders: {author}, {brand}, {link}, filled in on the task page, where agents put a template into their "
+    "reply (or copy it, where the platform has no write API).":
+        "Platzhalter: {author}, {brand}, {link}, auf der Aufgabenseite ausgefüllt, wo das Team eine Vorlage in die "
+        "Antwort übernimmt (oder kopiert, wo die Plattform keine Schreib-API hat).",
+    "First response: when the platform accepted our reply, or when the task was marked responded (or resolved "
+    "without a separate response). Business time counts the rule's business hours only.":
+        "Erste Antwort: wenn die Plattform unsere Antwort angenommen hat, oder wenn die Aufgabe als beantwortet "
+        "markiert (oder ohne eigene Antwort erledigt) wurde. Geschäftszeit zählt nur die Geschäftszeiten der Regel.",
     "This platform has no write API listener can post through (feeds, review pages, Hacker News): copy a template, "
     "answer on the platform, then mark the task responded.":
         "Diese Plattform hat keine Schreib-API, über die listener antworten kann (Feeds, Bewertungsseiten, Hacker "

@@ -4,6 +4,7 @@ done by listener/replies/service.py, the same functions `listener tasks reply` c
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -18,7 +19,7 @@ from listener.replies.service import (
     submit,
 )
 from listener.store.models import ReplyRow, UserRow
-from listener.web.app import Web, page, refuse
+from listener.web.app import Web, page, refuse, render
 from listener.web.taskpage import Composer, can_approve, show_task
 from listener.web.users import can_act
 
@@ -82,8 +83,24 @@ def reply_action(web: Web, request: Request, user: UserRow, form: FormData | Non
     return RedirectResponse(f"/tasks/{task_id}#replies", status_code=303)
 
 
+ATTENTION = ("pending_approval", "failed", "outcome_unknown", "returned")
+
+
+@page()
+def replies_page(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
+    """Replies that need someone: waiting for a lead's approval, failed, of unknown outcome, sent back; and the
+    last ones posted."""
+    with web.store.read() as session:
+        waiting = list(session.scalars(select(ReplyRow).where(ReplyRow.status.in_(ATTENTION))
+                                       .order_by(ReplyRow.updated_at, ReplyRow.id).limit(200)))
+        posted = list(session.scalars(select(ReplyRow).where(ReplyRow.status == "posted")
+                                      .order_by(ReplyRow.posted_at.desc(), ReplyRow.id.desc()).limit(20)))
+        return render(web, request, user, "replies.html", waiting=waiting, posted=posted)
+
+
 def reply_routes() -> list[BaseRoute]:
     return [
+        Route("/replies", replies_page),
         Route("/tasks/{task_id:int}/reply", reply_submit, methods=["POST"]),
         Route("/replies/{reply_id:int}/act", reply_action, methods=["POST"]),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from listener.clock import FakeClock
+from listener.clock import Clock, FakeClock
 from listener.config import Settings, parse_settings
 from listener.replies.clients import ReplyClients
 from listener.replies.platforms.base import ReplyClient, ReplyTarget
@@ -37,7 +37,7 @@ def target(kind: str, external_id: str, thread_id: str | None = None, **extra: s
                        parent_id=None, extra=extra)
 
 
-def seed_task(store: Store, clock: FakeClock, source: str, kind: str, external_id: str, *,
+def seed_task(store: Store, clock: Clock, source: str, kind: str, external_id: str, *,
               thread_id: str | None = None, reply_ref: dict[str, str] | None = None, author: str = "customer",
               text: str = "Acme lost my parcel again and nobody answers", url: str | None = None) -> int:
     """A stored, scored mention of Acme on `source` with an open task; returns the task id."""

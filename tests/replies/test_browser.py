@@ -84,7 +84,7 @@ def daemon(tmp_path: Path, negative_model: Path, monkeypatch: pytest.MonkeyPatch
         run(config, "users", "add", "lea", "--role", "lead", "--password-stdin", stdin=PASSWORD + "\n")
         store = Store(f"sqlite:///{tmp_path / 'l.db'}")
         clock = SystemClock()
-        task_id = seed_task(store, clock, "acme-forum", "discourse", "555", thread_id="101",  # type: ignore[arg-type]
+        task_id = seed_task(store, clock, "acme-forum", "discourse", "555", thread_id="101",
                             reply_ref={"post_number": "2"}, author="jenny_k", text=HOSTILE,
                             url=f"{forum.base_url}/t/parcel-lost/101/2")
         with store.write() as session:

@@ -42,7 +42,7 @@ KILLED_BEFORE_RECORDING = textwrap.dedent("""
 """)
 
 
-def config_text(db: Path, model: Path, source: str) -> str:
+def config_text(db: Path, model: Path) -> str:
     return textwrap.dedent(f"""\
         [database]
         url = "sqlite:///{db}"
@@ -50,8 +50,6 @@ def config_text(db: Path, model: Path, source: str) -> str:
         [[brand]]
         name = "Acme"
         terms = ["Acme"]
-
-        {source}
 
         [nlp]
         model = "{model}"
@@ -106,13 +104,12 @@ def test_a_daemon_killed_between_the_platforms_answer_and_our_commit_posts_once(
         tmp_path: Path, negative_model: Path, platform: tuple[str, PlatformFake, str]) -> None:
     name, fake, block = platform
     config = tmp_path / "listener.toml"
-    config.write_text(textwrap.dedent(config_text(tmp_path / "l.db", negative_model, "")) .replace("\n\n\n", "\n")
-                      + block)
+    config.write_text(config_text(tmp_path / "l.db", negative_model) + "\n" + block)
     runner = CliRunner()
     assert runner.invoke(cli, ["-c", str(config), "db", "upgrade"]).exit_code == 0
     store = Store(f"sqlite:///{tmp_path / 'l.db'}")
     kind = "discourse" if name == "forum" else "mastodon"
-    task_id = seed_task(store, SystemClock(), name, kind, "555" if kind == "discourse" else "111",  # type: ignore[arg-type]
+    task_id = seed_task(store, SystemClock(), name, kind, "555" if kind == "discourse" else "111",
                         thread_id="101" if kind == "discourse" else None,
                         reply_ref={"post_number": "2"} if kind == "discourse" else {"acct": "customer"})
     out = runner.invoke(cli, ["-c", str(config), "tasks", "reply", str(task_id), "--by", "anna", "--text",

@@ -27,6 +27,7 @@ from tests.replies.fakes import DiscourseFake, MastodonFake, discourse_error, ra
 from tests.replies.helpers import discourse_source, mastodon_source, seed_task, settings_with
 
 TEXT = "Sorry about the parcel, Acme will sort it out today: we have sent you a message."
+FORM_KEY = "0123456789abcdef0123456789abcdef"  # the composer's one-time key
 
 
 @pytest.fixture(autouse=True)
@@ -85,8 +86,8 @@ def test_a_reply_is_posted_once_and_the_task_is_responded_when_the_platform_acce
     settings = setup(store, forum, fedi)
     task_id = forum_task(store, clock)
     with store.write() as session:
-        reply_id = submit(session, settings, task_id, TEXT, "anna", "agent", clock.now(), key="form-1").id
-        assert submit(session, settings, task_id, TEXT, "anna", "agent", clock.now(), key="form-1").id == reply_id
+        reply_id = submit(session, settings, task_id, TEXT, "anna", "agent", clock.now(), key=FORM_KEY).id
+        assert submit(session, settings, task_id, TEXT, "anna", "agent", clock.now(), key=FORM_KEY).id == reply_id
     clock.advance(timedelta(minutes=7))  # the platform accepts it 7 minutes after the task was created
     report = deliver_replies(store, settings, ReplyClients(settings, clock), clock)
     assert report.posted == 1 and len(forum.posts) == 1 and forum.posts[0]["raw"] == TEXT

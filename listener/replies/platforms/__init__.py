@@ -19,7 +19,7 @@ from listener.sources.kit import SourceSettings
 @cache
 def platform(kind: str) -> ModuleType | None:
     """The platform module that answers on `kind`, or None when the kind has no write client."""
-    if not kind.isidentifier() or kind in ("base",):
+    if not kind.isidentifier() or kind == "base" or kind.startswith("_"):  # _name: helpers shared by modules
         return None
     name = f"{__name__}.{kind}"
     if importlib.util.find_spec(name) is None:

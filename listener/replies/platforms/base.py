@@ -1,7 +1,8 @@
 """The contract between the reply outbox and one platform's write client.
 
 A platform module is `listener/replies/platforms/<kind>.py` (the source kind it answers, e.g. `discourse`). The
-registry (`platforms/__init__.py`) finds it by import name, so a new platform plugs in by existing. It exposes:
+registry (`platforms/__init__.py`) finds it by import name, so a new platform plugs in by existing (modules named
+`_something.py` are helpers several platforms share, never a kind). It exposes:
 
     class Settings(ReplySettings):
         # the write keys this kind adds to its [[source]] block: `reply` (inherited), `reply_per_hour`

@@ -17,8 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("mentions") as batch:
-        batch.add_column(sa.Column("reply_ref", sa.JSON(), nullable=False, server_default="{}"))
+    # plain ALTER TABLE (SQLite ≥ 3.35 drops columns too): a batch copy of `mentions` would lose its expression
+    # index ix_mentions_seen_at
+    op.add_column("mentions", sa.Column("reply_ref", sa.JSON(), nullable=False, server_default="{}"))
     op.create_table(
         "replies",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -54,5 +55,4 @@ def downgrade() -> None:
     op.drop_index("ix_replies_task", "replies")
     op.drop_index("ix_replies_status_next", "replies")
     op.drop_table("replies")
-    with op.batch_alter_table("mentions") as batch:
-        batch.drop_column("reply_ref")
+    op.drop_column("mentions", "reply_ref")
