@@ -6,6 +6,7 @@ from typing import Any
 
 from listener.clock import Clock, FakeClock
 from listener.config import Settings, parse_settings
+from listener.contacts.ingest import link_row
 from listener.replies.clients import ReplyClients
 from listener.replies.platforms.base import ReplyClient, ReplyTarget
 from listener.store.engine import Store
@@ -54,6 +55,7 @@ def seed_task(store: Store, clock: Clock, source: str, kind: str, external_id: s
         mention.brands = [MentionBrand(brand="Acme")]
         session.add(mention)
         session.flush()
+        link_row(session, mention, now)  # its identity, as ingest links it (listener/contacts)
         session.add(ScoreRow(mention_id=mention.id, model_version="test", language="en", sentiment="negative",
                              p_negative=0.9, p_neutral=0.05, p_positive=0.05, categories=["delivery"],
                              negative_service=True, urgency="P2", reasons=["negative 90%"], scored_at=now))
