@@ -55,16 +55,15 @@ class IdentityKey:
         return key if key != self.name_key else None
 
 
+_HOST = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.\-]*://(?:[^/?#@]*@)?([^/?#:@\s]+)")
+
+
 def host_of(url: str | None) -> str | None:
-    if not url:
+    """The host of a link, lower-case, without `www.` (a regular expression: the backfill calls it per mention)."""
+    match = _HOST.match(url or "")
+    if not match:
         return None
-    try:
-        host = urlsplit(url.strip()).hostname
-    except ValueError:
-        return None
-    if not host:
-        return None
-    host = host.lower()
+    host = match.group(1).lower()
     return host[4:] if host.startswith("www.") else host
 
 

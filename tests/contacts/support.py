@@ -7,6 +7,7 @@ from itertools import count
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from listener.alerts.rules import Facts
 from listener.alerts.tasks import Action, act
@@ -84,19 +85,24 @@ def _brands() -> list[Any]:
 def score_and_act(store: Store, cfg: Settings, clock: FakeClock, mention_id: int, urgency: str = "P2",
                   category: str = "support") -> Action | None:
     """Score the mention negative with this urgency and apply the rules, in one transaction (as scoring does)."""
+    with store.write() as session:
+        return act_on(session, cfg, session.get_one(MentionRow, mention_id), clock, urgency, category)
+
+
+def act_on(session: Session, cfg: Settings, mention: MentionRow, clock: FakeClock, urgency: str = "P2",
+           category: str = "support") -> Action | None:
+    """Inside the caller's transaction: store a negative score and triage for the mention, then `act`."""
     now = clock.now()
     score = Score(sentiment="negative", probabilities={"negative": 0.9, "neutral": 0.05, "positive": 0.05},
                   model_version="test", language="en", categories=(category,), negative_service=True)
     verdict = Triage(urgency=urgency, reasons=(f"negative {category} experience",))
-    with store.write() as session:
-        mention = session.get_one(MentionRow, mention_id)
-        session.add(ScoreRow(mention_id=mention.id, model_version="test", language="en", sentiment="negative",
-                             p_negative=0.9, p_neutral=0.05, p_positive=0.05, categories=[category],
-                             negative_service=True, urgency=urgency, reasons=list(verdict.reasons), scored_at=now))
-        session.flush()
-        session.refresh(mention)
-        facts = Facts(brands=mention.brand_names, source=mention.source.name, score=score, triage=verdict)
-        return act(session, mention, facts, cfg.rule, now)
+    session.add(ScoreRow(mention_id=mention.id, model_version="test", language="en", sentiment="negative",
+                         p_negative=0.9, p_neutral=0.05, p_positive=0.05, categories=[category],
+                         negative_service=True, urgency=urgency, reasons=list(verdict.reasons), scored_at=now))
+    session.flush()
+    session.refresh(mention)
+    facts = Facts(brands=mention.brand_names, source=mention.source.name, score=score, triage=verdict)
+    return act(session, mention, facts, cfg.rule, now)
 
 
 def complaint(store: Store, cfg: Settings, clock: FakeClock, source: PlatformSource, author: str,

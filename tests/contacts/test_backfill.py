@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import func, select, text
 
 from listener.clock import FakeClock
-from listener.contacts.keys import identity_key, name_key, named_handles
+from listener.contacts.keys import host_of, identity_key, name_key, named_handles
 from listener.contacts.models import Contact, Identity, IdentityMention, MentionHandle
 from listener.store.engine import MIGRATIONS, Store, alembic_config, upgrade
 from listener.store.models import MentionBrand, MentionRow, SourceRow
@@ -130,6 +130,9 @@ def test_the_frozen_keying_rule_agrees_with_ingest() -> None:
         ("yt", "youtube", "Kundin 77", "https://www.youtube.com/watch?v=x"),
         ("se", "stackexchange", "Anna", "https://stackoverflow.com/q/1"),
         ("rv", "reviews", "Anna B.", "https://shop.example/p/1"),
+        ("forum", "discourse", "Kundin_77", "HTTPS://User:pw@WWW.Forum.Example:8443/t/1?x=1#y"),
+        ("masto", "mastodon", "@kundin77", None),
+        ("news", "feed", "Jane", "not a link"),
     ]:
         if not author:
             continue
@@ -138,6 +141,8 @@ def test_the_frozen_keying_rule_agrees_with_ingest() -> None:
         (platform_, account), columns = migration.identity_of(kind, url, author, source)
         assert (platform_, account) == (live.platform, live.account), (kind, author)
         assert columns == {"handle": live.handle, "profile_url": live.profile_url, "name_key": live.name_key}
+    assert host_of("HTTPS://User:pw@WWW.Forum.Example:8443/t/1") == "forum.example"
+    assert host_of("mailto:someone@example.org") is None and host_of(None) is None
     for sample in ("@Kundin77 und u/kundin_77, Max1987, max, ab_cd, user.name99 und jemand@example.org",
                    "Acme kündigt mir, @Kündin_77!"):
         assert migration.named_handles(sample) == named_handles(sample)

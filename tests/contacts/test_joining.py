@@ -4,19 +4,21 @@ closed, or with `join = "off"`, a new task opens. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from listener.clock import FakeClock
 from listener.config import ConfigError
 from listener.contacts.hooks import FollowUp, on_follow_up, remove_follow_up_hook
 from listener.contacts.models import TaskFollowUp
 from listener.store.engine import Store, upgrade
-from listener.store.models import TaskEvent, TaskRow
-from tests.contacts.support import complaint, platform, say, score_and_act, settings
+from listener.store.models import MentionRow, TaskEvent, TaskRow
+from tests.contacts.support import act_on, complaint, platform, say, score_and_act, settings
 
 
 @pytest.fixture
@@ -138,3 +140,42 @@ def test_join_settings() -> None:
     assert settings(join="1d").rule[0].task.join == timedelta(days=1)
     with pytest.raises(ConfigError, match=r"rule\[0\]\.task\.join"):
         settings(join="sometimes")
+
+
+@pytest.mark.postgres
+def test_two_nodes_acting_on_one_contact_at_once_open_one_task(postgres_url: str, clock: FakeClock) -> None:
+    """Node A acts on a complaint and has not committed yet; node B acts on the same customer's next complaint. B
+    waits on the contact's row lock (checked in pg_locks, not by timing), then sees A's task and joins it."""
+    store = Store(postgres_url)
+    upgrade(store)
+    cfg = settings()
+    forum = platform("discourse", "forum", clock)
+    first, second = (say(store, forum, clock, "kundin_77", f"Acme complaint number {n} about my account {n}")
+                     for n in (1, 2))
+    acted, results = threading.Event(), dict[str, object]()
+
+    def node_b() -> None:
+        acted.wait(10)
+        action = score_and_act(store, cfg, clock, second)
+        results["b"] = (action.task.id, action.follow_up is not None) if action else None
+
+    b = threading.Thread(target=node_b)
+    b.start()
+    with store.write() as session:  # node A, one transaction
+        mention = session.get_one(MentionRow, first)
+        action = act_on(session, cfg, mention, clock)
+        assert action is not None and action.follow_up is None
+        results["a"] = action.task.id
+        acted.set()
+        for _ in range(500):  # until B waits for the lock A holds (asked on another connection: A's own
+            with store.engine.connect() as watcher:  # transaction would see one cached snapshot of the activity)
+                waiting = watcher.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                                               "'Lock' AND datname = current_database()")).scalar()
+            if waiting:
+                break
+            time.sleep(0.02)
+        assert waiting, "node B never waited for the contact's lock"
+    b.join(20)
+    assert results["b"] == (results["a"], True)
+    assert len(tasks(store)) == 1
+    store.dispose()

@@ -42,7 +42,7 @@ def test_conversations_age_together(db: Store, clock: FakeClock) -> None:
     assert joined == task
     with db.write() as session:
         merge_tasks(session, other_task, task, "anna", clock.now())
-    keep = RetentionSettings(other="400d", neutral="90d", closed_tasks="30d")
+    keep = RetentionSettings.model_validate({"other": "400d", "neutral": "90d", "closed_tasks": "30d"})
     clock.advance(timedelta(days=100))  # the merged task closed 100 days ago, the first mention is 550 days old
     report = run_retention(db, keep, clock.now())
     assert {first, other, follow_up} <= mention_ids(db), report  # the open task holds its whole conversation

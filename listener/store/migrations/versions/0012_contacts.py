@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from alembic import op
@@ -39,16 +39,14 @@ CASE_INSENSITIVE = {"reddit", "mastodon", "bluesky", "discourse"}
 PSEUDONYM_PREFIX = "hmac:"  # [privacy] pseudonymise_authors: the stored author is a keyed hash, nothing to derive
 
 
+_HOST = re.compile(r"\s*[A-Za-z][A-Za-z0-9+.\-]*://(?:[^/?#@]*@)?([^/?#:@\s]+)")
+
+
 def host_of(url: str | None) -> str | None:
-    if not url:
+    match = _HOST.match(url or "")
+    if not match:
         return None
-    try:
-        host = urlsplit(url.strip()).hostname
-    except ValueError:
-        return None
-    if not host:
-        return None
-    host = host.lower()
+    host = match.group(1).lower()
     return host[4:] if host.startswith("www.") else host
 
 
@@ -107,11 +105,15 @@ def derived_profile(kind: str, handle: str, url: str | None) -> str | None:
     return None
 
 
+def key_of(kind: str, url: str | None, author: str, source_name: str) -> tuple[str, str]:
+    """(platform, account) of one stored mention's author."""
+    return platform_of(kind, url, source_name), name_account(kind, author.strip(), url)[:500]
+
+
 def identity_of(kind: str, url: str | None, author: str, source_name: str) -> tuple[tuple[str, str], dict[str, Any]]:
     """(platform, account) and the identity's columns, for one stored mention."""
     handle = author.strip()
-    platform = platform_of(kind, url, source_name)
-    account = name_account(kind, handle, url)[:500]
+    platform, account = key_of(kind, url, author, source_name)
     hashed = handle.startswith(PSEUDONYM_PREFIX)
     profile = None if hashed else derived_profile(kind, handle, url)  # already in normalised form
     local = handle.lstrip("@").split("@")[0] if platform == "mastodon" else handle
@@ -254,14 +256,17 @@ def _authored(conn: sa.Connection, with_text: bool = False
 def backfill(conn: sa.Connection) -> None:
     identities: dict[tuple[str, str], dict[str, Any]] = {}
     for _mention_id, kind, url, author, fetched, source, _text in _authored(conn):
-        key, columns = identity_of(kind, url, author, source)
+        key = key_of(kind, url, author, source)
         found = identities.get(key)
         if found is None:
-            identities[key] = {**columns, "id": len(identities) + 1, "first_seen_at": fetched, "last_seen_at": fetched}
+            identities[key] = {"id": len(identities) + 1, "first_seen_at": fetched, "last_seen_at": fetched,
+                               "latest": (kind, url, author, source)}
         else:
             found["first_seen_at"] = min(found["first_seen_at"], fetched)
             if fetched >= found["last_seen_at"]:  # the latest spelling of the handle is the one shown
-                found.update(columns, last_seen_at=fetched)
+                found.update(last_seen_at=fetched, latest=(kind, url, author, source))
+    for found in identities.values():
+        found.update(identity_of(*found.pop("latest"))[1])
     rows = list(identities.items())
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
@@ -273,8 +278,7 @@ def backfill(conn: sa.Connection) -> None:
     pending: list[dict[str, int]] = []
     handles: list[dict[str, Any]] = []
     for mention_id, kind, url, author, _fetched, source, text in _authored(conn, with_text=True):
-        key, _columns = identity_of(kind, url, author, source)
-        pending.append({"mention_id": mention_id, "identity_id": identities[key]["id"]})
+        pending.append({"mention_id": mention_id, "identity_id": identities[key_of(kind, url, author, source)]["id"]})
         handles += [{"mention_id": mention_id, "name_key": name} for name in sorted(named_handles(text))]
         if len(pending) >= BATCH:
             conn.execute(links_t.insert(), pending)
