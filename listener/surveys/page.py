@@ -18,13 +18,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from babel.dates import format_timedelta
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -249,10 +249,27 @@ async def survey_endpoint(request: Request) -> Response:
     token = str(request.path_params["token"])
     if request.method != "POST":
         return await run_in_threadpool(show, web, state, request, token)
-    if int(request.headers.get("content-length") or 0) > MAX_BODY:
+    form = await read_form(request)
+    if form is None:
         return refusal_page(state, Refusal(400, "invalid"), negotiate(request.headers.get("accept-language")))
-    form = await request.form(max_files=0, max_fields=10)
     return await run_in_threadpool(take, web, state, request, token, form)
+
+
+async def read_form(request: Request) -> FormData | None:
+    """The page's form (urlencoded, at most MAX_BODY bytes, however the body is sent); None for anything else."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    try:
+        fields: list[tuple[str, str | UploadFile]] = list(
+            parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=10))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return FormData(fields)
 
 
 def survey_routes() -> list[BaseRoute]:

@@ -112,6 +112,13 @@ def test_cross_site_posts_and_a_form_without_the_token_are_refused(
     wrong_token = client.post(path, data={"token": "x", "score": "5"},
                               headers={"Origin": str(client.base_url).rstrip("/")})
     assert wrong_token.status_code == 400
+    origin = {"Origin": str(client.base_url).rstrip("/")}
+    big = client.post(path, data={"token": path.rsplit("/", 1)[1], "score": "3", "comment": "x" * 20_000},
+                      headers=origin)
+    assert big.status_code == 400  # more than the page's form can hold
+    multipart = client.post(path, files={"f": ("a.txt", b"x")}, data={"token": path.rsplit("/", 1)[1], "score": "3"},
+                            headers=origin)
+    assert multipart.status_code == 400
     assert post(client, path, score="6").status_code == 400  # outside 1–5
     assert post(client, path, score="").status_code == 400
     assert answers(store) == [(3, None, 0)]

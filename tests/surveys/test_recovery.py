@@ -5,6 +5,7 @@ end counts to the second, pending tasks wait, dismissed and unanswered tasks sta
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from listener.clock import FakeClock
 from listener.store.engine import Store, upgrade
 from listener.surveys.figures import Figures, first_response, grouped
 from listener.surveys.recovery import outcomes
+from tests.browser import launch, needs_chromium, screenshot_folder
 from tests.surveys.history import History, platform
 
 DAY = timedelta(days=1)
@@ -153,4 +155,44 @@ def test_the_same_contact_is_every_identity_an_agent_linked(database_url: str) -
     with store.write() as session:
         unlink(session, made.id, "lea", clock.now())
     assert outcome() == "silent"
+    store.dispose()
+
+
+@needs_chromium
+def test_the_report_page_shows_the_recovery_of_the_seeded_history(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The care inbox's report page in Chromium (German) over the seeded history, with a few answers: the figures
+    as computed above, in the page; a screenshot to look at."""
+    from playwright.sync_api import sync_playwright
+
+    from listener.surveys.models import SurveyAnswer
+    from tests.surveys.support import survey_settings
+    from tests.web_support import PASSWORD, SECRET_ENV, add_users, serving
+
+    monkeypatch.setenv(SECRET_ENV, "report-page-secret")
+    settings = survey_settings(f"sqlite:///{tmp_path / 'l.db'}")
+    store, clock = Store(settings.database.url), FakeClock()
+    upgrade(store)
+    tasks = seed(store, clock)
+    add_users(store, clock, lea="lead")
+    with store.write() as session:
+        for name, kind, score in (("anna", "csat", 5), ("ben", "csat", 2), ("carl", "csat", 4), ("kai", "nps", 10),
+                                  ("mo", "nps", 6), ("ida", "ces", 6)):
+            session.add(SurveyAnswer(task_id=tasks[name], survey=kind, kind=kind, score=score, comment=None,
+                                     language="de", answered_at=clock.now(), updated_at=clock.now(), changes=0))
+    with serving(settings, store, clock) as base, sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(locale="de-DE", viewport={"width": 1400, "height": 1000})
+        page.goto(f"{base}/login")
+        page.get_by_label("Name").fill("lea")
+        page.get_by_label("Passwort").fill(PASSWORD)
+        page.get_by_role("button", name="Anmelden").click()
+        page.goto(f"{base}/report?days=40")
+        rows = page.locator("table.satisfaction tbody tr")
+        cells = [c.strip() for c in rows.first.locator("td").all_inner_texts()]
+        # answered 12, invited = answered by survey (no reply carried a link here): 6; CSAT 2 of 3; CES 6;
+        # NPS (1 promoter − 1 detractor) / 2 = 0; recovery 4 silent, 4 recovered, 3 negative of 11, 1 pending
+        assert cells == ["12", "6", "6", "100 %", "67 %", "6", "0", "1 / 0 / 1", "36 %", "36 %", "27 %", "1"], cells
+        page.screenshot(path=str(screenshot_folder(tmp_path) / "report-recovery-de.png"), full_page=True)
+        browser.close()
     store.dispose()
