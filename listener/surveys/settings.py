@@ -18,20 +18,46 @@ PAGE_LANGUAGES = ("de", "en")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,49}$")
 
 
+class Question(BaseModel):
+    """`[[survey]] question`: the question in each language the page speaks."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    de: str | None = Field(default=None, description="The question in German.")
+    en: str | None = Field(default=None, description="The question in English.")
+
+    @field_validator("de", "en")
+    @classmethod
+    def _text(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("is empty: write the question, or leave the language out")
+        return value.strip() if value else value
+
+    def texts(self) -> dict[str, str]:
+        return {lang: text for lang in PAGE_LANGUAGES if (text := getattr(self, lang))}
+
+
 class SurveySettings(BaseModel):
     """One `[[survey]]`: a task's `{survey_url}` asks the first survey whose `rules` and `brands` fit the task."""
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    kind: Kind  # csat: satisfied 1–5 · ces: "how easy was it" 1–7 · nps: would recommend 0–10
-    question: dict[str, str]  # per page language (de, en); the task's language is asked, else `default_language`
-    comment: bool = True  # offer a free-text comment under the scale
-    default_language: Literal["de", "en"] = "en"
-    rules: list[str] = Field(default_factory=list)  # only tasks of these [[rule]]s (empty: every rule)
-    brands: list[str] = Field(default_factory=list)  # only tasks about these brands (empty: every brand)
-    link_valid: Duration = timedelta(days=30)  # a link answers this long after the reply was written
-    change_within: Duration = timedelta(hours=24)  # an answer can be changed this long after it was first given
+    name: str = Field(description="The survey's name (lower-case letters, digits, `-`, `_`), kept with each answer.")
+    kind: Kind = Field(description="csat: satisfied 1–5 · ces: \"how easy was it\" 1 (very difficult) … 7 (very "
+                                   "easy) · nps: would recommend 0–10.")
+    question: Question = Field(description="The question per page language, e.g. { de = \"Wie zufrieden …?\", "
+                                           "en = \"How satisfied …?\" }; the task's language is asked, else "
+                                           "`default_language`.")
+    comment: bool = Field(default=True, description="Offer a free-text comment under the scale.")
+    default_language: Literal["de", "en"] = Field(default="en", description="The page's language when the question "
+                                                                          "has no text in the task's language.")
+    rules: list[str] = Field(default_factory=list, description="Only tasks of these [[rule]]s (empty: every rule); a "
+                                                               "task is asked the first survey that fits it.")
+    brands: list[str] = Field(default_factory=list, description="Only tasks about these brands (empty: every brand).")
+    link_valid: Duration = Field(default=timedelta(days=30),
+                                 description="A link answers this long after it was written into a reply; then 410.")
+    change_within: Duration = Field(default=timedelta(hours=24),
+                                    description="An answer can be changed this long after it was first given.")
 
     @field_validator("name")
     @classmethod
@@ -40,19 +66,9 @@ class SurveySettings(BaseModel):
             raise ValueError(f"expected lower-case letters, digits, '-' or '_' (up to 50), got {value!r}")
         return value
 
-    @field_validator("question")
-    @classmethod
-    def _question(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(value) - set(PAGE_LANGUAGES))
-        if unknown:
-            raise ValueError(f"languages are de and en; got {', '.join(unknown)}")
-        if not value or not all(text.strip() for text in value.values()):
-            raise ValueError('give the question per language, e.g. { en = "How satisfied …?", de = "Wie …?" }')
-        return {lang: text.strip() for lang, text in value.items()}
-
     @model_validator(mode="after")
     def _default_asked(self) -> SurveySettings:
-        if self.default_language not in self.question:
+        if self.default_language not in self.question.texts():
             raise ValueError(f"question: needs a {self.default_language!r} text (default_language)")
         return self
 
@@ -63,8 +79,9 @@ class SurveySettings(BaseModel):
 
     def question_in(self, language: str | None) -> tuple[str, str]:
         """(language, text): the task's language when the survey speaks it, else the default."""
-        lang = language if language in self.question else self.default_language
-        return lang, self.question[lang]
+        texts = self.question.texts()
+        lang = language if language in texts else self.default_language
+        return lang, texts[lang]
 
 
 class ReportSettings(BaseModel):
@@ -72,9 +89,10 @@ class ReportSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    # What the same contact posted next after our answer is looked for this long (listener/surveys/recovery.py).
-    recovery_window: Duration = timedelta(days=14)
-    timezone: ZoneName = "UTC"  # weeks of the report start on Monday 00:00 here
+    recovery_window: Duration = Field(default=timedelta(days=14),
+                                      description="What the same contact posted next after our first response is "
+                                                  "looked for this long (1h … 366d; listener/surveys/recovery.py).")
+    timezone: ZoneName = Field(default="UTC", description="The report's weeks start Monday 00:00 in this time zone.")
 
     @field_validator("recovery_window")
     @classmethod

@@ -28,7 +28,8 @@ RAW: dict[str, Any] = {"brand": [{"name": "Acme", "terms": ["Acme"]}],
 
 @pytest.mark.parametrize(("patch", "key", "fragment"), [
     (lambda r: r["survey"][0].update(kind="stars"), "survey[0].kind", "'csat', 'ces' or 'nps'"),
-    (lambda r: r["survey"][0].update(question={"fr": "Ça va ?"}), "survey[0].question", "de and en"),
+    (lambda r: r["survey"][0].update(question={"fr": "Ça va ?"}), "survey[0].question.fr", "unknown key"),
+    (lambda r: r["survey"][0].update(question={"en": " "}), "survey[0].question.en", "is empty"),
     (lambda r: r["survey"][0].update(question={"de": "Wie …?"}), "survey[0]", "needs a 'en' text"),
     (lambda r: r["survey"][0].update(rules=["nope"]), "survey[0].rules", "no rule named 'nope'"),
     (lambda r: r["survey"][0].update(brands=["Initech"]), "survey[0].brands", "no brand named 'Initech'"),
