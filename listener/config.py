@@ -27,7 +27,9 @@ from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
 from listener.ops.settings import MetricsSettings, PrivacySettings, RetentionSettings
+from listener.replies.platforms import can_reply, with_reply_keys
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
+from listener.surveys.settings import ReportSettings, SurveySettings, check_surveys
 from listener.web.settings import WebSettings
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
@@ -130,6 +132,13 @@ class Settings(BaseModel):
     web: WebSettings | None = Field(default=None,
                                     description="The care inbox web app; `listener run` serves it when this section is "
                                                 "present.")
+    survey: list[SurveySettings] = Field(
+        default_factory=list,
+        description="Satisfaction surveys: `{survey_url}` in a reply links the customer to one CSAT, CES or NPS "
+                    "question on the care inbox (docs/satisfaction.md).")
+    report: ReportSettings = Field(default_factory=ReportSettings,
+                                   description="Satisfaction and sentiment recovery in `listener report`, the care "
+                                               "inbox's report page and the digest.")
 
     @model_validator(mode="after")
     def _references(self) -> Settings:
@@ -174,6 +183,8 @@ def check_references(settings: Settings) -> None:
                 raise ValueError(f"retention.{key}: keep mentions at least {spike.history_weeks + 1} weeks, as "
                                  f"spike[{i}] compares with the {spike.history_weeks} weeks before")
     _check_digest(settings)
+    check_surveys(settings.survey, {r.name for r in settings.rule}, brands,
+                  settings.web.base_url if settings.web else None, settings.web is not None)
     settings.cluster.check_database(settings.database.url)
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)
@@ -263,9 +274,13 @@ def _validate_sources(raw_sources: Any) -> tuple[list[SourceSettings], list[tupl
             problems.append((f"source[{i}].kind", "missing (e.g. kind = \"feed\")"))
             continue
         try:
-            model = get_source_class(str(kind)).settings_model
+            model = with_reply_keys(get_source_class(str(kind)).settings_model, str(kind))
         except KeyError as exc:
             problems.append((f"source[{i}].kind", str(exc.args[0])))
+            continue
+        if not can_reply(str(kind)) and (keys := [k for k in raw if k == "reply" or k.startswith("reply_")]):
+            problems.append((f"source[{i}].{keys[0]}", f"{kind} has no write API listener can post replies through "
+                             "(the care inbox keeps copy-and-open for it; docs/replies.md)"))
             continue
         try:
             sources.append(model.model_validate(raw))

@@ -22,13 +22,15 @@ class Sentiment(StrEnum):
 
 class TaskStatus(StrEnum):
     """A follow-up task's workflow (listener/acting/tasks.py): open → acknowledged → responded → resolved, or
-    dismissed (a false alarm) from any open state."""
+    dismissed (a false alarm) from any open state, or merged into another open task of the same customer
+    (listener/contacts)."""
 
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
     RESPONDED = "responded"
     RESOLVED = "resolved"
     DISMISSED = "dismissed"
+    MERGED = "merged"
 
 
 class AlertStatus(StrEnum):
@@ -44,7 +46,7 @@ class AlertStatus(StrEnum):
 SENTIMENTS: tuple[str, ...] = tuple(s.value for s in Sentiment)
 OPEN_STATES = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED, TaskStatus.RESPONDED)  # not yet resolved or dismissed
 WAITING_STATES = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)  # no first response yet: these can be overdue
-CLOSED_STATES = (TaskStatus.RESOLVED, TaskStatus.DISMISSED)
+CLOSED_STATES = (TaskStatus.RESOLVED, TaskStatus.DISMISSED, TaskStatus.MERGED)
 URGENCIES = ("P1", "P2", "P3", "none")
 
 
@@ -58,7 +60,12 @@ class Mention:
     text: str
     fetched_at: datetime
     url: str | None = None
-    author: str | None = None
+    author: str | None = None  # the name or handle the platform shows
+    # Who wrote it, where the platform says (listener/contacts): a stable account id (Bluesky DID, YouTube channel
+    # id …), the profile URL and the display name beside the handle; None where the platform gives none.
+    author_id: str | None = None
+    author_url: str | None = None
+    author_name: str | None = None
     title: str | None = None
     published_at: datetime | None = None  # always timezone-aware UTC when known
     rating: float | None = None  # star rating of reviews, 1–5
@@ -67,6 +74,9 @@ class Mention:
     parent_id: str | None = None
     lang_hint: str | None = None  # language the platform declares, if any
     extra: dict[str, Any] = field(default_factory=dict)
+    # Ids the platform's write API needs to answer this post beyond external/thread/parent id (str → str, e.g.
+    # a Bluesky cid and thread root): stored with the mention for listener/replies.
+    reply_ref: dict[str, str] = field(default_factory=dict)
 
     @property
     def full_text(self) -> str:

@@ -36,15 +36,17 @@ class Work:
         return self.app.score(claim=self.shared).alerts > 0
 
     def deliver(self) -> None:
-        """Due escalations and grouped messages join the outbox first, then the outbox is sent."""
+        """Due escalations and grouped messages join the outbox first, then the outbox is sent, then the replies
+        from the care inbox are posted (listener/replies: claimed row by row, so nodes post side by side)."""
         self.app.escalate()
         if not self.shared:
             self.app.deliver()
-            return
-        while True:
-            report = self.app.deliver(batch=1)
-            if not (report.sent or report.failed or report.parked):
-                return
+        else:
+            while True:
+                report = self.app.deliver(batch=1)
+                if not (report.sent or report.failed or report.parked):
+                    break
+        self.app.deliver_replies()
 
     def periodic(self, job: PeriodicJob) -> None:
         job.run(self.app)

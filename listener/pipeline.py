@@ -20,11 +20,13 @@ from listener import metrics
 from listener.acting.rules import Facts, RuleSettings
 from listener.acting.tasks import act
 from listener.clock import Clock
+from listener.contacts.ingest import link_mention
 from listener.dedup import canonical_for, known_external_ids, mention_text
 from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher
 from listener.nlp.scoring import Score, Scorer
 from listener.nlp.triage import triage
+from listener.replies.own import own_accounts, own_posts
 from listener.sources.kit import Source, SourceError, describe
 from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceHealth, SourceRow
@@ -48,6 +50,7 @@ class PollReport:
     skipped_until: datetime | None = None  # backing off after failures
     error: str | None = None
     failed_targets: dict[str, str] = field(default_factory=dict)  # targets that failed while the others polled
+    own: int = 0  # posts of our own accounts and our replies read back: never stored
 
 
 def source_row(session: Session, source: Source) -> SourceRow:
@@ -148,9 +151,13 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
     with store.write() as session:
         row = source_row(session, source)
         known = known_external_ids(session, row.id, (m.external_id for m in batch.items))
+        ours = own_posts(session, source.kind, own_accounts(source.settings), batch.items)
         for mention in batch.items:
             if mention.external_id in known:
                 report.duplicates += 1
+                continue
+            if mention.external_id in ours:  # our own reply (or account) read back: not a mention
+                report.own += 1
                 continue
             known.add(mention.external_id)
             text = mention_text(mention.full_text)  # normalised once: matching, content hash, near-dup shingles
@@ -161,6 +168,7 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
             new = _mention_row(session, row, mention, brands, text.digest)
             session.add(new)
             session.flush()  # so a copy later in the same batch finds this one as canonical
+            link_mention(session, new, mention, clock.now())  # its author's identity and contact
             report.stored += 1
             report.near_duplicates += new.canonical_id is not None
         row.cursor = batch.next_cursor
@@ -193,6 +201,7 @@ def _mention_row(session: Session, source: SourceRow, mention: Mention, brands: 
         thread_id=mention.thread_id,
         parent_id=mention.parent_id,
         lang_hint=mention.lang_hint,
+        reply_ref=dict(mention.reply_ref),
         content_hash=digest,
         canonical_id=canonical_for(session, digest, mention),
         brands=[MentionBrand(brand=b) for b in brands],
@@ -204,6 +213,7 @@ def _mention_row(session: Session, source: SourceRow, mention: Mention, brands: 
 class ScoreReport:
     scored: int = 0
     tasks: int = 0
+    follow_ups: int = 0  # mentions that joined their contact's open task instead of opening one
     alerts: int = 0
     by_sentiment: dict[str, int] = field(default_factory=dict)
     failed: int = 0  # mentions the model failed on in this run (retried next run, parked after MAX_SCORE_ATTEMPTS)
@@ -345,7 +355,9 @@ def record_scores(session: Session, rows: list[MentionRow], mentions: list[Menti
         report.scored += 1
         report.by_sentiment[score.sentiment] = report.by_sentiment.get(score.sentiment, 0) + 1
         batch_sentiments[score.sentiment] = batch_sentiments.get(score.sentiment, 0) + 1
-        if action is not None:
+        if action is not None and action.follow_up is not None:
+            report.follow_ups += 1
+        elif action is not None:
             report.tasks += 1
             report.alerts += len(action.alerts)
             metrics.record_task(action.task.rule, action.task.priority)

@@ -16,16 +16,19 @@ import sys
 from tests.test_import_graph import PACKAGE, import_graph, packages_importing_each_other
 
 FLOORS: list[tuple[str, set[str]]] = [  # bottom to top
-    ("ground", {"listener", "listener.domain", "listener.clock", "listener.durations", "listener.secrets",
+    ("ground", {"listener", "listener.domain", "listener.signed_links", "listener.clock", "listener.durations", "listener.secrets",
                 "listener.timezones", "listener.text", "listener.logs", "listener.metrics", "listener.periodic"}),
     ("config", {"listener.config"}),  # and every `*.settings` module
     ("store", {"listener.store"}),
     ("source", {"listener.sources"}),
     ("match", {"listener.matching"}),
     ("dedup", {"listener.dedup"}),
+    ("contacts", {"listener.contacts"}),  # identities linked as mentions are stored
     ("score", {"listener.nlp", "listener.labels"}),
     ("act", {"listener.alerts", "listener.acting"}),
     ("deliver", {"listener.delivery"}),
+    ("reply", {"listener.replies"}),  # answers posted to the platforms, through an outbox like alerts
+    ("satisfaction", {"listener.surveys"}),  # survey links in replies, answers, sentiment recovery
     ("flow", {"listener.pipeline"}),  # the stages strung together
     ("digest", {"listener.digest"}),
     ("care inbox", {"listener.web"}),

@@ -236,14 +236,18 @@ def _share(value: float | None) -> str:
 @click.pass_obj
 def report(state: CliState, since: str | None, as_json: bool) -> None:
     """Response-time figures: first response (median, p90) in business and calendar time, share within the
-    deadline, backlog by age, per rule (with its share of dismissed tasks) and per agent."""
+    deadline, backlog by age, per rule (with its share of dismissed tasks) and per agent; then satisfaction
+    (CSAT, CES, NPS, response rate) and sentiment recovery per rule, agent, brand, category and week."""
     from listener.acting.report import response_report
+    from listener.surveys.report import satisfaction_report, text_lines
 
     with app_for(state) as app, app.store.read() as session:
         now = app.clock.now()
         figures = response_report(session, app.settings.rule, now, _since(since, now))
+        satisfaction = satisfaction_report(session, app.settings, now, _since(since, now))
     if as_json:
-        click.echo(json.dumps(figures.as_dict(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(figures.as_dict() | {"satisfaction": satisfaction.as_dict()}, ensure_ascii=False,
+                              indent=2))
         return
     click.echo(f"{'':<22} {'created':>7} {'answered':>8} {'median':>8} {'p90':>8} {'median':>9} {'p90':>8} "
                f"{'in time':>7} {'dismissed':>9}")
@@ -257,6 +261,31 @@ def report(state: CliState, since: str | None, as_json: bool) -> None:
                    f"{_share(f.dismissed_share):>9}")
     click.echo("backlog (waiting for a first response) by age: "
                + ", ".join(f"{k} {v}" for k, v in figures.backlog_by_age.items()))
+    click.echo()
+    for line in text_lines(satisfaction):
+        click.echo(line)
 
 
 COMMANDS = (tasks, escalate, silence, report)
+
+
+@tasks.command("merge")  # one conversation per customer (listener/contacts)
+@click.argument("from_id", type=int)
+@click.argument("into_id", type=int)
+@click.option("--by", "actor", default=None, help="Who did it, for the log (default: $USER).")
+@click.pass_obj
+def merge(state: CliState, from_id: int, into_id: int, actor: str | None) -> None:
+    """Merge open task FROM_ID into open task INTO_ID: one conversation; FROM_ID closes as merged."""
+    import getpass
+
+    from listener.acting.merging import merge_tasks
+    from listener.acting.tasks import TaskError
+
+    with app_for(state) as app:
+        try:
+            with app.store.write() as session:
+                target = merge_tasks(session, from_id, into_id, actor or getpass.getuser(), app.clock.now())
+                priority, due = target.priority, iso(target.due_at)
+        except TaskError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"task #{from_id} merged into task #{into_id} ({priority}, due {due})")

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from listener.acting.hours import BusinessCalendar
+from listener.contacts.settings import DEFAULT_JOIN, JoinWindow
 from listener.domain import Sentiment
 from listener.durations import Duration, parse_duration
 from listener.nlp.scoring import Score
@@ -49,6 +50,11 @@ class RuleTask(BaseModel):
     hours: str | None = Field(default=None,
                               description="Name of an [[hours]] calendar: the deadline and escalation offsets then "
                                           "count business time only.")
+    join: JoinWindow = Field(
+        default=DEFAULT_JOIN,
+        description="A mention by a contact whose open task heard from them within this window joins that task as a "
+                    "follow-up instead of opening another (listener/acting/joining.py); \"off\" or 0: every "
+                    "mention opens its own.")
 
     _calendar: BusinessCalendar | None = PrivateAttr(default=None)
 

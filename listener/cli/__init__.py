@@ -14,12 +14,14 @@ from listener.acting.spikes.cli import spikes
 from listener.cli import admin, mentions, stages
 from listener.cluster.cli import cluster
 from listener.commands import CliState
+from listener.contacts.cli import contacts
 from listener.delivery.cli import alerts
 from listener.demo import demo
 from listener.digest.cli import digest
 from listener.logs import setup_logging
 from listener.nlp.cli import nlp
 from listener.ops.cli import db_backup, doctor, privacy, retention
+from listener.replies.cli import reply as reply_command
 from listener.web.cli import users, web
 
 
@@ -48,7 +50,7 @@ def cli(ctx: click.Context, config: str | None, log_level: str | None) -> None:
 
 COMMANDS: tuple[click.Command, ...] = (
     stages.run, stages.poll, stages.score, stages.deliver,  # the flow
-    mentions.mentions, *care.COMMANDS, alerts, spikes, web, users,  # the care team
+    mentions.mentions, *care.COMMANDS, contacts, alerts, spikes, web, users,  # the care team
     digest,  # marketing
     admin.sources, admin.db, admin.config_group, doctor, retention, privacy, cluster,  # ops
     nlp, demo,
@@ -56,6 +58,7 @@ COMMANDS: tuple[click.Command, ...] = (
 for command in COMMANDS:
     cli.add_command(command)
 admin.db.add_command(db_backup)
+care.tasks.add_command(reply_command)  # answer on the platform (listener/replies)
 
 
 def main() -> None:

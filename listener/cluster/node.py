@@ -40,6 +40,8 @@ from listener.delivery.outbox import alerts_due
 from listener.jobs import Work
 from listener.periodic import PeriodicJob, periodic_jobs
 from listener.pipeline import unscored_backlog
+from listener.replies.outbox import replies_due
+from listener.store.engine import Store
 from listener.store.models import SourceHealth, SourceRow
 
 log = logging.getLogger(__name__)
@@ -170,7 +172,7 @@ def build_queue(app: App) -> procrastinate.App:
             await wake_scoring()
         if _every(timestamp, app.settings.daemon.deliver_every.total_seconds(), cluster.tick.total_seconds()):
             await asyncio.to_thread(app.escalate)  # due escalations and group flushes join the outbox
-            if await asyncio.to_thread(alerts_due, app.store, now):
+            if await asyncio.to_thread(delivery_due, app.store, now):
                 await defer_once(deliver, "deliver")
 
     for job in periodic_jobs(app.settings):
@@ -290,3 +292,11 @@ class ClusterNode:
         finally:
             self._started.set()
             log.info("event=node_stopped node=%s", self.name)
+
+
+def delivery_due(store: Store, now: datetime) -> bool:
+    """Whether a delivery run would find work: an alert or a reply due (or left claimed by a dead node)."""
+    if alerts_due(store, now):
+        return True
+    with store.read() as session:
+        return replies_due(session, now)

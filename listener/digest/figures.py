@@ -230,7 +230,8 @@ def care(session: Session, brands: Sequence[str], current: Period, previous: Per
     inner = _tasks_of(brands).add_columns(
         MentionBrand.brand.label("brand"), bucket(TaskRow.created_at, boundaries).label("period"),
         case((TaskRow.status == TaskStatus.DISMISSED, 1), else_=0).label("dismissed"),
-        case((TaskRow.status == TaskStatus.DISMISSED, 0), else_=1).label("answerable"),
+        # merged: answered there
+        case((TaskRow.status.in_((TaskStatus.DISMISSED, TaskStatus.MERGED)), 0), else_=1).label("answerable"),
         case((and_(TaskRow.status != TaskStatus.DISMISSED, TaskRow.due_at.is_not(None), first <= TaskRow.due_at), 1),
              else_=0).label("within"),
     ).where(TaskRow.created_at >= previous.start, TaskRow.created_at < current.end).subquery()

@@ -1,7 +1,9 @@
 """`listener doctor`: is this installation able to run? One line per check; exit code 1 if any check fails.
 
 Checks the config, the database (reachable, migrations), the model, every channel (a connection, or a real
-test alert with --send-test), every source (one poll whose result is thrown away), disk space and the clock.
+test alert with --send-test), every source (one poll whose result is thrown away), the write credentials of
+every source that posts replies (present, and accepted where the platform can say who they are), disk space and
+the clock.
 Nothing is written to the database. A check that cannot tell (no NTP status here, a model not yet prepared,
 which the daemon does at start) is a warning, not a failure.
 """
@@ -72,6 +74,9 @@ def run_checks(app: App, send_test: bool = False) -> Iterator[Result]:
         yield _guard(f"channel {name}", lambda c=channel: _channel(c, send_test, app))  # type: ignore[misc]
     for name in sources:
         yield _guard(f"source {name}", lambda n=name: _source(app, n))  # type: ignore[misc]
+    for name in app.reply_clients.reply_sources():  # write credentials of reply = true sources (listener/replies)
+        yield _guard(f"replies {name}", lambda n=name: Result("ok", f"replies {n}",  # type: ignore[misc]
+                                                              app.reply_clients.check(n)))
     for label, path in _disk_paths(app):
         yield _guard(f"disk {label}", lambda p=path, lb=label: _disk(lb, p))  # type: ignore[misc]
     yield _guard("clock", lambda: _clock(app))

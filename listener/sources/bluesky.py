@@ -38,6 +38,7 @@ from listener.sources.kit import (
     SourceSettings,
     Targets,
     as_dict,
+    as_text,
     counts,
     iso_time,
     parse_json,
@@ -315,10 +316,22 @@ class BlueskySource(Source):
             fetched_at=now,
             url=f"https://bsky.app/profile/{profile}/post/{rkey}" if profile else None,
             author=handle or did,
+            author_id=did,
+            author_name=as_text(author.get("displayName")),
             published_at=created or indexed,
             reach=counts(likes=post.get("likeCount"), reposts=post.get("repostCount"),
                          replies=post.get("replyCount"), quotes=post.get("quoteCount")),
             thread_id=root.get("uri") if isinstance(root.get("uri"), str) else None,
             parent_id=parent.get("uri") if isinstance(parent.get("uri"), str) else None,
             lang_hint=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
+            reply_ref=_reply_ref(post.get("cid"), root),
         ), sort_at
+
+
+def _reply_ref(cid: Any, root: dict[str, Any]) -> dict[str, str]:
+    """The strong refs a reply to this post needs (listener/replies/platforms/bluesky.py): the post's own cid and,
+    when it is itself a reply, its thread's root."""
+    ref = {"cid": cid} if isinstance(cid, str) and cid else {}
+    if isinstance(root.get("uri"), str) and isinstance(root.get("cid"), str):
+        ref.update(root_uri=root["uri"], root_cid=root["cid"])
+    return ref

@@ -25,6 +25,7 @@ from listener.sources.kit import (
     Source,
     SourceSettings,
     Targets,
+    as_text,
     counts,
     html_to_text,
     iso_time,
@@ -188,6 +189,8 @@ class MastodonSource(Source):
             fetched_at=now,
             url=original.get("url") or original.get("uri"),
             author=account.get("acct") or account.get("username"),
+            author_url=as_text(account.get("url")),
+            author_name=as_text(account.get("display_name")),
             title=title,
             published_at=iso_time(original.get("created_at")),
             reach=counts(replies=original.get("replies_count"), reposts=original.get("reblogs_count"),
@@ -195,4 +198,6 @@ class MastodonSource(Source):
             parent_id=str(parent) if parent else None,
             lang_hint=language if isinstance(language, str) else None,
             extra={"hashtag": tag},
+            # whom a reply must @mention to reach (listener/replies/platforms/mastodon.py)
+            reply_ref={"acct": str(account["acct"])} if isinstance(account.get("acct"), str) else {},
         )

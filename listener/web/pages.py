@@ -16,6 +16,7 @@ from listener.domain import SENTIMENTS
 from listener.durations import parse_duration
 from listener.nlp.categories import CATEGORIES
 from listener.store.models import MentionBrand, MentionRow, ReplyTemplate, ScoreRow, SourceRow, TaskRow, UserRow
+from listener.surveys.report import satisfaction_report
 from listener.web.app import Web, formatter, page, refuse, render
 from listener.web.i18n import LANGUAGES
 from listener.web.users import can_edit_silences, can_edit_templates
@@ -81,9 +82,11 @@ def report_page(web: Web, request: Request, user: UserRow, form: FormData | None
     now = web.clock.now()
     with web.store.read() as session:
         figures = response_report(session, web.settings.rule, now, now - timedelta(days=days))
+        satisfaction = satisfaction_report(session, web.settings, now, now - timedelta(days=days))
     rows = [("all tasks", None, figures.overall)] + [("rule", k, v) for k, v in figures.per_rule.items()] + \
         [("agent", k, v) for k, v in figures.per_agent.items()]
-    return render(web, request, user, "report.html", rows=rows, backlog=figures.backlog_by_age, days=days)
+    return render(web, request, user, "report.html", rows=rows, backlog=figures.backlog_by_age, days=days,
+                  satisfaction=satisfaction)
 
 
 @page()

@@ -9,51 +9,17 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
-
 from listener.clock import Clock
 from listener.secrets import MissingSecret, get_secret
+from listener.signed_links import AckLinks, InvalidAckLink
 from listener.web.settings import WebSettings
 
-ACK_SALT = "listener.ack-link"
 __all__ = ["AckLinks", "InvalidAckLink", "LoginThrottle", "MissingSecret", "ack_links", "csrf_ok",
            "new_csrf_token", "session_secret", "task_url_template"]
 
 
-class InvalidAckLink(Exception):
-    def __init__(self, expired: bool):
-        self.expired = expired
-        super().__init__("the acknowledge link has expired" if expired else "the acknowledge link is not valid")
-
-
 def session_secret(settings: WebSettings) -> str:
     return get_secret(settings.session_secret)
-
-
-class AckLinks:
-    """`/ack/<token>`: a task id signed with a timestamp on the injected clock, valid for `ack_link_valid`."""
-
-    def __init__(self, secret: str, clock: Clock, valid: timedelta):
-        class ClockSigner(TimestampSigner):
-            def get_timestamp(self) -> int:
-                return int(clock.now().timestamp())
-
-        self.valid = valid
-        self.serializer = URLSafeTimedSerializer(secret, salt=ACK_SALT, signer=ClockSigner)
-
-    def token(self, task_id: int) -> str:
-        return str(self.serializer.dumps(task_id))
-
-    def task_id(self, token: str) -> int:
-        try:
-            value = self.serializer.loads(token, max_age=int(self.valid.total_seconds()))
-        except SignatureExpired:
-            raise InvalidAckLink(expired=True) from None
-        except BadSignature:
-            raise InvalidAckLink(expired=False) from None
-        if not isinstance(value, int):
-            raise InvalidAckLink(expired=False)
-        return value
 
 
 def ack_links(settings: WebSettings | None, clock: Clock) -> Callable[[int], str] | None:

@@ -43,6 +43,15 @@ class WebSettings(BaseModel):
     login_attempts: int = Field(default=5, ge=1, le=1000, description="Failed sign-ins per name or address …")
     login_lockout: Duration = Field(default=timedelta(minutes=15),
                                     description="… within this window lock sign-in for the rest of it.")
+    reply_approval: list[Literal["agent", "lead"]] = Field(
+        default_factory=list,
+        description="Roles whose replies to the platforms wait for a lead's approval (listener/replies), e.g. "
+                    "[\"agent\"].")
+    survey_answers: int = Field(default=10, ge=1, le=10_000,
+                                description="The public survey page (listener/surveys) takes this many answers (and "
+                                            "changes) per client address and per link …")
+    survey_answers_window: Duration = Field(default=timedelta(hours=1),
+                                            description="… within this window; then 429 (docs/satisfaction.md).")
 
     @field_validator("listen")
     @classmethod

@@ -113,7 +113,7 @@ def test_pseudonymised_authors_are_stored_as_keyed_hashes(
 def test_bad_requests_are_refused(tmp_path: Path, feed_server: FeedServer, smtp_sink: SmtpSink,
                                   webhook: WebhookReceiver) -> None:
     config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, "unused")
-    for args, message in ((["erase", "--yes"], "exactly one of --author NAME or --url URL"),
+    for args, message in ((["erase", "--yes"], "exactly one of --author NAME, --url URL or --contact ID"),
                           (["erase", "--author", "a", "--url", "u", "--yes"], "exactly one"),
                           (["export", "--author", "a", "--source", "nope"], "no source named 'nope'")):
         result = CliRunner().invoke(cli, ["-c", str(config), "privacy", *args])

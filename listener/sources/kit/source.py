@@ -38,6 +38,11 @@ class SourceSettings(BaseModel):
                              description="Up to this much random delay added to each poll, so sources do not poll in "
                                          "lockstep.")
     enabled: bool = Field(default=True, description="false: keep the source configured but do not poll it.")
+    own_accounts: list[str] = Field(
+        default_factory=list,
+        description="Our own accounts on this platform (the care team's, the brand's): their posts, e.g. our replies "
+                    "read back, are not mentions and are never stored or scored. Compared case-insensitively, "
+                    "without a leading \"@\".")
 
 
 class BrandTerms(Protocol):
