@@ -15,6 +15,8 @@ from listener.nlp.loader import load_scorer
 from listener.nlp.scoring import Scorer
 from listener.ops.privacy import author_key, install_pseudonymiser
 from listener.pipeline import PollReport, ScoreReport, poll_source, score_pending
+from listener.replies.clients import ReplyClients
+from listener.replies.outbox import ReplyReport, deliver_replies
 from listener.sources.kit import HttpFetcher, Source, SourceContext, get_source_class
 from listener.store.engine import Store, upgrade
 
@@ -31,6 +33,8 @@ class App:
     def close(self) -> None:
         if "http" in self.__dict__:
             self.http.close()
+        if "reply_clients" in self.__dict__:
+            self.reply_clients.close()
         self.store.dispose()
 
     def migrate(self) -> None:
@@ -52,6 +56,11 @@ class App:
     def channels(self) -> dict[str, Channel]:
         return {c.name: make_channel(c) for c in self.settings.channel}
 
+    @cached_property
+    def reply_clients(self) -> ReplyClients:
+        """The platforms' write clients of the reply-enabled sources (listener/replies)."""
+        return ReplyClients(self.settings, self.clock)
+
     def reconfigure(self, settings: Settings) -> None:
         """Take a reloaded config (SIGHUP). The parts built from it are all built first, then swapped in at once,
         so a job running meanwhile uses either the old parts or the new ones; an error here changes nothing."""
@@ -62,6 +71,7 @@ class App:
             "matcher": BrandMatcher(settings.brand),
             "sources": _build_sources(settings, http, self.clock),
             "channels": {c.name: make_channel(c) for c in settings.channel},
+            "reply_clients": ReplyClients(settings, self.clock),  # the old one goes with its last reference
         }
         self.__dict__.update(parts, settings=settings)  # the cached_property values, replaced together
 
@@ -99,6 +109,11 @@ class App:
             delivery = delivery.model_copy(update={"task_url": served})
         return deliver_pending(self.store, self.channels, delivery, self.clock, ack_links(self.settings.web,
                                                                                           self.clock))
+
+
+    def deliver_replies(self) -> ReplyReport:
+        """Post the queued replies to their platforms (listener/replies/outbox.py)."""
+        return deliver_replies(self.store, self.settings, self.reply_clients, self.clock)
 
 
 def _build_sources(settings: Settings, http: HttpFetcher, clock: Clock) -> dict[str, Source]:

@@ -29,6 +29,7 @@ from listener.nlp.settings import NlpSettings, default_cache_dir
 from listener.ops.privacy import PrivacySettings
 from listener.ops.retention import RetentionSettings
 from listener.ops.settings import MetricsSettings
+from listener.replies.platforms import can_reply, with_reply_keys
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
 from listener.web.settings import WebSettings
 
@@ -227,9 +228,13 @@ def _validate_sources(raw_sources: Any) -> tuple[list[SourceSettings], list[tupl
             problems.append((f"source[{i}].kind", "missing (e.g. kind = \"feed\")"))
             continue
         try:
-            model = get_source_class(str(kind)).settings_model
+            model = with_reply_keys(get_source_class(str(kind)).settings_model, str(kind))
         except KeyError as exc:
             problems.append((f"source[{i}].kind", str(exc.args[0])))
+            continue
+        if not can_reply(str(kind)) and (keys := [k for k in raw if k == "reply" or k.startswith("reply_")]):
+            problems.append((f"source[{i}].{keys[0]}", f"{kind} has no write API listener can post replies through "
+                             "(the care inbox keeps copy-and-open for it; docs/replies.md)"))
             continue
         try:
             sources.append(model.model_validate(raw))

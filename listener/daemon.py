@@ -83,6 +83,7 @@ class Daemon:
     def _deliver_once(self) -> None:
         self.app.escalate()  # due escalations and grouped messages join the outbox first
         self.app.deliver()
+        self.app.deliver_replies()  # replies from the care inbox, to the platforms (listener/replies)
 
     def _until_settled(self, job_id: str, work: Callable[[], None]) -> None:
         """Run `work`, and again as long as a wake for this job arrived while it ran."""

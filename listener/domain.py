@@ -33,6 +33,9 @@ class Mention:
     parent_id: str | None = None
     lang_hint: str | None = None  # language the platform declares, if any
     extra: dict[str, Any] = field(default_factory=dict)
+    # Ids the platform's write API needs to answer this post beyond external/thread/parent id (str → str, e.g.
+    # a Bluesky cid and thread root): stored with the mention for listener/replies.
+    reply_ref: dict[str, str] = field(default_factory=dict)
 
     @property
     def full_text(self) -> str:

@@ -23,6 +23,7 @@ from listener.matching import BrandMatcher
 from listener.nlp.scoring import Score, Scorer
 from listener.nlp.triage import triage
 from listener.ops import metrics
+from listener.replies.own import own_posts
 from listener.sources.kit import Source, SourceError, describe
 from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceHealth, SourceRow
@@ -46,6 +47,7 @@ class PollReport:
     skipped_until: datetime | None = None  # backing off after failures
     error: str | None = None
     failed_targets: dict[str, str] = field(default_factory=dict)  # targets that failed while the others polled
+    own: int = 0  # posts of our own accounts and our replies read back: never stored
 
 
 def source_row(session: Session, source: Source) -> SourceRow:
@@ -146,9 +148,13 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
     with store.write() as session:
         row = source_row(session, source)
         known = known_external_ids(session, row.id, (m.external_id for m in batch.items))
+        ours = own_posts(session, source.kind, source.settings.own_accounts, batch.items)
         for mention in batch.items:
             if mention.external_id in known:
                 report.duplicates += 1
+                continue
+            if mention.external_id in ours:  # our own reply (or account) read back: not a mention
+                report.own += 1
                 continue
             known.add(mention.external_id)
             text = mention_text(mention.full_text)  # normalised once: matching, content hash, near-dup shingles
@@ -191,6 +197,7 @@ def _mention_row(session: Session, source: SourceRow, mention: Mention, brands: 
         thread_id=mention.thread_id,
         parent_id=mention.parent_id,
         lang_hint=mention.lang_hint,
+        reply_ref=dict(mention.reply_ref),
         content_hash=digest,
         canonical_id=canonical_for(session, digest, mention),
         brands=[MentionBrand(brand=b) for b in brands],

@@ -82,8 +82,14 @@ def deliver(state: CliState) -> None:
     with app_for(state) as app:
         queued = app.escalate()
         report = app.deliver()
+        replies = app.deliver_replies()
     if queued.queued:
         click.echo(f"queued {queued.escalations} escalation alerts, {queued.grouped} grouped messages")
     click.echo(f"sent {report.sent}, failed {report.failed} (will retry), parked {report.parked}")
     for error in report.errors:
         click.echo(f"  {error}")
+    if replies.posted or replies.retrying or replies.failed or replies.unknown or replies.deferred:
+        click.echo(f"replies: posted {replies.posted}, retrying {replies.retrying}, failed {replies.failed}, "
+                   f"outcome unknown {replies.unknown}, waiting for the rate limit {replies.deferred}")
+        for error in replies.errors:
+            click.echo(f"  {error}")

@@ -38,6 +38,7 @@ from listener.alerts.outbox import deliver_pending
 from listener.app import App
 from listener.cluster.registry import PeriodicJob, periodic_jobs
 from listener.cluster.scoring import score_claimed, unscored_backlog
+from listener.replies.outbox import replies_due
 from listener.store.models import AlertRow, SourceHealth, SourceRow
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,8 @@ def alerts_due(app: App, now: datetime) -> bool:
     with app.store.read() as session:
         return session.scalar(select(AlertRow.id).where(
             ((AlertRow.status == "pending") & (AlertRow.next_attempt_at <= now))
-            | ((AlertRow.status == "sending") & (AlertRow.claimed_until < now))).limit(1)) is not None
+            | ((AlertRow.status == "sending") & (AlertRow.claimed_until < now))).limit(1)) is not None \
+            or replies_due(session, now)
 
 
 def live_nodes(app: App) -> int:
@@ -124,7 +126,8 @@ def deliver_one_by_one(app: App) -> None:
     while True:
         report = deliver_pending(app.store, app.channels, settings, app.clock)
         if not (report.sent or report.failed or report.parked):
-            return
+            break
+    app.deliver_replies()  # claimed row by row with FOR UPDATE SKIP LOCKED, side by side with other nodes
 
 
 # ----------------------------------------------------------------------------- the jobs

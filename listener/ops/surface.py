@@ -12,6 +12,7 @@ from listener.ops.claims import release_dead_claims
 from listener.ops.health import Probes
 from listener.ops.server import Endpoints, OpsServer
 from listener.ops.systemd import sd_notify, watchdog_interval
+from listener.replies.outbox import release_dead_reply_claims
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,9 @@ class OpsSurface:
         released = release_dead_claims(self.app.store, self.app.clock.now())
         if released:
             log.warning("event=claims_released alerts=%d (claimed by processes that no longer run)", released)
+        replies = release_dead_reply_claims(self.app.store, self.app.clock.now())
+        if replies:  # in doubt: looked for on the platform before being posted again
+            log.warning("event=claims_released replies=%d (claimed by processes that no longer run)", replies)
         scorer = self.app.scorer
         metrics.record_model(self.app.settings.nlp.model, scorer.model_version,
                              str(getattr(scorer, "backend", type(scorer).__name__)))

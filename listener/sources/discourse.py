@@ -219,6 +219,8 @@ class DiscourseSource(Source):
             reach=counts(likes=likes, replies=post.get("reply_count"), reads=post.get("reads")),
             thread_id=str(topic_id) if topic_id is not None else None,
             extra={k: v for k, v in extra.items() if v is not None},
+            # the post a reply answers (reply_to_post_number, listener/replies/platforms/discourse.py)
+            reply_ref={"post_number": str(number)} if isinstance(number, int) else {},
         )
 
 

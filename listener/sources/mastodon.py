@@ -190,4 +190,6 @@ class MastodonSource(Source):
             parent_id=str(parent) if parent else None,
             lang_hint=language if isinstance(language, str) else None,
             extra={"hashtag": tag},
+            # whom a reply must @mention to reach (listener/replies/platforms/mastodon.py)
+            reply_ref={"acct": str(account["acct"])} if isinstance(account.get("acct"), str) else {},
         )

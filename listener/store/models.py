@@ -106,6 +106,9 @@ class MentionRow(Base):
     # Scoring runs that failed on this mention's text (listener/pipeline.py: score_pending) and the last error.
     score_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     score_error: Mapped[str | None] = mapped_column(Text)
+    # What the platform's write API needs beyond the ids above to answer this post (listener/replies), e.g.
+    # a Discourse post_number or a Bluesky cid and thread root: str → str, filled by the source.
+    reply_ref: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     source: Mapped[SourceRow] = relationship()
     brands: Mapped[list[MentionBrand]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -417,3 +420,45 @@ class SpikeArmRow(Base):
 
 # Spike counts select mentions by published time, or fetch time when unknown.
 Index("ix_mentions_seen_at", func.coalesce(MentionRow.published_at, MentionRow.fetched_at))
+
+
+class ReplyRow(Base):
+    """A reply from the care inbox, posted to the platform where the mention was written (listener/replies).
+
+    draft → (pending_approval →) queued → sending → posted; or failed (the platform's error, editable and
+    resendable), outcome_unknown (a crash or lost answer where the platform offers no way to check: a person
+    looks), returned (a lead sent it back with a note). The reply outbox claims rows like the alert outbox."""
+
+    __tablename__ = "replies"
+    __table_args__ = (Index("ix_replies_status_next", "status", "next_attempt_at"),
+                      Index("ix_replies_task", "task_id"),
+                      Index("ix_replies_platform", "source_kind", "platform_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"))
+    source_name: Mapped[str] = mapped_column(String(200))  # the [[source]] whose platform account answers
+    source_kind: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    # Sent to the platform (Idempotency-Key where it has one); a new one for each edited resend.
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    # An attempt may have reached the platform without us learning the outcome (crash, lost answer): look for
+    # our own reply before posting again.
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    platform_id: Mapped[str | None] = mapped_column(String(1000))
+    url: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))  # the agent who wrote it
+    approver: Mapped[str | None] = mapped_column(String(200))
+    review_note: Mapped[str | None] = mapped_column(Text)  # a lead's note when sending it back
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+
+    task: Mapped[TaskRow] = relationship()
+    mention: Mapped[MentionRow] = relationship()

@@ -96,3 +96,9 @@ GERMAN: dict[str, str] = {
     "Waiting for a first response, by age": "Warten auf eine erste Antwort, nach Alter",
     "all tasks": "alle Aufgaben", "rule": "Regel",
 }
+
+
+# the reply composer keeps its texts beside it
+from listener.web.german_replies import REPLY_GERMAN  # noqa: E402
+
+GERMAN.update(REPLY_GERMAN)

@@ -13,9 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from listener.alerts.activity import add_note, assign, correct_verdict, perform
 from listener.alerts.tasks import TaskError
-from listener.domain import SENTIMENTS
 from listener.labels import LabelError
-from listener.nlp.categories import CATEGORIES
 from listener.store.models import UserRow
 from listener.web.app import (
     Web,
@@ -29,8 +27,10 @@ from listener.web.app import (
 from listener.web.i18n import LANGUAGES
 from listener.web.pages import page_routes
 from listener.web.queue import FACETS
+from listener.web.replies import reply_routes
 from listener.web.security import InvalidAckLink, csrf_ok, new_csrf_token
-from listener.web.taskview import business_time_left, fill_template, task_view, time_left
+from listener.web.taskpage import show_task
+from listener.web.taskview import task_view
 from listener.web.users import authenticate, can_act, get_user
 
 WORKFLOW = ("ack", "respond", "resolve", "dismiss")
@@ -139,16 +139,7 @@ def _task_id(request: Request) -> int:
 
 def _show_task(web: Web, request: Request, user: UserRow, task_id: int, error: str | None = None,
                status: int = 200) -> Response:
-    with web.store.read() as session:
-        view = task_view(session, task_id)
-        if view is None:
-            return refuse(web, request, user, 404, f"There is no task #{task_id}.")
-        brand = (view.mention.brand_names or [""])[0]
-        replies = [(t, fill_template(t.body, view.mention.author, brand, view.mention.url)) for t in view.templates]
-        return render(web, request, user, "task.html", status=status, v=view, t=view.task, m=view.mention,
-                      s=view.mention.score, label=view.mention.label, replies=replies, error=error,
-                      left=time_left(view.task, web.clock.now()), sentiments=SENTIMENTS, categories=CATEGORIES,
-                      business_left=business_time_left(view.task, web.settings.rule, web.clock.now()))
+    return show_task(web, request, user, task_id, error=error, status=status)
 
 
 @page()
@@ -225,5 +216,6 @@ def routes() -> list[BaseRoute]:
         Route("/tasks/{task_id:int}/act", task_action, methods=["POST"]),
         Route("/ack/{token:str}", ack_link, methods=["GET", "POST"]),
         *page_routes(),
+        *reply_routes(),
     ]
 

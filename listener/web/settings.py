@@ -27,6 +27,8 @@ class WebSettings(BaseModel):
     timezone: ZoneName = "UTC"  # times on pages
     login_attempts: int = Field(default=5, ge=1, le=1000)  # failed sign-ins per name or address …
     login_lockout: Duration = timedelta(minutes=15)  # … within this window lock sign-in for the rest of it
+    # Roles whose replies to the platforms wait for a lead's approval (listener/replies), e.g. ["agent"].
+    reply_approval: list[Literal["agent", "lead"]] = Field(default_factory=list)
 
     @field_validator("listen")
     @classmethod

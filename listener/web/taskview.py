@@ -75,11 +75,6 @@ def reply_templates(session: Session, mention: MentionRow) -> list[ReplyTemplate
     return sorted(session.scalars(query), key=lambda t: (t.category == "", t.name))
 
 
-def fill_template(body: str, author: str | None, brand: str, link: str | None) -> str:
-    """Placeholders {author}, {brand}, {link}; anything else is left as written (no format-string evaluation)."""
-    return body.replace("{author}", author or "").replace("{brand}", brand).replace("{link}", link or "")
-
-
 def task_view(session: Session, task_id: int) -> TaskView | None:
     task = session.get(TaskRow, task_id)
     if task is None:

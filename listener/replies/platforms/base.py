@@ -9,6 +9,9 @@ registry (`platforms/__init__.py`) finds it by import name, so a new platform pl
         # secrets (listener/secrets.py: $CREDENTIALS_DIRECTORY/<name> or $LISTENER_<NAME>), never hold them.
         reply_token_secret: str | None = None
 
+    MAX_LENGTH = 500      # the client's max_length and markdown, also as module constants: the composer shows
+    MARKDOWN = False      # the limit without reading any secret (the care inbox may run where secrets are not)
+
     def make_client(settings: SourceSettings, http: httpx.Client, secrets: Secrets, clock: Clock) -> ReplyClient:
         # `settings` is the source's validated [[source]] block: the source kind's own keys AND this module's
         # `Settings` keys (config.py validates the block with both models combined), so
@@ -27,6 +30,9 @@ crash mid-post → before anything is sent again the outbox calls `find_own_repl
 recorded as posted, if it returns None the reply is posted again (with the same idempotency key), and if it raises
 `NotImplementedError` (the platform offers no way to look) a non-idempotent reply is parked as "outcome_unknown"
 for a person to check. Any other exception is a bug in the client and is treated like `ReplyRetryLater`.
+
+Tests: tests/replies/fakes.py has the loopback platform fakes (a `PlatformFake` base: `posts`, `next_failures`,
+`after_post`), tests/replies/helpers.py builds settings and clients the way the daemon does (`ReplyClients`).
 
 `ReplyTarget` is built from the stored mention: `external_id`, `url`, `thread_id`, `parent_id` as the source
 stored them, and `extra` = the mention's `reply_ref` column, which a source fills through `Mention.reply_ref`

@@ -34,6 +34,9 @@ class SourceSettings(BaseModel):
     every: Duration = timedelta(minutes=5)
     jitter: Duration = timedelta(seconds=10)
     enabled: bool = True
+    # Our own accounts on this platform (the care team's, the brand's): their posts, e.g. our replies read back,
+    # are not mentions and are never stored or scored. Compared case-insensitively, without a leading "@".
+    own_accounts: list[str] = Field(default_factory=list)
 
 
 class BrandTerms(Protocol):
