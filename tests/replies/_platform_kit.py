@@ -1,22 +1,23 @@
-"""What the platform write-client tests share: a [[source]] block validated as the config does (the source kind's
-keys plus its platform's reply keys), the client built by the platform's own `make_client` with real secrets from
-the environment, and a fake-platform server that can also drop a connection after reading the request (the
-platform acted, its answer never arrived)."""
+"""What the tests of the review, Q&A and YouTube write clients share: the [[source]] block parsed by the real
+config parser (the kind's keys plus its platform's reply keys), the client built the way the daemon builds it
+(`ReplyClients`, secrets from the environment), and a fake-platform server that can drop the connection after it
+acted on a request (the platform posted the reply, its answer never arrived)."""
 
 from __future__ import annotations
 
 import socket
 from typing import Any
 
-import httpx
 import pytest
 
 from listener.clock import Clock
-from listener.replies.platforms import platform, with_reply_keys
+from listener.config import ConfigError
+from listener.replies.clients import ReplyClients
 from listener.replies.platforms.base import ReplyClient, ReplyTarget
-from listener.secrets import env_name, get_secret
-from listener.sources.kit import SourceSettings, get_source_class
-from tests.sources._http import ApiServer, Reply, Request
+from listener.secrets import env_name
+from listener.sources.kit import SourceSettings
+from tests.replies.helpers import settings_with
+from tests.sources._http import ApiServer
 
 
 class DropConnection(Exception):
@@ -24,8 +25,7 @@ class DropConnection(Exception):
 
 
 class PlatformServer(ApiServer):
-    """ApiServer whose `answer` may raise DropConnection: the socket is shut without a byte of answer, as when
-    the platform posted the reply and the connection broke before its answer arrived."""
+    """ApiServer whose `answer` may raise DropConnection: the socket is shut without a byte of answer."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,14 +41,21 @@ class PlatformServer(ApiServer):
 
         handler.serve = serve_or_drop  # type: ignore[attr-defined]
 
-    def answer(self, request: Request) -> Reply:
-        raise NotImplementedError
+
+def source_block(kind: str, **block: Any) -> dict[str, Any]:
+    return {"name": f"{kind}-main", "kind": kind, **block}
 
 
 def source_settings(kind: str, **block: Any) -> SourceSettings:
-    """The [[source]] block, validated by the model config.py uses for a reply-capable kind."""
-    model = with_reply_keys(get_source_class(kind).settings_model, kind)
-    return model.model_validate({"name": f"{kind}-main", "kind": kind, **block})
+    """The [[source]] block as the config parser validates it."""
+    return settings_with(source_block(kind, **block)).source_by_name(f"{kind}-main")
+
+
+def config_problems(kind: str, **block: Any) -> dict[str, str]:
+    """What the config parser says about a [[source]] block it refuses: key → message."""
+    with pytest.raises(ConfigError) as refused:
+        settings_with(source_block(kind, **block))
+    return dict(refused.value.problems)
 
 
 def set_secrets(monkeypatch: pytest.MonkeyPatch, **secrets: str) -> None:
@@ -58,11 +65,9 @@ def set_secrets(monkeypatch: pytest.MonkeyPatch, **secrets: str) -> None:
         monkeypatch.setenv(env_name(name), value)
 
 
-def build_client(settings: SourceSettings, clock: Clock, http: httpx.Client | None = None) -> ReplyClient:
-    module = platform(settings.kind)
-    assert module is not None, f"no platform module for {settings.kind}"
-    client: ReplyClient = module.make_client(settings, http or httpx.Client(timeout=5), get_secret, clock)
-    return client
+def build_client(kind: str, clock: Clock, **block: Any) -> ReplyClient:
+    """The write client of a `kind` source with these keys, built as the daemon builds it."""
+    return ReplyClients(settings_with(source_block(kind, **block)), clock)(f"{kind}-main")
 
 
 def target(kind: str, external_id: str, *, url: str | None = None, thread_id: str | None = None,

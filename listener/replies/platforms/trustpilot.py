@@ -50,7 +50,6 @@ class Settings(ReplySettings):
     reply_username_secret: str | None = None  # password grant: the Trustpilot Business user's login e-mail …
     reply_password_secret: str | None = None  # … and password
     reply_business_user_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]+$")  # the replying user's id
-    reply_max_length: int = Field(default=MAX_LENGTH, ge=1, le=100_000)
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:
@@ -130,8 +129,8 @@ class TrustpilotReplies:
 
     def post_reply(self, target: ReplyTarget, text: str, idempotency_key: str) -> PostedReply:
         if len(text) > self.max_length:
-            raise ReplyRejected(f"trustpilot: the reply has {len(text)} characters, more than reply_max_length "
-                                f"({self.max_length})")
+            raise ReplyRejected(f"trustpilot: the reply has {len(text)} characters, listener sends at most "
+                                f"{self.max_length}")
         url = f"{self.base}/v1/private/reviews/{self._review_id(target)}/reply"
         body = {"authorBusinessUserId": self.business_user_id, "message": text}
         for attempt in (1, 2):
@@ -171,5 +170,4 @@ def make_client(settings: SourceSettings, http: httpx.Client, secrets: Secrets, 
         base=str(getattr(settings, "base_url", "https://api.trustpilot.com")).rstrip("/"),
         api_key=secrets(str(getattr(settings, "api_key_secret", "trustpilot-api-key"))),
         api_secret=secrets(settings.reply_api_secret_secret or ""), grant=grant,
-        business_user_id=settings.reply_business_user_id or "", http=http, clock=clock,
-        max_length=settings.reply_max_length)
+        business_user_id=settings.reply_business_user_id or "", http=http, clock=clock)
