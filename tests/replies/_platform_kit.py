@@ -10,13 +10,17 @@ from typing import Any
 
 import pytest
 
-from listener.clock import Clock
-from listener.config import ConfigError
+from listener.clock import Clock, FakeClock
+from listener.config import ConfigError, Settings
 from listener.replies.clients import ReplyClients
+from listener.replies.outbox import deliver_replies
 from listener.replies.platforms.base import ReplyClient, ReplyTarget
+from listener.replies.service import submit
 from listener.secrets import env_name
 from listener.sources.kit import SourceSettings
-from tests.replies.helpers import settings_with
+from listener.store.engine import Store
+from listener.store.models import ReplyRow, TaskRow
+from tests.replies.helpers import seed_task, settings_with
 from tests.sources._http import ApiServer
 
 
@@ -74,3 +78,33 @@ def target(kind: str, external_id: str, *, url: str | None = None, thread_id: st
            parent_id: str | None = None, **extra: str) -> ReplyTarget:
     return ReplyTarget(source_kind=kind, source_name=f"{kind}-main", external_id=external_id, url=url,
                        thread_id=thread_id, parent_id=parent_id, extra=extra)
+
+
+class Outbox:
+    """One reply through the real outbox: a stored mention with an open task, the agent's reply queued by the
+    service the task page uses, delivered by `deliver_replies` with the daemon's `ReplyClients`."""
+
+    def __init__(self, store: Store, clock: FakeClock, kind: str, **block: Any) -> None:
+        self.store, self.clock = store, clock
+        self.settings: Settings = settings_with(source_block(kind, **block))
+        self.clients = ReplyClients(self.settings, clock)
+        self.kind = kind
+
+    def queue(self, external_id: str, text: str, *, url: str | None = None, thread_id: str | None = None) -> int:
+        task_id = seed_task(self.store, self.clock, f"{self.kind}-main", self.kind, external_id, thread_id=thread_id,
+                            url=url)
+        with self.store.write() as session:
+            return submit(session, self.settings, task_id, text, "anna", "agent", self.clock.now()).id
+
+    def deliver(self) -> None:
+        deliver_replies(self.store, self.settings, self.clients, self.clock)
+
+    def reply(self, reply_id: int) -> ReplyRow:
+        with self.store.read() as session:
+            row = session.get_one(ReplyRow, reply_id)
+            session.expunge(row)
+            return row
+
+    def task_status(self, reply_id: int) -> str:
+        with self.store.read() as session:
+            return session.get_one(TaskRow, session.get_one(ReplyRow, reply_id).task_id).status

@@ -23,8 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from listener.clock import FakeClock
 from listener.replies.platforms.base import ReplyAuthError, ReplyOutcomeUnknown, ReplyRejected, ReplyRetryLater
+from listener.secrets import MissingSecret
 from tests.replies._platform_kit import (
     DropConnection,
+    Outbox,
     PlatformServer,
     build_client,
     config_problems,
@@ -146,11 +148,14 @@ def fake(key, clock) -> Any:
         yield server
 
 
-def make(fake: FakeAppStoreConnect, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, pem: str) -> Any:
+def block(fake: FakeAppStoreConnect, monkeypatch: pytest.MonkeyPatch, pem: str) -> dict[str, Any]:
     set_secrets(monkeypatch, **{"asc-key": pem})
-    return build_client("appstore", clock, brand="Acme", app_id="811377230", reply=True, reply_key_id=KEY_ID,
-                               reply_issuer_id=ISSUER, reply_private_key_secret="asc-key",
-                               reply_base_url=fake.url())
+    return {"brand": "Acme", "app_id": "811377230", "reply": True, "reply_key_id": KEY_ID, "reply_issuer_id": ISSUER,
+            "reply_private_key_secret": "asc-key", "reply_base_url": fake.url()}
+
+
+def make(fake: FakeAppStoreConnect, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, pem: str) -> Any:
+    return build_client("appstore", clock, **block(fake, monkeypatch, pem))
 
 
 def review_target() -> Any:
@@ -262,8 +267,27 @@ def test_a_private_key_that_is_not_a_p8_key_fails_when_the_client_is_made(fake, 
     with pytest.raises(ReplyAuthError, match="'asc-key' is not the .p8 private key") as caught:
         make(fake, clock, monkeypatch, "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n")
     assert "bm90IGEga2V5" not in str(caught.value)
+    assert isinstance(caught.value, MissingSecret)  # so the outbox fails the reply with it (below)
 
 
 def test_reply_without_the_api_key_fails_at_config_naming_the_keys():
     problems = config_problems("appstore", brand="Acme", app_id="1", reply=True, reply_key_id=KEY_ID)
     assert "reply_issuer_id" in problems["source[0]"]
+
+
+def test_through_the_outbox(fake, clock, key, store, monkeypatch):
+    outbox = Outbox(store, clock, "appstore", **block(fake, monkeypatch, key[1]))
+    reply_id = outbox.queue(REVIEW, "Danke! Das Update 2.3 behebt den Absturz.", url=review_target().url)
+    outbox.deliver()
+    reply = outbox.reply(reply_id)
+    assert (reply.status, reply.platform_id, reply.url) == ("posted", fake.reviews[REVIEW]["id"], review_target().url)
+    assert outbox.task_status(reply_id) == "responded"
+
+
+def test_through_the_outbox_an_unusable_key_fails_the_reply_with_its_reason(fake, clock, key, store, monkeypatch):
+    outbox = Outbox(store, clock, "appstore", **block(fake, monkeypatch, "not a key"))
+    reply_id = outbox.queue(REVIEW, "Danke!", url=review_target().url)
+    outbox.deliver()
+    reply = outbox.reply(reply_id)
+    assert reply.status == "failed" and "'asc-key' is not the .p8 private key" in (reply.last_error or "")
+    assert fake.requests == [] and outbox.task_status(reply_id) != "responded"

@@ -25,6 +25,7 @@ from listener.clock import FakeClock
 from listener.replies.platforms.base import ReplyAuthError, ReplyOutcomeUnknown, ReplyRejected, ReplyRetryLater
 from tests.replies._platform_kit import (
     DropConnection,
+    Outbox,
     PlatformServer,
     build_client,
     config_problems,
@@ -158,10 +159,14 @@ def fake(key, clock) -> Any:
         yield server
 
 
-def make(fake: FakeGooglePlay, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, account: str) -> Any:
+def block(fake: FakeGooglePlay, monkeypatch: pytest.MonkeyPatch, account: str) -> dict[str, Any]:
     set_secrets(monkeypatch, **{"play-service-account": account})
-    return build_client("googleplay", clock, brand="Acme", app_id=PACKAGE, reply=True,
-                               reply_service_account_secret="play-service-account", reply_base_url=fake.url())
+    return {"brand": "Acme", "app_id": PACKAGE, "reply": True, "reply_service_account_secret": "play-service-account",
+            "reply_base_url": fake.url()}
+
+
+def make(fake: FakeGooglePlay, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, account: str) -> Any:
+    return build_client("googleplay", clock, **block(fake, monkeypatch, account))
 
 
 def review_target(review: str = REVIEW) -> Any:
@@ -277,3 +282,13 @@ def test_a_secret_that_is_no_service_account_key_fails_when_the_client_is_made(f
 def test_reply_without_a_service_account_fails_at_config_naming_the_key():
     problems = config_problems("googleplay", brand="Acme", app_id=PACKAGE, reply=True)
     assert "reply_service_account_secret" in problems["source[0]"]
+
+
+def test_through_the_outbox(fake, clock, key, store, monkeypatch):
+    outbox = Outbox(store, clock, "googleplay", **block(fake, monkeypatch, key_file(key, fake.url("/token"))))
+    reply_id = outbox.queue(REVIEW, "Danke! Version 2.3.2 behebt den Login-Absturz.", url=review_target().url)
+    outbox.deliver()
+    reply = outbox.reply(reply_id)
+    assert (reply.status, reply.platform_id, reply.url) == ("posted", f"{REVIEW}:reply", review_target().url)
+    assert fake.reviews[REVIEW]["reply"]["text"] == "Danke! Version 2.3.2 behebt den Login-Absturz."
+    assert outbox.task_status(reply_id) == "responded"

@@ -20,6 +20,7 @@ from listener.clock import FakeClock
 from listener.replies.platforms.base import ReplyAuthError, ReplyOutcomeUnknown, ReplyRejected, ReplyRetryLater
 from tests.replies._platform_kit import (
     DropConnection,
+    Outbox,
     PlatformServer,
     build_client,
     config_problems,
@@ -117,10 +118,14 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
-def make(fake: FakeStackExchange, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> Any:
+def block(fake: FakeStackExchange, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> dict[str, Any]:
     set_secrets(monkeypatch, **{"se-key": KEY, "se-token": TOKEN})
-    return build_client("stackexchange", clock, site="stackoverflow", base_url=fake.url("/2.3"), key_secret="se-key",
-                               reply=True, reply_access_token_secret="se-token", **extra)
+    return {"site": "stackoverflow", "base_url": fake.url("/2.3"), "key_secret": "se-key", "reply": True,
+            "reply_access_token_secret": "se-token", **extra}
+
+
+def make(fake: FakeStackExchange, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> Any:
+    return build_client("stackexchange", clock, **block(fake, monkeypatch, **extra))
 
 
 def question() -> Any:
@@ -232,3 +237,18 @@ def test_reply_needs_a_token_and_an_app_key_naming_them():
     problems = config_problems("stackexchange", reply=True, reply_access_token_secret="t")
     assert "reply_key_secret" in problems["source[0]"]
     source_settings("stackexchange", reply=True, reply_access_token_secret="t", key_secret="k")
+
+
+def test_through_the_outbox_a_lost_answer_is_found_not_posted_again(fake, clock, store, monkeypatch):
+    outbox = Outbox(store, clock, "stackexchange", **block(fake, monkeypatch))
+    reply_id = outbox.queue(QUESTION, "Hi! SDK 2.3.1 fixes the login timeout.", url=QUESTION_URL, thread_id=QUESTION)
+    fake.drop_after_add = True  # posted, answer lost
+    outbox.deliver()
+    assert outbox.reply(reply_id).in_doubt and len(fake.comments[QUESTION]) == 1
+    clock.advance(timedelta(hours=1))
+    outbox.deliver()
+    reply = outbox.reply(reply_id)
+    ours = fake.comments[QUESTION][0]
+    assert (reply.status, reply.platform_id) == ("posted", str(ours["comment_id"]))
+    assert reply.url == f"{QUESTION_URL}#comment{ours['comment_id']}_{QUESTION}"
+    assert len(fake.comments[QUESTION]) == 1 and outbox.task_status(reply_id) == "responded"

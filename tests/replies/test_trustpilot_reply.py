@@ -21,6 +21,7 @@ from listener.clock import FakeClock
 from listener.replies.platforms.base import ReplyAuthError, ReplyOutcomeUnknown, ReplyRejected, ReplyRetryLater
 from tests.replies._platform_kit import (
     DropConnection,
+    Outbox,
     PlatformServer,
     build_client,
     config_problems,
@@ -128,14 +129,18 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
-def make(fake: FakeTrustpilot, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, password: str = PASSWORD,
-         **extra: Any) -> Any:
+def block(fake: FakeTrustpilot, monkeypatch: pytest.MonkeyPatch, password: str = PASSWORD,
+          **extra: Any) -> dict[str, Any]:
     set_secrets(monkeypatch, **{"trustpilot-api-key": API_KEY, "tp-api-secret": API_SECRET, "tp-user": USER,
                                 "tp-password": password})
-    block: dict[str, Any] = {"reply_username_secret": "tp-user", "reply_password_secret": "tp-password", **extra}
-    return build_client("trustpilot", clock, brand="Acme", business_unit_id="46d6a890ffa235a75b00021d",
-                               base_url=fake.url(), reply=True, reply_api_secret_secret="tp-api-secret",
-                               reply_business_user_id=BUSINESS_USER, **block)
+    return {"brand": "Acme", "business_unit_id": "46d6a890ffa235a75b00021d", "base_url": fake.url(), "reply": True,
+            "reply_api_secret_secret": "tp-api-secret", "reply_business_user_id": BUSINESS_USER,
+            "reply_username_secret": "tp-user", "reply_password_secret": "tp-password", **extra}
+
+
+def make(fake: FakeTrustpilot, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, password: str = PASSWORD,
+         **extra: Any) -> Any:
+    return build_client("trustpilot", clock, **block(fake, monkeypatch, password, **extra))
 
 
 def review_target(review: str = REVIEW) -> Any:
@@ -258,3 +263,13 @@ def test_reply_needs_the_secret_the_user_and_the_login_naming_them():
             in problems["source[0]"])
     source_settings("trustpilot", brand="Acme", domain="acme.de", reply=True, reply_grant="client_credentials",
                     reply_api_secret_secret="s", reply_business_user_id="507f191e810c19729de860eb")
+
+
+def test_through_the_outbox(fake, clock, store, monkeypatch):
+    outbox = Outbox(store, clock, "trustpilot", **block(fake, monkeypatch))
+    reply_id = outbox.queue(REVIEW, "Das tut uns leid – wir melden uns per E-Mail.", url=review_target().url)
+    outbox.deliver()
+    reply = outbox.reply(reply_id)
+    assert (reply.status, reply.platform_id, reply.url) == ("posted", f"{REVIEW}:reply", review_target().url)
+    assert fake.reviews[REVIEW]["reply"]["text"] == "Das tut uns leid – wir melden uns per E-Mail."
+    assert outbox.task_status(reply_id) == "responded"

@@ -26,6 +26,7 @@ from listener.replies.platforms.base import (
 )
 from tests.replies._platform_kit import (
     DropConnection,
+    Outbox,
     PlatformServer,
     build_client,
     config_problems,
@@ -139,13 +140,17 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
-def make(fake: FakeYouTube, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> Any:
+def block(fake: FakeYouTube, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> dict[str, Any]:
+    """The [[source]] block of a reply-enabled YouTube source, its secrets in the environment."""
     set_secrets(monkeypatch, **{"yt-client-id": CLIENT_ID, "yt-client-secret": CLIENT_SECRET,
                                 "yt-refresh": REFRESH})
-    return build_client("youtube", clock, channel_id="UCvideochannel", base_url=fake.url("/youtube/v3"),
-                               reply=True, reply_client_id_secret="yt-client-id",
-                               reply_client_secret_secret="yt-client-secret", reply_refresh_token_secret="yt-refresh",
-                               reply_token_url=fake.url("/token"), **extra)
+    return {"channel_id": "UCvideochannel", "base_url": fake.url("/youtube/v3"), "reply": True,
+            "reply_client_id_secret": "yt-client-id", "reply_client_secret_secret": "yt-client-secret",
+            "reply_refresh_token_secret": "yt-refresh", "reply_token_url": fake.url("/token"), **extra}
+
+
+def make(fake: FakeYouTube, clock: FakeClock, monkeypatch: pytest.MonkeyPatch, **extra: Any) -> Any:
+    return build_client("youtube", clock, **block(fake, monkeypatch, **extra))
 
 
 def comment_target() -> Any:
@@ -278,3 +283,19 @@ def test_reply_without_credentials_fails_at_config_naming_the_keys():
     problems = config_problems("youtube", channel_id="UCx", reply=True, reply_client_id_secret="a")
     assert "reply_refresh_token_secret" in problems["source[0]"]
 
+
+
+def test_through_the_outbox_a_lost_answer_is_found_not_posted_again(fake, clock, store, monkeypatch):
+    outbox = Outbox(store, clock, "youtube", **block(fake, monkeypatch))
+    reply_id = outbox.queue(PARENT, "Sorry! The upload bug is fixed in 2.3.", thread_id=VIDEO,
+                            url=f"https://www.youtube.com/watch?v={VIDEO}&lc={PARENT}")
+    fake.drop_after_insert = True  # YouTube stored the reply; its answer never arrived
+    outbox.deliver()
+    reply = outbox.reply(reply_id)
+    assert (reply.status, reply.in_doubt, len(fake.replies)) == ("queued", True, 1)
+    clock.advance(timedelta(hours=1))
+    outbox.deliver()
+    reply = outbox.reply(reply_id)
+    assert (reply.status, reply.platform_id) == ("posted", fake.replies[0]["id"])
+    assert reply.url == f"https://www.youtube.com/watch?v={VIDEO}&lc={fake.replies[0]['id']}"
+    assert len(fake.replies) == 1 and outbox.task_status(reply_id) == "responded"

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from pydantic import Field, HttpUrl, model_validator
 
 from listener.clock import Clock
+from listener.replies.platforms._keys import UnusableSecret
 from listener.replies.platforms.base import (
     PostedReply,
     ReplyAuthError,
@@ -69,10 +70,10 @@ def load_key(pem: str, secret_name: str) -> ec.EllipticCurvePrivateKey:
     try:
         key = load_pem_private_key(pem.strip().encode(), password=None)
     except (ValueError, TypeError) as exc:
-        raise ReplyAuthError(f"appstore: secret {secret_name!r} is not the .p8 private key of an App Store Connect "
+        raise UnusableSecret(f"appstore: secret {secret_name!r} is not the .p8 private key of an App Store Connect "
                              f"API key (PEM, -----BEGIN PRIVATE KEY-----): {type(exc).__name__}") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ReplyAuthError(f"appstore: secret {secret_name!r} holds no P-256 (ES256) key")
+        raise UnusableSecret(f"appstore: secret {secret_name!r} holds no P-256 (ES256) key")
     return key
 
 

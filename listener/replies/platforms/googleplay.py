@@ -26,6 +26,7 @@ from pydantic import HttpUrl, model_validator
 
 from listener.clock import Clock
 from listener.replies.platforms._google import describe, google_error
+from listener.replies.platforms._keys import UnusableSecret
 from listener.replies.platforms._oauth import Token, TokenCache, request_token
 from listener.replies.platforms.base import (
     PostedReply,
@@ -77,18 +78,18 @@ def service_account(text: str, secret_name: str) -> ServiceAccount:
     try:
         data = json.loads(text)
     except ValueError:
-        raise ReplyAuthError(f"{problem} (not JSON)") from None
+        raise UnusableSecret(f"{problem} (not JSON)") from None
     if not isinstance(data, dict) or data.get("type") != "service_account":
-        raise ReplyAuthError(f"{problem} (\"type\" is not \"service_account\")")
+        raise UnusableSecret(f"{problem} (\"type\" is not \"service_account\")")
     email, pem = data.get("client_email"), data.get("private_key")
     if not isinstance(email, str) or not email or not isinstance(pem, str):
-        raise ReplyAuthError(f"{problem} (client_email or private_key missing)")
+        raise UnusableSecret(f"{problem} (client_email or private_key missing)")
     try:
         key = load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError) as exc:
-        raise ReplyAuthError(f"{problem} (private_key is unreadable: {type(exc).__name__})") from None
+        raise UnusableSecret(f"{problem} (private_key is unreadable: {type(exc).__name__})") from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ReplyAuthError(f"{problem} (private_key is not an RSA key)")
+        raise UnusableSecret(f"{problem} (private_key is not an RSA key)")
     key_id = data.get("private_key_id")
     token_uri = data.get("token_uri") or "https://oauth2.googleapis.com/token"
     return ServiceAccount(client_email=email, private_key_id=key_id if isinstance(key_id, str) else None,
