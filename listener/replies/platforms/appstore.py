@@ -37,7 +37,7 @@ from listener.replies.platforms.base import (
     ReplySettings,
     ReplyTarget,
     Secrets,
-    raise_for_answer,
+    retry_after_seconds,
     send,
 )
 from listener.sources.kit import SourceSettings
@@ -130,12 +130,9 @@ class AppStoreReplies:
                 raise ReplyAuthError(f"{message} (check the API key, its issuer id and its role)")
             if status == 404:
                 raise ReplyRejected(f"{message} (the review is gone or belongs to another app)")
-            if status < 500 and status != 429:
-                raise ReplyRejected(message)
-            try:
-                raise_for_answer(response, "appstore", self.clock.now())
-            except ReplyRetryLater as exc:
-                raise ReplyRetryLater(message, exc.retry_after) from None
+            if status == 429 or status >= 500:
+                raise ReplyRetryLater(message, retry_after_seconds(response, self.clock.now()))
+            raise ReplyRejected(message)
         try:
             return response.json()
         except ValueError:

@@ -37,7 +37,7 @@ from listener.replies.platforms.base import (
     ReplySettings,
     ReplyTarget,
     Secrets,
-    raise_for_answer,
+    retry_after_seconds,
     send,
 )
 from listener.sources.kit import SourceSettings
@@ -152,10 +152,7 @@ class GooglePlayReplies:
         reasons, _ = google_error(response)
         message = describe(response, "googleplay")
         if status == 429 or status >= 500:
-            try:
-                raise_for_answer(response, "googleplay", self.clock.now())
-            except ReplyRetryLater as exc:
-                raise ReplyRetryLater(message, exc.retry_after) from None
+            raise ReplyRetryLater(message, retry_after_seconds(response, self.clock.now()))
         if status in (401, 403) or reasons & AUTH_REASONS:
             raise ReplyAuthError(f"{message} (the service account needs the Play Console's \"Reply to reviews\" "
                                  "permission for this app)")

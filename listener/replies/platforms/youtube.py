@@ -31,7 +31,6 @@ from listener.replies.platforms.base import (
     ReplySettings,
     ReplyTarget,
     Secrets,
-    raise_for_answer,
     retry_after_seconds,
     send,
 )
@@ -127,9 +126,9 @@ class YouTubeReplies:
             raise ReplyRejected(f"{message} (the comment was deleted, hidden or made private)")
         if "commentsDisabled" in reasons:
             raise ReplyRejected(f"{message} (comments are turned off on this video)")
-        if response.status_code < 500 and response.status_code != 429:
-            raise ReplyRejected(message)
-        raise_for_answer(response, "youtube", self.clock.now())
+        if response.status_code == 429 or response.status_code >= 500:
+            raise ReplyRetryLater(message, retry_after_seconds(response, self.clock.now()))
+        raise ReplyRejected(message)
 
     def _posted(self, comment: Any, target: ReplyTarget) -> PostedReply:
         reply_id = comment.get("id") if isinstance(comment, dict) else None
