@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from listener.alerts import cli as alert_commands
 from listener.cli.context import CliState, app_for, emit_json, iso
+from listener.replies.cli import reply as reply_command
 
 
 @click.group()
@@ -79,6 +80,7 @@ _task_action("respond", "Mark a task responded: the customer has had a first ans
 _task_action("resolve", "Resolve a task: the customer's issue is dealt with.")
 _task_action("dismiss", "Dismiss a task as a false alarm.")
 tasks.add_command(alert_commands.assign)
+tasks.add_command(reply_command)  # answer on the platform (listener/replies)
 
 
 # ----------------------------------------------------------------------------- alerts

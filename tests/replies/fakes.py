@@ -7,6 +7,7 @@ Each fake keeps what was posted (`posts`), so a test can count what reached the 
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Callable
@@ -76,6 +77,10 @@ class DiscourseFake(PlatformFake):
         return request.headers.get("Api-Key") == self.api_key and request.headers.get("Api-Username") == self.username
 
     def route(self, request: Request) -> Reply:
+        if request.method == "GET" and request.path == "/posts.json":  # what the source polls: a quiet forum
+            return json_reply({"latest_posts": []})
+        if request.method == "GET" and request.path == "/search.json":
+            return json_reply({"posts": [], "topics": [], "grouped_search_result": {}})
         if not self._authorised(request):
             return discourse_error(403, "You are not permitted to view the requested resource. The API username or "
                                    "key is invalid.", "invalid_access")
@@ -205,3 +210,89 @@ class MastodonFake(PlatformFake):
 
 def rate_limited(retry_after: str = "30") -> Reply:
     return 429, {**JSON, "Retry-After": retry_after}, json.dumps({"error": "Too many requests"}).encode()
+
+
+# ----------------------------------------------------------------------------- Reddit
+REDDIT_COMMENT = "reddit/praw-dev__asyncpraw/tests/integration/cassettes/TestComment.test_attributes.json"
+
+
+def recorded_reddit_comment() -> dict[str, Any]:
+    cassette = json.loads(wild_path(REDDIT_COMMENT).read_text())
+    info = next(i for i in cassette["interactions"] if "/api/info" in i["request"]["uri"])
+    body = info["response"]["body"]
+    raw = base64.b64decode(body["base64_string"]) if "base64_string" in body else body["string"].encode()
+    return dict(json.loads(raw)["data"]["children"][0]["data"])
+
+
+def reddit_errors(*items: tuple[str, str, str]) -> Reply:
+    """Reddit's api_type=json refusal: HTTP 200 with {"json": {"errors": [[CODE, message, field], …]}}."""
+    return json_reply({"json": {"errors": [list(i) for i in items]}})
+
+
+class RedditFake(PlatformFake):
+    """www.reddit.com's token endpoint and oauth.reddit.com in one server: `POST /api/v1/access_token`
+    (Basic app credentials; refresh_token or password grant), `POST /api/comment` (form: api_type=json, text,
+    thing_id; bearer token), `GET /api/v1/me`, `GET /user/{name}/comments`."""
+
+    TOKEN = "reddit-access-token"
+
+    def __init__(self, client_id: str = "app-id", client_secret: str = "app-secret",
+                 refresh_token: str = "refresh-me", account: str = "acme_care") -> None:
+        super().__init__()
+        self.app = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        self.refresh_token, self.account = refresh_token, account
+        self.recorded = recorded_reddit_comment()
+        self.things = {"t3_kzj68i": "t3_kzj68i", "t1_gjq8c6o": "t3_kzj68i"}  # fullname → its submission
+        self.locked: set[str] = set()
+        self.next_id = int("gk00000", 36)
+
+    def route(self, request: Request) -> Reply:
+        path = request.path.rstrip("/")
+        if request.method == "POST" and path == "/api/v1/access_token":
+            grant = {k: v[0] for k, v in request.form().items()}
+            if request.headers.get("Authorization") != f"Basic {self.app}":
+                return json_reply({"message": "Unauthorized", "error": 401}, 401)
+            if grant.get("grant_type") != "refresh_token" or grant.get("refresh_token") != self.refresh_token:
+                return json_reply({"error": "invalid_grant"})  # Reddit answers a bad grant with 200
+            return json_reply({"access_token": self.TOKEN, "token_type": "bearer", "expires_in": 3600,
+                               "scope": "submit read identity history"})
+        if request.headers.get("Authorization") != f"bearer {self.TOKEN}":
+            return 401, {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"', **JSON}, \
+                b'{"message": "Unauthorized", "error": 401}'
+        if request.method == "POST" and path == "/api/comment":
+            return self._comment({k: v[0] for k, v in request.form().items()})
+        if request.method == "GET" and path == "/api/v1/me":
+            return json_reply({"name": self.account, "id": "abc12", "is_suspended": False})
+        if request.method == "GET" and path == f"/user/{self.account}/comments":
+            children = [{"kind": "t1", "data": p} for p in reversed(self.posts)]
+            return json_reply({"kind": "Listing", "data": {"after": None, "before": None, "dist": len(children),
+                                                           "children": children}})
+        return json_reply({"message": "Not Found", "error": 404}, 404)
+
+    def _comment(self, form: dict[str, str]) -> Reply:
+        if set(form) != {"api_type", "text", "thing_id"} or form["api_type"] != "json":
+            return reddit_errors(("BAD_REQUEST", f"unexpected fields {sorted(form)}", "text"))
+        parent = form["thing_id"]
+        if parent not in self.things:
+            return reddit_errors(("DELETED_COMMENT", "that comment has been deleted", "parent"))
+        if parent in self.locked:
+            return reddit_errors(("THREAD_LOCKED", "that thread is locked", "parent"))
+        if len(form["text"]) > 10_000:
+            return reddit_errors(("TOO_LONG", "this is too long (max: 10000)", "text"))
+        self.next_id += 1
+        base36 = _base36(self.next_id)
+        link = self.things[parent]
+        comment = {**self.recorded, "id": base36, "name": f"t1_{base36}", "parent_id": parent, "link_id": link,
+                   "body": form["text"], "author": self.account, "archived": False,
+                   "permalink": f"/r/acme/comments/{link[3:]}/parcel/{base36}/"}
+        self.stored(comment)
+        return json_reply({"json": {"errors": [], "data": {"things": [{"kind": "t1", "data": comment}]}}})
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while number:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+    return out or "0"
