@@ -16,8 +16,9 @@ import sys
 from tests.test_import_graph import PACKAGE, import_graph, packages_importing_each_other
 
 FLOORS: list[tuple[str, set[str]]] = [  # bottom to top
-    ("ground", {"listener", "listener.domain", "listener.signed_links", "listener.clock", "listener.durations", "listener.secrets",
-                "listener.timezones", "listener.text", "listener.logs", "listener.metrics", "listener.periodic"}),
+    ("ground", {"listener", "listener.domain", "listener.signed_links", "listener.clock", "listener.durations",
+                "listener.secrets", "listener.timezones", "listener.text", "listener.logs", "listener.metrics",
+                "listener.periodic"}),
     ("config", {"listener.config"}),  # and every `*.settings` module
     ("store", {"listener.store"}),
     ("source", {"listener.sources"}),
