@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from listener.alerts.channels import Channel, make_channel
+from listener.alerts.channels import Channel
 from listener.alerts.escalation import EscalationReport, run_escalations
 from listener.alerts.outbox import DeliveryReport, deliver_pending
 from listener.alerts.spikes.check import SpikeReport, check_spikes
 from listener.clock import Clock, SystemClock
 from listener.config import Settings
+from listener.helpdesk.channels import build_channels
 from listener.matching import BrandMatcher
 from listener.nlp.loader import load_scorer
 from listener.nlp.scoring import Scorer
@@ -50,7 +51,7 @@ class App:
 
     @cached_property
     def channels(self) -> dict[str, Channel]:
-        return {c.name: make_channel(c) for c in self.settings.channel}
+        return build_channels(self.settings.channel, self.store, self.clock)
 
     def reconfigure(self, settings: Settings) -> None:
         """Take a reloaded config (SIGHUP). The parts built from it are all built first, then swapped in at once,
@@ -61,7 +62,7 @@ class App:
             "http": http,
             "matcher": BrandMatcher(settings.brand),
             "sources": _build_sources(settings, http, self.clock),
-            "channels": {c.name: make_channel(c) for c in settings.channel},
+            "channels": build_channels(settings.channel, self.store, self.clock),
         }
         self.__dict__.update(parts, settings=settings)  # the cached_property values, replaced together
 

@@ -24,6 +24,7 @@ from listener.alerts.spikes.settings import SpikeSettings, every_as_cron
 from listener.cluster.settings import ClusterSettings
 from listener.digest.settings import DigestSettings
 from listener.durations import Duration
+from listener.helpdesk.settings import HELPDESK_KINDS, check_helpdesk_references
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
 from listener.ops.privacy import PrivacySettings
@@ -138,6 +139,7 @@ def check_references(settings: Settings) -> None:
                 raise ValueError(f"retention.{key}: keep mentions at least {spike.history_weeks + 1} weeks, as "
                                  f"spike[{i}] compares with the {spike.history_weeks} weeks before")
     _check_digest(settings)
+    check_helpdesk_references(settings)
     settings.cluster.check_database(settings.database.url)
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)
@@ -198,7 +200,7 @@ def _problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[
     for error in exc.errors():
         loc = prefix + tuple(error["loc"])
         # Tagged unions put the tag in the location (channel[0].email.to): drop it.
-        if len(loc) > 2 and loc[0] == "channel" and loc[2] in ("email", "webhook", "apprise"):
+        if len(loc) > 2 and loc[0] == "channel" and loc[2] in ("email", "webhook", "apprise", *HELPDESK_KINDS):
             loc = loc[:2] + loc[3:]
         message = error["msg"]
         if error["type"] == "extra_forbidden":

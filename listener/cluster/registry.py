@@ -30,6 +30,7 @@ PROVIDERS = [
     "listener.ops.retention:periodic_jobs",
     "listener.alerts.spikes.check:periodic_jobs",
     "listener.digest.schedule:periodic_jobs",
+    "listener.helpdesk.jobs:periodic_jobs",
 ]
 
 

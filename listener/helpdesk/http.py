@@ -104,6 +104,12 @@ def as_dict(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
+def member(data: dict[str, Any], key: str) -> dict[str, Any]:
+    """`data[key]` when it is a JSON object, else an empty one (optional nested objects)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def as_list(value: Any, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise HelpdeskError(f"unexpected answer: {what} is not a JSON array")

@@ -64,6 +64,7 @@ class TicketState:
     closed: bool  # solved or closed: the task is resolved
     responded_at: datetime | None = None  # the first public answer of an agent, if any
     closed_at: datetime | None = None
+    gone: bool = False  # deleted in the helpdesk: nothing more to read back
 
 
 @dataclass(frozen=True)

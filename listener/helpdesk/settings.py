@@ -99,6 +99,7 @@ class ChatwootSettings(HelpdeskSettings):
 
 
 AnyHelpdeskSettings = ZendeskSettings | FreshdeskSettings | ZammadSettings | ChatwootSettings
+HELPDESK_SETTINGS = (ZendeskSettings, FreshdeskSettings, ZammadSettings, ChatwootSettings)
 
 
 def is_helpdesk(settings: object) -> bool:

@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from listener.alerts.activity import add_note, assign, correct_verdict, perform
 from listener.alerts.tasks import TaskError
 from listener.domain import SENTIMENTS
+from listener.helpdesk.webhooks import hook_endpoint
 from listener.labels import LabelError
 from listener.nlp.categories import CATEGORIES
 from listener.store.models import UserRow
@@ -224,6 +225,7 @@ def routes() -> list[BaseRoute]:
         Route("/tasks/{task_id:int}", task_page),
         Route("/tasks/{task_id:int}/act", task_action, methods=["POST"]),
         Route("/ack/{token:str}", ack_link, methods=["GET", "POST"]),
+        Route("/hooks/{channel:str}", hook_endpoint, methods=["POST"]),  # signed by the helpdesk, not CSRF
         *page_routes(),
     ]
 
