@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -100,7 +100,7 @@ class Freshdesk(Driver):
         if since is None:
             return {w.ticket_id: self._one(api, w.ticket_id) for w in watches}
         found: dict[str, TicketState] = {}
-        params: dict[str, Any] = {"updated_since": (since - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        params: dict[str, Any] = {"updated_since": since.strftime("%Y-%m-%dT%H:%M:%SZ"),
                                   "include": "stats", "order_by": "updated_at", "order_type": "asc",
                                   "per_page": 100}
         complete = False

@@ -188,3 +188,60 @@ def texts(fake: FakeApi, ticket_id: int) -> list[str]:
 
 def request_bodies(fake: FakeApi) -> list[Any]:
     return [json.loads(r.body) for r in fake.requests if r.body]
+
+
+def complaint_by(store: Store, settings: Settings, clock: Clock, author: str | None, text: str,
+                 kind: str = "feed", url: str | None = "https://forum.example.com/t/1", category: str = "billing",
+                 urgency: str = "P2") -> int:
+    """A triaged negative mention by `author` on a `kind` source, run through the real `act`; the task id."""
+    from sqlalchemy import func, select
+
+    from listener.alerts.rules import Facts
+    from listener.alerts.tasks import act
+    from listener.nlp.scoring import Score
+    from listener.nlp.triage import Triage
+    from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow
+
+    now = clock.now()
+    score = Score(sentiment="negative", probabilities={"negative": 0.9, "neutral": 0.05, "positive": 0.05},
+                  model_version="test", language="en", categories=(category,), negative_service=True)
+    with store.write() as session:
+        source = session.scalar(select(SourceRow).where(SourceRow.name == f"{kind}-src"))
+        if source is None:
+            source = SourceRow(name=f"{kind}-src", kind=kind, cursor={})
+            session.add(source)
+            session.flush()
+        n = (session.scalar(select(func.count(MentionRow.id))) or 0) + 1
+        mention = MentionRow(source_id=source.id, source_kind=kind, external_id=f"m{n}", url=url, author=author,
+                             text=text, published_at=now, fetched_at=now, reach={}, content_hash=f"{n:064x}",
+                             brands=[MentionBrand(brand="Acme")])
+        session.add(mention)
+        session.flush()
+        session.add(ScoreRow(mention_id=mention.id, model_version="test", language="en", sentiment="negative",
+                             p_negative=0.9, p_neutral=0.05, p_positive=0.05, categories=[category],
+                             negative_service=True, urgency=urgency, reasons=["negative billing experience"],
+                             scored_at=now))
+        session.flush()
+        session.refresh(mention)
+        facts = Facts(brands=["Acme"], source=source.name, score=score,
+                      triage=Triage(urgency=urgency, reasons=("negative billing experience",)))
+        action = act(session, mention, facts, settings.rule, now)
+        assert action is not None
+        return action.task.id
+
+
+def later_mention(store: Store, clock: Clock, task_id: int, text: str) -> None:
+    """The same customer writes again and the mention is joined to their task (issue #24, contacts)."""
+    from listener.helpdesk.followups import enqueue_followups
+    from listener.store.models import MentionBrand, MentionRow, TaskRow
+
+    now = clock.now()
+    with store.write() as session:
+        first = session.get_one(TaskRow, task_id).mention
+        mention = MentionRow(source_id=first.source_id, source_kind=first.source_kind, external_id="post-again",
+                             url="https://forum.example.com/t/again", author=first.author, text=text,
+                             published_at=now, fetched_at=now, reach={}, content_hash="f" * 64,
+                             brands=[MentionBrand(brand="Acme")])
+        session.add(mention)
+        session.flush()
+        enqueue_followups(session, session.get_one(TaskRow, task_id), mention, ["desk"], now)

@@ -17,12 +17,11 @@ from listener.alerts.outbox import backoff
 from listener.clock import FakeClock
 from listener.config import Settings, parse_settings
 from listener.demo.servers import free_port
-from listener.helpdesk.followups import enqueue_followups
 from listener.helpdesk.handoff import HelpdeskChannel
 from listener.helpdesk.model import Post
 from listener.helpdesk.status import read_back
 from listener.store.engine import Store
-from listener.store.models import AlertRow, HandoffPostRow, MentionBrand, MentionRow, TaskEvent, TaskRow
+from listener.store.models import AlertRow, HandoffPostRow, TaskEvent, TaskRow
 from tests.alerting import complaint, migrated_store
 from tests.helpdesk.fake_api import FakeApi, json_reply
 from tests.helpdesk.support import (
@@ -35,6 +34,7 @@ from tests.helpdesk.support import (
     handoff,
     helpdesk_config,
     helpdesk_settings,
+    later_mention,
     set_secrets,
     texts,
     ticket_ids,
@@ -82,20 +82,6 @@ def events(store: Store, task_id: int) -> list[tuple[str, str, str | None]]:
     with store.read() as session:
         return [(e.actor, e.action, e.detail) for e in
                 session.query(TaskEvent).filter_by(task_id=task_id).order_by(TaskEvent.id)]
-
-
-def later_mention(store: Store, clock: FakeClock, task_id: int, text: str) -> None:
-    """The same customer writes again and the mention is joined to their task (issue #24, contacts)."""
-    now = clock.now()
-    with store.write() as session:
-        first = session.get_one(TaskRow, task_id).mention
-        mention = MentionRow(source_id=first.source_id, source_kind=first.source_kind, external_id="post-again",
-                             url="https://forum.example.com/t/again", author=first.author, text=text,
-                             published_at=now, fetched_at=now, reach={}, content_hash="f" * 64,
-                             brands=[MentionBrand(brand="Acme")])
-        session.add(mention)
-        session.flush()
-        enqueue_followups(session, session.get_one(TaskRow, task_id), mention, ["desk"], now)
 
 
 # ----------------------------------------------------------------------------- one ticket per task
