@@ -42,7 +42,7 @@ def apply(session: Session, channel: HelpdeskChannel, row: HandoffRow, state: Ti
           report: ReadBack) -> None:
     """Write what the helpdesk says about `row`'s ticket to the hand-off and its task."""
     row.checked_at, row.helpdesk_status = now, state.status[:50]
-    task = session.get_one(TaskRow, row.task_id)
+    task = session.get_one(TaskRow, row.task_id, with_for_update=True)  # a webhook and the job may race
     where = f"{channel.label} ticket {row.ticket_id}"
     if state.gone:
         row.state, row.last_error = "gone", f"{where} was deleted"
@@ -81,13 +81,16 @@ def remember(session: Session, channel: str, delivery_id: str, now: datetime) ->
         raise ReplayedWebhook(f"delivery {delivery_id!r} is being handled already") from None
 
 
-def _watched(session: Session, channel: str, ticket_ids: list[str] | None = None) -> list[HandoffRow]:
+def _watched(session: Session, channel: str, ticket_ids: list[str] | None = None,
+             lock: bool = False) -> list[HandoffRow]:
     """Open hand-offs of open tasks (a task closed in listener needs nothing from its ticket any more)."""
     query = (select(HandoffRow).join(TaskRow, TaskRow.id == HandoffRow.task_id)
              .where(HandoffRow.channel == channel, HandoffRow.state == "open", HandoffRow.ticket_id.is_not(None),
                     TaskRow.status.in_(OPEN_STATES)).order_by(HandoffRow.id))
     if ticket_ids is not None:
         query = query.where(HandoffRow.ticket_id.in_(ticket_ids))
+    if lock:  # PostgreSQL: a concurrent read-back waits, then sees what this one wrote (SQLite writes one at a time)
+        query = query.with_for_update(of=HandoffRow)
     return list(session.scalars(query))
 
 
@@ -114,7 +117,7 @@ def read_back(channel: HelpdeskChannel, ticket_ids: list[str] | None = None, inc
     with channel.store.write() as session:
         if delivery_id is not None:
             remember(session, channel.name, delivery_id, now)
-        for row in _watched(session, channel.name, [w.ticket_id for w in watches]):
+        for row in _watched(session, channel.name, [w.ticket_id for w in watches], lock=True):
             state = states.get(row.ticket_id or "")
             if state is None:  # unchanged since it was last read
                 row.checked_at = now

@@ -56,8 +56,15 @@ def fake(case: Case, clock: FakeClock) -> Iterator[FakeApi]:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'listener.db'}"
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite; or PostgreSQL too for a test marked `@BOTH_DATABASES`."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        return f"sqlite:///{tmp_path / 'listener.db'}"
+    return request.getfixturevalue("postgres_url")  # type: ignore[no-any-return]
+
+
+BOTH_DATABASES = pytest.mark.parametrize(
+    "db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 
 
 @pytest.fixture
@@ -144,6 +151,7 @@ def test_a_crash_between_the_helpdesks_answer_and_our_commit_opens_no_second_tic
     store.dispose()
 
 
+@BOTH_DATABASES
 def test_a_crash_after_a_post_before_our_commit_posts_it_once(case: Case, fake: FakeApi, settings: Settings,
                                                               store: Store, clock: FakeClock,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,6 +224,7 @@ def test_a_rejected_ticket_keeps_failing_until_parked_with_the_helpdesks_reason(
 
 
 # ----------------------------------------------------------------------------- status flows back: polling
+@BOTH_DATABASES
 def test_an_agents_public_answer_makes_the_task_responded_and_solving_resolves_it(
         case: Case, fake: FakeApi, settings: Settings, store: Store, clock: FakeClock) -> None:
     task_id = complaint(store, settings, clock)
@@ -266,6 +275,7 @@ def test_a_ticket_deleted_in_the_helpdesk_stops_the_read_back_and_leaves_the_tas
 
 
 # ----------------------------------------------------------------------------- status flows back: webhook
+@BOTH_DATABASES
 def test_a_signed_webhook_resolves_the_task_forgery_and_replay_are_refused(
         case: Case, fake: FakeApi, db_url: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, "session-secret-for-tests")
