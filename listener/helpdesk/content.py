@@ -72,7 +72,7 @@ def text_of(body: str | None, lines: Sequence[Line], key: str) -> Text:
         value_md = line.value if line.ours else md(line.value)
         rich_md.append(f"{head}{md_link(line.value, url) if url else value_md}")
     plain += ["", f"— {marker(key)}"]
-    rich_html.append(f"<p>— {marker(key)}</p>")
+    rich_html.append(f"<p>— {html.escape(marker(key))}</p>")
     rich_md += ["", f"— {marker(key)}"]
     return Text(plain="\n".join(plain), html="\n".join(rich_html), markdown="\n".join(rich_md))
 

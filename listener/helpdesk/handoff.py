@@ -14,7 +14,7 @@ done twice when a deliverer dies between the helpdesk's answer and our commit:
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +40,7 @@ from listener.store.models import AlertRow, HandoffPostRow, HandoffRow, MentionR
 log = logging.getLogger(__name__)
 DRIVERS: dict[str, type[Driver]] = {d.kind: d for d in (Zendesk, Freshdesk, Zammad, Chatwoot)}
 OPENING_CLAIM = timedelta(minutes=5)  # a deliverer that died while opening a ticket is taken over after this
+UNEXPECTED = (KeyError, TypeError, ValueError)  # from an answer that lacks a documented field
 
 
 class HandoffError(DeliveryError):
@@ -67,6 +68,8 @@ class HelpdeskChannel:
             self.hand_off(message)
         except HelpdeskError as exc:
             raise HandoffError(f"{self.label} {self.name}: {exc}", exc.retry_after) from exc
+        except UNEXPECTED as exc:  # an answer not shaped as documented: retried and parked, never a crash
+            raise HandoffError(f"{self.label} {self.name}: unexpected answer ({type(exc).__name__}: {exc})") from exc
 
     # ------------------------------------------------------------------------- the hand-off
     def hand_off(self, message: AlertMessage) -> Ticket:
@@ -134,7 +137,7 @@ class HelpdeskChannel:
                     log.warning("event=helpdesk_ticket_recovered channel=%s task=%d ticket=%s", self.name, task_id,
                                 ticket.id)
                 self.driver.finish_opening(api, ticket, opening)
-        except HelpdeskError as exc:
+        except (HelpdeskError, *UNEXPECTED) as exc:
             self._release(handoff_id, str(exc))
             raise
         self._opened(handoff_id, task_id, ticket)
@@ -184,16 +187,3 @@ class HelpdeskChannel:
     def api(self) -> Api:
         return self.driver.api()
 
-
-def handoffs_of(session: Session, task_id: int) -> list[HandoffRow]:
-    """The task's hand-offs, one per helpdesk channel it went to."""
-    return list(session.scalars(select(HandoffRow).where(HandoffRow.task_id == task_id).order_by(HandoffRow.id)))
-
-
-def open_handoff_ids(session: Session, channel: str) -> list[int]:
-    return list(session.scalars(select(HandoffRow.id).where(HandoffRow.channel == channel,
-                                                            HandoffRow.state == "open")))
-
-
-def since_of(rows: list[HandoffRow], now: datetime) -> datetime:
-    return min((r.checked_at or r.created_at for r in rows), default=now)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from listener.alerts.activity import perform, record
 from listener.alerts.tasks import OPEN_STATES
 from listener.helpdesk.driver import Watch
-from listener.helpdesk.handoff import HelpdeskChannel
+from listener.helpdesk.handoff import UNEXPECTED, HelpdeskChannel
 from listener.helpdesk.model import HelpdeskError, ReplayedWebhook, TicketState
 from listener.store.models import HandoffRow, TaskRow, WebhookDeliveryRow
 
@@ -109,7 +109,7 @@ def read_back(channel: HelpdeskChannel, ticket_ids: list[str] | None = None, inc
     try:
         with channel.api() as api:
             states = channel.driver.states(api, watches, since - OVERLAP if since and incremental else None)
-    except HelpdeskError as exc:
+    except (HelpdeskError, *UNEXPECTED) as exc:
         report.error = str(exc)
         log.warning("event=helpdesk_read_back_failed channel=%s error=%r", channel.name, str(exc))
         return report

@@ -223,6 +223,16 @@ def test_a_rejected_ticket_keeps_failing_until_parked_with_the_helpdesks_reason(
     assert ticket_ids(fake) == []
 
 
+def test_an_answer_not_shaped_as_documented_fails_the_alert_not_the_deliverer(
+        case: Case, fake: FakeApi, settings: Settings, store: Store, clock: FakeClock) -> None:
+    complaint(store, settings, clock)
+    fake.fail("create", json_reply({"unexpected": True}, 201))
+    report = deliver(store, settings, clock)  # no exception escapes the outbox
+    assert report.failed == 1
+    [(_, state, error)] = alerts(store)
+    assert state == "pending" and error and "unexpected answer" in error
+
+
 # ----------------------------------------------------------------------------- status flows back: polling
 @BOTH_DATABASES
 def test_an_agents_public_answer_makes_the_task_responded_and_solving_resolves_it(
