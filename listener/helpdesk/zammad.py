@@ -4,9 +4,11 @@
 - Customer: `GET /api/v1/users/search?query=login:"<external id>"`, else `POST /api/v1/users` with that login, the
   name, the profile URL as `web` — no e-mail address.
 - Ticket: `POST /api/v1/tickets` with `customer_id`, `group`, `priority`, the customer's words as the first article
-  (a note from the Customer) and `tags` holding our task key, so after a crash
+  (a note with sender Customer and `origin_by_id`, on the customer's behalf) and `tags` holding our task key, so
+  after a crash
   `GET /api/v1/tickets/search?query=tags:"<key>"&expand=true` finds it.
-- Posts: `POST /api/v1/ticket_articles` (internal notes); `GET /api/v1/ticket_articles/by_ticket/{id}` finds a marker.
+- Posts: `POST /api/v1/ticket_articles` (internal notes; the customer's next post as theirs, `origin_by_id`);
+  `GET /api/v1/ticket_articles/by_ticket/{id}` finds a marker.
 - Read back: `GET /api/v1/tickets/search?query=id:(1 OR 2 …)&expand=true` (50 per call): a state in
   `closed_states` resolves the task, `first_response_at` (an agent's first article the customer can see) makes it
   responded.
@@ -74,15 +76,14 @@ class Zammad(Driver):
         body = {"title": opening.subject, "group": self.settings.group, "customer_id": customer_id,
                 "priority": self.priority(opening.priority), "tags": ",".join([*opening.tags, opening.external_id]),
                 "article": {"subject": opening.subject, "body": opening.text.plain, "content_type": "text/plain",
-                            "type": "note", "internal": False, "sender": "Customer"}}
+                            "type": "note", "internal": False, "sender": "Customer", "origin_by_id": customer_id}}
         return self._ticket(api.post("/api/v1/tickets", body))
 
     def add_post(self, api: Api, ticket: Ticket, post: Post) -> str:
-        body = post.text.plain
-        if post.from_customer:
-            body = "The customer wrote again:\n\n" + body
-        article = {"ticket_id": int(ticket.id), "body": body, "content_type": "text/plain", "type": "note",
-                   "internal": True}
+        article: dict[str, Any] = {"ticket_id": int(ticket.id), "body": post.text.plain,
+                                   "content_type": "text/plain", "type": "note", "internal": True}
+        if post.from_customer and ticket.requester_ref:  # on behalf of the customer, as the docs show for phone
+            article.update(internal=False, sender="Customer", origin_by_id=int(ticket.requester_ref))
         return str(as_dict(api.post("/api/v1/ticket_articles", article, gone_is=f"Zammad ticket {ticket.id}"),
                            "article").get("id", ""))
 

@@ -76,7 +76,8 @@ class FakeZammad(FakeApi):
         data = self.check(self.body(request), "ticket", {"title": str, "group": str, "customer_id": int,
                                                           "article": dict}, {"priority": str, "tags": str})
         article = self.check(data["article"], "article", {"body": str},
-                             {"subject": str, "content_type": str, "type": str, "internal": bool, "sender": str})
+                             {"subject": str, "content_type": str, "type": str, "internal": bool, "sender": str,
+                              "origin_by_id": int})
         if data["group"] != GROUP:
             raise Invalid(f"group {data['group']!r}", self.invalid("No such group"))
         if data["customer_id"] not in self.users:
@@ -99,7 +100,8 @@ class FakeZammad(FakeApi):
         made = {"id": self.new_id(), "ticket_id": ticket_id, "from": "", "to": "", "subject": article.get("subject"),
                 "body": article["body"], "content_type": article.get("content_type", "text/plain"),
                 "type": article.get("type", "note"), "internal": article.get("internal", False),
-                "sender": article.get("sender", "Agent"), "created_at": iso(at), "updated_at": iso(at)}
+                "sender": article.get("sender", "Agent"), "origin_by_id": article.get("origin_by_id"),
+                "created_at": iso(at), "updated_at": iso(at)}
         self.articles[ticket_id].append(made)
         self.tickets[ticket_id]["updated_at"] = iso(at)
         return made
@@ -126,7 +128,10 @@ class FakeZammad(FakeApi):
 
     def create_article(self, request: Request) -> Reply:
         data = self.check(self.body(request), "article", {"ticket_id": int, "body": str},
-                          {"subject": str, "content_type": str, "type": str, "internal": bool, "sender": str})
+                          {"subject": str, "content_type": str, "type": str, "internal": bool, "sender": str,
+                           "origin_by_id": int})
+        if "origin_by_id" in data and data["origin_by_id"] not in self.users:
+            raise Invalid("origin_by_id names nobody", self.invalid("No such user"))
         if data["ticket_id"] not in self.tickets:
             return self.not_found(f"Ticket with 'id'={data['ticket_id']}")
         return ok(self._article(data["ticket_id"], data, self.clock.now()), 201)

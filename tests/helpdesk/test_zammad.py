@@ -74,7 +74,7 @@ def test_opening_a_ticket_sends_what_zammad_documents(fake: FakeZammad, settings
     assert (ticket["group"], ticket["priority"], ticket["tags"]) == (
         GROUP, "2 normal", f"listener,billing,listener-task-{task_id}")
     assert ticket["article"] == {**ticket["article"], "type": "note", "internal": False, "sender": "Customer",
-                                 "content_type": "text/plain"}
+                                 "origin_by_id": ticket["customer_id"], "content_type": "text/plain"}
     assert "Acme charged twice" in ticket["article"]["body"]
     assert note["internal"] is True and "Flagged by listener" in note["body"]
 
@@ -102,3 +102,18 @@ def test_a_webhook_without_its_delivery_id_is_refused(fake: FakeZammad, settings
     signed = {k.lower(): v for k, v in zammad_sign(HOOK_KEY, body, clock.now()).items()}
     assert handle(channel_of(settings, store, clock), signed, body)[0] == 401
     assert handle(channel_of(settings, store, clock), {**signed, "x-zammad-delivery": "job-1"}, body)[0] == 200
+
+
+def test_the_customers_next_post_is_an_article_on_their_behalf(fake: FakeZammad, settings: Settings, store: Store,
+                                                                clock: FakeClock) -> None:
+    from tests.helpdesk.support import later_mention
+
+    task_id = complaint_by(store, settings, clock, "kundin_77", "Acme billing is broken")
+    deliver(store, settings, clock)
+    later_mention(store, clock, task_id, "Acme, hello? Still double charged.")
+    deliver(store, settings, clock)
+    [ticket] = fake.tickets
+    last = fake.articles[ticket][-1]
+    assert (last["sender"], last["internal"], last["origin_by_id"]) == (
+        "Customer", False, fake.tickets[ticket]["customer_id"])
+    assert "Still double charged" in last["body"] and fake.violations == []
