@@ -24,7 +24,12 @@ class Mention:
     text: str
     fetched_at: datetime
     url: str | None = None
-    author: str | None = None
+    author: str | None = None  # the name or handle the platform shows
+    # Who wrote it, where the platform says (listener/contacts): a stable account id (Bluesky DID, YouTube channel
+    # id …), the profile URL and the display name beside the handle; None where the platform gives none.
+    author_id: str | None = None
+    author_url: str | None = None
+    author_name: str | None = None
     title: str | None = None
     published_at: datetime | None = None  # always timezone-aware UTC when known
     rating: float | None = None  # star rating of reviews, 1–5

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from listener.alerts.rules import Facts, RuleSettings
 from listener.alerts.tasks import act
 from listener.clock import Clock
+from listener.contacts.ingest import link_mention
 from listener.dedup import canonical_for, known_external_ids, mention_text
 from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher
@@ -159,6 +160,7 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
             new = _mention_row(session, row, mention, brands, text.digest)
             session.add(new)
             session.flush()  # so a copy later in the same batch finds this one as canonical
+            link_mention(session, new, mention, clock.now())  # its author's identity and contact
             report.stored += 1
             report.near_duplicates += new.canonical_id is not None
         row.cursor = batch.next_cursor
@@ -202,6 +204,7 @@ def _mention_row(session: Session, source: SourceRow, mention: Mention, brands: 
 class ScoreReport:
     scored: int = 0
     tasks: int = 0
+    follow_ups: int = 0  # mentions that joined their contact's open task instead of opening one
     alerts: int = 0
     by_sentiment: dict[str, int] = field(default_factory=dict)
     failed: int = 0  # mentions the model failed on in this run (retried next run, parked after MAX_SCORE_ATTEMPTS)
@@ -318,7 +321,9 @@ def record_scores(session: Session, rows: list[MentionRow], mentions: list[Menti
         report.scored += 1
         report.by_sentiment[score.sentiment] = report.by_sentiment.get(score.sentiment, 0) + 1
         batch_sentiments[score.sentiment] = batch_sentiments.get(score.sentiment, 0) + 1
-        if action is not None:
+        if action is not None and action.follow_up is not None:
+            report.follow_ups += 1
+        elif action is not None:
             report.tasks += 1
             report.alerts += len(action.alerts)
             metrics.record_task(action.task.rule, action.task.priority)

@@ -73,6 +73,7 @@ def test_migrations_build_the_schema_the_models_declare(tmp_path: Path) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    import listener.contacts.models  # noqa: F401  (its tables share the store's metadata)
     from listener.store.models import Base
 
     store = Store(f"sqlite:///{tmp_path / 'm.db'}")

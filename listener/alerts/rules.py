@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from listener.alerts.hours import BusinessCalendar
+from listener.contacts.settings import DEFAULT_JOIN, JoinWindow
 from listener.durations import Duration, parse_duration
 from listener.nlp.scoring import Score
 from listener.nlp.triage import Triage
@@ -38,6 +39,9 @@ class RuleTask(BaseModel):
     priority: Priority = "P2"
     first_response: Duration = timedelta(minutes=15)
     hours: str | None = None  # name of an [[hours]] calendar: the deadline counts business time only
+    # A mention by a contact whose open task heard from them within this window joins that task as a follow-up
+    # instead of opening another (listener/contacts/joining.py); "off" or 0: every mention opens its own.
+    join: JoinWindow = DEFAULT_JOIN
 
     _calendar: BusinessCalendar | None = PrivateAttr(default=None)
 

@@ -16,6 +16,8 @@ from listener.alerts import outbox
 from listener.alerts.grouping import add_to_group, labels_for
 from listener.alerts.rules import URGENCY_RANK, Facts, RuleSettings, matching_rules
 from listener.alerts.silences import active_silences, silence_for
+from listener.contacts.hooks import FollowUp
+from listener.contacts.joining import join_open_task
 from listener.store.models import AlertRow, MentionRow, TaskRow
 
 log = logging.getLogger(__name__)
@@ -37,14 +39,17 @@ class TaskError(Exception):
 class Action:
     task: TaskRow
     alerts: list[AlertRow]
+    follow_up: FollowUp | None = None  # the mention joined this open task of its contact instead of opening one
 
 
 def act(session: Session, mention: MentionRow, facts: Facts, rules: list[RuleSettings], now: datetime) -> Action | None:
     """Apply the rules to one triaged mention: at most one task per mention, outbox rows for its channels.
 
     Runs inside the caller's transaction, the same one that stores the score and triage result.
-    Copies of a story already seen (near-duplicates) never raise a second task. A silenced task raises no alert;
-    a rule with `group` puts the task in its group (announced by `grouping.flush_due_groups`) instead.
+    Copies of a story already seen (near-duplicates) never raise a second task. A mention whose contact has an open
+    task active within the rule's `task.join` window joins it as a follow-up (listener/contacts/joining.py). A
+    silenced task raises no alert; a rule with `group` puts the task in its group (announced by
+    `grouping.flush_due_groups`) instead.
     """
     if mention.canonical_id is not None:
         return None
@@ -55,6 +60,10 @@ def act(session: Session, mention: MentionRow, facts: Facts, rules: list[RuleSet
         return None
     lead = min(matched, key=lambda r: (URGENCY_RANK[r.task.priority], r.task.first_response))
     reasons = list(facts.triage.reasons) + [f"rule {', '.join(r.name for r in matched)}"]
+    follow_up = join_open_task(session, mention, lead.name, lead.task.priority, lead.task.join,
+                               lead.task.deadline(now), OPEN_STATES, now)
+    if follow_up is not None:
+        return Action(follow_up.task, [], follow_up)
     task = TaskRow(
         mention_id=mention.id,
         rule=lead.name,

@@ -68,7 +68,8 @@ def score(state: CliState, retry_failed: bool) -> None:
             click.echo(f"{retry_failed_scores(app.store)} failed mentions queued for scoring again")
         report = app.score()
     mix = ", ".join(f"{n} {s}" for s, n in sorted(report.by_sentiment.items())) or "nothing new"
-    click.echo(f"scored {report.scored} mentions ({mix}); {report.tasks} tasks, {report.alerts} alerts queued")
+    joined = f", {report.follow_ups} follow-ups joined open tasks" if report.follow_ups else ""
+    click.echo(f"scored {report.scored} mentions ({mix}); {report.tasks} tasks, {report.alerts} alerts queued{joined}")
     if report.failed:
         click.echo(f"the model failed on {report.failed} mentions (errors in the log; retried on the next run, "
                    f"parked after {MAX_SCORE_ATTEMPTS} attempts: `listener score --retry-failed`)", err=True)

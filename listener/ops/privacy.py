@@ -33,6 +33,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Select, delete, event, select, update
 from sqlalchemy.orm import Session
 
+from listener.contacts.forget import forget_mentions, tasks_touching
+from listener.contacts.ingest import PSEUDONYMISE
 from listener.dedup import erased_external_id
 from listener.secrets import get_secret
 from listener.store.engine import Store
@@ -82,6 +84,8 @@ def install_pseudonymiser(store: Store, key: bytes) -> None:
                 obj.author = pseudonym(obj.author, key)
 
     event.listen(store._writer, "before_flush", _before_flush)  # the sessions that write
+    # Identities (listener/contacts/ingest.py) hash account and handle the same way before looking them up.
+    store._writer.configure(info={PSEUDONYMISE: lambda name: pseudonym(name, key)})
 
 
 @dataclass(frozen=True)
@@ -170,7 +174,8 @@ def _anonymise(row: MentionRow) -> None:
 
 def erase(store: Store, selector: Selector, key: bytes | None, by: str, now: datetime) -> dict[str, int]:
     """Erase the personal data of the selected mentions and their copies (Art. 17); returns what was done."""
-    counts = {"mentions": 0, "copies": 0, "labels": 0, "near_dup_keys": 0, "tasks": 0, "alerts_deleted": 0}
+    counts = {"mentions": 0, "copies": 0, "labels": 0, "near_dup_keys": 0, "tasks": 0, "alerts_deleted": 0,
+              "identities": 0}
     with store.write() as session:
         sqlite = session.get_bind().dialect.name == "sqlite"
         if sqlite:  # deleted and overwritten cells are zeroed in the file, not just marked free
@@ -184,7 +189,8 @@ def erase(store: Store, selector: Selector, key: bytes | None, by: str, now: dat
         for row in rows + copies:
             _anonymise(row)
         session.flush()
-        for task in session.scalars(select(TaskRow).where(TaskRow.mention_id.in_(all_ids))):
+        # Tasks of the mentions, and tasks they joined as follow-ups (whose notes may quote them).
+        for task in session.scalars(select(TaskRow).where(TaskRow.id.in_(tasks_touching(all_ids)))):
             task.reasons, task.note = [], None
             counts["tasks"] += 1
             # The activity log keeps who did what and when; its free text (notes, replies) may quote the author.
@@ -197,6 +203,7 @@ def erase(store: Store, selector: Selector, key: bytes | None, by: str, now: dat
             delete(AlertRow).where(AlertRow.mention_id.in_(all_ids), AlertRow.status.in_(UNSENT))).rowcount)
         for alert in session.scalars(select(AlertRow).where(AlertRow.mention_id.in_(all_ids))):
             alert.last_error = None
+        counts["identities"] = forget_mentions(session, all_ids, now)
         _audit(session, "erase", selector, by, now, counts)
     if sqlite:
         with store.engine.connect() as conn:  # old page images in the write-ahead log go too

@@ -11,6 +11,7 @@ deduplicates by review id, and which catches reviews that appear late.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -63,6 +64,12 @@ def _label(node: Any) -> str | None:
         value = node.get("label")
         return value if isinstance(value, str) else None
     return None
+
+
+def _reviewer_id(profile: str | None) -> str | None:
+    """The reviewer's id from their profile link (`https://itunes.apple.com/us/reviews/id30028668`)."""
+    match = re.search(r"/id(\d+)(?:[/?#]|$)", profile or "")
+    return match.group(1) if match else None
 
 
 def _int(value: str | None) -> int | None:
@@ -156,6 +163,8 @@ class AppStoreSource(Source):
             title=title or None,
             url=url or f"https://apps.apple.com/{country}/app/id{self.settings.app_id}?see-all=reviews",
             author=_label(author.get("name")),
+            author_id=_reviewer_id(_label(author.get("uri"))),
+            author_url=_label(author.get("uri")),
             published_at=iso_time(_label(entry.get("updated"))),
             rating=float(min(5, max(1, rating))),
             reach=counts(votes=_int(_label(entry.get("im:voteCount"))), likes=_int(_label(entry.get("im:voteSum")))),
