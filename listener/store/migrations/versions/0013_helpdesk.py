@@ -1,7 +1,7 @@
 """helpdesk hand-off: one ticket per task and helpdesk channel, the comments posted to it, webhook deliveries seen
 
-Revision ID: 0012_helpdesk
-Revises: 0011_spikes
+Revision ID: 0013_helpdesk
+Revises: 0012_contacts
 Create Date: 2026-12-20 10:00:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_helpdesk"
-down_revision = "0011_spikes"
+revision = "0013_helpdesk"
+down_revision = "0012_contacts"
 branch_labels = None
 depends_on = None
 
