@@ -18,7 +18,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from listener.alerts.activity import record
 from listener.alerts.channels.base import AlertMessage, DeliveryError, Notice
@@ -26,6 +25,7 @@ from listener.clock import Clock
 from listener.helpdesk import content
 from listener.helpdesk.chatwoot import Chatwoot
 from listener.helpdesk.driver import Driver
+from listener.helpdesk.followups import followup_key, joined_mentions
 from listener.helpdesk.freshdesk import Freshdesk
 from listener.helpdesk.http import Api
 from listener.helpdesk.model import HelpdeskError, Opening, Post, Ticket
@@ -83,26 +83,23 @@ class HelpdeskChannel:
             requester = requester_for_task(session, task, prefix)
             tags = content.ticket_tags(message.categories, self.settings.tags)
             opening = content.opening(key, message, requester, task.priority, tags)
-            post = self._post_for(session, alert, message, key, prefix)
+            posts = [self._followup(m, message.task_id, prefix) for m in joined_mentions(session, task.id)]
+            if alert is not None and alert.kind == "followup" and alert.mention_id is not None:
+                posts.append(self._followup(session.get_one(MentionRow, alert.mention_id), task.id, prefix))
+            elif alert is not None and alert.kind != "task":  # an escalation (or any later alert of the task)
+                posts.append(content.escalation(message.idempotency_key, message))
         handoff_id, ticket = self._ensure_ticket(message.task_id, opening)
         if self.driver.opening_is_post:
             self._post_once(handoff_id, ticket, Post(key=f"{key}:opening", text=opening.text, from_customer=True))
         self._post_once(handoff_id, ticket, content.context(key, message))
-        if post is not None:
+        for post in dict((p.key, p) for p in posts).values():  # the customer's later posts, then this alert's
             self._post_once(handoff_id, ticket, post)
         return ticket
 
-    def _post_for(self, session: Session, alert: AlertRow | None, message: AlertMessage, key: str,
-                  prefix: str) -> Post | None:
-        """What an alert after the task's first adds to the ticket (the first one's words are the ticket)."""
-        if alert is None or alert.kind == "task":
-            return None
-        if alert.kind == "followup" and alert.mention_id is not None:
-            mention = session.get_one(MentionRow, alert.mention_id)
-            return content.followup(message.idempotency_key, mention.text, mention.title, mention.url,
-                                    requester_for_mention(mention, prefix), mention.source.name,
-                                    mention.published_at)
-        return content.escalation(message.idempotency_key, message)
+    def _followup(self, mention: MentionRow, task_id: int, prefix: str) -> Post:
+        return content.followup(followup_key(task_id, mention.id, self.name), mention.text, mention.title,
+                                mention.url, requester_for_mention(mention, prefix), mention.source.name,
+                                mention.published_at)
 
     def _ensure_ticket(self, task_id: int, opening: Opening) -> tuple[int, Ticket]:
         now = self.clock.now()

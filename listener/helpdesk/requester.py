@@ -1,10 +1,11 @@
-"""Who the helpdesk ticket is from: one function, so the hand-off can read the contact (issue #24, contacts) the
-day it exists instead of the task's mention author.
+"""Who the helpdesk ticket is from (`requester_for_task`, the one function the hand-off asks).
 
-For now the requester is the mention's author identity: the platform (source kind), the account name the
-platform gives, and a profile URL where one follows from it (Reddit, Hacker News, Bluesky, Mastodon, Discourse).
-The external id is stable — the same author on the same platform is the same requester in the helpdesk — and no
-e-mail address is ever made up.
+The requester is the task's contact (listener/contacts): external id `<prefix>-contact-<contact id>` — the same
+person on every platform they were linked across is one requester in the helpdesk — with the name and the profile
+URL of the identity that wrote the task's mention. A mention whose author is not a contact (no author, or stored
+before contacts) falls back to the author identity itself: `<prefix>-contact:<platform>:<account>`, with a
+profile URL where one follows from the handle (Reddit, Hacker News, Bluesky, Mastodon, Discourse). Either id is
+stable, and no e-mail address is ever made up.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import quote, urlsplit
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from listener.contacts import contact_for_task
+from listener.contacts.models import IdentityMention
 from listener.helpdesk.model import Requester
 from listener.ops.privacy import PSEUDONYM_PREFIX
 from listener.store.models import MentionRow, TaskRow
@@ -54,5 +58,16 @@ def requester_for_mention(mention: MentionRow, prefix: str = "listener") -> Requ
 
 
 def requester_for_task(session: Session, task: TaskRow, prefix: str = "listener") -> Requester:
-    """The requester of `task`'s ticket. Replace the body with the task's contact once contacts exist."""
-    return requester_for_mention(task.mention, prefix)
+    """The requester of `task`'s ticket: its contact, as the identity that wrote the task's mention shows them."""
+    author = requester_for_mention(task.mention, prefix)
+    card = contact_for_task(session, task.id)
+    if card is None:
+        return author
+    wrote = session.scalar(select(IdentityMention.identity_id).where(IdentityMention.mention_id == task.mention_id))
+    identity = next((i for i in card.identities if i.id == wrote), card.identities[0] if card.identities else None)
+    if identity is None:
+        return author
+    name = identity.display_name or identity.handle or card.name
+    return Requester(external_id=f"{prefix}-contact-{card.id}", name=name[:MAX_NAME],
+                     profile_url=identity.profile_url or author.profile_url, platform=identity.kind,
+                     handle=identity.handle or author.handle)

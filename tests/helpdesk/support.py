@@ -117,7 +117,10 @@ webhook_secret = "{HOOK_SECRET}"
 """
 
 
-def helpdesk_config(case: Case, base_url: str, db_url: str, extra: str = "") -> str:
+def helpdesk_config(case: Case, base_url: str, db_url: str, extra: str = "", join: str | None = None) -> str:
+    """`join`: the rule's `task.join` window (contacts: a customer's next complaint joins their open task);
+    "off" opens a task for every complaint."""
+    join_key = f', join = "{join}"' if join else ""
     return f"""
 [database]
 url = "{db_url}"
@@ -129,7 +132,7 @@ query = "acme"
 [[rule]]
 name = "complaints"
 when = {{ sentiment = "negative" }}
-task = {{ priority = "P2", first_response = "30m" }}
+task = {{ priority = "P2", first_response = "30m"{join_key} }}
 notify = ["desk"]
 escalate = [{{ after = "due", notify = ["desk"] }}]
 
@@ -139,8 +142,8 @@ task_url = "https://care.example.com/tasks/{{id}}"
 """
 
 
-def helpdesk_settings(case: Case, base_url: str, db_url: str, extra: str = "") -> Settings:
-    return parse_settings(tomllib.loads(helpdesk_config(case, base_url, db_url, extra)))
+def helpdesk_settings(case: Case, base_url: str, db_url: str, extra: str = "", join: str | None = None) -> Settings:
+    return parse_settings(tomllib.loads(helpdesk_config(case, base_url, db_url, extra, join)))
 
 
 def set_secrets(monkeypatch: pytest.MonkeyPatch, case: Case, token: str | None = None) -> None:
@@ -193,11 +196,13 @@ def request_bodies(fake: FakeApi) -> list[Any]:
 def complaint_by(store: Store, settings: Settings, clock: Clock, author: str | None, text: str,
                  kind: str = "feed", url: str | None = "https://forum.example.com/t/1", category: str = "billing",
                  urgency: str = "P2") -> int:
-    """A triaged negative mention by `author` on a `kind` source, run through the real `act`; the task id."""
+    """A triaged negative mention by `author` on a `kind` source, run through the real `act`; the id of the task
+    it opened — or joined, when its author has an open task within the rule's join window."""
     from sqlalchemy import func, select
 
     from listener.alerts.rules import Facts
     from listener.alerts.tasks import act
+    from listener.contacts.ingest import link_row
     from listener.nlp.scoring import Score
     from listener.nlp.triage import Triage
     from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow
@@ -217,6 +222,7 @@ def complaint_by(store: Store, settings: Settings, clock: Clock, author: str | N
                              brands=[MentionBrand(brand="Acme")])
         session.add(mention)
         session.flush()
+        link_row(session, mention, now)  # what ingest does for a polled mention (listener/contacts/ingest.py)
         session.add(ScoreRow(mention_id=mention.id, model_version="test", language="en", sentiment="negative",
                              p_negative=0.9, p_neutral=0.05, p_positive=0.05, categories=[category],
                              negative_service=True, urgency=urgency, reasons=["negative billing experience"],

@@ -43,8 +43,9 @@ def store(settings: Settings) -> Iterator[Store]:
     store.dispose()
 
 
-def test_opening_a_conversation_sends_what_chatwoot_documents(fake: FakeChatwoot, settings: Settings, store: Store,
+def test_opening_a_conversation_sends_what_chatwoot_documents(fake: FakeChatwoot, store: Store,
                                                               clock: FakeClock) -> None:
+    settings = helpdesk_settings(CASE, fake.base_url, store.url, join="off")  # two complaints, two conversations
     task_id = complaint_by(store, settings, clock, "kundin_77", "Acme [click](javascript:x) <b>x</b> @everyone",
                            kind="hackernews", url="https://news.ycombinator.com/item?id=1")
     complaint_by(store, settings, clock, "kundin_77", "Acme again", kind="hackernews",
@@ -61,7 +62,7 @@ def test_opening_a_conversation_sends_what_chatwoot_documents(fake: FakeChatwoot
     assert calls.count(("POST", "/contacts")) == 1  # the second task found the contact by identifier
     contact, conversation, priority, labels, opening, context = (json.loads(fake.requests[i].body)
                                                                  for i in range(1, 7))
-    assert contact == {"inbox_id": INBOX, "name": "kundin_77", "identifier": "listener-contact:hackernews:kundin_77",
+    assert contact == {"inbox_id": INBOX, "name": "kundin_77", "identifier": "listener-contact-1",
                        "additional_attributes": {"platform": "hackernews",
                                                  "profile_url": "https://news.ycombinator.com/user?id=kundin_77"}}
     assert conversation["inbox_id"] == INBOX and conversation["status"] == "open"

@@ -30,6 +30,7 @@ from tests.helpdesk.support import (
     Case,
     alerts,
     channel_of,
+    complaint_by,
     deliver,
     handoff,
     helpdesk_config,
@@ -118,6 +119,28 @@ def test_a_task_opens_one_ticket_and_its_later_alerts_go_into_it(case: Case, fak
     assert any("Third day now" in t for t in written)
     assert [s for _, s, _ in alerts(store)] == ["sent", "sent", "sent"]
     assert not any('"email"' in r.body.decode() for r in fake.requests)  # no invented e-mail address
+
+
+@pytest.mark.parametrize("delivered_first", [True, False], ids=["after-the-ticket", "before-the-ticket"])
+def test_the_customers_next_complaint_joins_the_task_and_goes_into_its_ticket(
+        delivered_first: bool, case: Case, fake: FakeApi, settings: Settings, store: Store,
+        clock: FakeClock) -> None:
+    """One conversation per customer (listener/contacts): the same author complains again within the rule's join
+    window, the mention joins the open task, and its words reach the task's one ticket — whether the ticket was
+    open already (a follow-up outbox row) or is opened afterwards (posted with the opening)."""
+    task_id = complaint_by(store, settings, clock, "kundin_77", "Acme charged me twice.")
+    if delivered_first:
+        deliver(store, settings, clock)
+    clock.advance(timedelta(minutes=10))
+    assert complaint_by(store, settings, clock, "kundin_77", "Acme, it happened AGAIN today.") == task_id
+    deliver(store, settings, clock)
+    assert fake.violations == []
+    [ticket] = ticket_ids(fake)
+    written = texts(fake, ticket)
+    assert sum("charged me twice" in t for t in written) == 1 and sum("AGAIN today" in t for t in written) == 1
+    assert {s for _, s, _ in alerts(store)} == {"sent"}
+    deliver(store, settings, clock)
+    assert texts(fake, ticket) == written  # nothing posted twice
 
 
 # ----------------------------------------------------------------------------- nothing twice after a crash

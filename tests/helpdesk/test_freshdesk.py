@@ -53,7 +53,7 @@ def test_opening_a_ticket_sends_what_freshdesk_documents(fake: FakeFreshdesk, se
         (r.method, r.path, json.loads(r.body)) for r in fake.requests]
     assert (create_method, create_path) == ("POST", "/api/v2/tickets")
     assert {k: ticket[k] for k in ("name", "unique_external_id", "status", "priority", "source", "tags")} == {
-        "name": "kundin_77", "unique_external_id": "listener-contact:feed:kundin_77", "status": 2, "priority": 3,
+        "name": "kundin_77", "unique_external_id": "listener-contact-1", "status": 2, "priority": 3,
         "source": 2, "tags": ["listener", "billing", f"listener-task-{task_id}"]}
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in ticket["description"]  # HTML, escaped
     assert "<script>" not in ticket["description"] and "email" not in ticket

@@ -53,8 +53,8 @@ def store(settings: Settings) -> Iterator[Store]:
     store.dispose()
 
 
-def test_opening_a_ticket_sends_what_zammad_documents(fake: FakeZammad, settings: Settings, store: Store,
-                                                      clock: FakeClock) -> None:
+def test_opening_a_ticket_sends_what_zammad_documents(fake: FakeZammad, store: Store, clock: FakeClock) -> None:
+    settings = helpdesk_settings(CASE, fake.base_url, store.url, join="off")  # two complaints, two tickets
     task_id = complaint_by(store, settings, clock, "Kundin_77@social.example", "Acme charged twice",
                            kind="mastodon", url="https://social.example/@Kundin_77/1")
     complaint_by(store, settings, clock, "Kundin_77@social.example", "Acme, still!", kind="mastodon",
@@ -66,9 +66,9 @@ def test_opening_a_ticket_sends_what_zammad_documents(fake: FakeZammad, settings
                          ("POST", "/api/v1/ticket_articles"), ("GET", "/api/v1/users/search")]
     assert calls.count(("POST", "/api/v1/users")) == 1  # the second task found its customer by login
     search = fake.requests[0].param("query")
-    assert search == 'login:"listener-contact:mastodon:kundin_77@social.example"'
+    assert search == 'login:"listener-contact-1"'  # the contact's id (listener/contacts)
     user, ticket, note = (json.loads(fake.requests[i].body) for i in (1, 2, 3))
-    assert user == {"login": "listener-contact:mastodon:kundin_77@social.example",
+    assert user == {"login": "listener-contact-1",
                     "firstname": "Kundin_77@social.example", "lastname": "",
                     "web": "https://social.example/@Kundin_77", "note": "mastodon account, handed over by listener"}
     assert (ticket["group"], ticket["priority"], ticket["tags"]) == (

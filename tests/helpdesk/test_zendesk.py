@@ -61,8 +61,8 @@ def test_opening_a_ticket_sends_what_zendesk_documents(fake: FakeZendesk, settin
     assert fake.violations == []
     user, ticket, note = [(r.method, r.path, json.loads(r.body)) for r in fake.requests]
     assert user == ("POST", "/api/v2/users/create_or_update", {"user": {
-        "name": "kundin_77", "external_id": "listener-contact:reddit:kundin_77", "role": "end-user",
-        "details": "reddit profile: https://www.reddit.com/user/kundin_77"}})
+        "name": "kundin_77", "external_id": "listener-contact-1", "role": "end-user",  # the contact (contacts)
+        "details": "reddit profile: https://reddit.com/user/kundin_77"}})  # as contacts keep it
     requester = fake.users[max(fake.users)]["id"]
     method, path, body = ticket
     assert (method, path) == ("POST", "/api/v2/tickets")
@@ -77,8 +77,9 @@ def test_opening_a_ticket_sends_what_zendesk_documents(fake: FakeZendesk, settin
     assert "Flagged by listener" in note[2]["ticket"]["comment"]["body"]
 
 
-def test_a_second_task_of_the_same_customer_has_the_same_requester(fake: FakeZendesk, settings: Settings,
-                                                                   store: Store, clock: FakeClock) -> None:
+def test_a_second_task_of_the_same_customer_has_the_same_requester(fake: FakeZendesk, store: Store,
+                                                                   clock: FakeClock) -> None:
+    settings = helpdesk_settings(CASE, fake.base_url, store.url, join="off")  # every complaint opens a task
     complaint_by(store, settings, clock, "kundin_77", "Acme billing is broken")
     complaint_by(store, settings, clock, "kundin_77", "Acme still broken", url="https://forum.example.com/t/2")
     deliver(store, settings, clock)
