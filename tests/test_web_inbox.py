@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from listener.alerts.activity import perform
 from listener.cli import cli
 from listener.clock import FakeClock
+from listener.contacts.linking import link
 from listener.store.engine import Store, upgrade
 from listener.store.models import MentionRow, TaskRow
 from listener.web.queue import build_queue
@@ -59,11 +60,14 @@ def test_queue_puts_overdue_first_then_due_time_then_priority_and_counts_facets(
         assert dict(filtered.counts["language"]) == {"en": 1, "de": 1}
 
 
-def test_task_page_shows_copies_and_the_authors_contact_history(db: tuple[Store, FakeClock, str]) -> None:
+def test_task_page_shows_copies_and_the_contacts_history(db: tuple[Store, FakeClock, str]) -> None:
+    """The history is the contact's: anna's mentions on this site; her namesake on another site only once an
+    agent linked the two (docs/contacts.md)."""
     store, clock, _ = db
     first = seed_task(store, clock, text="Acme parcel lost", author="anna", status="resolved")
     clock.advance(timedelta(days=2))
-    elsewhere = seed_task(store, clock, text="Acme on another site", author="anna", source="reviews")
+    elsewhere = seed_task(store, clock, text="Acme on another site", author="anna", source="reviews",
+                          url="https://reviews.example/r/7")
     seed_task(store, clock, text="someone else", author="bert")
     current = seed_task(store, clock, text="Acme parcel lost again", author="anna")
     with store.write() as session:
@@ -75,10 +79,20 @@ def test_task_page_shows_copies_and_the_authors_contact_history(db: tuple[Store,
         view = task_view(session, current)
         assert view is not None
         assert [c.text for c in view.copies] == ["copy"]
-        history = [(c.mention.text, c.task.id if c.task else None, c.same_platform) for c in view.history]
-        # Same platform first (feed sources here share the kind), newest first; bert is not in anna's history.
-        assert history[0][0] == "Acme on another site" and history[-1] == ("Acme parcel lost", first, True)
-        assert {h[1] for h in history} == {first, elsewhere}
+        assert [(e.text, e.task.id if e.task else None) for e in view.history] == [("Acme parcel lost", first)]
+        assert [s.reasons for s in view.contact.suggestions] == [["same name: feed “anna”, feed “anna”"]]
+        other = view.contact.suggestions[0].contact.id
+        assert view.contact.contact is not None
+        here = view.contact.contact.id
+    with store.write() as session:
+        link(session, here, other, "alice", clock.now(), "same name")
+    with store.read() as session:
+        view = task_view(session, current)
+        assert view is not None
+        history = [(e.text, e.task.id if e.task else None, e.platform, e.source) for e in view.history]
+        # Newest first, each with its platform; bert is not in anna's history.
+        assert history == [("Acme on another site", elsewhere, "feed", "reviews"),
+                           ("Acme parcel lost", first, "feed", "forum")]
 
 
 def test_cli_and_web_actions_share_one_log(db: tuple[Store, FakeClock, str], tmp_path: Path,

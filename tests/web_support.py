@@ -12,6 +12,7 @@ import httpx
 
 from listener.clock import Clock, FakeClock
 from listener.config import Settings, parse_settings
+from listener.contacts.ingest import link_row
 from listener.demo.servers import free_port
 from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow, TaskRow
@@ -65,6 +66,7 @@ def seed_task(store: Store, clock: FakeClock, *, text: str = "Acme lost my parce
         mention.brands = [MentionBrand(brand="Acme")]
         session.add(mention)
         session.flush()
+        link_row(session, mention, now)  # its author's identity and contact, as a poll links it
         session.add(ScoreRow(mention_id=mention.id, model_version="test", language=language, sentiment="negative",
                              p_negative=0.9, p_neutral=0.05, p_positive=0.05, categories=list(categories),
                              negative_service=bool(categories), urgency=priority, reasons=["negative 90%"],

@@ -13,6 +13,8 @@ from listener.alerts.spikes.cli import spikes
 from listener.cli import admin, mentions, stages, tasks
 from listener.cli.context import CliState
 from listener.cluster.cli import cluster
+from listener.contacts.cli import contacts
+from listener.contacts.cli import merge as merge_tasks
 from listener.demo import demo
 from listener.digest.cli import digest
 from listener.logs import setup_logging
@@ -48,7 +50,7 @@ def cli(ctx: click.Context, config: str | None, log_level: str | None) -> None:
 
 COMMANDS: tuple[click.Command, ...] = (
     stages.run, stages.poll, stages.score, stages.deliver,  # the flow
-    mentions.mentions, tasks.tasks, tasks.alerts, *alert_commands.COMMANDS, spikes, web, users,  # the care team
+    mentions.mentions, tasks.tasks, tasks.alerts, contacts, *alert_commands.COMMANDS, spikes, web, users,  # care
     digest,  # marketing
     admin.sources, admin.db, admin.config_group, doctor, retention, privacy, cluster,  # ops
     nlp, demo,
@@ -56,6 +58,7 @@ COMMANDS: tuple[click.Command, ...] = (
 for command in COMMANDS:
     cli.add_command(command)
 admin.db.add_command(db_backup)
+tasks.tasks.add_command(merge_tasks)
 
 
 def main() -> None:

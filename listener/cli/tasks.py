@@ -15,7 +15,8 @@ def tasks() -> None:
 
 
 @tasks.command("list")
-@click.option("--status", type=click.Choice(["open", "all", "acknowledged", "responded", "resolved", "dismissed"]),
+@click.option("--status", type=click.Choice(["open", "all", "acknowledged", "responded", "resolved", "dismissed",
+                                            "merged"]),
               default="open", show_default=True, help="'open' includes acknowledged and responded.")
 @click.option("--assignee", default=None, help="Only tasks assigned to this name.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array of objects.")

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import CompoundSelect, delete, exists, select
 from sqlalchemy.orm import Session
 
-from listener.contacts.models import Contact, Identity, IdentityMention, TaskFollowUp
+from listener.contacts.models import Contact, Identity, IdentityMention, MentionHandle, TaskFollowUp
 from listener.store.models import TaskRow
 
 
@@ -28,6 +28,7 @@ def forget_mentions(session: Session, mention_ids: Sequence[int], now: datetime)
     identity_ids = list(session.scalars(select(IdentityMention.identity_id).distinct()
                                         .where(IdentityMention.mention_id.in_(mention_ids))))
     session.execute(delete(IdentityMention).where(IdentityMention.mention_id.in_(mention_ids)))
+    session.execute(delete(MentionHandle).where(MentionHandle.mention_id.in_(mention_ids)))
     empty = list(session.scalars(select(Identity).where(
         Identity.id.in_(identity_ids), ~exists().where(IdentityMention.identity_id == Identity.id))))
     contact_ids = {identity.contact_id for identity in empty}

@@ -28,7 +28,7 @@ from listener.store.models import MentionRow, TaskRow
 class FollowUp:
     task: TaskRow  # the open task the mention joined
     mention: MentionRow  # the new mention
-    contact_id: int  # the (live) contact both belong to
+    contact_id: int | None  # the (live) contact of the task (None: its mention names nobody)
     via: str  # "join" (a new mention, listener/contacts/joining.py) | "merge" (an agent merged tasks)
     at: datetime
     priority_raised_from: str | None = None  # the task's priority before this follow-up raised it

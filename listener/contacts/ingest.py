@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.contacts.keys import UNIQUE_HANDLES, IdentityKey, identity_key
-from listener.contacts.models import Contact, Identity, IdentityMention
+from listener.contacts.keys import UNIQUE_HANDLES, IdentityKey, identity_key, named_handles
+from listener.contacts.models import Contact, Identity, IdentityMention, MentionHandle
 from listener.domain import Mention
 from listener.store.models import MentionRow
 
@@ -53,9 +53,15 @@ def link_mention(session: Session, row: MentionRow, mention: Mention, now: datet
     if key is None:
         return None
     identity = identity_for(session, key, now)
+    _link(session, row, identity)
+    return identity
+
+
+def _link(session: Session, row: MentionRow, identity: Identity) -> None:
     session.flush()
     session.add(IdentityMention(mention_id=row.id, identity_id=identity.id))
-    return identity
+    text = f"{row.title or ''}\n{row.text}"
+    session.add_all(MentionHandle(mention_id=row.id, name_key=key) for key in sorted(named_handles(text)))
 
 
 def link_row(session: Session, row: MentionRow, now: datetime) -> Identity | None:
@@ -70,6 +76,5 @@ def link_row(session: Session, row: MentionRow, now: datetime) -> Identity | Non
     if key is None:
         return None
     identity = identity_for(session, key, now)
-    session.flush()
-    session.add(IdentityMention(mention_id=row.id, identity_id=identity.id))
+    _link(session, row, identity)
     return identity

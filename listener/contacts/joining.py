@@ -44,10 +44,11 @@ def open_tasks_of(session: Session, contact_id: int, open_states: Collection[str
     return sorted(active, key=lambda pair: (pair[1], pair[0].id), reverse=True)
 
 
-def add_follow_up(session: Session, task: TaskRow, mention: MentionRow, contact_id: int, via: str, now: datetime,
-                  rule: str | None, priority: str | None, deadline: datetime | None, detail: str,
-                  merged_from: int | None = None, actor: str = SYSTEM_ACTOR) -> FollowUp:
-    """Record `mention` as a follow-up of `task`: the log entry, the stricter priority and deadline, the hooks."""
+def add_follow_up(session: Session, task: TaskRow, mention: MentionRow, contact_id: int | None, via: str,
+                  now: datetime, rule: str | None, priority: str | None, deadline: datetime | None, detail: str,
+                  merged_from: int | None = None, actor: str = SYSTEM_ACTOR, log: bool = True) -> FollowUp:
+    """Record `mention` as a follow-up of `task`: the stricter priority and deadline, the log entry (unless the
+    caller writes its own), the hooks."""
     existing = session.scalar(select(TaskFollowUp).where(TaskFollowUp.mention_id == mention.id))
     if existing is None:
         session.add(TaskFollowUp(task_id=task.id, mention_id=mention.id, joined_at=now, via=via, rule=rule,
@@ -60,7 +61,8 @@ def add_follow_up(session: Session, task: TaskRow, mention: MentionRow, contact_
         detail += f"; priority {raised_from} → {priority}"
     if deadline is not None and (task.due_at is None or deadline < task.due_at):
         task.due_at = deadline
-    session.add(TaskEvent(task_id=task.id, at=now, actor=actor, action="follow_up", detail=detail))
+    if log:
+        session.add(TaskEvent(task_id=task.id, at=now, actor=actor, action="follow_up", detail=detail))
     session.flush()
     follow_up = FollowUp(task, mention, contact_id, via, now, raised_from, merged_from)
     run_follow_up_hooks(session, follow_up)

@@ -1,9 +1,10 @@
 """Contacts: the people behind mentions, across platforms (tables created by migration 0012_contacts).
 
 A `Contact` groups `Identity` rows; an identity is one account on one platform (`platform` + `account`, unique),
-and every mention by it is linked through `IdentityMention`. Links between contacts made by agents are kept in
-`ContactLink` (who, when, which identities moved), so each can be undone. `TaskFollowUp` holds the mentions
-that joined an open task instead of opening another, and `TaskMerge` the tasks an agent merged by hand.
+and every mention by it is linked through `IdentityMention`; `MentionHandle` holds the handles a text names. Links
+between contacts made by agents are kept in `ContactLink` (who, when, which identities moved), so each can be
+undone. `TaskFollowUp` holds the mentions that joined an open task instead of opening another, and `TaskMerge` the
+tasks an agent merged by hand.
 
 These models share the store's declarative base; the store itself knows nothing of them (tables in
 listener/store/models.py do not point here), so the early stages of the flow stay free of contacts.
@@ -75,6 +76,17 @@ class IdentityMention(Base):
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True,
                                             autoincrement=False)
     identity_id: Mapped[int] = mapped_column(ForeignKey("identities.id", ondelete="CASCADE"), index=True)
+
+
+class MentionHandle(Base):
+    """A handle a mention's text names (`@kundin77`, `u/kundin_77`, `kundin_77`), as its folded name key: the
+    suggestions look both ways through it — handles this contact's posts name, posts that name this contact."""
+
+    __tablename__ = "mention_handles"
+
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True,
+                                            autoincrement=False)
+    name_key: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
 
 
 class ContactLink(Base):

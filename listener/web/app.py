@@ -31,8 +31,9 @@ from listener.web.users import can_act, can_edit_silences, can_edit_templates, g
 
 Handler = Callable[["Web", Request, UserRow, FormData | None], Response]
 ACTION_LABELS = {"ack": "acknowledged", "respond": "responded", "resolve": "resolved", "dismiss": "dismissed",
-                 "assign": "assigned", "note": "note", "label": "verdict corrected",
-                 "handoff": "handed to the helpdesk"}
+                 "assign": "assigned", "note": "note", "label": "verdict corrected", "follow_up": "follow-up",
+                 "merge": "task merged in", "merged": "merged", "contact_link": "contacts linked",
+                 "contact_unlink": "link undone", "handoff": "handed to the helpdesk"}
 
 
 @dataclass

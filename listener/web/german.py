@@ -96,4 +96,18 @@ GERMAN: dict[str, str] = {
     "Median, calendar time": "Median, Kalenderzeit", "90th percentile, calendar time": "90. Perzentil, Kalenderzeit",
     "Waiting for a first response, by age": "Warten auf eine erste Antwort, nach Alter",
     "all tasks": "alle Aufgaben", "rule": "Regel",
+    # contacts (listener/web/contacts.py)
+    "merged": "zusammengeführt", "follow-up": "Nachtrag", "follow-ups": "Nachträge",
+    "follow-ups from the same contact": "Nachträge desselben Kontakts", "Follow-ups": "Nachträge",
+    "from task": "aus Aufgabe", "This task was merged into": "Diese Aufgabe wurde zusammengeführt mit",
+    "task": "Aufgabe",
+    "Contact": "Kontakt", "contact": "Kontakt", "profile": "Profil", "Links": "Verknüpfungen", "Undo link":
+        "Verknüpfung aufheben", "May be the same person": "Vielleicht dieselbe Person", "Same person: link":
+        "Dieselbe Person: verknüpfen", "Link with contact number": "Verknüpfen mit Kontakt Nummer",
+    "because": "weil", "Link": "Verknüpfen", "The mention names no author, so there is no contact.":
+        "Die Erwähnung nennt keinen Autor, daher gibt es keinen Kontakt.", "this task": "diese Aufgabe",
+    "Nothing else from this contact.": "Sonst nichts von diesem Kontakt.",
+    "Merge this task into task number": "Diese Aufgabe zusammenführen mit Aufgabe Nummer", "Merge": "Zusammenführen",
+    "Open tasks of this contact": "Offene Aufgaben dieses Kontakts", "task merged in": "Aufgabe hineingeführt",
+    "contacts linked": "Kontakte verknüpft", "link undone": "Verknüpfung aufgehoben",
 }

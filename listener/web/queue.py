@@ -20,6 +20,7 @@ from sqlalchemy import String, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from listener.alerts.tasks import OPEN_STATES
+from listener.contacts.models import TaskFollowUp
 from listener.store.models import (
     MentionBrand,
     MentionRow,
@@ -52,6 +53,7 @@ class QueueItem:
     author: str | None = None
     title: str | None = None
     excerpt: str = ""
+    follow_ups: int = 0  # mentions of the contact that joined this task (listener/contacts/joining.py)
 
 
 @dataclass
@@ -118,6 +120,9 @@ def _add_details(session: Session, items: list[QueueItem]) -> None:
     by_task = {i.task_id: i for i in items}
     if not by_task:
         return
+    for task_id, follow_ups in session.execute(select(TaskFollowUp.task_id, func.count()).where(
+            TaskFollowUp.task_id.in_(by_task)).group_by(TaskFollowUp.task_id)):
+        by_task[task_id].follow_ups = follow_ups
     query = (select(TaskRow.id, TaskRow.due_at, MentionRow.author, MentionRow.title,
                     func.substr(MentionRow.text, 1, 240))
              .join(MentionRow, MentionRow.id == TaskRow.mention_id).where(TaskRow.id.in_(by_task)))

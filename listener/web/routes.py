@@ -13,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 
 from listener.alerts.activity import add_note, assign, correct_verdict, perform
 from listener.alerts.tasks import TaskError
+from listener.contacts.linking import ContactError
 from listener.domain import SENTIMENTS
 from listener.helpdesk.webhooks import hook_endpoint
 from listener.labels import LabelError
@@ -27,6 +28,7 @@ from listener.web.app import (
     refuse,
     render,
 )
+from listener.web.contacts import CONTACT_ACTIONS, contact_action
 from listener.web.i18n import LANGUAGES
 from listener.web.pages import page_routes
 from listener.web.queue import FACETS
@@ -176,9 +178,11 @@ def task_action(web: Web, request: Request, user: UserRow, form: FormData | None
             elif action == "label":
                 categories = [str(c) for c in form.getlist("category")]
                 correct_verdict(session, task_id, str(form.get("sentiment", "")), categories, user.name, now)
+            elif action in CONTACT_ACTIONS:  # link / unlink the contact, merge the task (listener/web/contacts.py)
+                contact_action(session, task_id, action, form, user.name, now)
             else:
                 return refuse(web, request, user, 400, "Unknown action.")
-    except (TaskError, LabelError) as exc:
+    except (TaskError, LabelError, ContactError) as exc:
         return _show_task(web, request, user, task_id, error=str(exc), status=409)
     return RedirectResponse(f"/tasks/{task_id}", status_code=303)
 

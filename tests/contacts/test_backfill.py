@@ -12,8 +12,8 @@ from alembic import command
 from sqlalchemy import func, select, text
 
 from listener.clock import FakeClock
-from listener.contacts.keys import identity_key, name_key
-from listener.contacts.models import Contact, Identity, IdentityMention
+from listener.contacts.keys import identity_key, name_key, named_handles
+from listener.contacts.models import Contact, Identity, IdentityMention, MentionHandle
 from listener.store.engine import MIGRATIONS, Store, alembic_config, upgrade
 from listener.store.models import MentionBrand, MentionRow, SourceRow
 from tests.contacts.support import platform, say
@@ -48,8 +48,9 @@ def fill_at_previous_revision(store: Store) -> None:
                 sources[source] = SourceRow(name=source, kind=kind, cursor={})
                 session.add(sources[source])
                 session.flush()
+            text = f"Acme post {n}" + (", ich bin auch @kundin77 auf Mastodon" if n == 0 else "")
             session.add(MentionRow(source_id=sources[source].id, source_kind=kind, external_id=f"old-{n}", url=url,
-                                   author=author, text=f"Acme post {n}", fetched_at=T0 + timedelta(hours=n),
+                                   author=author, text=text, fetched_at=T0 + timedelta(hours=n),
                                    published_at=T0, reach={}, content_hash=f"{n:064x}",
                                    brands=[MentionBrand(brand="Acme")]))
 
@@ -81,6 +82,8 @@ def test_the_backfill_groups_stored_mentions_into_contacts(database_url: str, cl
         assert ident(11).id != ident(12).id
         assert {i.contact_id for i in identities.values()} == set(identities)  # one contact each, nothing merged
         assert ident(0).name_key == ident(2).name_key == name_key("kundin_77")  # … but suggestions can see them
+        named = session.execute(select(MentionHandle.mention_id, MentionHandle.name_key)).all()
+        assert [tuple(row) for row in named] == [(by_external["old-0"], "kundin77")]
 
     # Ingest after the upgrade finds the backfilled identities (and the id sequences moved past them on PostgreSQL).
     clock.advance(T0 + timedelta(days=1) - clock.now())
@@ -135,3 +138,6 @@ def test_the_frozen_keying_rule_agrees_with_ingest() -> None:
         (platform_, account), columns = migration.identity_of(kind, url, author, source)
         assert (platform_, account) == (live.platform, live.account), (kind, author)
         assert columns == {"handle": live.handle, "profile_url": live.profile_url, "name_key": live.name_key}
+    for sample in ("@Kundin77 und u/kundin_77, Max1987, max, ab_cd, user.name99 und jemand@example.org",
+                   "Acme kündigt mir, @Kündin_77!"):
+        assert migration.named_handles(sample) == named_handles(sample)

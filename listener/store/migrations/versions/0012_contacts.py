@@ -13,6 +13,7 @@ executemany: two passes over the mentions table, memory for one entry per distin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -74,6 +75,18 @@ def name_key(name: str | None) -> str | None:
         return None
     key = "".join(words(name))[:200]
     return key if len(key) >= 4 else None
+
+
+_HANDLE_LIKE = re.compile(r"(?:(?<![\w@])@|\bu/)([\w][\w.\-]{2,})|\b([A-Za-z]+[_\-.]?\d+\w*|[A-Za-z]+_\w+)\b")
+
+
+def named_handles(text: str) -> set[str]:
+    found = set()
+    for at_name, handle_like in _HANDLE_LIKE.findall(text):
+        key = name_key((at_name or handle_like).split("@")[0])
+        if key:
+            found.add(key)
+    return found
 
 
 def derived_profile(kind: str, handle: str, url: str | None) -> str | None:
@@ -143,6 +156,13 @@ def create_tables() -> None:
     )
     op.create_index("ix_identity_mentions_identity_id", "identity_mentions", ["identity_id"])
     op.create_table(
+        "mention_handles",
+        sa.Column("mention_id", sa.Integer(), sa.ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("name_key", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("mention_id", "name_key"),
+    )
+    op.create_index("ix_mention_handles_name_key", "mention_handles", ["name_key"])
+    op.create_table(
         "contact_links",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kept_id", sa.Integer(), sa.ForeignKey("contacts.id"), nullable=False),
@@ -186,7 +206,8 @@ def create_tables() -> None:
 # ------------------------------------------------------------------ backfill
 mentions_t = sa.table("mentions", sa.column("id", sa.Integer), sa.column("source_id", sa.Integer),
                       sa.column("source_kind", sa.String), sa.column("url", sa.Text), sa.column("author", sa.String),
-                      sa.column("fetched_at", sa.DateTime(timezone=True)))
+                      sa.column("fetched_at", sa.DateTime(timezone=True)), sa.column("title", sa.Text),
+                      sa.column("text", sa.Text))
 sources_t = sa.table("sources", sa.column("id", sa.Integer), sa.column("name", sa.String))
 contacts_t = sa.table("contacts", sa.column("id", sa.Integer), sa.column("created_at", sa.DateTime(timezone=True)))
 identities_t = sa.table(
@@ -195,6 +216,7 @@ identities_t = sa.table(
     sa.column("name_key", sa.String), sa.column("first_seen_at", sa.DateTime(timezone=True)),
     sa.column("last_seen_at", sa.DateTime(timezone=True)))
 links_t = sa.table("identity_mentions", sa.column("mention_id", sa.Integer), sa.column("identity_id", sa.Integer))
+handles_t = sa.table("mention_handles", sa.column("mention_id", sa.Integer), sa.column("name_key", sa.String))
 
 
 def _utc(value: datetime | str | None) -> datetime:
@@ -206,27 +228,31 @@ def _utc(value: datetime | str | None) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _authored(conn: sa.Connection) -> Iterator[tuple[int, str, str | None, str, datetime, str]]:
-    """(id, kind, url, author, fetched_at, source name) of every mention with an author, in id order, by batches."""
+def _authored(conn: sa.Connection, with_text: bool = False
+              ) -> Iterator[tuple[int, str, str | None, str, datetime, str, str]]:
+    """(id, kind, url, author, fetched_at, source name, title + text or "") of every mention with an author, in id
+    order, by batches."""
     sources = {row[0]: row[1] for row in conn.execute(sa.select(sources_t.c.id, sources_t.c.name))}
+    texts = [mentions_t.c.title, mentions_t.c.text] if with_text else [sa.null(), sa.null()]
     after = 0
     while True:
         rows = conn.execute(
             sa.select(mentions_t.c.id, mentions_t.c.source_id, mentions_t.c.source_kind, mentions_t.c.url,
-                      mentions_t.c.author, mentions_t.c.fetched_at)
+                      mentions_t.c.author, mentions_t.c.fetched_at, *texts)
             .where(mentions_t.c.id > after, mentions_t.c.author.is_not(None), mentions_t.c.author != "")
             .order_by(mentions_t.c.id).limit(BATCH)).all()
         if not rows:
             return
-        for mention_id, source_id, kind, url, author, fetched in rows:
+        for mention_id, source_id, kind, url, author, fetched, title, text in rows:
             if author.strip():
-                yield mention_id, kind, url, author, _utc(fetched), str(sources.get(source_id, source_id))
+                yield (mention_id, kind, url, author, _utc(fetched), str(sources.get(source_id, source_id)),
+                       f"{title or ''}\n{text or ''}")
         after = rows[-1][0]
 
 
 def backfill(conn: sa.Connection) -> None:
     identities: dict[tuple[str, str], dict[str, Any]] = {}
-    for _mention_id, kind, url, author, fetched, source in _authored(conn):
+    for _mention_id, kind, url, author, fetched, source, _text in _authored(conn):
         key, columns = identity_of(kind, url, author, source)
         found = identities.get(key)
         if found is None:
@@ -244,14 +270,21 @@ def backfill(conn: sa.Connection) -> None:
              "profile_url": r["profile_url"], "name_key": r["name_key"], "first_seen_at": r["first_seen_at"],
              "last_seen_at": r["last_seen_at"]} for (platform, account), r in chunk])
     pending: list[dict[str, int]] = []
-    for mention_id, kind, url, author, _fetched, source in _authored(conn):
+    handles: list[dict[str, Any]] = []
+    for mention_id, kind, url, author, _fetched, source, text in _authored(conn, with_text=True):
         key, _columns = identity_of(kind, url, author, source)
         pending.append({"mention_id": mention_id, "identity_id": identities[key]["id"]})
+        handles += [{"mention_id": mention_id, "name_key": name} for name in sorted(named_handles(text))]
         if len(pending) >= BATCH:
             conn.execute(links_t.insert(), pending)
             pending = []
+        if len(handles) >= BATCH:
+            conn.execute(handles_t.insert(), handles)
+            handles = []
     if pending:
         conn.execute(links_t.insert(), pending)
+    if handles:
+        conn.execute(handles_t.insert(), handles)
     if conn.dialect.name == "postgresql" and rows:  # ids were given explicitly: move the sequences past them
         for table in ("contacts", "identities"):
             conn.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -266,9 +299,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     for index, table in (("ix_task_merges_into_task_id", "task_merges"), ("ix_task_followups_task", "task_followups"),
                          ("ix_contact_links_merged_id", "contact_links"), ("ix_contact_links_kept_id", "contact_links"),
-                         ("ix_identity_mentions_identity_id", "identity_mentions")):
+                         ("ix_identity_mentions_identity_id", "identity_mentions"),
+                         ("ix_mention_handles_name_key", "mention_handles")):
         op.drop_index(index, table_name=table)
-    for table in ("task_merges", "task_followups", "contact_links", "identity_mentions"):
+    for table in ("task_merges", "task_followups", "contact_links", "mention_handles", "identity_mentions"):
         op.drop_table(table)
     for column in ("contact_id", "profile_url", "name_key", "display_key"):
         op.drop_index(f"ix_identities_{column}", table_name="identities")
