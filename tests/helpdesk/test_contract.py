@@ -256,6 +256,21 @@ def test_an_answer_not_shaped_as_documented_fails_the_alert_not_the_deliverer(
     assert state == "pending" and error and "unexpected answer" in error
 
 
+def test_a_post_to_a_ticket_deleted_in_the_helpdesk_fails_visibly(case: Case, fake: FakeApi, settings: Settings,
+                                                                    store: Store, clock: FakeClock) -> None:
+    complaint(store, settings, clock)
+    deliver(store, settings, clock)
+    [ticket] = ticket_ids(fake)
+    fake.delete(ticket)  # type: ignore[attr-defined]
+    clock.advance(timedelta(minutes=31))
+    run_escalations(store, settings.rule, clock)
+    assert deliver(store, settings, clock).failed == 1
+    (_, first, _), (_, state, error) = alerts(store)
+    assert first == "sent" and state == "pending" and error
+    assert f"ticket {ticket} no longer exists" in error or f"conversation {ticket} no longer exists" in error
+    assert "HTTP 404" in error and ticket_ids(fake) == []  # retried (and parked in the end), never a new ticket
+
+
 # ----------------------------------------------------------------------------- status flows back: polling
 @BOTH_DATABASES
 def test_an_agents_public_answer_makes_the_task_responded_and_solving_resolves_it(
