@@ -1,7 +1,8 @@
 """Response-time figures for care leads: `listener report`, and any page that wants them (`response_report`).
 
 First response is when a task was marked responded (or resolved without a separate response); dismissed tasks
-are false alarms and have none. Business time uses the hours of the task's rule, calendar time the wall clock.
+are false alarms and have none; a task merged into another is answered there, so neither meets nor misses a
+deadline. Business time uses the hours of the task's rule, calendar time the wall clock.
 A task meets its deadline when its first response came by `due_at`; one still unanswered past `due_at` has missed it.
 """
 
@@ -103,7 +104,7 @@ def figures(tasks: list[TaskRow], rules: Mapping[str, RuleSettings], now: dateti
             calendar = rule.task.calendar if rule else None
             business = calendar.between(task.created_at, answered) if calendar else answered - task.created_at
             business_times.append(business.total_seconds())
-        if task.due_at is None or task.status == "dismissed":
+        if task.due_at is None or task.status in ("dismissed", "merged"):  # merged: answered in the other task
             continue
         if answered is not None:
             out.met_deadline += answered <= task.due_at

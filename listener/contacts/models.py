@@ -30,7 +30,7 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime]
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
-    erased_at: Mapped[datetime | None]  # a privacy erase removed its identities (listener/contacts/privacy.py)
+    erased_at: Mapped[datetime | None]  # its identities are gone: a privacy erase, or retention took every mention
 
     identities: Mapped[list[Identity]] = relationship(back_populates="contact", order_by="Identity.id")
 

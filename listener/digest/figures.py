@@ -227,7 +227,7 @@ def care(session: Session, brands: Sequence[str], current: Period, previous: Per
     inner = _tasks_of(brands).add_columns(
         MentionBrand.brand.label("brand"), bucket(TaskRow.created_at, boundaries).label("period"),
         case((TaskRow.status == "dismissed", 1), else_=0).label("dismissed"),
-        case((TaskRow.status == "dismissed", 0), else_=1).label("answerable"),
+        case((TaskRow.status.in_(("dismissed", "merged")), 0), else_=1).label("answerable"),  # merged: answered there
         case((and_(TaskRow.status != "dismissed", TaskRow.due_at.is_not(None), first <= TaskRow.due_at), 1),
              else_=0).label("within"),
     ).where(TaskRow.created_at >= previous.start, TaskRow.created_at < current.end).subquery()

@@ -29,6 +29,7 @@ from listener.helpdesk.followups import followup_key, joined_mentions
 from listener.helpdesk.freshdesk import Freshdesk
 from listener.helpdesk.http import Api
 from listener.helpdesk.model import HelpdeskError, Opening, Post, Ticket
+from listener.helpdesk.privacy import helpdesk_tickets  # noqa: F401 - registers the privacy export's section
 from listener.helpdesk.requester import requester_for_mention, requester_for_task
 from listener.helpdesk.settings import AnyHelpdeskSettings
 from listener.helpdesk.zammad import Zammad
