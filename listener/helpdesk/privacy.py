@@ -12,7 +12,7 @@ from listener.ops.privacy import export_section
 from listener.store.models import HandoffRow
 
 
-@export_section("helpdesk_tickets")
+@export_section("helpdesk")  # (tests/contacts/test_privacy.py borrows "helpdesk_tickets")
 def helpdesk_tickets(session: Session, mention_ids: list[int], task_ids: list[int]) -> list[dict[str, Any]]:
     rows = session.scalars(select(HandoffRow).where(HandoffRow.task_id.in_(task_ids)).order_by(HandoffRow.id))
     return [{"task": r.task_id, "channel": r.channel, "ticket_id": r.ticket_id, "ticket_url": r.ticket_url,

@@ -43,7 +43,7 @@ def test_the_privacy_export_lists_the_tickets_an_erase_cannot_reach(tmp_path: ob
                                ticket_id="7", ticket_url="https://acme.zendesk.com/agent/tickets/7",
                                requester_ref="42", state="open", created_at=clock.now()))
     data = export(store, Selector(author="anna"), None, "dpo", clock.now())
-    assert data["helpdesk_tickets"] == [{"task": task_id, "channel": "desk", "ticket_id": "7",
+    assert data["helpdesk"] == [{"task": task_id, "channel": "desk", "ticket_id": "7",
                                          "ticket_url": "https://acme.zendesk.com/agent/tickets/7",
                                          "our_key": f"listener-task-{task_id}", "requester_id": "42",
                                          "state": "open"}]
