@@ -8,7 +8,8 @@ from listener.acting.escalation import EscalationReport, run_escalations
 from listener.acting.spikes.check import SpikeReport, check_spikes
 from listener.clock import Clock, SystemClock
 from listener.config import Settings
-from listener.delivery.channels import Channel, make_channel
+from listener.delivery.channels import Channel
+from listener.delivery.helpdesk.channels import build_channels
 from listener.delivery.outbox import DeliveryReport, deliver_pending
 from listener.matching import BrandMatcher
 from listener.nlp.loader import load_scorer
@@ -54,7 +55,7 @@ class App:
 
     @cached_property
     def channels(self) -> dict[str, Channel]:
-        return {c.name: make_channel(c) for c in self.settings.channel}
+        return build_channels(self.settings.channel, self.store, self.clock)
 
     @cached_property
     def reply_clients(self) -> ReplyClients:
@@ -70,7 +71,7 @@ class App:
             "http": http,
             "matcher": BrandMatcher(settings.brand),
             "sources": _build_sources(settings, http, self.clock),
-            "channels": {c.name: make_channel(c) for c in settings.channel},
+            "channels": build_channels(settings.channel, self.store, self.clock),
             "reply_clients": ReplyClients(settings, self.clock),  # the old one goes with its last reference
         }
         self.__dict__.update(parts, settings=settings)  # the cached_property values, replaced together

@@ -21,6 +21,7 @@ from listener.acting.rules import RuleSettings
 from listener.acting.spikes.settings import SpikeSettings, every_as_cron
 from listener.cluster.settings import ClusterSettings
 from listener.delivery.channels import ChannelSettings
+from listener.delivery.helpdesk.settings import HELPDESK_KINDS, check_helpdesk_references
 from listener.delivery.settings import DeliverySettings
 from listener.digest.settings import DigestSettings
 from listener.durations import Duration
@@ -185,6 +186,7 @@ def check_references(settings: Settings) -> None:
     _check_digest(settings)
     check_surveys(settings.survey, {r.name for r in settings.rule}, brands,
                   settings.web.base_url if settings.web else None, settings.web is not None)
+    check_helpdesk_references(settings)
     settings.cluster.check_database(settings.database.url)
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)
@@ -245,7 +247,7 @@ def _problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[
     for error in exc.errors():
         loc = prefix + tuple(error["loc"])
         # Tagged unions put the tag in the location (channel[0].email.to): drop it.
-        if len(loc) > 2 and loc[0] == "channel" and loc[2] in ("email", "webhook", "apprise"):
+        if len(loc) > 2 and loc[0] == "channel" and loc[2] in ("email", "webhook", "apprise", *HELPDESK_KINDS):
             loc = loc[:2] + loc[3:]
         message = error["msg"]
         if error["type"] == "extra_forbidden":

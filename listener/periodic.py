@@ -30,6 +30,7 @@ PROVIDERS = [
     "listener.ops.retention:periodic_jobs",
     "listener.acting.spikes.check:periodic_jobs",
     "listener.digest.schedule:periodic_jobs",
+    "listener.delivery.helpdesk.jobs:periodic_jobs",
 ]
 
 

@@ -78,6 +78,7 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
     report = DeliveryReport()
     for alert_id in _claim(store, settings, clock.now()):
         error: str | None = None
+        wait = timedelta(0)  # the receiver's Retry-After, when it gave one
         with store.read() as session:
             alert = session.get_one(AlertRow, alert_id)
             channel = channels.get(alert.channel)
@@ -94,6 +95,7 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
                 channel.send(message)
             except DeliveryError as exc:
                 error = str(exc)
+                wait = getattr(exc, "retry_after", None) or timedelta(0)
         now = clock.now()
         with store.write() as session:
             alert = session.get_one(AlertRow, alert_id)
@@ -117,7 +119,7 @@ def deliver_pending(store: Store, channels: Mapping[str, Channel], settings: Del
                           alert.id, alert.channel, alert.attempts, error)
             else:
                 alert.status = AlertStatus.PENDING
-                alert.next_attempt_at = now + backoff(settings, alert.attempts)
+                alert.next_attempt_at = now + max(backoff(settings, alert.attempts), wait)
                 report.failed += 1
                 metrics.record_alert(alert.channel, "failed")
                 log.warning("event=alert_failed alert=%d channel=%s attempts=%d retry_at=%s error=%r",

@@ -41,12 +41,13 @@ from listener.contacts.ingest import PSEUDONYMISE
 from listener.contacts.lookup import card, live_contact, mention_ids_of
 from listener.contacts.models import ContactLink, TaskFollowUp
 from listener.dedup import erased_external_id
-from listener.domain import AlertStatus
+from listener.domain import PSEUDONYM_PREFIX, AlertStatus
 from listener.ops.settings import PrivacySettings
 from listener.secrets import get_secret
 from listener.store.engine import Store
 from listener.store.models import (
     AlertRow,
+    HandoffRow,
     MentionLabel,
     MentionRow,
     NearDupKey,
@@ -58,7 +59,6 @@ from listener.store.models import (
 )
 from listener.surveys.privacy import answer_record, erase_comment
 
-PSEUDONYM_PREFIX = "hmac:"
 UNSENT = (AlertStatus.PENDING, AlertStatus.SENDING, AlertStatus.PARKED)
 
 
@@ -184,6 +184,15 @@ def export_section(name: str) -> Callable[[ExportSection], ExportSection]:
         export_sections[name] = section
         return section
     return register
+
+
+@export_section("helpdesk")  # (tests/contacts/test_privacy.py borrows "helpdesk_tickets")
+def helpdesk_tickets(session: Session, mention_ids: list[int], task_ids: list[int]) -> list[dict[str, Any]]:
+    """The helpdesk tickets of the exported tasks (listener/delivery/helpdesk): an erase here cannot reach them,
+    so the operator erases them in the helpdesk too (docs/privacy.md)."""
+    rows = session.scalars(select(HandoffRow).where(HandoffRow.task_id.in_(task_ids)).order_by(HandoffRow.id))
+    return [{"task": r.task_id, "channel": r.channel, "ticket_id": r.ticket_id, "ticket_url": r.ticket_url,
+             "our_key": r.external_id, "requester_id": r.requester_ref, "state": r.state} for r in rows]
 
 
 def _contact_record(session: Session, contact_id: int) -> dict[str, Any]:

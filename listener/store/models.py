@@ -472,3 +472,61 @@ class ReplyRow(Base):
 
     task: Mapped[TaskRow] = relationship()
     mention: Mapped[MentionRow] = relationship()
+
+
+# ----------------------------------------------------------------- helpdesk hand-off (listener/delivery/helpdesk)
+class HandoffRow(Base):
+    """A task handed to a helpdesk channel: its one ticket there, and what the helpdesk last said about it.
+
+    Written (state "opening", claimed) before the ticket is created, so after a crash the next attempt looks for
+    our own ticket by its external id instead of opening a second one."""
+
+    __tablename__ = "helpdesk_handoffs"
+    __table_args__ = (UniqueConstraint("task_id", "channel", name="uq_helpdesk_handoffs_task_channel"),
+                      Index("ix_helpdesk_handoffs_channel_state", "channel", "state"),
+                      Index("ix_helpdesk_handoffs_channel_ticket", "channel", "ticket_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str] = mapped_column(String(200))  # our key on the helpdesk, e.g. "listener-task-12"
+    ticket_id: Mapped[str | None] = mapped_column(String(100))  # None while the ticket is being opened
+    ticket_url: Mapped[str | None] = mapped_column(Text)
+    requester_ref: Mapped[str | None] = mapped_column(String(200))  # the helpdesk's id of the requester
+    state: Mapped[str] = mapped_column(String(20))  # opening | open | closed | gone
+    helpdesk_status: Mapped[str | None] = mapped_column(String(50))  # the helpdesk's own word, as last read
+    responded_at: Mapped[datetime | None]  # an agent's first public answer there
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    checked_at: Mapped[datetime | None]  # last read back (poll or webhook)
+    claimed_until: Mapped[datetime | None]  # a deliverer is opening the ticket until then …
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # … this process (listener/ops/claims.py)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    task: Mapped[TaskRow] = relationship()
+
+
+class HandoffPostRow(Base):
+    """A comment listener adds to a hand-off's ticket, by the outbox key it carries: "pending" is written before
+    the helpdesk is called, "posted" after, so a retry after a crash looks for the earlier post first."""
+
+    __tablename__ = "helpdesk_posts"
+
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("helpdesk_handoffs.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))  # pending | posted
+    remote_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+
+
+class WebhookDeliveryRow(Base):
+    """A helpdesk webhook delivery already handled (its delivery id): a replay of it is refused."""
+
+    __tablename__ = "helpdesk_webhook_deliveries"
+    __table_args__ = (Index("ix_helpdesk_webhook_deliveries_received", "received_at"),)
+
+    channel: Mapped[str] = mapped_column(String(200), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime]

@@ -39,7 +39,8 @@ ACTION_LABELS = {"ack": "acknowledged", "respond": "responded", "resolve": "reso
                  "reply_failed": "reply failed", "reply_unknown": "reply outcome unknown",
                  # contacts (listener/contacts)
                  "follow_up": "follow-up", "merge": "task merged in", "merged": "merged",
-                 "contact_link": "contacts linked", "contact_unlink": "link undone"}
+                 "contact_link": "contacts linked", "contact_unlink": "link undone",
+                 "handoff": "handed to the helpdesk"}
 
 
 @dataclass

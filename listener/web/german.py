@@ -37,6 +37,7 @@ GERMAN: dict[str, str] = {
     "labelled": "bewertet", "Outcome": "Ergebnis", "No other mentions by this author.":
         "Keine weiteren Erwähnungen dieses Autors.", "Activity": "Verlauf", "created by rule": "erstellt durch Regel",
     "assigned": "zugewiesen", "note": "Notiz", "verdict corrected": "Urteil korrigiert",
+    "handed to the helpdesk": "an den Helpdesk übergeben",
     "Actions": "Aktionen", "Acknowledge": "Annehmen", "Resolve": "Erledigen",
     "Dismiss as false alarm": "Als Fehlalarm verwerfen", "Reply text or link": "Antworttext oder Link",
     "Mark responded": "Als beantwortet markieren", "Assign to": "Zuweisen an", "me": "mich", "nobody": "niemanden",

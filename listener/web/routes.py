@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from listener.acting.activity import add_note, assign, correct_verdict, perform
 from listener.acting.tasks import TaskError
 from listener.contacts.linking import ContactError
+from listener.delivery.helpdesk.webhooks import hook_endpoint
 from listener.labels import LabelError
 from listener.store.models import UserRow
 from listener.web.app import (
@@ -220,6 +221,7 @@ def routes() -> list[BaseRoute]:
         Route("/tasks/{task_id:int}", task_page),
         Route("/tasks/{task_id:int}/act", task_action, methods=["POST"]),
         Route("/ack/{token:str}", ack_link, methods=["GET", "POST"]),
+        Route("/hooks/{channel:str}", hook_endpoint, methods=["POST"]),  # signed by the helpdesk, not CSRF
         *page_routes(),
         *reply_routes(),
         *survey_routes(),  # public: no sign-in (listener/web/survey_page.py)

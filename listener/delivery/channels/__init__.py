@@ -10,9 +10,11 @@ from listener.delivery.channels.base import AlertMessage, Channel, DeliveryError
 from listener.delivery.channels.chat import AppriseChannel, AppriseChannelSettings
 from listener.delivery.channels.email import EmailChannel, EmailChannelSettings
 from listener.delivery.channels.webhook import WebhookChannel, WebhookChannelSettings
+from listener.delivery.helpdesk.settings import ChatwootSettings, FreshdeskSettings, ZammadSettings, ZendeskSettings
 
-ChannelSettings = Annotated[EmailChannelSettings | WebhookChannelSettings | AppriseChannelSettings,
-                            Field(discriminator="kind")]
+# Helpdesk kinds are built with the store they keep their hand-offs in (listener/delivery/helpdesk/channels.py).
+ChannelSettings = Annotated[EmailChannelSettings | WebhookChannelSettings | AppriseChannelSettings | ZendeskSettings
+                            | FreshdeskSettings | ZammadSettings | ChatwootSettings, Field(discriminator="kind")]
 
 
 def make_channel(settings: EmailChannelSettings | WebhookChannelSettings | AppriseChannelSettings) -> Channel:
