@@ -48,7 +48,7 @@ OPEN_STATES = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED, TaskStatus.RESPONDED)  
 WAITING_STATES = (TaskStatus.OPEN, TaskStatus.ACKNOWLEDGED)  # no first response yet: these can be overdue
 CLOSED_STATES = (TaskStatus.RESOLVED, TaskStatus.DISMISSED, TaskStatus.MERGED)
 URGENCIES = ("P1", "P2", "P3", "none")
-PSEUDONYM_PREFIX = "hmac:"  # [privacy] pseudonymise_authors: a stored author that is a keyed hash (listener/ops/privacy.py)
+PSEUDONYM_PREFIX = "hmac:"  # [privacy] pseudonymise_authors: the stored author is a keyed hash
 
 
 @dataclass(frozen=True)
