@@ -40,7 +40,8 @@ def make_digest(store: Store, settings: Settings, period: Period, lang: str | No
                 brand: str | None = None, draw: bool = True) -> Digest:
     lang = lang or settings.digest.lang
     with store.read() as session:
-        figures = report.build(session, settings.brand, period, lang, settings.digest.brands, brand)
+        figures = report.build(session, settings.brand, period, lang, settings.digest.brands, brand,
+                               options=settings.digest)
     digest = Digest(figures, lang)
     if draw:
         digest.draw()

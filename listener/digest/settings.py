@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from listener.nlp.categories import CATEGORIES
 from listener.timezones import ZoneName
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -25,6 +26,9 @@ class DigestSettings(BaseModel):
     lang: str = "en"
     brands: list[str] = Field(default_factory=list)  # own brands to report on; empty: every non-competitor brand
     send_empty: bool = False  # send even when none of the brands was mentioned in the week
+    # What the service categories are called here: a train operator's "delivery" is its punctuality
+    # ({ delivery = "Pünktlichkeit" }); the digest and the care inbox show these names in every language.
+    category_names: dict[str, str] = Field(default_factory=dict)
 
     @property
     def scheduled(self) -> bool:
@@ -61,6 +65,16 @@ class DigestSettings(BaseModel):
         if value not in ("de", "en"):
             raise ValueError(f"expected 'de' or 'en', got {value!r}")
         return value
+
+    @field_validator("category_names")
+    @classmethod
+    def _category_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, name in value.items():
+            if key not in CATEGORIES:
+                raise ValueError(f"unknown service category {key!r}; the categories are {', '.join(CATEGORIES)}")
+            if not name.strip():
+                raise ValueError(f"the name of {key!r} is empty")
+        return {key: name.strip() for key, name in value.items()}
 
     @field_validator("recipients")
     @classmethod
