@@ -245,6 +245,18 @@ def mentions_by_id(session: Session, ids: Sequence[int]) -> dict[int, dict[str, 
             for r in session.execute(query)}
 
 
+def copies_of(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
+    """Canonical mention id → [(copy id, reach)] of its near-duplicate copies (syndicated stories)."""
+    if not ids:
+        return {}
+    out: dict[int, list[tuple[int, int]]] = {}
+    query = select(MentionRow.canonical_id, MentionRow.id, reach_expr()).where(MentionRow.canonical_id.in_(list(ids)))
+    for canonical, copy, reach in session.execute(query):
+        if canonical is not None:
+            out.setdefault(int(canonical), []).append((int(copy), int(reach or 0)))
+    return out
+
+
 # ----------------------------------------------------------------------------- care figures
 def _first_response() -> ColumnElement[datetime]:
     """When the customer got an answer: `responded`, or the close of a task resolved without that step."""

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
-from babel.numbers import format_compact_decimal, format_decimal
+from babel.numbers import format_decimal
 
 LOCALES = {"de": "de_DE", "en": "en_GB"}
 COMPACT_FROM = 1_000_000  # larger figures as "1,2 Mio." / "1.2m", so they fit a phone's column
@@ -69,6 +69,7 @@ LABELS: dict[str, dict[str, str]] = {
         "likes": "Likes", "reposts": "Reposts", "replies": "Replies", "votes": "Votes and points",
         "total": "All interactions", "interactions": "Interactions",
         "likes_n": "{n} likes", "reposts_n": "{n} reposts", "replies_n": "{n} replies", "votes_n": "{n} votes",
+        "likes_1": "1 like", "reposts_1": "1 repost", "replies_1": "1 reply", "votes_1": "1 vote",
         "competition": "Competitors", "competitor_themes": "Themes", "top_post": "Most-reached post",
         "competitor_days": "Days that stood out",
     },
@@ -125,6 +126,7 @@ LABELS: dict[str, dict[str, str]] = {
         "likes": "Likes", "reposts": "Reposts", "replies": "Antworten", "votes": "Stimmen und Punkte",
         "total": "Alle Interaktionen", "interactions": "Interaktionen",
         "likes_n": "{n} Likes", "reposts_n": "{n} Reposts", "replies_n": "{n} Antworten", "votes_n": "{n} Stimmen",
+        "likes_1": "1 Like", "reposts_1": "1 Repost", "replies_1": "1 Antwort", "votes_1": "1 Stimme",
         "competition": "Wettbewerber", "competitor_themes": "Themen", "top_post": "Reichweitenstärkster Beitrag",
         "competitor_days": "Auffällige Tage",
     },
@@ -147,7 +149,7 @@ _VERDICT = {
 _SOFT_HYPHENS = {w.replace("|", ""): w.replace("|", "\u00ad") for w in (
     "Erwäh|nungen", "Verän|derung", "Vor|woche", "Vor|periode", "Bewer|tungen", "Inter|aktionen", "Poten|zielle",
     "Reich|weite", "Service|erlebnisse", "Stim|mung", "Pre|vious", "Inter|actions", "Senti|ment", "senti|ment",
-    "Inter|aktionen", "Zeit|raum")}
+    "Zeit|raum", "bewer|tet")}
 
 
 def soft_hyphens(text: str) -> str:
@@ -177,10 +179,15 @@ def number(value: float | None, lang: str, digits: int = 0) -> str:
 
 
 def big(value: float | None, lang: str) -> str:
-    """A count that may be huge (reach): in full below COMPACT_FROM, else "1,2 Mio." / "1.2m"."""
+    """A count that may be huge (reach): in full below COMPACT_FROM, else in millions with one decimal,
+    "5,0 Mio." / "5.0m", so a column of them reads at one precision."""
     if value is None or abs(value) < COMPACT_FROM:
         return number(value, lang)
-    return str(format_compact_decimal(value, locale=LOCALES[lang], fraction_digits=1))
+    return number(value / 1_000_000, lang, 1) + (" Mio." if lang == "de" else "m")
+
+
+def _millions(value: float) -> float:
+    return round(value / 1_000_000, 1)
 
 
 def shown_percent(value: float) -> int:
@@ -228,11 +235,17 @@ def signed(value: float | None, lang: str, digits: int = 0) -> str:
 
 
 def count_change(figure: dict[str, Any], lang: str, huge: bool = False) -> str:
-    """+6 (+150 %) — the change of a count, with its relative change when there was something before."""
+    """+6 (+150 %) — the change of a count, with its relative change when there was something before. A huge
+    count shown in millions changes by the difference of the two shown figures (5,0 − 2,1 = +2,9 Mio.)."""
     if figure["change"] is None:
         return "–"
-    shown = (("+" if figure["change"] > 0 else "−" if figure["change"] < 0 else "±") + big(abs(figure["change"]), lang)
-             if huge else signed(figure["change"], lang))
+    value, previous = figure["value"], figure["previous"]
+    if huge and max(abs(value), abs(previous)) >= COMPACT_FROM:
+        difference = round(_millions(value) - _millions(previous), 1)
+        sign = "+" if difference > 0 else "−" if difference < 0 else "±"
+        shown = sign + number(abs(difference), lang, 1) + (" Mio." if lang == "de" else "m")
+    else:
+        shown = signed(figure["change"], lang)
     if figure.get("change_pct") is not None:
         shown += f" ({percent(figure['change_pct'], lang, True)})"
     return shown

@@ -17,8 +17,10 @@ def post_meta(post: dict[str, Any], lang: str, zone: str) -> str:
         parts.append(post["author"])
     parts.append(i18n.when(post.get("published_at"), lang, zone))
     parts.append(f"{t('reach_short')} {i18n.big(post['reach'], lang)}")
-    parts += [t(f"{kind}_n", n=i18n.big(post["engagement"][kind], lang))
-              for kind in ENGAGEMENT_KEYS if post["engagement"].get(kind)]
+    for kind in ENGAGEMENT_KEYS:
+        n = post["engagement"].get(kind, 0)
+        if n:
+            parts.append(t(f"{kind}_1") if n == 1 else t(f"{kind}_n", n=i18n.big(n, lang)))
     if post.get("rating") is not None:
         parts.append(f"{i18n.number(post['rating'], lang, 1)} ★")
     return " · ".join(parts)

@@ -37,7 +37,8 @@ _GERMAN = """
     etwa etwas irgendwie irgendwas irgendwann irgendwo überhaupt trotzdem dennoch sogar wohl bestimmt sicher
     genau gleich also quasi sowieso eh ja schon mehrere mehr weniger meisten meist ganze ganzen ganzer
     beim vom zum zur ins ans am im aufs übers unterm fürs hinterm vors unters
-    etc usw bzw zb z.b ca evtl ggf inkl bspw sog vllt vlt imho btw
+    etc usw bzw zb z.b ca evtl ggf inkl bspw sog vllt vlt imho btw zurück hin her
+    euro euros eur cent prozent km meter stück mal
     gut gute guten guter gutes besser beste besten toll tolle tollen toller tolles super klasse prima top
     spitze genial nett nette netten schön schöne schönen schlecht schlechte schlechten schlechter schlimm
     schlimmer mies miese furchtbar schrecklich katastrophal großartig klasse wunderbar perfekt okay
@@ -50,6 +51,7 @@ _GERMAN = """
 _ENGLISH = """
     hi hello hey thanks thank thx ty cheers regards dear please pls sorry ok okay yes yeah yep nope no oh ah
     haha lol lmao rofl omg wow btw imo imho tbh fyi idk smh etc eg ie vs
+    euro euros eur cents dollar dollars percent per cent km miles
     reply replies replied replying comment comments commented post posts posted posting edit edited
     share shared link links thread read more show via rt retweet follow follower photo pic video quote
     get gets got gotten getting go goes went gone going make makes made making say says said saying know knows

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from listener.digest import days, figures, reach, spike_alerts, themes
 from listener.digest.figures import ENGAGEMENT_KEYS
 from listener.digest.i18n import label, language_name, verdict
+from listener.digest.noise import never_themes
 from listener.digest.period import Period
 from listener.digest.settings import DigestSettings
 from listener.matching import BrandSettings
@@ -92,8 +93,10 @@ def _post(row: dict[str, Any]) -> dict[str, Any]:
             "sentiment": row["sentiment"], "rating": row["rating"]}
 
 
-def _example(row: dict[str, Any], post: dict[str, Any], form: str) -> dict[str, Any]:
-    return {**post, "excerpt": excerpt_around(row["title"], row["text"], form), "match": form}
+def _example(row: dict[str, Any], post: dict[str, Any], form: str, title: bool = True) -> dict[str, Any]:
+    """A post quoted for a theme: the excerpt shows the theme (from the title when only it has it, unless the
+    title is shown anyway, as with the posts of a day)."""
+    return {**post, "excerpt": excerpt_around(row["title"] if title else None, row["text"], form), "match": form}
 
 
 class _Sums:
@@ -170,7 +173,7 @@ def build(session: Session, brands: Sequence[BrandSettings], period: Period, lan
     quoted |= {i for t in found.values() for themes_of in t["by_language"].values() for theme in themes_of
                for i, _ in theme.examples}
     quoted |= {i for events in moved.values() for e in events for i in e["post_ids"]}
-    rows = figures.mentions_by_id(session, sorted(quoted))
+    rows = _most_reached_copies(session, figures.mentions_by_id(session, sorted(quoted)))
     posts = {i: _post(row) for i, row in rows.items()}
     out_brands = []
     for name in own:
@@ -192,6 +195,18 @@ def build(session: Session, brands: Sequence[BrandSettings], period: Period, lan
             "brands": out_brands,
             "competition": [_competitor(name, sums, everyone, found[name], moved[name], notable, rows, posts)
                             for name in competitors]}
+
+
+def _most_reached_copies(session: Session, rows: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """A quoted story is shown by its most-reached copy (examples and posts of the days are sampled from the
+    first stored copies): the row of mention i becomes that of its copy where one was read more widely."""
+    better = {}
+    for canonical, copies in figures.copies_of(session, sorted(rows)).items():
+        best, reach_of = max(copies, key=lambda c: (c[1], -c[0]))
+        if reach_of > rows[canonical]["reach"]:
+            better[canonical] = best
+    found = figures.mentions_by_id(session, sorted(set(better.values())))
+    return rows | {canonical: found[copy] for canonical, copy in better.items() if copy in found}
 
 
 def _brand(name: str, cur: _Sums, prev: _Sums, period: Period, names: dict[int, tuple[str, str]],
@@ -376,10 +391,19 @@ def _moved(name: str, cur: _Sums, period: Period, usual: days.Usual | None, foun
             "usual_mentions": usual.mentions if usual else None, "usual_negatives": usual.negatives if usual else None,
             "ratio": round(mentions / max(usual.mentions, 1.0), 2) if usual else None,
             "reasons": list(standing[day].reasons) if day in standing else [],
-            "spikes": [{k: v for k, v in s.items() if k not in ("top_mention_ids", "brand")} for s in of_day],
+            "spikes": [{**{k: v for k, v in s.items() if k not in ("top_mention_ids", "brand")},
+                        "themes": _spike_themes(s["themes"], found["now"])} for s in of_day],
             "themes": day_themes, "post_ids": list(dict.fromkeys(post_ids))[:EVENT_POSTS],
         })
     return events
+
+
+def _spike_themes(stored: list[str], now: themes.Sample) -> list[str]:
+    """A spike's themes as the alert stored them (folded words), as written in the week's mentions and without
+    the words that are never a theme: "stoerung" → "Störung"."""
+    forms = {**themes.written_forms(now["en"]), **themes.written_forms(now["de"])}
+    never = never_themes("de") | never_themes("en")
+    return [forms.get(word, word) for word in stored if word not in never]
 
 
 def _events_json(events: list[dict[str, Any]], rows: dict[int, dict[str, Any]],
@@ -388,7 +412,7 @@ def _events_json(events: list[dict[str, Any]], rows: dict[int, dict[str, Any]],
     for event in events:
         top = event["themes"][0] if event["themes"] else None
         forms = dict(top.examples) if top else {}
-        shown = [(_example(rows[i], posts[i], forms[i]) if i in forms else posts[i])
+        shown = [(_example(rows[i], posts[i], forms[i], title=False) if i in forms else posts[i])
                  for i in event["post_ids"] if i in posts]
         out.append({**{k: v for k, v in event.items() if k not in ("themes", "post_ids")},
                     "themes": [_theme_json(t, rows, posts, examples=0) for t in event["themes"]], "posts": shown})

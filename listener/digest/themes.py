@@ -55,8 +55,7 @@ FDR = 0.05  # Benjamini–Hochberg false discovery rate over every candidate tes
 PHRASE_COVERS = 0.6  # a word is shown as its phrase when the phrase has this share of the word's mentions
 LANGUAGES = ("de", "en")
 _STEMMERS = {"de": "german", "en": "english"}
-_HYPHENATED = re.compile(r"[^\W_]+(?:-[^\W_]+)+")
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # a word, or a hyphenated compound as one
 _CLAUSE = re.compile(r"[.,;:!?()\[\]{}\"“”„«»/|\n]+|\s[-–—]\s")  # phrases do not span these
 _LINKS_AND_HANDLES = re.compile(r"https?://\S+|www\.\S+|(?<!\w)@[\w.]+")
 
@@ -89,18 +88,20 @@ class Tokeniser:
 
     excluded: frozenset[str]  # folded words of the brand names and terms
 
-    def _join_compound(self, match: re.Match[str]) -> str:
-        parts = [p for p in match.group().split("-") if " ".join(words(p)) not in self.excluded]
-        return parts[0] + "".join(p.lower() for p in parts[1:]) if parts else " "  # Kunden-Service: Kundenservice
+    def _written(self, token: str) -> str:
+        """A word as written; of a hyphenated compound the parts that are no brand ("Acme-Hotline": "Hotline")."""
+        if "-" not in token:
+            return token
+        return "-".join(p for p in token.split("-") if _fold(p) not in self.excluded)
 
     def terms(self, text: str, lang: str) -> dict[str, str]:
         never = never_themes(lang)
         found: dict[str, str] = {}
-        text = _LINKS_AND_HANDLES.sub(" . ", text)
-        for clause in _CLAUSE.split(_HYPHENATED.sub(self._join_compound, text)):
+        for clause in _CLAUSE.split(_LINKS_AND_HANDLES.sub(" . ", text)):
             previous: tuple[str, str] | None = None  # (folded, as written) of the word before, within a clause
-            for written in _WORD.findall(clause):
-                folded = _fold(written)
+            for token in _WORD.findall(clause):
+                written = self._written(token)
+                folded = _fold(written)  # "Kunden-Service" and "Kundenservice" alike: "kundenservice"
                 if len(folded) < 3 or folded.isdigit() or folded in never or folded in self.excluded:
                     previous = None
                     continue
@@ -110,6 +111,18 @@ class Tokeniser:
                     found.setdefault(_stem(lang, previous[0] + folded), f"{previous[1]} {written}")
                 previous = (folded, written)
         return found
+
+
+def written_forms(counts: TermCounts) -> dict[str, str]:
+    """Folded single word → its most frequent written form in `counts` ("stoerung" → "Störung")."""
+    out: dict[str, tuple[int, str]] = {}
+    for forms in counts.forms.values():
+        for form, n in forms.items():
+            if " " not in form:
+                folded = _fold(form)
+                if n > out.get(folded, (0, ""))[0]:
+                    out[folded] = (n, form)
+    return {folded: form for folded, (_, form) in out.items()}
 
 
 @dataclass
