@@ -98,6 +98,7 @@ OUTAGE_TEXTS = {
            "Is the Acme outage fixed? Login still broken after {n} tries.",
            "Acme login outage, {n} transfers stuck."],
 }
+HOSTILE = 'Acme Störung <script>alert("x")</script><img src=x onerror=alert(1)> Login & "Co" </table></td>'
 SPAM = "Gewinnspiel bei Acme: jetzt teilnehmen und ein Tablet gewinnen!"  # five identical copies in W47
 BOILERPLATE = {"de": "Antwort an @{user}: ", "en": "Reply to @{user}: "}  # the forum quotes so from W47 on
 WEATHER = "Rainy weather in {city}, paying bills with the Acme app instead ({n})."
@@ -169,7 +170,7 @@ class _Writer:
         return text.format(user=self.rng.choice(USERS), city=self.rng.choice(CITIES), n=n)
 
     def day(self, brand: str, day: date, mix: tuple[int, int, int, int], texts: list[tuple[str, str]] = (),
-            texts_for: str | None = None, start_minutes: int = 7 * 60, spread: int = 15 * 60) -> None:
+            texts_for: str | None = None, start_minutes: int = 7 * 60, spread: int = 15 * 60, tag: str = "") -> None:
         """`mix` posts (negative, neutral, positive, not scored) in random order over the day from 07:00; the
         (language, text) pairs of `texts` go to scored posts (of sentiment `texts_for`, if given), everyday
         chatter to the rest."""
@@ -191,7 +192,7 @@ class _Writer:
             if sentiment == "negative":
                 categories = (("support", "billing", "delivery")[self.n % 3],)
             self.posts.append(Post(
-                key=f"{brand.lower()}-{day.isoformat()}-{k}", brand=brand,
+                key=f"{brand.lower()}-{day.isoformat()}-{tag}{k}", brand=brand,
                 when=_at(day, start_minutes + (k * spread) // total + self.n % 7), source=source,
                 lang=None if sentiment is None else lang, sentiment=sentiment, text=text, categories=categories,
                 rating=(1.0 if sentiment == "negative" else 3.0 if sentiment == "neutral" else 5.0)
@@ -240,7 +241,7 @@ def posts() -> list[Post]:
             writer.day("Acme", day, (135, 0, 0, 0), outage, start_minutes=7 * 60, spread=270)
             for post in writer.posts[-135:]:
                 post.categories = ("digital",)
-            writer.day("Acme", day, (0, *mix[1:]), texts, start_minutes=12 * 60, spread=10 * 60)
+            writer.day("Acme", day, (0, *mix[1:]), texts, start_minutes=12 * 60, spread=10 * 60, tag="later-")
         else:
             writer.day("Acme", day, mix, texts)
         globex = GLOBEX_W48[day.weekday()] if week == W48 else GLOBEX_USUAL
@@ -250,6 +251,7 @@ def posts() -> list[Post]:
         writer.day("Initech", day, INITECH_USUAL)
     out = writer.posts
     _outage_specials(out)
+    assert len({p.key for p in out}) == len(out)
     return out
 
 
@@ -262,10 +264,12 @@ def _outage_specials(out: list[Post]) -> None:
     thread.url = "https://reddit.example/r/finanzen/acme-stoerung"
     viral.source, viral.reach = "bluesky", _reach("bluesky", 5, big=True)
     viral.url = "https://bluesky.example/acme/viral"
+    hostile = outage[44]  # mention text is untrusted: a big account posts markup
+    hostile.text, hostile.source, hostile.reach = HOSTILE, "mastodon", {"followers": 50_000, "likes": 3}
     story = Post("acme-news", "Acme", _at(OUTAGE_DAY, 9 * 60 + 30), "news", "de", "negative", NEWS[1], title=NEWS[0],
                  categories=("digital",), reach={"reads": 1_200}, url="https://news.example/acme-stoerung")
     copy = Post("acme-news-copy", "Acme", _at(OUTAGE_DAY, 10 * 60 + 5), "news-syndication", "de", "negative",
-                NEWS[1], title=NEWS[0], categories=("digital",), reach={"reads": 64_000}, copy_of="acme-news",
+                NEWS[1], title=NEWS[0], categories=("digital",), reach={"reads": 120_000}, copy_of="acme-news",
                 url="https://syndication.example/acme-stoerung")
     # they replace two of the day's outage posts, so the day's figures stay 169 / 135
     out.remove(outage[42])
@@ -274,35 +278,36 @@ def _outage_specials(out: list[Post]) -> None:
 
 
 def seed(store: Store) -> dict[str, int]:
-    """Writes the posts (bulk, one transaction); returns mention ids by post key."""
+    """Writes the posts in one transaction (first stored copies, then the copies that point at them); returns
+    mention ids by post key."""
     every = posts()
-    ids: dict[str, int] = {}
     with store.write() as session:
         sources = {}
         for name, kind in SOURCES.items():
-            row = SourceRow(name=name, kind=kind, cursor={})
-            session.add(row)
+            sources[name] = SourceRow(name=name, kind=kind, cursor={})
+        session.add_all(sources.values())
+        session.flush()
+        rows: dict[str, MentionRow] = {}
+        for first in (True, False):
+            for post in sorted((p for p in every if (p.copy_of is None) == first), key=lambda p: (p.when, p.key)):
+                mention = MentionRow(
+                    source_id=sources[post.source].id, source_kind=SOURCES[post.source], external_id=post.key,
+                    url=post.url, author=f"@{post.key.split('-')[-1]}{post.brand[0]}", title=post.title,
+                    text=post.text, published_at=post.when, fetched_at=post.when + timedelta(minutes=1),
+                    rating=post.rating, reach=post.reach, content_hash=hashlib.sha256(post.key.encode()).hexdigest(),
+                    canonical_id=rows[post.copy_of].id if post.copy_of else None)
+                mention.brands = [MentionBrand(brand=post.brand)]
+                if post.lang is not None and post.sentiment is not None:
+                    negative = post.sentiment == "negative"
+                    mention.score = ScoreRow(model_version="seed", language=post.lang, sentiment=post.sentiment,
+                                             p_negative=0.9 if negative else 0.05, p_neutral=0.05,
+                                             p_positive=0.05 if negative else 0.9, categories=list(post.categories),
+                                             negative_service=bool(post.categories), urgency="none", reasons=[],
+                                             scored_at=post.when)
+                rows[post.key] = mention
+            session.add_all(rows.values())
             session.flush()
-            sources[name] = row.id
-        for post in sorted(every, key=lambda p: (p.copy_of is not None, p.when, p.key)):
-            mention = MentionRow(
-                source_id=sources[post.source], source_kind=SOURCES[post.source], external_id=post.key, url=post.url,
-                author=f"@{post.key.split('-')[-1]}{post.brand[0]}", title=post.title, text=post.text,
-                published_at=post.when, fetched_at=post.when + timedelta(minutes=1), rating=post.rating,
-                reach=post.reach, content_hash=hashlib.sha256(post.key.encode()).hexdigest(),
-                canonical_id=ids[post.copy_of] if post.copy_of else None)
-            mention.brands = [MentionBrand(brand=post.brand)]
-            session.add(mention)
-            session.flush()
-            ids[post.key] = mention.id
-            if post.lang is not None and post.sentiment is not None:
-                negative = post.sentiment == "negative"
-                session.add(ScoreRow(mention_id=mention.id, model_version="seed", language=post.lang,
-                                     sentiment=post.sentiment, p_negative=0.9 if negative else 0.05,
-                                     p_neutral=0.05, p_positive=0.05 if negative else 0.9,
-                                     categories=list(post.categories), negative_service=bool(post.categories),
-                                     urgency="none", reasons=[], scored_at=post.when))
-    return ids
+        return {key: row.id for key, row in rows.items()}
 
 
 def config_text(db_url: str, smtp_port: int = 25, extra: str = "") -> str:
