@@ -351,3 +351,25 @@ def write_config(tmp: Path, db_url: str, smtp_port: int = 25, extra: str = "") -
     path = tmp / "listener.toml"
     path.write_text(config_text(db_url, smtp_port, extra))
     return path
+
+
+def stored_week(tmp: Path, db_url: str, smtp_port: int = 25, extra: str = "") -> tuple[Path, dict[str, int]]:
+    """The six weeks stored, and the spike check run at 10:00 on the outage day as the daemon would: returns
+    the config and the mention ids by post key."""
+    from listener.app import App
+    from listener.clock import FakeClock
+    from listener.config import load_settings
+    from listener.store.engine import upgrade
+
+    store = Store(db_url)
+    upgrade(store)
+    ids = seed(store)
+    store.dispose()
+    config = write_config(tmp, db_url, smtp_port, extra)
+    app = App(load_settings(config), clock=FakeClock(SPIKE_CHECK_AT))
+    try:
+        fired = app.check_spikes().fired
+    finally:
+        app.close()
+    assert sorted(c.verdict.kind for c in fired) == ["negative", "volume"]
+    return config, ids

@@ -18,11 +18,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from listener.app import App
 from listener.cli import cli
-from listener.clock import FakeClock
-from listener.config import load_settings
-from listener.store.engine import Store, upgrade
+from listener.store.engine import Store
 from listener.store.models import SpikeRow
 from listener.text import words
 from tests.digest_week import (
@@ -36,9 +33,8 @@ from tests.digest_week import (
     W48,
     Post,
     posts,
-    seed,
+    stored_week,
     week_of,
-    write_config,
 )
 
 SENTIMENTS = ("negative", "neutral", "positive")
@@ -48,22 +44,6 @@ def digest_json(config: Path, *args: str) -> dict[str, Any]:
     result = CliRunner().invoke(cli, ["-c", str(config), "digest", "--json", *args], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
-
-
-def stored_week(tmp_path: Path, database_url: str) -> tuple[Path, dict[str, int]]:
-    """The six weeks stored, and the spike check run at 10:00 on the outage day as the daemon would."""
-    store = Store(database_url)
-    upgrade(store)
-    ids = seed(store)
-    store.dispose()
-    config = write_config(tmp_path, database_url)
-    app = App(load_settings(config), clock=FakeClock(SPIKE_CHECK_AT))
-    try:
-        fired = app.check_spikes().fired
-    finally:
-        app.close()
-    assert sorted(c.verdict.kind for c in fired) == ["negative", "volume"]
-    return config, ids
 
 
 @pytest.fixture

@@ -239,7 +239,7 @@ def count_change(figure: dict[str, Any], lang: str, huge: bool = False) -> str:
     count shown in millions changes by the difference of the two shown figures (5,0 − 2,1 = +2,9 Mio.)."""
     if figure["change"] is None:
         return "–"
-    value, previous = figure["value"], figure["previous"]
+    value, previous = figure.get("value") or 0, figure.get("previous") or 0
     if huge and max(abs(value), abs(previous)) >= COMPACT_FROM:
         difference = round(_millions(value) - _millions(previous), 1)
         sign = "+" if difference > 0 else "−" if difference < 0 else "±"
