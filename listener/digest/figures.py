@@ -39,6 +39,7 @@ AUDIENCE_KEYS = ("followers", "views", "reads")
 ENGAGEMENT_KEYS = {"likes": ("likes",), "reposts": ("reposts", "quotes"), "replies": ("replies",),
                    "votes": ("score", "votes")}
 NOTABLE_PER_SENTIMENT = 3
+TOP_AUDIENCE = 3  # the largest contributors to a brand's potential reach
 
 
 class greatest(FunctionElement[int]):  # noqa: N801 - SQL function name
@@ -198,33 +199,49 @@ def source_names(session: Session) -> dict[int, tuple[str, str]]:
 
 def notable(session: Session, brands: Sequence[str], period: Period,
             ) -> dict[tuple[str, str], list[int]]:
-    """(brand, sentiment) → ids of the most-reached negative and positive posts, most reached first, and
-    (brand, "any") → the most-reached post of any sentiment. A story copied to several sites is one post: its
-    most-reached copy (an agency story is read on the big site, not where it was first stored)."""
-    story = func.coalesce(MentionRow.canonical_id, MentionRow.id)
-    copies = _mentions_of(brands, period.start, period.end).add_columns(
+    """Ids of the posts a digest names, most reached first: (brand, "negative" | "positive") → the most-reached
+    negative and positive posts; (brand, "any") → the most-reached post; (brand, "audience") → the posts with the
+    largest audience, the top contributors to the potential reach (every copy counts there, as each was seen).
+    Otherwise a story copied to several sites is one post: its most-reached copy (an agency story is read on the
+    big site, not where it was first stored). One pass over the period's rows."""
+    rows = _mentions_of(brands, period.start, period.end).add_columns(
         MentionRow.id.label("id"), MentionBrand.brand.label("brand"), sentiment_expr().label("sentiment"),
-        reach_expr().label("reach"),
-        func.row_number().over(partition_by=(MentionBrand.brand, story),
-                               order_by=(reach_expr().desc(), MentionRow.id)).label("copy"),
+        func.coalesce(MentionRow.canonical_id, MentionRow.id).label("story"), reach_expr().label("reach"),
+        audience_expr().label("audience"),
+    ).subquery()  # the reach (eight JSON lookups) once per row, not once per use
+    copies = select(
+        rows.c.id, rows.c.brand, rows.c.sentiment, rows.c.reach,
+        func.row_number().over(partition_by=(rows.c.brand, rows.c.story),
+                               order_by=(rows.c.reach.desc(), rows.c.id)).label("copy"),
+        case((rows.c.audience > 0, func.row_number().over(partition_by=rows.c.brand, order_by=(
+            rows.c.audience.desc(), rows.c.id))), else_=None).label("audience_rank"),
     ).subquery()
+    best = case((copies.c.copy == 1, 1), else_=0)  # ranks among the best copies only
     stories = select(
-        copies.c.brand, copies.c.sentiment, copies.c.id,
-        func.row_number().over(partition_by=(copies.c.brand, copies.c.sentiment),
+        copies.c.brand, copies.c.sentiment, copies.c.id, copies.c.copy, copies.c.audience_rank,
+        func.row_number().over(partition_by=(copies.c.brand, best, copies.c.sentiment),
                                order_by=(copies.c.reach.desc(), copies.c.id)).label("rank"),
-        func.row_number().over(partition_by=copies.c.brand,
+        func.row_number().over(partition_by=(copies.c.brand, best),
                                order_by=(copies.c.reach.desc(), copies.c.id)).label("overall"),
-    ).where(copies.c.copy == 1).subquery()
-    query = (select(stories.c.brand, stories.c.sentiment, stories.c.id, stories.c.rank, stories.c.overall)
-             .where(or_(and_(stories.c.sentiment.in_(("negative", "positive")),
-                             stories.c.rank <= NOTABLE_PER_SENTIMENT), stories.c.overall == 1))
+    ).subquery()
+    query = (select(stories.c.brand, stories.c.sentiment, stories.c.id, stories.c.copy, stories.c.rank,
+                    stories.c.overall, stories.c.audience_rank)
+             .where(or_(and_(stories.c.copy == 1, or_(and_(stories.c.sentiment.in_(("negative", "positive")),
+                                                            stories.c.rank <= NOTABLE_PER_SENTIMENT),
+                                                       stories.c.overall == 1)),
+                        stories.c.audience_rank <= TOP_AUDIENCE))
              .order_by(stories.c.brand, stories.c.sentiment, stories.c.rank))
     out: dict[tuple[str, str], list[int]] = {}
-    for brand, sentiment, mention_id, rank, overall in session.execute(query):
-        if overall == 1:
+    audience: dict[str, list[tuple[int, int]]] = {}
+    for brand, sentiment, mention_id, copy, rank, overall, audience_rank in session.execute(query):
+        if copy == 1 and overall == 1:
             out[(brand, "any")] = [mention_id]
-        if sentiment in ("negative", "positive") and rank <= NOTABLE_PER_SENTIMENT:
+        if copy == 1 and sentiment in ("negative", "positive") and rank <= NOTABLE_PER_SENTIMENT:
             out.setdefault((brand, sentiment), []).append(mention_id)
+        if audience_rank is not None and audience_rank <= TOP_AUDIENCE:
+            audience.setdefault(brand, []).append((audience_rank, mention_id))
+    for brand, ranked in audience.items():
+        out[(brand, "audience")] = [mention_id for _, mention_id in sorted(ranked)]
     return out
 
 
@@ -315,17 +332,17 @@ def care(session: Session, brands: Sequence[str], current: Period, previous: Per
     return out
 
 
-def sample_texts(brand: str, start: datetime, end: datetime, every: int,
-                 ) -> Select[int, str | None, str, str | None, int, str, datetime | None]:
-    """Every `every`-th canonical scored mention of `brand` in [start, end) (by id): the bounded sample the
-    themes are counted on (themes.py). Rows: id, title, text, language, reach, sentiment, published."""
-    query = (select(MentionRow.id, MentionRow.title, MentionRow.text, ScoreRow.language, reach_expr(),
-                    sentiment_expr(), MentionRow.published_at)
-             .join(MentionBrand, MentionBrand.mention_id == MentionRow.id)
-             .join(ScoreRow, ScoreRow.mention_id == MentionRow.id)
-             .outerjoin(MentionLabel, MentionLabel.mention_id == MentionRow.id)
-             .where(MentionBrand.brand == brand, MentionRow.published_at >= start, MentionRow.published_at < end,
-                    MentionRow.canonical_id.is_(None), ScoreRow.language.in_(("de", "en"))))
-    if every > 1:
-        query = query.where(MentionRow.id % every == literal(0))
-    return query
+def sample_texts(every: dict[str, int], start: datetime, end: datetime,
+                 ) -> Select[str, int, str | None, str, str | None, int, str, datetime | None]:
+    """For each brand, every `every[brand]`-th canonical scored mention of it in [start, end) (by id): the bounded
+    samples the themes are counted on (themes.py), in one pass over the stretch for all brands. Rows: brand, id,
+    title, text, language, reach, sentiment, published."""
+    stride = case(*((MentionBrand.brand == brand, n) for brand, n in every.items()), else_=1)
+    return (select(MentionBrand.brand, MentionRow.id, MentionRow.title, MentionRow.text, ScoreRow.language,
+                   reach_expr(), sentiment_expr(), MentionRow.published_at)
+            .join(MentionBrand, MentionBrand.mention_id == MentionRow.id)
+            .join(ScoreRow, ScoreRow.mention_id == MentionRow.id)
+            .outerjoin(MentionLabel, MentionLabel.mention_id == MentionRow.id)
+            .where(MentionBrand.brand.in_(list(every)), MentionRow.published_at >= start,
+                   MentionRow.published_at < end, MentionRow.canonical_id.is_(None),
+                   ScoreRow.language.in_(("de", "en")), MentionRow.id % stride == literal(0)))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -160,21 +160,27 @@ def build(session: Session, brands: Sequence[BrandSettings], period: Period, lan
     trend_rows = _trend_rows(session, everyone, weeks, cube, n_days)
     names = figures.source_names(session)
     notable = figures.notable(session, everyone, period)
-    audience = reach.top_audience(session, own, period)
     care = figures.care(session, own, period, previous)
     usual = days.usual(session, everyone, period)
     spikes = spike_alerts.spikes_of(session, everyone, period)
-    found = {name: _themes(session, brands, name, period, sums[(name, 1)].mentions, trend_rows,
-                           competitor=name in competitors) for name in everyone}
-    moved = {name: _moved(name, sums[(name, 1)], period, usual.get(name), found[name],
+    standing = {name: _standouts(sums[(name, 1)], period, usual.get(name)) for name in everyone}
+    event_days = {name: {s.index for s in standing[name]}
+                  | {period.days.index(date.fromisoformat(s["date"])) for s in spikes if s["brand"] == name}
+                  for name in everyone}
+    found = _themes(session, brands, period, {name: sums[(name, 1)].mentions for name in everyone}, trend_rows,
+                    competitors, event_days)
+    moved = {name: _moved(sums[(name, 1)], period, usual.get(name), standing[name], found[name],
                           [s for s in spikes if s["brand"] == name]) for name in everyone}
-    quoted = {i for (brand, kind), ids in notable.items() for i in ids if brand in own or kind == "any"}
-    quoted |= {i for tops in audience.values() for i, _ in tops}
-    quoted |= {i for t in found.values() for themes_of in t["by_language"].values() for theme in themes_of
+    # Named posts are shown as they are; sampled ones (theme examples, the posts of a day) by their story's
+    # most-reached copy, since the samples hold first stored copies only.
+    named = {i for (brand, kind), ids in notable.items() for i in ids if brand in own or kind == "any"}
+    sampled = {i for t in found.values() for themes_of in t["by_language"].values() for theme in themes_of
                for i, _ in theme.examples}
-    quoted |= {i for events in moved.values() for e in events for i in e["post_ids"]}
-    rows = _most_reached_copies(session, figures.mentions_by_id(session, sorted(quoted)))
+    sampled |= {i for events in moved.values() for e in events for i in e["post_ids"]}
+    rows = figures.mentions_by_id(session, sorted(named | sampled))
     posts = {i: _post(row) for i, row in rows.items()}
+    shown_rows = _most_reached_copies(session, {i: rows[i] for i in sampled if i in rows})
+    shown = {i: _post(row) for i, row in shown_rows.items()}
     out_brands = []
     for name in own:
         cur, prev = sums[(name, 1)], sums[(name, 0)]
@@ -182,19 +188,19 @@ def build(session: Session, brands: Sequence[BrandSettings], period: Period, lan
         section = _brand(name, cur, prev, period, names, voices, lang, options)
         section["trend"] = _trend(name, trend_rows, weeks)
         section["reviews"] = _reviews(name, cur, prev, trend_rows, names, len(weeks))
-        section["themes"] = _themes_json(found[name], rows, posts)
-        section["moved"] = {"events": _events_json(moved[name], rows, posts), "movers": _movers(section)}
+        section["themes"] = _themes_json(found[name], shown_rows, shown)
+        section["moved"] = {"events": _events_json(moved[name], shown_rows, shown), "movers": _movers(section)}
         section["notable"] = {s: [posts[i] for i in notable.get((name, s), []) if i in posts]
                               for s in ("negative", "positive")}
-        section["reach"] = _reach(cur, prev, audience.get(name, []), posts)
+        section["reach"] = _reach(cur, prev, notable.get((name, "audience"), []), posts)
         section["care"] = _care(care.get((name, 1)), care.get((name, 0)))
         section["verdict"] = verdict(section, lang)
         out_brands.append(section)
     return {"period": period.as_json(), "previous_period": previous.as_json(), "lang": lang,
             "competitors": competitors, "empty": all(b["headline"]["mentions"]["value"] == 0 for b in out_brands),
             "brands": out_brands,
-            "competition": [_competitor(name, sums, everyone, found[name], moved[name], notable, rows, posts)
-                            for name in competitors]}
+            "competition": [_competitor(name, sums, everyone, found[name], moved[name], notable, posts, shown_rows,
+                                        shown) for name in competitors]}
 
 
 def _most_reached_copies(session: Session, rows: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
@@ -329,29 +335,40 @@ def _every(count: int, limit: int) -> int:
     return max(1, math.ceil(count / limit))
 
 
-def _themes(session: Session, brands: Sequence[BrandSettings], name: str, period: Period, count: int,
-            trend_rows: list[figures.TrendRow], competitor: bool = False) -> dict[str, Any]:
-    """Themes of one brand per language, from bounded samples of this period (counted per day too, for the days
-    that stood out) and the weeks before; competitors' samples are half as large."""
+def _themes(session: Session, brands: Sequence[BrandSettings], period: Period, counts: dict[str, int],
+            trend_rows: list[figures.TrendRow], competitors: Collection[str],
+            event_days: dict[str, set[int]]) -> dict[str, dict[str, Any]]:
+    """Themes of each brand per language, from bounded samples of this period (counted per day too, for the
+    days that stood out) and of the weeks before, each read in one pass for all brands; competitors' samples are
+    half as large."""
     weeks = period.trend_weeks()
     base_weeks = weeks[-1 - themes.BASELINE_WEEKS:-1]
-    base_count = sum(r.mentions for r in trend_rows if r.brand == name
-                     and len(weeks) - 1 - themes.BASELINE_WEEKS <= r.week < len(weeks) - 1)
-    limits = ((COMPETITOR_SAMPLE, COMPETITOR_BASELINE_SAMPLE) if competitor
-              else (themes.CURRENT_SAMPLE, themes.BASELINE_SAMPLE))
-    every, base_every = _every(count, limits[0]), _every(base_count, limits[1])
+    every, base_every = {}, {}
+    for name in counts:
+        base_count = sum(r.mentions for r in trend_rows if r.brand == name
+                         and len(weeks) - 1 - themes.BASELINE_WEEKS <= r.week < len(weeks) - 1)
+        limits = ((COMPETITOR_SAMPLE, COMPETITOR_BASELINE_SAMPLE) if name in competitors
+                  else (themes.CURRENT_SAMPLE, themes.BASELINE_SAMPLE))
+        every[name], base_every[name] = _every(counts[name], limits[0]), _every(base_count, limits[1])
     tokeniser = themes.Tokeniser(_excluded_words(brands))
-    now = themes.count(session.execute(figures.sample_texts(name, period.start, period.end, every)
-                                       .execution_options(yield_per=500)), tokeniser, keep_examples=True,
-                       day_starts=period.day_starts())
-    before = themes.count(session.execute(figures.sample_texts(name, base_weeks[0].start, base_weeks[-1].end,
-                                                               base_every).execution_options(yield_per=500)),
-                          tokeniser, keep_examples=False)
-    return {"now": now, "before": before,
+    now_rows: dict[str, list[Any]] = defaultdict(list)
+    before_rows: dict[str, list[Any]] = defaultdict(list)
+    for rows, stride, start, end in ((now_rows, every, period.start, period.end),
+                                     (before_rows, base_every, base_weeks[0].start, base_weeks[-1].end)):
+        for brand, *row in session.execute(figures.sample_texts(stride, start, end).execution_options(yield_per=500)):
+            rows[brand].append(tuple(row))
+    out = {}
+    for name in counts:
+        now = themes.count(now_rows[name], tokeniser, keep_examples=True, day_starts=period.day_starts(),
+                           days=event_days[name])
+        before = themes.count(before_rows[name], tokeniser, keep_examples=False)
+        out[name] = {
+            "now": now, "before": before,
             "by_language": {lang: themes.rising(now[lang], before[lang]) for lang in themes.LANGUAGES},
-            "sample": {lang: {"mentions": now[lang].documents, "every": every, "repeats": now.repeats[lang],
-                              "baseline_mentions": before[lang].documents, "baseline_every": base_every}
+            "sample": {lang: {"mentions": now[lang].documents, "every": every[name], "repeats": now.repeats[lang],
+                              "baseline_mentions": before[lang].documents, "baseline_every": base_every[name]}
                        for lang in themes.LANGUAGES}}
+    return out
 
 
 def _theme_json(theme: themes.Theme, rows: dict[int, dict[str, Any]], posts: dict[int, dict[str, Any]],
@@ -369,12 +386,20 @@ def _themes_json(found: dict[str, Any], rows: dict[int, dict[str, Any]],
 
 
 # ----------------------------------------------------------------------------- what moved
-def _moved(name: str, cur: _Sums, period: Period, usual: days.Usual | None, found: dict[str, Any],
-           spikes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _day_counts(cur: _Sums, period: Period) -> list[tuple[int, int]]:
+    return [(sum(cur.days[i].values()), cur.days[i].get("negative", 0)) for i in range(len(period.days))]
+
+
+def _standouts(cur: _Sums, period: Period, usual: days.Usual | None) -> list[days.Standout]:
+    return days.standouts(period.days, _day_counts(cur, period), usual)
+
+
+def _moved(cur: _Sums, period: Period, usual: days.Usual | None, standouts: list[days.Standout],
+           found: dict[str, Any], spikes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The days that stood out and the days with spike alerts, each with its themes (that day's sample against
     the weeks before) and the posts that show them: the examples of its top theme, else the spike's top posts."""
-    counts = [(sum(cur.days[i].values()), cur.days[i].get("negative", 0)) for i in range(len(period.days))]
-    standing = {s.day: s for s in days.standouts(period.days, counts, usual)}
+    counts = _day_counts(cur, period)
+    standing = {s.day: s for s in standouts}
     dates = sorted(set(standing) | {date.fromisoformat(s["date"]) for s in spikes})
     events = []
     for day in dates:
@@ -435,9 +460,10 @@ def _movers(section: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 # ----------------------------------------------------------------------------- reach, competitors
-def _reach(cur: _Sums, prev: _Sums, top: list[tuple[int, int]], posts: dict[int, dict[str, Any]]) -> dict[str, Any]:
+def _reach(cur: _Sums, prev: _Sums, top: list[int], posts: dict[int, dict[str, Any]]) -> dict[str, Any]:
     potential = change(cur.audience, prev.audience)
-    contributors = [{"post": posts[i], "audience": n, "share": ratio(n, cur.audience)} for i, n in top if i in posts]
+    contributors = [{"post": posts[i], "audience": posts[i]["audience"],
+                     "share": ratio(posts[i]["audience"], cur.audience)} for i in top if i in posts]
     return {"potential": {**potential, "top_share": contributors[0]["share"] if contributors else None,
                           "top": contributors},
             "engagement": {**{kind: change(cur.engagement[kind], prev.engagement[kind]) for kind in ENGAGEMENT_KEYS},
@@ -446,7 +472,8 @@ def _reach(cur: _Sums, prev: _Sums, top: list[tuple[int, int]], posts: dict[int,
 
 def _competitor(name: str, sums: dict[tuple[str, int], _Sums], everyone: list[str], found: dict[str, Any],
                 events: list[dict[str, Any]], notable: dict[tuple[str, str], list[int]],
-                rows: dict[int, dict[str, Any]], posts: dict[int, dict[str, Any]]) -> dict[str, Any]:
+                posts: dict[int, dict[str, Any]], rows: dict[int, dict[str, Any]],
+                shown: dict[int, dict[str, Any]]) -> dict[str, Any]:
     cur, prev = sums[(name, 1)], sums[(name, 0)]
     now, before = _sentiment_figures(cur.sentiment), _sentiment_figures(prev.sentiment)
     total, total_before = (sum(sums[(b, i)].mentions for b in everyone) for i in (1, 0))
@@ -457,8 +484,8 @@ def _competitor(name: str, sums: dict[tuple[str, int], _Sums], everyone: list[st
         "net_sentiment": change(now["net_sentiment"], before["net_sentiment"], relative=False),
         "negative_share": change(now["negative_share"], before["negative_share"], relative=False),
         "share_of_voice": change(ratio(cur.mentions, total), ratio(prev.mentions, total_before), relative=False),
-        "themes": [_theme_json(t, rows, posts, examples=1)
+        "themes": [_theme_json(t, rows, shown, examples=1)
                    for t in themes.merged(found["by_language"], COMPETITOR_THEMES)],
         "top_post": top[0] if top else None,
-        "moved": {"events": _events_json(events, rows, posts)},
+        "moved": {"events": _events_json(events, rows, shown)},
     }

@@ -31,7 +31,7 @@ import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -87,29 +87,37 @@ class Tokeniser:
     """Terms of one text: keys (stems, phrases joined) and the written form each key came from."""
 
     excluded: frozenset[str]  # folded words of the brand names and terms
+    _words: dict[tuple[str, str], tuple[str, str, str] | None] = field(default_factory=dict, repr=False)
 
-    def _written(self, token: str) -> str:
-        """A word as written; of a hyphenated compound the parts that are no brand ("Acme-Hotline": "Hotline")."""
-        if "-" not in token:
-            return token
-        return "-".join(p for p in token.split("-") if _fold(p) not in self.excluded)
+    def _word(self, token: str, lang: str) -> tuple[str, str, str] | None:
+        """(as written, folded, key) of a token, None when it is no candidate; each token is looked at once."""
+        if (lang, token) in self._words:
+            return self._words[(lang, token)]
+        written = token if "-" not in token else "-".join(  # "Acme-Hotline": "Hotline"
+            p for p in token.split("-") if _fold(p) not in self.excluded)
+        folded = _fold(written)  # "Kunden-Service" and "Kundenservice" alike: "kundenservice"
+        info = None
+        if not (len(folded) < 3 or folded.isdigit() or folded in never_themes(lang) or folded in self.excluded):
+            info = (written, folded, _stem(lang, folded))
+        if len(self._words) < 500_000:
+            self._words[(lang, token)] = info
+        return info
 
     def terms(self, text: str, lang: str) -> dict[str, str]:
-        never = never_themes(lang)
         found: dict[str, str] = {}
         for clause in _CLAUSE.split(_LINKS_AND_HANDLES.sub(" . ", text)):
-            previous: tuple[str, str] | None = None  # (folded, as written) of the word before, within a clause
+            previous: tuple[str, str, str] | None = None  # the word before, within a clause
             for token in _WORD.findall(clause):
-                written = self._written(token)
-                folded = _fold(written)  # "Kunden-Service" and "Kundenservice" alike: "kundenservice"
-                if len(folded) < 3 or folded.isdigit() or folded in never or folded in self.excluded:
+                word = self._word(token, lang)
+                if word is None:
                     previous = None
                     continue
-                found.setdefault(_stem(lang, folded), written)
+                written, folded, key = word
+                found.setdefault(key, written)
                 # a phrase ("zinsen zinsen" is not one), keyed like the compound it may also be written as
-                if previous is not None and previous[0] != folded:
-                    found.setdefault(_stem(lang, previous[0] + folded), f"{previous[1]} {written}")
-                previous = (folded, written)
+                if previous is not None and previous[1] != folded:
+                    found.setdefault(_stem(lang, previous[1] + folded), f"{previous[0]} {written}")
+                previous = word
         return found
 
 
@@ -137,18 +145,26 @@ class TermCounts:
     examples: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)  # key → [(reach, -id, form)]
 
     def add(self, terms: dict[str, str], mention_id: int, reach: int, negative: bool, keep_examples: bool) -> None:
+        """Counts a mention's terms; with `keep_examples` (a sample that is shown, not a baseline) also their
+        negative mentions, written forms and most-reached examples."""
         self.documents += 1
         self.counts.update(terms.keys())
+        if not keep_examples:
+            return
         if negative:
             self.negatives.update(terms.keys())
         for key, form in terms.items():
-            self.forms.setdefault(key, Counter())[form] += 1
-            if keep_examples:
-                best = self.examples.setdefault(key, [])
-                best.append((reach, -mention_id, form))
-                if len(best) > KEPT_EXAMPLES:
-                    best.sort(reverse=True)
-                    del best[KEPT_EXAMPLES:]
+            forms = self.forms.get(key)
+            if forms is None:
+                forms = self.forms[key] = Counter()
+            forms[form] += 1
+            best = self.examples.get(key)
+            if best is None:
+                best = self.examples[key] = []
+            best.append((reach, -mention_id, form))
+            if len(best) > KEPT_EXAMPLES:
+                best.sort(reverse=True)
+                del best[KEPT_EXAMPLES:]
 
     def form(self, key: str) -> str:
         return self.forms[key].most_common(1)[0][0]
@@ -167,16 +183,16 @@ class Sample:
 
 
 def count(rows: Iterable[SampleRow], tokeniser: Tokeniser, keep_examples: bool,
-          day_starts: Sequence[datetime] = ()) -> Sample:
+          day_starts: Sequence[datetime] = (), days: Collection[int] = ()) -> Sample:
     """The term counts of streamed (id, title, text, language, reach, sentiment, published) rows; with
-    `day_starts` (each local day's UTC start, and the end) also per day."""
+    `day_starts` (each local day's UTC start, and the end) also per day, for the day indexes in `days`."""
     sample = Sample()
     seen: set[int] = set()
     for mention_id, title, text, lang, reach, sentiment, published in rows:
         if lang not in sample.by_language:
             continue
         body = f"{title}\n{text}" if title else text
-        fingerprint = hash((lang, " ".join(words(_LINKS_AND_HANDLES.sub(" ", body)))))
+        fingerprint = hash((lang, " ".join(body.casefold().split())))
         if fingerprint in seen:
             sample.repeats[lang] += 1
             continue
@@ -184,9 +200,9 @@ def count(rows: Iterable[SampleRow], tokeniser: Tokeniser, keep_examples: bool,
         terms = tokeniser.terms(body, lang)
         negative = sentiment == "negative"
         sample.by_language[lang].add(terms, mention_id, int(reach or 0), negative, keep_examples)
-        if day_starts and published is not None:
+        if days and published is not None:
             day = bisect.bisect_right(day_starts, _aware(published, day_starts[0])) - 1
-            if 0 <= day < len(day_starts) - 1:
+            if day in days:
                 sample.by_day.setdefault((lang, day), TermCounts()).add(terms, mention_id, int(reach or 0),
                                                                           negative, keep_examples)
     return sample
