@@ -137,6 +137,10 @@ def test_the_mail_says_it_in_german_with_the_deployments_words(mailed: dict[str,
         assert "Beschwerden über Online-Banking: 135 (Vorwoche 0, +135)" in part
         assert "Netto-Stimmung" in part and "−43 Pkt." in part  # −35 against +8
     assert ">Anteil negativ</th>" in html  # column headers capitalised, not a bare "negativ"
+    # Colours say what a change means for the brand: more mentions in a crisis is no good news.
+    assert re.search(r'<span class="flat" style="color: #3d4654;">\+168 \(\+101 %\)</span>', html)
+    assert re.search(r'<span class="bad" style="color: #c62828;">\+30 Pkt\.</span>', html)  # negative share
+    assert re.search(r'<span class="bad" style="color: #c62828;">−43 Pkt\.</span>', html)  # net sentiment
     # Hostile mention text is text: escaped in the HTML, no markup of its own.
     assert "<script>" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
