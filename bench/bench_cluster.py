@@ -73,7 +73,7 @@ def node(db_url: str, model: str, start_file: str) -> None:
 
 
 def run_nodes(server_url: str, nodes: int, mentions: int, model: str, timeout: float) -> dict[str, float]:
-    from tests.cluster_kit import fresh_database
+    from kit import fresh_database
 
     with fresh_database(server_url) as db_url, tempfile.TemporaryDirectory() as tmp:
         fill(db_url, mentions)
@@ -106,9 +106,9 @@ def run_nodes(server_url: str, nodes: int, mentions: int, model: str, timeout: f
 
 
 def tiny_model(path: Path) -> str:
-    from tests.tiny_model import build_tiny_model
+    from kit import tiny_model as build
 
-    return str(build_tiny_model(path, labels=["negative", "neutral", "positive"]))
+    return str(build(path))
 
 
 def main() -> None:
@@ -120,7 +120,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", default=os.environ.get("LISTENER_TEST_POSTGRES_URL"))
     parser.add_argument("--mentions", type=int, default=600)
-    parser.add_argument("--model", default="embedded", help='"embedded", "tiny" (the tests\' model) or a directory')
+    parser.add_argument("--model", default="embedded", help='"embedded", "tiny" (bench/kit.py) or a directory')
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=150.0)
     add_summary_option(parser)

@@ -48,6 +48,9 @@ BENCHMARKS = (
               limit_s=1200, quick_limit_s=300),
     Benchmark("digest", "bench_digest.py", (), ("--mentions", "20000", "--db", "sqlite"),
               limit_s=3600, quick_limit_s=600),
+    Benchmark("web", "bench_web.py", (),
+              ("--mentions", "20000", "--tasks", "500", "--requests", "10", "--db", "sqlite"),
+              limit_s=2400, quick_limit_s=600),
     Benchmark("cluster", "bench_cluster.py", (), ("--model", "tiny", "--mentions", "100", "--rounds", "1"),
               limit_s=1200, quick_limit_s=300, needs_env="LISTENER_TEST_POSTGRES_URL"),
 )

@@ -46,54 +46,92 @@ class ConfigError(Exception):
 class DatabaseSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = "sqlite:///listener.db"  # or postgresql+psycopg://user@host/db (password via PGPASSWORD/.pgpass)
+    url: str = Field(default="sqlite:///listener.db",
+                     description="SQLAlchemy URL: `sqlite:///FILE` (WAL mode) or `postgresql+psycopg://user@host/db`; "
+                                 "a PostgreSQL password comes from PGPASSWORD or ~/.pgpass, never from this file.")
 
 
 class DaemonSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    score_every: Duration = timedelta(seconds=30)
-    deliver_every: Duration = timedelta(seconds=15)
-    spikes_every: Duration = timedelta(minutes=15)  # how often the [[spike]] watches are checked
+    score_every: Duration = Field(default=timedelta(seconds=30),
+                                  description="How often new mentions are scored; scoring also runs right after a poll "
+                                              "stores new mentions.")
+    deliver_every: Duration = Field(default=timedelta(seconds=15),
+                                    description="How often due escalations and grouped messages are queued and the "
+                                                "outbox delivered; also right after new tasks.")
+    spikes_every: Duration = Field(default=timedelta(minutes=15),
+                                   description="How often the [[spike]] watches are checked (only if there are any); "
+                                               "must divide an hour or a day.")
 
     @field_validator("spikes_every")
     @classmethod
     def _spikes_every(cls, value: timedelta) -> timedelta:
         every_as_cron(value)  # runs as a periodic job: it must divide an hour or a day
         return value
-    score_batch: int = Field(default=64, ge=1, le=10_000)
-    # Converted model weights; defaults to $CACHE_DIRECTORY (systemd), $LISTENER_CACHE_DIR or ~/.cache/listener.
-    cache_dir: Path | None = None
+    score_batch: int = Field(default=64, ge=1, le=10_000, description="Mentions scored per run of the scoring job.")
+    cache_dir: Path | None = Field(default=None,
+                                   description="Where converted model weights and graphs are cached; default "
+                                               "$LISTENER_CACHE_DIR, else $CACHE_DIRECTORY (systemd), else "
+                                               "~/.cache/listener.")
 
 
 class LogSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    level: Literal["debug", "info", "warning", "error"] = "info"
-    format: Literal["text", "json"] = "text"  # json: one JSON object per line (listener/logs.py)
+    level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info",
+        description="Least severe level logged.")
+    format: Literal["text", "json"] = Field(default="text",
+                                            description="text: `event=polled source=… fetched=3` lines; json: one JSON "
+                                                        "object per line.")
 
 
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    http: HttpSettings = Field(default_factory=HttpSettings)
-    brand: list[BrandSettings] = Field(default_factory=list)
-    source: list[SourceSettings] = Field(default_factory=list)
-    nlp: NlpSettings = Field(default_factory=NlpSettings)
-    channel: list[ChannelSettings] = Field(default_factory=list)
-    hours: list[HoursSettings] = Field(default_factory=list)
-    rule: list[RuleSettings] = Field(default_factory=list)
-    spike: list[SpikeSettings] = Field(default_factory=list)
-    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
-    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
-    log: LogSettings = Field(default_factory=LogSettings)
-    digest: DigestSettings = Field(default_factory=DigestSettings)
-    retention: RetentionSettings = Field(default_factory=RetentionSettings)
-    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
-    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
-    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
-    web: WebSettings | None = None  # the care inbox; `listener run` serves it when [web] is present
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings,
+                                       description="Where listener keeps mentions, scores, tasks and alerts.")
+    http: HttpSettings = Field(default_factory=HttpSettings,
+                               description="HTTP client settings shared by every source's requests.")
+    brand: list[BrandSettings] = Field(default_factory=list,
+                                       description="Brands and competitors to listen for; a mention that matches none "
+                                                   "of them is dropped.")
+    source: list[SourceSettings] = Field(default_factory=list,
+                                         description="Where mentions come from: one table per feed, forum, platform or "
+                                                     "review site, polled on its own schedule.")
+    nlp: NlpSettings = Field(default_factory=NlpSettings,
+                             description="The scoring model: language, sentiment, service categories and the "
+                                         "negative-service flag.")
+    channel: list[ChannelSettings] = Field(default_factory=list,
+                                           description="Where alerts go: e-mail, a webhook or a chat tool through "
+                                                       "Apprise. Rules, spikes and the digest name them.")
+    hours: list[HoursSettings] = Field(default_factory=list,
+                                       description="Named business calendars: opening hours, time zone and closed "
+                                                   "days, for deadlines that count working time.")
+    rule: list[RuleSettings] = Field(default_factory=list,
+                                     description="Rules that turn a scored mention into a follow-up task and alerts.")
+    spike: list[SpikeSettings] = Field(default_factory=list,
+                                       description="Watches that alert when a brand's mention volume or negative share "
+                                                   "rises far above its usual level.")
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings,
+                                   description="How often `listener run` scores, delivers and checks spikes.")
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings,
+                                       description="The alert outbox: retries, back-off and links in alerts.")
+    log: LogSettings = Field(default_factory=LogSettings, description="Log level and format.")
+    digest: DigestSettings = Field(default_factory=DigestSettings,
+                                   description="The weekly e-mail digest for marketing.")
+    retention: RetentionSettings = Field(default_factory=RetentionSettings,
+                                         description="How long mentions and closed tasks are kept before the daily "
+                                                     "clean-up deletes them.")
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="How authors' names are stored.")
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings,
+                                     description="Running several nodes on one PostgreSQL database (a job queue) or a "
+                                                 "single node.")
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="The Prometheus metrics endpoint.")
+    web: WebSettings | None = Field(default=None,
+                                    description="The care inbox web app; `listener run` serves it when this section is "
+                                                "present.")
 
     @model_validator(mode="after")
     def _references(self) -> Settings:

@@ -10,6 +10,7 @@ import pytest
 
 from listener.alerts.escalation import run_escalations
 from listener.alerts.outbox import _claim
+from listener.alerts.silences import add_silence, expire_silence
 from listener.alerts.tasks import transition
 from listener.clock import FakeClock
 from listener.config import Settings
@@ -120,6 +121,25 @@ def test_outside_hours_pages_the_on_call_route_for_p1_only(store: Store, setting
         transition(session, normal, "respond", clock.now())
     clock.advance(timedelta(hours=3))
     assert run_escalations(store, settings.rule, clock).escalations == 0  # responded: no further steps
+
+
+def test_a_silence_holds_escalations_back_until_it_ends(store: Store, settings: Settings) -> None:
+    """A silence matching the task's brand and category mutes its escalations; one that matches another category
+    does not; once the silence ends, a task still open escalates."""
+    clock = FakeClock(at(2026, 12, 1, 9, 0))  # a Tuesday
+    with store.write() as session:
+        silence = add_silence(session, clock.now(), timedelta(hours=1), brand="Acme", category="digital")
+        add_silence(session, clock.now(), timedelta(hours=3), category="billing")
+        silence_id = silence.id
+    muted = complaint(store, settings, clock)
+    other = complaint(store, settings, clock, category="delivery")
+    clock.advance(timedelta(minutes=30))  # 09:30: both due
+    assert run_escalations(store, settings.rule, clock).escalations == 1
+    assert escalations(store) == [(other, "1", "mail")]
+    with store.write() as session:
+        expire_silence(session, silence_id, clock.now())
+    assert run_escalations(store, settings.rule, clock).escalations == 1
+    assert escalations(store)[1:] == [(muted, "1", "mail")]
 
 
 def test_outside_hours_does_not_page_once_the_hours_have_opened(store: Store, settings: Settings) -> None:

@@ -1,6 +1,7 @@
 """The care lead's commands: `listener escalate`, `silence add|list|remove`, `tasks assign`, `report`.
 
-Registered in listener/cli.py; `listener.cli` is imported inside the commands (it imports this module).
+Registered in listener/cli/__init__.py (`tasks assign` in listener/cli/tasks.py); `listener.cli.context` is
+imported inside the commands (listener.cli imports this module).
 """
 
 from __future__ import annotations

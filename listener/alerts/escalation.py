@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from listener.alerts import outbox
 from listener.alerts.grouping import flush_due_groups
 from listener.alerts.rules import RuleSettings
-from listener.alerts.silences import active_silences, silence_for
+from listener.alerts.silences import active_silences, silence_for_task
 from listener.clock import Clock
 from listener.store.engine import Store
 from listener.store.models import AlertRow, TaskRow
@@ -70,8 +70,7 @@ def escalate_due(session: Session, rules: Mapping[str, RuleSettings], now: datet
     queued: list[AlertRow] = []
     for task in escalating:
         rule = rules[task.rule]
-        score = task.mention.score
-        if silence_for(silences, task.mention.brand_names, list(score.categories) if score else [], task.rule):
+        if silence_for_task(silences, task):
             continue  # muted while the silence lasts; escalates after it if still open
         for step, channels in due_steps(rule, task, now):
             if (task.id, step) in fired:

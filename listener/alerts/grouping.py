@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from listener.alerts.rules import GroupLabel, RuleSettings
-from listener.alerts.silences import active_silences, silence_for
+from listener.alerts.silences import active_silences, silence_for_task
 from listener.store.models import AlertGroupMember, AlertGroupRow, AlertRow, TaskRow
 
 log = logging.getLogger(__name__)
@@ -70,9 +70,7 @@ def flush_due_groups(session: Session, rules: Mapping[str, RuleSettings], now: d
         announced = 0
         for member in members:
             task = member.task
-            score = task.mention.score
-            muted = task.status not in ANNOUNCED_STATES or silence_for(
-                silences, task.mention.brand_names, list(score.categories) if score else [], task.rule)
+            muted = task.status not in ANNOUNCED_STATES or silence_for_task(silences, task)
             member.flush_seq = MUTED if muted else group.flushes
             announced += not muted
         rule = rules.get(group.rule)

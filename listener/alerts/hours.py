@@ -48,8 +48,10 @@ def parse_ranges(text: str) -> list[Span]:
 class HolidaySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    country: str = Field(min_length=2)  # ISO 3166 code, e.g. "DE"
-    subdivision: str | None = None  # e.g. "NW" (North Rhine-Westphalia)
+    country: str = Field(min_length=2, description="ISO 3166 country code, e.g. \"DE\".")
+    subdivision: str | None = Field(default=None,
+                                    description="State or region code for regional holidays, e.g. \"NW\" (North "
+                                                "Rhine-Westphalia).")
 
     @model_validator(mode="after")
     def _known(self) -> HolidaySettings:
@@ -65,13 +67,15 @@ class WeekSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    mon: str | None = None
-    tue: str | None = None
-    wed: str | None = None
-    thu: str | None = None
-    fri: str | None = None
-    sat: str | None = None
-    sun: str | None = None
+    mon: str | None = Field(default=None,
+                            description="Monday's opening hours, \"HH:MM-HH:MM\" (several: \"08:00-12:00, "
+                                        "13:00-17:00\"; \"24:00\" ends a day); unset: closed.")
+    tue: str | None = Field(default=None, description="Tuesday's opening hours, as for mon.")
+    wed: str | None = Field(default=None, description="Wednesday's opening hours, as for mon.")
+    thu: str | None = Field(default=None, description="Thursday's opening hours, as for mon.")
+    fri: str | None = Field(default=None, description="Friday's opening hours, as for mon.")
+    sat: str | None = Field(default=None, description="Saturday's opening hours, as for mon.")
+    sun: str | None = Field(default=None, description="Sunday's opening hours, as for mon.")
 
     @field_validator(*WEEKDAYS)
     @classmethod
@@ -95,11 +99,15 @@ class HoursSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    timezone: ZoneName = "UTC"
-    week: WeekSettings
-    holidays: HolidaySettings | None = None
-    dates: list[date] = Field(default_factory=list)  # further closed days (company holidays)
+    name: str = Field(min_length=1, description="The calendar's unique name, as a rule's task.hours refers to it.")
+    timezone: ZoneName = Field(default="UTC",
+                               description="IANA time zone of the opening hours, e.g. \"Europe/Berlin\"; DST changes "
+                                           "are handled.")
+    week: WeekSettings = Field(description="Opening hours per weekday; a day left out is closed.")
+    holidays: HolidaySettings | None = Field(default=None,
+                                             description="Public holidays to close on (the `holidays` library).")
+    dates: list[date] = Field(default_factory=list,
+                              description="Further closed days (company holidays), e.g. [\"2026-12-24\"].")
 
 
 

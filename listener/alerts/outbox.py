@@ -35,13 +35,19 @@ class DeliverySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_attempts: int = Field(default=12, ge=1, le=1000)
-    backoff: Duration = timedelta(seconds=30)  # doubled after every failure …
-    max_backoff: Duration = timedelta(hours=1)  # … up to this
-    claim_timeout: Duration = timedelta(minutes=5)  # a row stuck in "sending" (crash) is retried after this
-    batch: int = Field(default=50, ge=1, le=10_000)
-    # Link to a task in alerts, e.g. "https://care.example.com/tasks/{id}" (the care inbox); none if unset.
-    task_url: str | None = None
+    max_attempts: int = Field(default=12, ge=1, le=1000,
+                              description="Attempts per alert; then it is parked (`listener alerts list --status "
+                                          "parked`, `listener alerts retry`).")
+    backoff: Duration = Field(default=timedelta(seconds=30),
+                              description="Wait after a failed attempt, doubled after every further failure …")
+    max_backoff: Duration = Field(default=timedelta(hours=1), description="… up to this.")
+    claim_timeout: Duration = Field(default=timedelta(minutes=5),
+                                    description="An alert left \"sending\" by a crash is retried after this.")
+    batch: int = Field(default=50, ge=1, le=10_000, description="Alerts claimed per delivery run.")
+    task_url: str | None = Field(default=None,
+                                 description="Link to a task in alerts, with {id}, e.g. "
+                                             "\"https://care.example.com/tasks/{id}\"; default: [web] base_url + "
+                                             "/tasks/{id}, none without it.")
 
     @field_validator("task_url")
     @classmethod

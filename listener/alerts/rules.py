@@ -22,22 +22,32 @@ class RuleWhen(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    sentiment: Literal["negative", "neutral", "positive"] | None = None
-    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0)  # of the predicted sentiment
-    urgency: Priority | None = None  # at least this urgent (P1 is the most urgent)
-    negative_service: bool | None = None
-    categories: list[str] = Field(default_factory=list)  # any of these service categories
-    brands: list[str] = Field(default_factory=list)  # any of these brands
-    sources: list[str] = Field(default_factory=list)  # any of these source names
-    languages: list[str] = Field(default_factory=list)
+    sentiment: Literal["negative", "neutral", "positive"] | None = Field(
+        default=None,
+        description="Only mentions scored this sentiment.")
+    min_confidence: float = Field(default=0.0, ge=0.0, le=1.0,
+                                  description="At least this probability of the predicted sentiment (0 to 1).")
+    urgency: Priority | None = Field(default=None, description="At least this urgent (P1 is the most urgent).")
+    negative_service: bool | None = Field(default=None,
+                                          description="true: only negative service experiences; false: only mentions "
+                                                      "that are not.")
+    categories: list[str] = Field(default_factory=list,
+                                  description="Any of these service categories (support, delivery, billing, digital, "
+                                              "product, staff).")
+    brands: list[str] = Field(default_factory=list, description="Any of these [[brand]] names.")
+    sources: list[str] = Field(default_factory=list, description="Any of these [[source]] names.")
+    languages: list[str] = Field(default_factory=list, description="Any of these detected languages (ISO 639-1).")
 
 
 class RuleTask(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    priority: Priority = "P2"
-    first_response: Duration = timedelta(minutes=15)
-    hours: str | None = None  # name of an [[hours]] calendar: the deadline counts business time only
+    priority: Priority = Field(default="P2", description="The task's priority.")
+    first_response: Duration = Field(default=timedelta(minutes=15),
+                                     description="Time to the first response: the task's deadline (\"due\").")
+    hours: str | None = Field(default=None,
+                              description="Name of an [[hours]] calendar: the deadline and escalation offsets then "
+                                          "count business time only.")
 
     _calendar: BusinessCalendar | None = PrivateAttr(default=None)
 
@@ -67,8 +77,10 @@ class EscalationStep(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    after: str = "due"
-    notify: list[str] = Field(min_length=1)
+    after: str = Field(default="due",
+                       description="\"due\" or \"due+<duration>\" such as \"due+1h\" (business time when the rule has "
+                                   "hours).")
+    notify: list[str] = Field(min_length=1, description="Channels that get the escalation alert.")
 
     @field_validator("after")
     @classmethod
@@ -95,9 +107,13 @@ class OutsideHours(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    notify: list[str] = Field(min_length=1)
-    priorities: list[Priority] = Field(default_factory=lambda: list[Priority](["P1"]))
-    after: Duration | None = None
+    notify: list[str] = Field(min_length=1, description="Channels paged for such a task.")
+    priorities: list[Priority] = Field(default_factory=lambda: list[Priority](["P1"]),
+                                       description="Only tasks of these priorities.")
+    after: Duration | None = Field(default=None,
+                                   description="Page when the task is still unacknowledged this long (calendar time) "
+                                               "after it was created and the hours have not opened; unset: the rule's "
+                                               "first_response.")
 
 
 GroupLabel = Literal["brand", "category", "source", "priority", "rule"]
@@ -108,22 +124,35 @@ class RuleGroup(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    by: list[GroupLabel] = Field(default_factory=lambda: list[GroupLabel](["brand"]))
-    wait: Duration = timedelta(seconds=30)  # gather a burst before the first message
-    interval: Duration = timedelta(minutes=5)  # then at most one message per group this often
+    by: list[GroupLabel] = Field(default_factory=lambda: list[GroupLabel](["brand"]),
+                                 description="Labels that make a group: any of brand, category, source, priority, "
+                                             "rule.")
+    wait: Duration = Field(default=timedelta(seconds=30),
+                           description="Gather a burst this long after a group's first task before the first message.")
+    interval: Duration = Field(default=timedelta(minutes=5),
+                               description="Then at most one message per group this often.")
 
 
 class RuleSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    when: RuleWhen = Field(default_factory=RuleWhen)
-    task: RuleTask = Field(default_factory=RuleTask)
-    notify: list[str] = Field(default_factory=list)
-    escalate: list[EscalationStep] = Field(default_factory=list)
-    outside_hours: OutsideHours | None = None
-    group: RuleGroup | None = None
-    agents: list[str] = Field(default_factory=list)  # new tasks go round-robin to these names
+    name: str = Field(min_length=1, description="The rule's unique name, shown on its tasks and alerts.")
+    when: RuleWhen = Field(default_factory=RuleWhen, description="Conditions a scored mention must all meet.")
+    task: RuleTask = Field(default_factory=RuleTask, description="The follow-up task a match creates.")
+    notify: list[str] = Field(default_factory=list, description="Channels that announce a new task of this rule.")
+    escalate: list[EscalationStep] = Field(default_factory=list,
+                                           description="Escalation steps: a task still unacknowledged (ack, respond, "
+                                                       "resolve or dismiss) at a step's `after` alerts its channels; "
+                                                       "each step fires once.")
+    outside_hours: OutsideHours | None = Field(default=None,
+                                               description="Page a route for urgent tasks created while the rule's "
+                                                           "hours are closed.")
+    group: RuleGroup | None = Field(default=None,
+                                    description="Send a burst of tasks as one message per group (as Alertmanager's "
+                                                "grouping); unset: one message per task.")
+    agents: list[str] = Field(default_factory=list,
+                              description="New tasks go round-robin to these names (`listener tasks assign ID --to "
+                                          "NAME` changes it).")
 
 
 @dataclass(frozen=True)

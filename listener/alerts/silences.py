@@ -60,7 +60,7 @@ def silence_for(silences: list[SilenceRow], brands: list[str], categories: list[
     return None
 
 
-def silence_for_task(session: Session, task: TaskRow, now: datetime) -> SilenceRow | None:
+def silence_for_task(silences: list[SilenceRow], task: TaskRow) -> SilenceRow | None:
+    """The first of `silences` (active_silences, read once per pass over many tasks) that mutes `task`."""
     score = task.mention.score
-    return silence_for(active_silences(session, now), task.mention.brand_names,
-                       list(score.categories) if score else [], task.rule)
+    return silence_for(silences, task.mention.brand_names, list(score.categories) if score else [], task.rule)

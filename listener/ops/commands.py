@@ -1,4 +1,4 @@
-"""`listener retention run` and `listener privacy export|erase` (registered in listener/cli.py)."""
+"""`listener retention run` and `listener privacy export|erase` (registered in listener/cli/__init__.py)."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, delete, event, select, update
 from sqlalchemy.orm import Session
 
@@ -56,8 +56,11 @@ class PrivacySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    pseudonymise_authors: bool = False
-    author_key_secret: str = "author-key"  # names the secret holding the HMAC key (see listener/secrets.py)
+    pseudonymise_authors: bool = Field(default=False,
+                                       description="Store a keyed hash (HMAC-SHA256) instead of authors' names.")
+    author_key_secret: str = Field(default="author-key",
+                                   description="Name of the secret holding the HMAC key ($LISTENER_AUTHOR_KEY or a "
+                                               "systemd credential).")
 
 
 class PrivacyError(ValueError):

@@ -54,12 +54,19 @@ class RetentionSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True  # run daily from `listener run`; `listener retention run` works either way
-    neutral: Duration = timedelta(days=90)
-    other: Duration = timedelta(days=400)
-    closed_tasks: Duration = timedelta(days=30)
-    cron: str = "17 3 * * *"  # when the daily run starts (UTC, crontab syntax)
-    batch: int = Field(default=500, ge=1, le=10_000)
+    enabled: bool = Field(default=True,
+                          description="Run the clean-up daily from `listener run`; `listener retention run` works "
+                                      "either way.")
+    neutral: Duration = Field(default=timedelta(days=90),
+                              description="Keep mentions scored neutral that never became a task this long.")
+    other: Duration = Field(default=timedelta(days=400),
+                            description="Keep every other mention without a task this long.")
+    closed_tasks: Duration = Field(default=timedelta(days=30),
+                                   description="Keep resolved or dismissed tasks, their alerts and mentions this long "
+                                               "after closing.")
+    cron: str = Field(default="17 3 * * *", description="When the daily run starts (UTC, crontab fields).")
+    batch: int = Field(default=500, ge=1, le=10_000,
+                       description="Mentions deleted per transaction (keeps locks short).")
 
     @field_validator("neutral", "other", "closed_tasks")
     @classmethod

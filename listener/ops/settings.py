@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class MetricsSettings(BaseModel):
@@ -10,8 +10,10 @@ class MetricsSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = True
-    listen: str = "127.0.0.1:9464"  # host:port ([::1]:9464 for IPv6); port 0 picks a free port (logged)
+    enabled: bool = Field(default=True, description="Serve Prometheus metrics at /metrics.")
+    listen: str = Field(default="127.0.0.1:9464",
+                        description="host:port to serve them on (\"[::1]:9464\" for IPv6); port 0 picks a free port "
+                                    "(logged at start).")
 
     @field_validator("listen")
     @classmethod

@@ -35,12 +35,17 @@ APPLE_PAGES = 10  # Apple's feed stops at page 10
 
 
 class AppStoreSettings(SourceSettings):
-    kind: str = "appstore"
-    brand: str = Field(min_length=1)  # every review is a mention of this brand
-    app_id: str = Field(pattern=r"^(id)?\d+$")  # the number in apps.apple.com/…/id<NUMBER>
-    countries: list[str] = Field(default_factory=lambda: ["us"], min_length=1)
-    base_url: str = "https://itunes.apple.com"
-    max_pages: int = Field(default=APPLE_PAGES, ge=1, le=APPLE_PAGES)
+    kind: str = Field(default="appstore",
+                      description="\"appstore\": Apple App Store customer reviews (public JSON feed, no key).")
+    brand: str = Field(min_length=1, description="Every review is a mention of this [[brand]].")
+    app_id: str = Field(pattern=r"^(id)?\d+$",
+                        description="The number in apps.apple.com/…/id1234567890 (\"id1234567890\" works too).")
+    countries: list[str] = Field(default_factory=lambda: ["us"], min_length=1,
+                                 description="Storefronts (two-letter codes); each has its own cursor.")
+    base_url: str = Field(default="https://itunes.apple.com",
+                          description="Where requests go (mirrors, proxies, tests).")
+    max_pages: int = Field(default=APPLE_PAGES, ge=1, le=APPLE_PAGES,
+                           description="Pages of 50 reviews per country and poll (Apple serves at most 10).")
 
     @field_validator("countries")
     @classmethod

@@ -55,14 +55,21 @@ REFUSED_TOKEN_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired"
 
 
 class BlueskySettings(SourceSettings):
-    kind: str = "bluesky"
-    handle: str = Field(min_length=3)  # the account that searches, e.g. "acme-listener.bsky.social"
-    app_password_secret: str = "bluesky-app-password"  # names the secret holding its app password
-    queries: list[str] = Field(default_factory=list)  # search strings; default: one per brand term
-    base_url: HttpUrl = HttpUrl("https://bsky.social/xrpc")  # the account's PDS (it proxies app.bsky.* calls)
-    max_pages: int = Field(default=5, ge=1, le=100)  # pages of 100 per query and poll
-    overlap: Duration = timedelta(minutes=5)  # re-read this much before the newest post seen (indexing lag)
-    initial_window: Duration = timedelta(hours=24)  # how far back the first poll looks
+    kind: str = Field(default="bluesky",
+                      description="\"bluesky\": Bluesky searchPosts, one query per brand term, signed in with an app "
+                                  "password.")
+    handle: str = Field(min_length=3, description="The account that searches, e.g. \"acme-listener.bsky.social\".")
+    app_password_secret: str = Field(default="bluesky-app-password",
+                                     description="Name of the secret holding its app password "
+                                                 "($LISTENER_BLUESKY_APP_PASSWORD).")
+    queries: list[str] = Field(default_factory=list, description="Own search strings; default: one per brand term.")
+    base_url: HttpUrl = Field(default=HttpUrl("https://bsky.social/xrpc"),
+                              description="The account's PDS (it proxies the app.bsky.* calls).")
+    max_pages: int = Field(default=5, ge=1, le=100,
+                           description="Pages of 100 per query and poll; a bigger burst continues next poll.")
+    overlap: Duration = Field(default=timedelta(minutes=5),
+                              description="Re-read this much before the newest post seen (indexing lag).")
+    initial_window: Duration = Field(default=timedelta(hours=24), description="How far back the first poll looks.")
 
     @field_validator("handle")
     @classmethod

@@ -40,12 +40,17 @@ DEFAULT_RATE_WINDOW = timedelta(minutes=5)  # Mastodon's API limit: 300 requests
 
 
 class MastodonSettings(SourceSettings):
-    kind: str = "mastodon"
-    instance: HttpUrl  # e.g. https://mastodon.social — statuses are read from (and ids belong to) this server
-    hashtags: list[str] = Field(min_length=1)  # without or with the leading "#"
-    token_secret: str | None = None  # names a secret holding an access token (instances that require login)
-    base_url: HttpUrl | None = None  # send requests here instead of `instance` (mirror, proxy, tests)
-    max_pages: int = Field(default=5, ge=1, le=100)  # pages of 40 per hashtag and poll
+    kind: str = Field(default="mastodon", description="\"mastodon\": hashtag timelines of one Mastodon instance.")
+    instance: HttpUrl = Field(
+        description="The instance to read, e.g. https://mastodon.social; status ids belong to it.")
+    hashtags: list[str] = Field(min_length=1, description="Hashtags to follow, with or without the leading \"#\".")
+    token_secret: str | None = Field(default=None,
+                                     description="Name of the secret holding an access token (read:statuses), for "
+                                                 "instances that require login.")
+    base_url: HttpUrl | None = Field(default=None,
+                                     description="Send requests here instead of `instance` (mirror, proxy, tests).")
+    max_pages: int = Field(default=5, ge=1, le=100,
+                           description="Pages of 40 per hashtag and poll; a bigger backlog continues next poll.")
 
     @field_validator("hashtags")
     @classmethod

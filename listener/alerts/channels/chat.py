@@ -53,10 +53,13 @@ logging.getLogger("apprise").addFilter(_REDACT)
 class AppriseChannelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    kind: Literal["apprise"]
-    url_secret: str = Field(min_length=1)  # the secret holding one Apprise URL, e.g. discord://ID/TOKEN
-    timeout: Duration = timedelta(seconds=15)
+    name: str = Field(min_length=1, description="The channel's unique name, as rules and spikes refer to it.")
+    kind: Literal["apprise"] = Field(
+        description="\"apprise\": a chat tool through Apprise (Teams, Mattermost, Discord, ntfy, Telegram, Matrix …).")
+    url_secret: str = Field(min_length=1,
+                            description="Name of the secret holding one Apprise URL, e.g. discord://ID/TOKEN (formats: "
+                                        "docs/channels.md).")
+    timeout: Duration = Field(default=timedelta(seconds=15), description="Connect and read timeout of each request.")
 
 
 def defuse(text: str) -> str:

@@ -21,14 +21,18 @@ from listener.secrets import get_secret
 class SmtpSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    host: str = "localhost"
-    port: int = Field(default=25, ge=1, le=65535)
-    sender: str
-    starttls: bool = False
-    ssl: bool = False  # implicit TLS (usually port 465)
-    username: str | None = None
-    password_secret: str | None = None  # name of the secret holding the password (see README, "Secrets")
-    timeout: Duration = timedelta(seconds=30)
+    host: str = Field(default="localhost", description="SMTP server host name.")
+    port: int = Field(default=25, ge=1, le=65535,
+                      description="SMTP server port (25, 587 with STARTTLS, 465 with implicit TLS).")
+    sender: str = Field(description="From address of the mail.")
+    starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS (usually port 587).")
+    ssl: bool = Field(default=False,
+                      description="Implicit TLS from the start (usually port 465); not together with starttls.")
+    username: str | None = Field(default=None, description="Log in as this user (with password_secret).")
+    password_secret: str | None = Field(default=None,
+                                        description="Name of the secret holding the SMTP password (README, "
+                                                    "\"Secrets\").")
+    timeout: Duration = Field(default=timedelta(seconds=30), description="Connect and send timeout.")
 
     @model_validator(mode="after")
     def _tls_choice(self) -> SmtpSettings:
@@ -42,10 +46,11 @@ class SmtpSettings(BaseModel):
 class EmailChannelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    kind: Literal["email"]
-    to: list[str] = Field(min_length=1)
-    smtp: SmtpSettings
+    name: str = Field(min_length=1,
+                      description="The channel's unique name, as rules, spikes and the digest refer to it.")
+    kind: Literal["email"] = Field(description="\"email\": alerts as e-mail over SMTP.")
+    to: list[str] = Field(min_length=1, description="Recipient addresses.")
+    smtp: SmtpSettings = Field(description="The SMTP server that sends the mail.")
 
 
 def message_id(idempotency_key: str, sender: str) -> str:

@@ -26,12 +26,17 @@ from listener.secrets import get_secret
 class WebhookChannelSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    kind: Literal["webhook"]
-    url: HttpUrl | None = None
-    url_secret: str | None = None  # webhook URLs embed a token: prefer keeping them out of the file
-    signing_secret: str | None = None  # name of the secret whose value signs each request (X-Listener-Signature)
-    timeout: Duration = timedelta(seconds=15)
+    name: str = Field(min_length=1, description="The channel's unique name, as rules and spikes refer to it.")
+    kind: Literal["webhook"] = Field(
+        description="\"webhook\": a Slack-compatible incoming webhook (JSON with \"text\").")
+    url: HttpUrl | None = Field(default=None, description="The webhook URL; give exactly one of url and url_secret.")
+    url_secret: str | None = Field(default=None,
+                                   description="Name of the secret holding the webhook URL, which embeds a token: "
+                                               "keeps it out of this file.")
+    signing_secret: str | None = Field(default=None,
+                                       description="Name of the secret whose value signs each request (header "
+                                                   "X-Listener-Signature; docs/channels.md).")
+    timeout: Duration = Field(default=timedelta(seconds=15), description="Connect and read timeout of each request.")
 
     @model_validator(mode="after")
     def _one_url(self) -> WebhookChannelSettings:

@@ -15,21 +15,34 @@ Kind = Literal["volume", "negative"]
 class SpikeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    brands: list[str] = Field(default_factory=list)  # empty: every configured brand
-    notify: list[str] = Field(default_factory=list)
-    watch: list[Kind] = Field(default=["volume", "negative"], min_length=1)
-    window: Duration = timedelta(hours=1)  # the trailing window counted at each check ([daemon] spikes_every)
-    history_weeks: int = Field(default=8, ge=1, le=52)  # the same window 1 … N weeks earlier is the baseline
-    min_history_weeks: int = Field(default=3, ge=1, le=52)  # fewer weeks of listening: no verdict yet
-    min_count: int = Field(default=10, ge=1)  # mentions in the window, for a volume spike
-    min_negatives: int = Field(default=5, ge=1)  # negative mentions in the window, for a negative-share spike
-    min_ratio: float = Field(default=2.0, ge=1.0)  # observed / expected volume, and share / usual share
-    max_p: float = Field(default=1e-3, gt=0.0, lt=1.0)  # Poisson (volume) / beta-binomial (share) tail probability
-    cooldown: Duration = timedelta(hours=6)  # no second alert for a brand and kind sooner than this …
-    # … and none before a check has seen the spike end (re-arm)
-    themes: int = Field(default=5, ge=0, le=20)
-    top_posts: int = Field(default=3, ge=0, le=20)
+    name: str = Field(min_length=1, description="The watch's unique name, shown in its alerts.")
+    brands: list[str] = Field(default_factory=list, description="Brands to watch; empty: every configured brand.")
+    notify: list[str] = Field(default_factory=list, description="Channels that get the spike alert.")
+    watch: list[Kind] = Field(default=["volume", "negative"], min_length=1,
+                              description="What to watch: mention volume and/or the negative share.")
+    window: Duration = Field(default=timedelta(hours=1),
+                             description="The trailing window counted at each check ([daemon] spikes_every); 5m … 1d.")
+    history_weeks: int = Field(default=8, ge=1, le=52,
+                               description="The baseline: the same window 1 … N weeks earlier (median for volume, "
+                                           "pooled share).")
+    min_history_weeks: int = Field(default=3, ge=1, le=52,
+                                   description="With fewer weeks since listener first fetched a mention of the brand, "
+                                               "no verdict yet.")
+    min_count: int = Field(default=10, ge=1,
+                           description="A volume spike has at least this many mentions in the window.")
+    min_negatives: int = Field(default=5, ge=1,
+                               description="A negative-share spike has at least this many negative mentions in the "
+                                           "window.")
+    min_ratio: float = Field(default=2.0, ge=1.0,
+                             description="At least this many times the expected volume, or the usual negative share.")
+    max_p: float = Field(default=1e-3, gt=0.0, lt=1.0,
+                         description="Tail probability (Poisson for volume, beta-binomial for share) the observation "
+                                     "must fall below.")
+    cooldown: Duration = Field(default=timedelta(hours=6),
+                               description="No second alert for a brand and kind sooner than this, and none before a "
+                                           "check has seen the spike end.")
+    themes: int = Field(default=5, ge=0, le=20, description="Theme words named in the alert.")
+    top_posts: int = Field(default=3, ge=0, le=20, description="Posts quoted in the alert.")
 
     @model_validator(mode="after")
     def _history(self) -> SpikeSettings:

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from listener.nlp.evaluate import DataFileError
-from listener.nlp.train_config import TrainConfig
+from listener.nlp.train.config import TrainConfig
+from listener.nlp.train.evaluate import DataFileError
 
 CONFIG_FILE = "config.json"
 STATE_FILE = "state.pt"
@@ -60,7 +60,7 @@ def config_to_json(config: TrainConfig) -> dict[str, Any]:
 
 
 def config_from_json(data: dict[str, Any]) -> TrainConfig:
-    paths = {"data", "dev", "teacher", "out", "cache_dir", "checkpoint_dir", "resume"}
+    paths = {"data", "data_dir", "dev", "teacher", "out", "cache_dir", "checkpoint_dir", "resume"}
     known = {f.name for f in fields(TrainConfig)}
     values: dict[str, Any] = {}
     for key, value in data.items():

@@ -12,7 +12,8 @@ from listener.nlp.model_io import ARTIFACTS_DIR
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data: list[Path] | None = None  # labelled TSVs; None: the shared train files (listener.nlp.train_data)
+    data: list[Path] | None = None  # labelled TSVs; None: the shared train files (listener.nlp.train.datasets)
+    data_dir: Path | None = None  # where the shared files are; None: listener.nlp.train.evaluate.default_eval_dir()
     dev: list[Path] | None = None  # dev TSVs; None: sb10k_dev + hold-outs, or 10 % of each --data file
     shares: dict[str, float] = field(default_factory=dict)  # file stem → share per epoch, over DEFAULT_TRAIN's
     epochs: float = 5.0
@@ -36,7 +37,7 @@ class TrainConfig:
     cache_dir: Path | None = None  # None: listener.nlp.settings.default_cache_dir()
     calibrate_only: bool = False
     ranges_only: bool = False
-    checkpoint_every: int = 200  # steps between checkpoints (listener.nlp.train_checkpoint); 0 = none
+    checkpoint_every: int = 200  # steps between checkpoints (listener.nlp.train.checkpoint); 0 = none
     checkpoint_dir: Path | None = None  # None: <cache>/train-checkpoints/<out's name>-<hash of out's path>
     resume: Path | None = None  # continue the run checkpointed there (its settings come from the checkpoint)
     stop_after_steps: int = 0  # end this sitting after N steps with a checkpoint (0 = run to the end)
@@ -52,6 +53,11 @@ def fraction(text: str) -> float:
     return value
 
 
+def absolute(text: str) -> Path:
+    """A path as given, made absolute: a checkpoint then finds it again from any working directory."""
+    return Path(text).absolute()
+
+
 def share(text: str) -> tuple[str, float]:
     stem, _, value = text.partition("=")
     try:
@@ -65,11 +71,15 @@ def share(text: str) -> tuple[str, float]:
 
 def parse_args(argv: list[str] | None, description: str | None = None) -> TrainConfig:
     """`python -m listener.nlp.train`'s options as a TrainConfig (options not given keep its defaults)."""
-    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter,
+    ap = argparse.ArgumentParser(prog="python -m listener.nlp.train", description=description,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
                                  argument_default=argparse.SUPPRESS)
     d = DEFAULTS
     ap.add_argument("--data", nargs="*", type=Path,
                     help="labelled TSV files (id, sentiment, text[, aspects|reason]); default: the shared train files")
+    ap.add_argument("--data-dir", type=absolute, metavar="DIR",
+                    help="the labelled data (train, dev and test files, taxonomy.tsv); default: $LISTENER_EVAL_DIR, "
+                    "else ../shared/eval from the working directory")
     ap.add_argument("--dev", nargs="*", type=Path,
                     help="dev TSV files; default sb10k_dev (+ hold-outs) or 10%% of --data")
     ap.add_argument("--share", dest="shares", type=share, action="append", metavar="FILE=N",

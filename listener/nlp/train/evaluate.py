@@ -18,8 +18,6 @@ from typing import Any
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES, load_taxonomy, row_targets
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
 # What ../shared/eval/README.md says each test file is measured by, with its anchors and the retraining issue's
 # (#18) targets. mobasa_dev is a dev file (it chose the epoch and tuned thresholds): reported for its flag.
 ANCHORS: dict[str, dict[str, Any]] = {
@@ -35,11 +33,22 @@ ANCHORS: dict[str, dict[str, Any]] = {
 
 
 def default_eval_dir() -> Path:
-    return Path(os.environ.get("LISTENER_EVAL_DIR") or REPO_ROOT.parent / "shared" / "eval")
+    """$LISTENER_EVAL_DIR, else ../shared/eval from the working directory (a checkout's root). Not found from this
+    file's location: an installed package has no repository around it."""
+    return Path(os.environ.get("LISTENER_EVAL_DIR") or Path.cwd().parent / "shared" / "eval")
 
 
 class DataFileError(ValueError):
     """A labelled TSV that cannot be used as it is; the message says where and why."""
+
+
+def existing_eval_dir(eval_dir: Path | None = None) -> Path:
+    """`eval_dir` (None: the default) when it is a directory, else a DataFileError naming it."""
+    eval_dir = eval_dir or default_eval_dir()
+    if not eval_dir.is_dir():
+        raise DataFileError(f"no evaluation data directory {eval_dir}: give one with --data-dir DIR (or set "
+                            "LISTENER_EVAL_DIR); the default is ../shared/eval from the working directory")
+    return eval_dir
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
@@ -64,8 +73,8 @@ def read_tsv(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def find_taxonomy(path: Path) -> dict[str, str]:
-    for candidate in (Path(path).parent / "taxonomy.tsv", default_eval_dir() / "taxonomy.tsv"):
+def find_taxonomy(path: Path, eval_dir: Path | None = None) -> dict[str, str]:
+    for candidate in (Path(path).parent / "taxonomy.tsv", (eval_dir or default_eval_dir()) / "taxonomy.tsv"):
         if candidate.is_file():
             return load_taxonomy(candidate)
     return {}
@@ -143,14 +152,15 @@ def evaluate_rows(
     return result
 
 
-def evaluate_file(scorer: Any, path: Path, rows: Sequence[Mapping[str, str]] | None = None) -> dict[str, Any]:
+def evaluate_file(scorer: Any, path: Path, rows: Sequence[Mapping[str, str]] | None = None,
+                  eval_dir: Path | None = None) -> dict[str, Any]:
     """Metrics of `scorer` on a labelled file (`rows`: the file as read_tsv already read it)."""
     rows = read_tsv(path) if rows is None else rows
     scores = scorer.score([r["text"] for r in rows])
-    return {"file": Path(path).name, **evaluate_rows(rows, scores, find_taxonomy(path))}
+    return {"file": Path(path).name, **evaluate_rows(rows, scores, find_taxonomy(path, eval_dir))}
 
 
-def default_test_files() -> list[Path]:
+def default_test_files(eval_dir: Path | None = None) -> list[Path]:
     """Every *_test.tsv, and mobasa_dev.tsv for its flag figures (MobASA has no test file)."""
-    eval_dir = default_eval_dir()
+    eval_dir = existing_eval_dir(eval_dir)
     return sorted(eval_dir.glob("*_test.tsv")) + [p for p in [eval_dir / "mobasa_dev.tsv"] if p.is_file()]

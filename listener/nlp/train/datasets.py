@@ -5,7 +5,7 @@ epoch), uci_train, a fixed-size slice of semeval_train (a different one each epo
 the train part of the short texts we wrote (×3); tuning/early stopping on sb10k_dev, mobasa_dev plus hold-out
 slices cut from germeval2017_train (10 %), airline_train (5 %), uci_train (10 %), semeval_train (3 %) and
 potts_train (10 %). Short rows (under 60 characters) of every default file are split 85/15: the 15 % and the
-written texts' test part form the short-text test set (listener.nlp.short_texts), never trained on. With `--data`,
+written texts' test part form the short-text test set (listener.nlp.train.short_texts), never trained on. With `--data`,
 the given files, each with a 10 % hold-out unless `--dev` names dev files.
 """
 
@@ -24,11 +24,13 @@ from tokenizers import Tokenizer
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES, service_targets
 from listener.nlp.convert import ensure_base_model
-from listener.nlp.evaluate import DataFileError, default_eval_dir, find_taxonomy, read_tsv
 from listener.nlp.model_io import head_tail, prepare_text
 from listener.nlp.settings import default_cache_dir
-from listener.nlp.short_texts import WRITTEN_FILE, in_short_test, in_slice
-from listener.nlp.train_config import TrainConfig
+from listener.nlp.train.care_cases import CARE_FILE
+from listener.nlp.train.care_cases import train_rows as care_train_rows
+from listener.nlp.train.config import TrainConfig
+from listener.nlp.train.evaluate import DataFileError, default_eval_dir, existing_eval_dir, find_taxonomy, read_tsv
+from listener.nlp.train.short_texts import WRITTEN_FILE, in_short_test, in_slice
 
 # file → share per epoch (2 = every row twice, 0.5 = a fresh random half each epoch). Airline tweets are the one
 # large English set but a single narrow domain (63 % negative): at full weight they were 45 % of every epoch and
@@ -38,15 +40,23 @@ from listener.nlp.train_config import TrainConfig
 # cycle through the whole file.
 ROWS_PER_EPOCH = {"semeval_train": 8000}
 DEFAULT_TRAIN = {"germeval2017_train": 2, "sb10k_train": 1, "airline_train": 0.5, "uci_train": 1,
-                 "semeval_train": 0, "mobasa_train": 1, "potts_train": 1, "short_texts": 3}  # 0: ROWS_PER_EPOCH
+                 "semeval_train": 0, "mobasa_train": 1, "potts_train": 1, "short_texts": 3,  # 0: ROWS_PER_EPOCH
+                 # German, 2026-12-07: Deutsche Bahn tweets (GermEval's own domain), forum posts, reviews (7:1
+                 # positive, so half of them), and the written care cases' train part
+                 "germeval2017_tweets_train": 1, "omp_train": 1, "reviews_de_train": 0.5, "care_cases": 3}
+# Negative rows of these files carry no aspects, so they would teach the flag nothing; with a teacher they learn
+# its flag and category probabilities instead (half of GermEval's negative tweets are no service experience, so
+# "negative and relevant" would be a wrong rule: see the model card)
+FLAG_FROM_TEACHER = ("germeval2017_tweets_train", "omp_train", "reviews_de_train")
 # hold-outs for model selection and calibration; uci_train's gives English a dev set beyond airline tweets
 HOLDOUT = {"germeval2017_train": 0.10, "airline_train": 0.05, "uci_train": 0.10, "semeval_train": 0.03,
-           "potts_train": 0.10}
+           "potts_train": 0.10, "germeval2017_tweets_train": 0.10, "omp_train": 0.10, "reviews_de_train": 0.05}
 DEFAULT_DEV = ("sb10k_dev", "mobasa_dev")
 # Short-text sets (tweets, review sentences) are cut at --max-length; everything else (GermEval documents, your own
 # mentions: forum posts and reviews) gets --long-length, the scorer's own limit. Length-grouped batches mean short
 # texts in such files cost no more.
-SHORT_SOURCES = ("sb10k", "airline", "uci", "tweeteval", "semeval", "mobasa", "potts", "short_texts")
+SHORT_SOURCES = ("sb10k", "airline", "uci", "tweeteval", "semeval", "mobasa", "potts", "short_texts",
+                 "germeval2017_tweets", "reviews_de", "care_cases")
 
 
 @dataclass
@@ -122,10 +132,10 @@ def known_targets(row: dict[str, str], taxonomy: dict[str, str]) -> tuple[float,
     return float(flagged), None if categories is None else [float(c in categories) for c in CATEGORIES]
 
 
-def load_examples(path: Path, tokenizer: Any, max_length: int, rows: list[dict[str, str]] | None = None
-                  ) -> list[Example]:
+def load_examples(path: Path, tokenizer: Any, max_length: int, rows: list[dict[str, str]] | None = None,
+                  eval_dir: Path | None = None) -> list[Example]:
     rows = read_tsv(path) if rows is None else rows
-    taxonomy = find_taxonomy(path)
+    taxonomy = find_taxonomy(path, eval_dir)
     out = []
     encodings = tokenizer.encode_batch([prepare_text(r["text"]) for r in rows])
     for row, enc in zip(rows, encodings, strict=True):
@@ -168,7 +178,7 @@ def build_datasets(
     config: TrainConfig, tokenizer: Any
 ) -> tuple[dict[Path, float], TrainingMix, dict[str, list[Example]]]:
     """(files with shares, training mix, dev sets by name): the same split for training and calibration."""
-    eval_dir = default_eval_dir()
+    eval_dir = config.data_dir or default_eval_dir()
 
     def length_for(path: Path) -> int:
         return config.max_length if any(s in path.stem for s in SHORT_SOURCES) else config.long_length
@@ -185,14 +195,16 @@ def build_datasets(
             raise DataFileError(f"--share: no training file {', '.join(sorted(unknown))} in the default mix "
                                 f"({', '.join(DEFAULT_TRAIN)})")
         shares = {**DEFAULT_TRAIN, **config.shares}
-        files = {(WRITTEN_FILE if stem == "short_texts" else eval_dir / f"{stem}.tsv"): rep
+        existing_eval_dir(eval_dir)
+        written = {"short_texts": WRITTEN_FILE, "care_cases": CARE_FILE}
+        files = {written.get(stem, eval_dir / f"{stem}.tsv"): rep
                  for stem, rep in shares.items() if rep > 0 or stem in ROWS_PER_EPOCH}
         holdout = dict(HOLDOUT)
     for path, share in files.items():
-        rows = read_tsv(path)
-        if not config.data:  # the short-text test set is never trained on
+        rows = care_train_rows() if path == CARE_FILE and not config.data else read_tsv(path)
+        if not config.data:  # the short-text test set is never trained on (nor the care cases' test part)
             rows = [r for r in rows if not in_short_test(path.stem, r)]
-        exs = load_examples(path, tokenizer, length_for(path), rows)
+        exs = load_examples(path, tokenizer, length_for(path), rows, eval_dir)
         frac = holdout.get(path.stem, 0.0)
         held = [e for e in exs if frac and in_slice(e.row_id, frac)]
         kept = [e for e in exs if not (frac and in_slice(e.row_id, frac))]
@@ -211,7 +223,7 @@ def build_datasets(
     else:
         dev_files = [] if config.data else [eval_dir / f"{s}.tsv" for s in DEFAULT_DEV]
     for path in dev_files:
-        dev[Path(path).stem] = load_examples(Path(path), tokenizer, length_for(Path(path)))
+        dev[Path(path).stem] = load_examples(Path(path), tokenizer, length_for(Path(path)), eval_dir=eval_dir)
     if config.limit:  # smoke runs: the first rows of each file, in proportion
         total = sum(len(examples) for examples, _share in parts)
         parts = [(examples[: max(1, config.limit * len(examples) // total)], share) for examples, share in parts]

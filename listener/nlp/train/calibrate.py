@@ -15,11 +15,10 @@ import torch
 
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES, CategoryRule
-from listener.nlp.evaluate import flag_metrics, prf, sentiment_metrics
 from listener.nlp.model import E5Classifier, load_inference_model, quantization_aware
 from listener.nlp.model_io import META_FILE
-from listener.nlp.train_config import TrainConfig
-from listener.nlp.train_data import (
+from listener.nlp.train.config import TrainConfig
+from listener.nlp.train.datasets import (
     Example,
     TrainingMix,
     base_model,
@@ -27,6 +26,7 @@ from listener.nlp.train_data import (
     collate,
     length_grouped_batches,
 )
+from listener.nlp.train.evaluate import flag_metrics, prf, sentiment_metrics
 
 
 def autocast(enabled: bool):

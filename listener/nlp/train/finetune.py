@@ -3,7 +3,7 @@
     python -m listener.nlp.train --out DIR            # a fine-tuning stage on the ../shared/eval train files
     python -m listener.nlp.train --teacher DIR --qat --distil-weight 0 --epochs 2 --lr 4e-5 --head-lr 4e-4
                                                       # stage 4 of the shipped recipe (the model card has all five)
-    python -m listener.nlp.train --resume CHECKPOINT  # continue a stopped run exactly (listener.nlp.train_checkpoint)
+    python -m listener.nlp.train --resume CHECKPOINT  # continue a stopped run exactly (listener.nlp.train.checkpoint)
     python -m listener.nlp.train --share sb10k_train=2 # another share of one file of the default mix
     python -m listener.nlp.train --data my.tsv        # your own labelled mentions (id, sentiment, text)
     python -m listener.nlp.train --train-fraction 0.5 --out DIR
@@ -11,8 +11,8 @@
 
 The 250k-row word-embedding matrix stays frozen; every transformer layer is fine-tuned (bf16 autocast on
 CPUs that have it). Only the small artefacts (int8 layer deltas + heads + meta.json) are written, see
-listener.nlp.model. The run's settings: listener.nlp.train_config (the same for `listener nlp train`); its data:
-listener.nlp.train_data; the calibration that follows every run: listener.nlp.train_calibrate.
+listener.nlp.model. The run's settings: listener.nlp.train.config (the same for `listener nlp train`); its data:
+listener.nlp.train.datasets; the calibration that follows every run: listener.nlp.train.calibrate.
 """
 
 from __future__ import annotations
@@ -33,15 +33,22 @@ import torch
 from torch import nn
 
 from listener.domain import SENTIMENTS
-from listener.nlp import train_checkpoint as checkpoint
 from listener.nlp.categories import CATEGORIES
 from listener.nlp.convert import E5_SHA256
-from listener.nlp.evaluate import DataFileError
 from listener.nlp.model import E5Classifier, load_encoder, load_model, quantization_aware, save_artifacts
 from listener.nlp.settings import default_cache_dir
-from listener.nlp.train_calibrate import autocast, calibrate, dev_report, predict, tune_thresholds
-from listener.nlp.train_config import TrainConfig, parse_args
-from listener.nlp.train_data import TrainingMix, base_model, build_datasets, collate, length_grouped_batches
+from listener.nlp.train import checkpoint
+from listener.nlp.train.calibrate import autocast, calibrate, dev_report, predict, tune_thresholds
+from listener.nlp.train.config import TrainConfig, parse_args
+from listener.nlp.train.datasets import (
+    FLAG_FROM_TEACHER,
+    TrainingMix,
+    base_model,
+    build_datasets,
+    collate,
+    length_grouped_batches,
+)
+from listener.nlp.train.evaluate import DataFileError
 
 STOPPED = 3  # exit status of a sitting that ended with a checkpoint to resume from
 
@@ -89,7 +96,8 @@ def distil_from(model: E5Classifier, teacher_dir: Path, base_dir: Path, train_se
         {k: v for k, v in teacher.state_dict().items() if k in student_state}, strict=False).missing_keys
     if missing:
         raise ValueError(f"teacher {teacher_dir} lacks {missing}")
-    if distil_weight == 0:  # the teacher only gives the starting point
+    teach_flags(teacher, train_set, pad_id, bf16)
+    if distil_weight == 0:  # the teacher only gives the starting point (and the flags above)
         return
     unique = train_set.examples()
     print(f"distillation: teacher {teacher_dir} ({len(teacher.encoder.encoder.layer)} layers) "
@@ -98,6 +106,20 @@ def distil_from(model: E5Classifier, teacher_dir: Path, base_dir: Path, train_se
     for e, p in zip(unique, sent, strict=True):
         e.soft = [float(x) for x in p]
     del teacher
+
+
+def teach_flags(teacher: E5Classifier, train_set: TrainingMix, pad_id: int, bf16: bool) -> None:
+    """Negative rows of FLAG_FROM_TEACHER files say nothing about the flag: give them the teacher's flag
+    probability as a soft target, and its category probabilities scaled by it (a category is learnt only
+    where the mention is a negative service experience)."""
+    unknown = [e for e in train_set.examples() if e.source in FLAG_FROM_TEACHER and math.isnan(e.flag)]
+    if not unknown:
+        return
+    print(f"flag targets from the teacher for {len(unknown)} negative rows without aspects", flush=True)
+    _sent, cats, flag = predict(teacher, unknown, pad_id, bf16)
+    for e, c, f in zip(unknown, cats, flag, strict=True):
+        e.flag = float(f)
+        e.cats = [float(f * x) for x in c]
 
 
 def train(config: TrainConfig) -> int:

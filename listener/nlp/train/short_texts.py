@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from listener.nlp.categories import service_targets
-from listener.nlp.evaluate import default_eval_dir, find_taxonomy, read_tsv, sentiment_metrics
+from listener.nlp.train.evaluate import default_eval_dir, find_taxonomy, read_tsv, sentiment_metrics
 
 SHORT_CHARS = 60
 WRITTEN_FILE = Path(__file__).with_name("data") / "short_texts.tsv"
