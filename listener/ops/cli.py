@@ -87,9 +87,10 @@ def privacy() -> None:
     """Requests about one person's data: export (GDPR Art. 15) and erase (Art. 17)."""
 
 
-def _selector(author: str | None, url: str | None, source: str | None, state: CliState) -> Selector:
+def _selector(author: str | None, url: str | None, source: str | None, state: CliState,
+              contact: int | None = None) -> Selector:
     try:
-        selector = Selector(author=author, url=url, source=source)
+        selector = Selector(author=author, url=url, source=source, contact=contact)
     except PrivacyError as exc:
         raise click.UsageError(str(exc)) from None
     if source and source not in {s.name for s in state.settings.source}:
@@ -105,19 +106,26 @@ def _key(app: App) -> bytes | None:
 
 
 _by_option = click.option("--by", default=None, help="Who handles the request (kept in the audit; default: OS user).")
+_contact_option = click.option("--contact", type=int, default=None,
+                               help="Instead of --author: a contact (listener contacts show), every platform of it.")
 
 
 @privacy.command("export")
 @click.option("--author", default=None, help="The author's name as the platform shows it.")
 @click.option("--url", default=None, help="Instead of --author: the mention at this URL.")
 @click.option("--source", default=None, help="Only mentions from this configured source.")
+@_contact_option
 @_by_option
 @click.pass_obj
-def privacy_export(state: CliState, author: str | None, url: str | None, source: str | None, by: str | None) -> None:
-    """Print everything stored about an author (or a URL) as JSON."""
-    selector = _selector(author, url, source, state)
+def privacy_export(state: CliState, author: str | None, url: str | None, source: str | None, contact: int | None,
+                   by: str | None) -> None:
+    """Print everything stored about an author (or a URL, or a contact) as JSON."""
+    selector = _selector(author, url, source, state, contact)
     with app_for(state) as app:
-        data = export(app.store, selector, _key(app), by or getpass.getuser(), app.clock.now())
+        try:
+            data = export(app.store, selector, _key(app), by or getpass.getuser(), app.clock.now())
+        except PrivacyError as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
@@ -125,15 +133,19 @@ def privacy_export(state: CliState, author: str | None, url: str | None, source:
 @click.option("--author", default=None, help="The author's name as the platform shows it.")
 @click.option("--url", default=None, help="Instead of --author: the mention at this URL.")
 @click.option("--source", default=None, help="Only mentions from this configured source.")
+@_contact_option
 @_by_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
-def privacy_erase(state: CliState, author: str | None, url: str | None, source: str | None, by: str | None,
-                  yes: bool) -> None:
-    """Erase an author's (or a URL's) mentions, keeping anonymous counts; the erase is audited."""
-    selector = _selector(author, url, source, state)
+def privacy_erase(state: CliState, author: str | None, url: str | None, source: str | None, contact: int | None,
+                  by: str | None, yes: bool) -> None:
+    """Erase an author's (or a URL's, or a contact's) mentions, keeping anonymous counts; the erase is audited."""
+    selector = _selector(author, url, source, state, contact)
     if not yes:
         click.confirm(f"Erase every mention by this {selector.kind}? This cannot be undone", abort=True)
     with app_for(state) as app:
-        counts = erase(app.store, selector, _key(app), by or getpass.getuser(), app.clock.now())
+        try:
+            counts = erase(app.store, selector, _key(app), by or getpass.getuser(), app.clock.now())
+        except PrivacyError as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo("erased: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
