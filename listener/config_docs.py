@@ -27,6 +27,7 @@ from pydantic_core import PydanticUndefined
 
 from listener.config import Settings
 from listener.durations import format_duration
+from listener.replies.platforms import with_reply_keys
 from listener.sources.kit import SourceSettings, load_builtin_sources, registry
 
 COMMAND = "python -m listener.config_docs > docs/config.md"
@@ -59,7 +60,7 @@ def _sections(path: str, field: FieldInfo) -> Iterator[Section]:
         load_builtin_sources()
         common = frozenset(SourceSettings.model_fields)
         for kind, source in sorted(registry.items()):
-            own: type[BaseModel] = source.settings_model
+            own: type[BaseModel] = with_reply_keys(source.settings_model, kind)  # and its reply keys (listener/replies)
             yield Section(path, own, many, own.model_fields["kind"].description or "", f'kind = "{kind}"', common)
             yield from _nested(path, own)
         return

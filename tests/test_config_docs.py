@@ -34,7 +34,8 @@ def keys_of(value: Any, path: str = "") -> set[str]:
         dotted = f"{path}.{key}" if path else key
         if path:
             found.add(dotted)
-        if not (path == "nlp" and key == "labels"):  # a mapping of the model's labels, not keys of listener's
+        # mappings whose keys are data, not listener's keys: the model's labels, a helpdesk's priority words
+        if not ((path == "nlp" and key == "labels") or (path == "channel" and key == "priorities")):
             found |= keys_of(item, dotted)
     return found
 

@@ -29,19 +29,26 @@ class HelpdeskSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    url: str  # the helpdesk's base URL, e.g. https://acme.zendesk.com
-    token_secret: str = Field(min_length=1)  # names the secret holding the API token / key
-    timeout: Duration = timedelta(seconds=15)
-    poll_every: Duration = timedelta(minutes=5)  # how often open hand-offs are read back (status, answers)
-    # Secret the helpdesk's webhook proves itself with (signing key, or Freshdesk's token); no webhook if unset.
-    webhook_secret: str | None = None
-    webhook_max_age: Duration = timedelta(minutes=5)  # a signed webhook older than this is a replay: refused
-    # Our key on the helpdesk: "<prefix>-task-<id>" (ticket) and "<prefix>-contact:<platform>:<account>"
-    # (requester); give each listener installation sharing one helpdesk its own prefix.
-    external_id_prefix: str = "listener"
-    tags: list[str] = Field(default_factory=list)  # extra tags on every ticket, besides "listener" and categories
-    priorities: dict[str, str] = Field(default_factory=dict)  # task priority → the helpdesk's word (defaults per kind)
+    name: str = Field(min_length=1, description="The channel's name, as rules' `notify` lists it.")
+    url: str = Field(description="The helpdesk's base URL, e.g. https://acme.zendesk.com.")
+    token_secret: str = Field(min_length=1, description="Names the secret holding the API token or key.")
+    timeout: Duration = Field(default=timedelta(seconds=15), description="Timeout of one API request.")
+    poll_every: Duration = Field(default=timedelta(minutes=5),
+                                 description="How often open hand-offs are read back (status, public answers).")
+    webhook_secret: str | None = Field(
+        default=None, description="Names the secret the helpdesk's webhook proves itself with (signing key, or "
+                                  "Freshdesk's token); no webhook if unset.")
+    webhook_max_age: Duration = Field(default=timedelta(minutes=5),
+                                      description="A signed webhook older than this is a replay and is refused.")
+    external_id_prefix: str = Field(
+        default="listener", description="Our key on the helpdesk: \"<prefix>-task-<id>\" (ticket) and "
+                                        "\"<prefix>-contact:<platform>:<account>\" (requester); give each listener "
+                                        "installation sharing one helpdesk its own prefix.")
+    tags: list[str] = Field(default_factory=list,
+                            description="Extra tags on every ticket, besides \"listener\" and the categories.")
+    priorities: dict[str, str] = Field(default_factory=dict,
+                                       description="Task priority (P1, P2, P3) → the helpdesk's word; defaults per "
+                                                   "kind.")
 
     @field_validator("url")
     @classmethod
@@ -77,25 +84,28 @@ class HelpdeskSettings(BaseModel):
 
 
 class ZendeskSettings(HelpdeskSettings):
-    kind: Literal["zendesk"]
-    email: str = Field(min_length=3)  # the agent the API token belongs to: HTTP Basic "{email}/token:{token}"
+    kind: Literal["zendesk"] = Field(description="Zendesk Support (REST API v2).")
+    email: str = Field(min_length=3, description="The agent the API token belongs to (HTTP Basic "
+                                                 "\"{email}/token:{token}\").")
 
 
 class FreshdeskSettings(HelpdeskSettings):
-    kind: Literal["freshdesk"]
-    source: int = Field(default=2, ge=1)  # the ticket's source (2 = Portal); Freshdesk has none for social posts
+    kind: Literal["freshdesk"] = Field(description="Freshdesk (REST API v2).")
+    source: int = Field(default=2, ge=1, description="The ticket's source (2 = Portal); Freshdesk has none for "
+                                                     "social posts.")
 
 
 class ZammadSettings(HelpdeskSettings):
-    kind: Literal["zammad"]
-    group: str = Field(min_length=1)  # the group new tickets go to (Zammad requires one)
-    closed_states: list[str] = Field(default_factory=lambda: ["closed"])  # state names that resolve the task
+    kind: Literal["zammad"] = Field(description="Zammad (REST API v1).")
+    group: str = Field(min_length=1, description="The group new tickets go to (Zammad requires one).")
+    closed_states: list[str] = Field(default_factory=lambda: ["closed"],
+                                     description="Ticket state names that resolve the task.")
 
 
 class ChatwootSettings(HelpdeskSettings):
-    kind: Literal["chatwoot"]
-    account_id: int = Field(ge=1)
-    inbox_id: int = Field(ge=1)  # an API-channel inbox: conversations listener opens land there
+    kind: Literal["chatwoot"] = Field(description="Chatwoot (application API).")
+    account_id: int = Field(ge=1, description="The Chatwoot account's id.")
+    inbox_id: int = Field(ge=1, description="An API-channel inbox: the conversations listener opens land there.")
 
 
 AnyHelpdeskSettings = ZendeskSettings | FreshdeskSettings | ZammadSettings | ChatwootSettings

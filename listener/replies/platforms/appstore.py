@@ -52,10 +52,13 @@ RENEW_BEFORE = timedelta(minutes=1)
 class Settings(ReplySettings):
     # an App Store Connect API key (Users and Access → Integrations → App Store Connect API), role Admin, App
     # Manager or Customer Support: its key id, the team's issuer id, and a secret holding the .p8 file's text
-    reply_key_id: str | None = Field(default=None, pattern=r"^[A-Z0-9]{6,20}$")
-    reply_issuer_id: str | None = Field(default=None, min_length=1)
-    reply_private_key_secret: str | None = None
-    reply_base_url: HttpUrl = HttpUrl("https://api.appstoreconnect.apple.com")
+    reply_key_id: str | None = Field(default=None, pattern=r"^[A-Z0-9]{6,20}$",
+        description="The App Store Connect API key id (role Admin, App Manager or Customer Support).")
+    reply_issuer_id: str | None = Field(default=None, min_length=1, description="The team's issuer id of that key.")
+    reply_private_key_secret: str | None = Field(default=None,
+        description="Names the secret holding the key's .p8 file text.")
+    reply_base_url: HttpUrl = Field(default=HttpUrl("https://api.appstoreconnect.apple.com"),
+        description="The App Store Connect API (tests and proxies).")
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:

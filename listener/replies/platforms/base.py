@@ -128,8 +128,10 @@ class ReplySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reply: bool = False  # post replies from the care inbox through this source's platform
-    reply_per_hour: int = Field(default=30, ge=1, le=10_000)  # at most this many replies an hour via this source
+    reply: bool = Field(default=False,
+        description="Post replies from the care inbox through this source's platform (docs/replies.md).")
+    reply_per_hour: int = Field(default=30, ge=1, le=10_000,
+        description="At most this many replies an hour through this source.")
 
 
 # ----------------------------------------------------------------------------- helpers for HTTP clients

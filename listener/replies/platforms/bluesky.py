@@ -16,7 +16,7 @@ from datetime import UTC
 from typing import Any
 
 import httpx
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from listener.clock import Clock
 from listener.replies.platforms.base import (
@@ -40,8 +40,8 @@ REFUSED_TOKEN = {"ExpiredToken", "InvalidToken", "AuthenticationRequired", "Auth
 
 
 class Settings(ReplySettings):
-    reply_app_password_secret: str | None = None  # an app password of the answering account
-    reply_handle: str | None = None  # that account; default: the source's `handle`
+    reply_app_password_secret: str | None = Field(default=None, description="An app password of the answering account.")
+    reply_handle: str | None = Field(default=None, description="That account; default: the source's `handle`.")
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:

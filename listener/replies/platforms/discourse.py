@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from listener.clock import Clock
 from listener.replies.platforms.base import (
@@ -33,8 +33,10 @@ MARKDOWN = True
 
 
 class Settings(ReplySettings):
-    reply_api_key_secret: str | None = None  # an API key allowed to create posts ("write" scope or a global key)
-    reply_username: str | None = None  # the forum account the replies are posted as (the key acts for it)
+    reply_api_key_secret: str | None = Field(default=None,
+        description="An API key allowed to create posts (\"write\" scope or a global key).")
+    reply_username: str | None = Field(default=None,
+        description="The forum account the replies are posted as (the key acts for it).")
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:

@@ -22,7 +22,7 @@ import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from pydantic import HttpUrl, model_validator
+from pydantic import Field, HttpUrl, model_validator
 
 from listener.clock import Clock
 from listener.replies.platforms._google import describe, google_error
@@ -54,8 +54,11 @@ GONE_REASONS = {"NOT_FOUND", "notFound", "reviewNotFound"}
 
 class Settings(ReplySettings):
     # the JSON key file of a service account that the Play Console (Users and permissions) lets reply to reviews
-    reply_service_account_secret: str | None = None
-    reply_base_url: HttpUrl = HttpUrl("https://androidpublisher.googleapis.com")
+    reply_service_account_secret: str | None = Field(default=None,
+        description=("Names the secret holding the JSON key file of a service account the Play Console lets reply to "
+                     "reviews."))
+    reply_base_url: HttpUrl = Field(default=HttpUrl("https://androidpublisher.googleapis.com"),
+        description="The Google Play Developer API (tests and proxies).")
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:

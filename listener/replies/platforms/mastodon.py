@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import httpx
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from listener.clock import Clock
 from listener.replies.platforms.base import (
@@ -34,9 +34,12 @@ MARKDOWN = False  # statuses are plain text (links and @mentions are recognised)
 
 
 class Settings(ReplySettings):
-    reply_token_secret: str | None = None  # access token of the answering account, scope write:statuses (+ read)
-    reply_visibility: Literal["public", "unlisted", "private", "direct"] = "unlisted"  # in the thread, off timelines
-    reply_instance: str | None = None  # the account's server if it is not the one the source reads
+    reply_token_secret: str | None = Field(default=None,
+        description="Access token of the answering account, scope write:statuses (+ read).")
+    reply_visibility: Literal["public", "unlisted", "private", "direct"] = Field(default="unlisted",
+        description="In the thread, off timelines.")
+    reply_instance: str | None = Field(default=None,
+        description="The account's server if it is not the one the source reads.")
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:

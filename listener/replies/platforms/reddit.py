@@ -20,7 +20,7 @@ import httpx
 import praw
 import prawcore
 import requests
-from pydantic import HttpUrl, model_validator
+from pydantic import Field, HttpUrl, model_validator
 
 from listener.clock import Clock
 from listener.replies.platforms.base import (
@@ -48,9 +48,11 @@ REFUSALS = {"THREAD_LOCKED", "DELETED_COMMENT", "TOO_OLD", "SUBREDDIT_NOTALLOWED
 
 class Settings(ReplySettings):
     # The app is the source's (client_id_secret / client_secret_secret); the account that answers is one of:
-    reply_refresh_token_secret: str | None = None  # OAuth refresh token: scopes submit, read, identity, history
-    reply_username_secret: str | None = None  # … or a script app's account name and password
-    reply_password_secret: str | None = None
+    reply_refresh_token_secret: str | None = Field(default=None,
+        description="OAuth refresh token: scopes submit, read, identity, history.")
+    reply_username_secret: str | None = Field(default=None,
+        description="… or a script app's account name and password.")
+    reply_password_secret: str | None = Field(default=None, description="… and the password of that account.")
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:

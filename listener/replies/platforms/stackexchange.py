@@ -50,9 +50,12 @@ _MARKUP = re.compile(r"[*_`]")
 
 
 class Settings(ReplySettings):
-    reply_access_token_secret: str | None = None  # a user's access token with the write_access scope (no_expiry)
-    reply_key_secret: str | None = None  # the app's key (stackapps.com); default: the source's key_secret
-    reply_user_id: int | None = Field(default=None, ge=1)  # that user's id on the site; default: asked via /me
+    reply_access_token_secret: str | None = Field(default=None,
+        description="A user's access token with the write_access scope (no_expiry).")
+    reply_key_secret: str | None = Field(default=None,
+        description="The app's key (stackapps.com); default: the source's key_secret.")
+    reply_user_id: int | None = Field(default=None, ge=1,
+        description="That user's id on the site; default: asked via /me.")
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:

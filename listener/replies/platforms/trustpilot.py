@@ -45,11 +45,15 @@ WEB = "https://www.trustpilot.com"
 
 
 class Settings(ReplySettings):
-    reply_api_secret_secret: str | None = None  # the API secret belonging to the source's API key
-    reply_grant: Literal["password", "client_credentials"] = "password"
-    reply_username_secret: str | None = None  # password grant: the Trustpilot Business user's login e-mail …
-    reply_password_secret: str | None = None  # … and password
-    reply_business_user_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]+$")  # the replying user's id
+    reply_api_secret_secret: str | None = Field(default=None,
+        description="The API secret belonging to the source's API key.")
+    reply_grant: Literal["password", "client_credentials"] = Field(default="password",
+        description="How the Business user signs in: password (with the two secrets below) or client_credentials.")
+    reply_username_secret: str | None = Field(default=None,
+        description="Password grant: the Trustpilot Business user's login e-mail …")
+    reply_password_secret: str | None = Field(default=None, description="… and password.")
+    reply_business_user_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]+$",
+        description="The replying user's id.")
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:

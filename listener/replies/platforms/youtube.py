@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from pydantic import HttpUrl, model_validator
+from pydantic import Field, HttpUrl, model_validator
 
 from listener.clock import Clock
 from listener.replies.platforms._google import describe, google_error
@@ -53,11 +53,17 @@ GONE_REASONS = {"parentCommentNotFound", "commentNotFound", "videoNotFound", "pa
 class Settings(ReplySettings):
     # an OAuth client ("Desktop" or "Web") of the Google Cloud project with the YouTube Data API enabled, and a
     # refresh token the channel's owner granted it with the youtube.force-ssl scope
-    reply_client_id_secret: str | None = None
-    reply_client_secret_secret: str | None = None
-    reply_refresh_token_secret: str | None = None
-    reply_token_url: HttpUrl = HttpUrl("https://oauth2.googleapis.com/token")
-    reply_channel_id: str | None = None  # our channel ("UC…"); else asked once with channels.list?mine=true
+    reply_client_id_secret: str | None = Field(default=None,
+        description=("Names the secret with the OAuth client id (a Google Cloud project with the YouTube Data API "
+                     "enabled)."))
+    reply_client_secret_secret: str | None = Field(default=None,
+        description="Names the secret with that OAuth client's secret.")
+    reply_refresh_token_secret: str | None = Field(default=None,
+        description="Names the secret with the refresh token the channel's owner granted (scope youtube.force-ssl).")
+    reply_token_url: HttpUrl = Field(default=HttpUrl("https://oauth2.googleapis.com/token"),
+        description="Google's OAuth token endpoint (tests and proxies).")
+    reply_channel_id: str | None = Field(default=None,
+        description="Our channel (\"UC…\"); else asked once with channels.list?mine=true.")
 
     @model_validator(mode="after")
     def _credentials(self) -> Settings:
