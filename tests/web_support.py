@@ -93,9 +93,10 @@ def sign_in(client: httpx.Client, name: str, password: str = PASSWORD) -> httpx.
     return client.post("/login", data={"name": name, "password": password, "csrf": token, "next": "/queue"})
 
 
-def alert_links(email: EmailMessage, chats: list[dict[str, Any]], base: str) -> tuple[str, str, int]:
-    """The task link and the signed acknowledge link of an alert e-mail (text and HTML parts alike), checked to be
-    in the chat message of the same task too; returns (task URL, acknowledge URL, task id)."""
+def alert_links(email: EmailMessage, chats: list[dict[str, Any]], base: str) -> tuple[str, list[str], int]:
+    """The task link and the signed acknowledge links of an alert: the e-mail's (text and HTML parts alike) and the
+    chat message's about the same task. The two are signed when each is sent, so their tokens may differ by the
+    second; returns (task URL, [e-mail's acknowledge URL, chat's], task id)."""
     text = email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     html = email.get_body(("html",)).get_content()  # type: ignore[union-attr]
     task_url = re.search(rf"Task:\s+({re.escape(base)}/tasks/(\d+))", text)
@@ -104,15 +105,17 @@ def alert_links(email: EmailMessage, chats: list[dict[str, Any]], base: str) -> 
     assert f'href="{task_url.group(1)}"' in html and f'href="{ack_url.group(1)}"' in html
     chat = next((c["text"] for c in chats if f"<{task_url.group(1)}|" in c["text"]), None)
     assert chat is not None, [c["text"] for c in chats]
-    assert f"<{task_url.group(1)}|open the task>" in chat and f"<{ack_url.group(1)}|acknowledge>" in chat
-    return task_url.group(1), ack_url.group(1), int(task_url.group(2))
+    chat_ack = re.search(rf"<({re.escape(base)}/ack/[^|>\s]+)\|acknowledge>", chat)
+    assert f"<{task_url.group(1)}|open the task>" in chat and chat_ack, chat
+    return task_url.group(1), [ack_url.group(1), chat_ack.group(1)], int(task_url.group(2))
 
 
-def acknowledge_by_link(base: str, name: str, task_url: str, ack_url: str, task_id: int) -> None:
-    """Signed in as `name`, the acknowledge link shows a confirmation page whose button acknowledges the task."""
+def acknowledge_by_link(base: str, name: str, task_url: str, ack_urls: list[str], task_id: int) -> None:
+    """Signed in as `name`, each acknowledge link shows the task's confirmation page; the first one's button
+    acknowledges the task."""
     with httpx.Client(base_url=base, timeout=20) as client:
         assert sign_in(client, name).status_code == 303
-        confirm = client.get(ack_url)
-        assert confirm.status_code == 200 and f"Acknowledge task #{task_id}" in confirm.text
-        assert client.post(ack_url, data={"csrf": csrf_of(confirm.text)}).status_code == 303
+        pages = [client.get(url) for url in ack_urls]
+        assert all(p.status_code == 200 and f"Acknowledge task #{task_id}" in p.text for p in pages)
+        assert client.post(ack_urls[0], data={"csrf": csrf_of(pages[0].text)}).status_code == 303
         assert "acknowledged" in client.get(task_url).text

@@ -206,8 +206,8 @@ def test_a_nodes_alerts_link_to_the_task_and_acknowledge_as_on_a_single_node(
     node = Node(config, tmp_path / "node.log", "node")
     try:
         assert wait_for(lambda: len(smtp_sink.messages) == 9 and len(webhook.received) == 9, 120), node.log()[-3000:]
-        task_url, ack_url, task_id = alert_links(smtp_sink.messages[0], webhook.received, base)
-        acknowledge_by_link(base, "alice", task_url, ack_url, task_id)
+        task_url, ack_urls, task_id = alert_links(smtp_sink.messages[0], webhook.received, base)
+        acknowledge_by_link(base, "alice", task_url, ack_urls, task_id)
     finally:
         assert node.stop() == 0, node.log()[-3000:]
     assert "mode=queue" in node.log()

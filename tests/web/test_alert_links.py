@@ -36,8 +36,8 @@ def test_daemon_serves_the_inbox_and_alert_links_acknowledge(tmp_path: Path, fee
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert wait_for(lambda: len(smtp_sink.messages) == 9 and len(webhook.received) == 9, 90)
-        task_url, ack_url, task_id = alert_links(smtp_sink.messages[0], webhook.received, base)
-        acknowledge_by_link(base, "alice", task_url, ack_url, task_id)
+        task_url, ack_urls, task_id = alert_links(smtp_sink.messages[0], webhook.received, base)
+        acknowledge_by_link(base, "alice", task_url, ack_urls, task_id)
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(60) == 0
     finally:
