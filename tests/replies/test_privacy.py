@@ -54,6 +54,6 @@ def test_retention_takes_a_mentions_replies_with_it(store: Store, clock: FakeClo
         submit(session, settings, task_id, "Sorry about the parcel!", "anna", "agent", clock.now())
         mention_id = session.scalars(select(MentionRow.id)).one()
     with store.write() as session:
-        assert delete_mentions(session, [mention_id]) == (1, 0)
+        assert delete_mentions(session, [mention_id], clock.now()) == (1, 0)
     with store.read() as session:
         assert session.scalars(select(ReplyRow)).all() == []

@@ -151,3 +151,18 @@ def test_the_digest_care_section_has_satisfaction_against_the_week_before(
     assert "CSAT (satisfied): 50% (previous 0%, +50 pts)" in text
     assert "Survey answers: 2 (previous 1, +1, +100%)" in text
     assert "CSAT (satisfied)" in digest.html()
+
+
+def test_retention_takes_the_answer_with_its_task(database_url: str) -> None:
+    from listener.ops.retention import delete_mentions
+
+    store, clock = Store(database_url), FakeClock()
+    upgrade(store)
+    task_id = seed_task(store, clock)
+    answer(store, task_id, "csat", 5, "Thanks", clock.now())
+    with store.write() as session:
+        mention_id = session.get_one(TaskRow, task_id).mention_id
+        assert delete_mentions(session, [mention_id], clock.now()) == (1, 0)
+    with store.read() as session:
+        assert session.query(SurveyAnswer).count() == 0
+    store.dispose()
