@@ -86,7 +86,7 @@ def client_address(web: Web, request: Request) -> str:
 
 def formatter(web: Web, request: Request, user: UserRow | None) -> Formatter:
     language = (user.locale if user else None) or negotiate(request.headers.get("accept-language"))
-    return Formatter(language, web.config.timezone, web.settings.digest.category_names)
+    return Formatter(language, web.config.timezone)
 
 
 def csrf_token(request: Request) -> str:

@@ -41,11 +41,10 @@ def negotiate(accept_language: str | None) -> str:
 class Formatter:
     """What templates use to speak the user's language: `_`, `when`, `relative`, `number`."""
 
-    def __init__(self, language: str, timezone: str, category_names: dict[str, str] | None = None):
+    def __init__(self, language: str, timezone: str):
         self.language = language if language in LANGUAGES else "en"
         self.tz = ZoneInfo(timezone)
-        # the deployment's names of the service categories ([digest] category_names) in every language
-        self.messages = (GERMAN if self.language == "de" else {}) | (category_names or {})
+        self.messages = GERMAN if self.language == "de" else {}
 
     def gettext(self, message: str) -> str:
         return self.messages.get(message, message)
