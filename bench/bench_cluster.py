@@ -4,7 +4,7 @@
 
 Each round, for 1 node and then 2 nodes: a fresh database with `--mentions` unscored mentions (60–70 words each,
 German and English), then N node processes that each load the scorer, wait at a common start line and run the
-cluster's claiming scorer (listener/cluster/scoring.py: FOR UPDATE SKIP LOCKED batches, scores, triage and
+claiming scorer (listener/pipeline.py: score_pending with claim=True; FOR UPDATE SKIP LOCKED batches, scores, triage and
 tasks in one transaction per batch) until nothing is left. Throughput = mentions / wall time from the start line
 to the last node done — model loading is not in it. The 1-node run of the same round is the baseline; printed:
 each round and the median ratio. Every round is bounded (`--timeout`, default 150 s per run).
@@ -57,7 +57,6 @@ def fill(db_url: str, mentions: int) -> None:
 def node(db_url: str, model: str, start_file: str) -> None:
     """One node: load, wait for the start line, score until nothing is left; print a JSON line."""
     from listener.app import App
-    from listener.cluster.scoring import score_claimed
     from listener.config import parse_settings
 
     settings = parse_settings({"database": {"url": db_url}, "nlp": {"model": model}, "daemon": {"score_batch": 32}})
@@ -67,13 +66,13 @@ def node(db_url: str, model: str, start_file: str) -> None:
     while not Path(start_file).exists():
         time.sleep(0.01)
     began = time.monotonic()
-    report = score_claimed(app)
+    report = app.score(claim=True)
     print(json.dumps({"scored": report.scored, "seconds": time.monotonic() - began}), flush=True)
     app.close()
 
 
 def run_nodes(server_url: str, nodes: int, mentions: int, model: str, timeout: float) -> dict[str, float]:
-    from tests.cluster_kit import fresh_database
+    from kit import fresh_database
 
     with fresh_database(server_url) as db_url, tempfile.TemporaryDirectory() as tmp:
         fill(db_url, mentions)
@@ -106,9 +105,9 @@ def run_nodes(server_url: str, nodes: int, mentions: int, model: str, timeout: f
 
 
 def tiny_model(path: Path) -> str:
-    from tests.tiny_model import build_tiny_model
+    from kit import tiny_model as build
 
-    return str(build_tiny_model(path, labels=["negative", "neutral", "positive"]))
+    return str(build(path))
 
 
 def main() -> None:
@@ -120,7 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", default=os.environ.get("LISTENER_TEST_POSTGRES_URL"))
     parser.add_argument("--mentions", type=int, default=600)
-    parser.add_argument("--model", default="embedded", help='"embedded", "tiny" (the tests\' model) or a directory')
+    parser.add_argument("--model", default="embedded", help='"embedded", "tiny" (bench/kit.py) or a directory')
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=150.0)
     add_summary_option(parser)

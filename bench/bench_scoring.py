@@ -44,7 +44,7 @@ def mentions(n: int) -> list[str]:
     from tokenizers import Tokenizer
 
     from listener.nlp.convert import ensure_base_model
-    from listener.nlp.evaluate import default_eval_dir, read_tsv
+    from listener.nlp.train.evaluate import default_eval_dir, read_tsv
 
     tok = Tokenizer.from_file(str(ensure_base_model(cache_dir()) / "tokenizer.json"))
     pool = []

@@ -11,8 +11,8 @@ injected about twice a month per brand at random hours (night ones too): for `--
 3× normal ("volume" bursts) or, separately, the negative share is 3× normal at unchanged volume ("negative").
 
 Both detectors are checked every hour on the hour just ended, from the week `min_history_weeks` on (a new
-install), with the same cooldown and re-arm (`listener.alerts.spikes.detect.Arm`):
-  * listener — `listener.alerts.spikes.detect.evaluate` with the default `[[spike]]` settings: the same hour of
+install), with the same cooldown and re-arm (`listener.acting.spikes.detect.Arm`):
+  * listener — `listener.acting.spikes.detect.evaluate` with the default `[[spike]]` settings: the same hour of
     the week in up to 8 previous weeks, median/MAD + Poisson tail (volume), pooled share + beta-binomial tail;
   * naive — a fixed threshold over the trailing 24-hour mean: count ≥ min_ratio × mean and ≥ min_count
     (share ≥ min_ratio × trailing share and negatives ≥ min_negatives for "negative").
@@ -45,9 +45,9 @@ import numpy as np  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 from suite import Figure, add_summary_option, write_summary  # noqa: E402
 
-from listener.alerts.spikes.counts import seen_at, window_counts, windows  # noqa: E402
-from listener.alerts.spikes.detect import Arm, Counts, evaluate  # noqa: E402
-from listener.alerts.spikes.settings import Kind, SpikeSettings  # noqa: E402
+from listener.acting.spikes.counts import seen_at, window_counts, windows  # noqa: E402
+from listener.acting.spikes.detect import Arm, Counts, evaluate  # noqa: E402
+from listener.acting.spikes.settings import Kind, SpikeSettings  # noqa: E402
 from listener.store.engine import Store, upgrade  # noqa: E402
 from listener.store.models import MentionBrand, MentionRow, SourceRow  # noqa: E402
 

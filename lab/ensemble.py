@@ -28,8 +28,8 @@ def main() -> None:
     from bench_scoring import cache_dir
 
     from listener.nlp.embedded import EmbeddedScorer, log_softmax
-    from listener.nlp.evaluate import evaluate_file
     from listener.nlp.settings import NlpSettings
+    from listener.nlp.train.evaluate import evaluate_file
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("artifacts", nargs="+", type=Path, help="artefact directories; the first is the reference")

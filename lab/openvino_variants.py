@@ -196,8 +196,8 @@ def main() -> None:
     from listener.nlp import ort, ov
     from listener.nlp.convert import ensure_base_model
     from listener.nlp.embedded import EmbeddedScorer
-    from listener.nlp.evaluate import default_eval_dir, evaluate_file, read_tsv
     from listener.nlp.settings import NlpSettings
+    from listener.nlp.train.evaluate import default_eval_dir, evaluate_file, read_tsv
 
     ap = graph_bench_arguments(__doc__)
     ap.add_argument("--dev", type=Path, nargs="*", default=[],

@@ -16,21 +16,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from listener.alerts.channels import ChannelSettings
-from listener.alerts.hours import BusinessCalendar, HoursSettings, calendars
-from listener.alerts.locale import AlertsSettings
-from listener.alerts.outbox import DeliverySettings
-from listener.alerts.rules import RuleSettings
-from listener.alerts.spikes.settings import SpikeSettings, every_as_cron
+from listener.acting.hours import BusinessCalendar, HoursSettings, calendars
+from listener.acting.rules import RuleSettings
+from listener.acting.spikes.settings import SpikeSettings, every_as_cron
 from listener.cluster.settings import ClusterSettings
+from listener.delivery.channels import ChannelSettings
+from listener.delivery.helpdesk.settings import HELPDESK_KINDS, check_helpdesk_references
+from listener.delivery.settings import AlertsSettings, DeliverySettings
 from listener.digest.settings import DigestSettings
 from listener.durations import Duration
 from listener.matching import BrandSettings
 from listener.nlp.settings import NlpSettings, default_cache_dir
-from listener.ops.privacy import PrivacySettings
-from listener.ops.retention import RetentionSettings
-from listener.ops.settings import MetricsSettings
+from listener.ops.settings import MetricsSettings, PrivacySettings, RetentionSettings
+from listener.replies.platforms import can_reply, with_reply_keys
 from listener.sources.kit import HttpSettings, SourceSettings, get_source_class
+from listener.surveys.settings import ReportSettings, SurveySettings, check_surveys
 from listener.web.settings import WebSettings
 
 DEFAULT_CONFIG_PATHS = (Path("/etc/listener/listener.toml"), Path("listener.toml"))
@@ -47,55 +47,101 @@ class ConfigError(Exception):
 class DatabaseSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = "sqlite:///listener.db"  # or postgresql+psycopg://user@host/db (password via PGPASSWORD/.pgpass)
+    url: str = Field(default="sqlite:///listener.db",
+                     description="SQLAlchemy URL: `sqlite:///FILE` (WAL mode) or `postgresql+psycopg://user@host/db`; "
+                                 "a PostgreSQL password comes from PGPASSWORD or ~/.pgpass, never from this file.")
 
 
 class DaemonSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    score_every: Duration = timedelta(seconds=30)
-    deliver_every: Duration = timedelta(seconds=15)
-    spikes_every: Duration = timedelta(minutes=15)  # how often the [[spike]] watches are checked
+    score_every: Duration = Field(default=timedelta(seconds=30),
+                                  description="How often new mentions are scored; scoring also runs right after a poll "
+                                              "stores new mentions.")
+    deliver_every: Duration = Field(default=timedelta(seconds=15),
+                                    description="How often due escalations and grouped messages are queued and the "
+                                                "outbox delivered; also right after new tasks.")
+    spikes_every: Duration = Field(default=timedelta(minutes=15),
+                                   description="How often the [[spike]] watches are checked (only if there are any); "
+                                               "must divide an hour or a day.")
 
     @field_validator("spikes_every")
     @classmethod
     def _spikes_every(cls, value: timedelta) -> timedelta:
         every_as_cron(value)  # runs as a periodic job: it must divide an hour or a day
         return value
-    score_batch: int = Field(default=64, ge=1, le=10_000)
-    # Converted model weights; defaults to $CACHE_DIRECTORY (systemd), $LISTENER_CACHE_DIR or ~/.cache/listener.
-    cache_dir: Path | None = None
+    score_batch: int = Field(default=64, ge=1, le=10_000, description="Mentions scored per run of the scoring job.")
+    cache_dir: Path | None = Field(default=None,
+                                   description="Where converted model weights and graphs are cached; default "
+                                               "$LISTENER_CACHE_DIR, else $CACHE_DIRECTORY (systemd), else "
+                                               "~/.cache/listener.")
 
 
 class LogSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    level: Literal["debug", "info", "warning", "error"] = "info"
-    format: Literal["text", "json"] = "text"  # json: one JSON object per line (listener/logs.py)
+    level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info",
+        description="Least severe level logged.")
+    format: Literal["text", "json"] = Field(default="text",
+                                            description="text: `event=polled source=… fetched=3` lines; json: one JSON "
+                                                        "object per line.")
 
 
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    http: HttpSettings = Field(default_factory=HttpSettings)
-    brand: list[BrandSettings] = Field(default_factory=list)
-    source: list[SourceSettings] = Field(default_factory=list)
-    nlp: NlpSettings = Field(default_factory=NlpSettings)
-    channel: list[ChannelSettings] = Field(default_factory=list)
-    hours: list[HoursSettings] = Field(default_factory=list)
-    rule: list[RuleSettings] = Field(default_factory=list)
-    spike: list[SpikeSettings] = Field(default_factory=list)
-    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
-    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
-    alerts: AlertsSettings = Field(default_factory=AlertsSettings)  # language and time zone of alerts
-    log: LogSettings = Field(default_factory=LogSettings)
-    digest: DigestSettings = Field(default_factory=DigestSettings)
-    retention: RetentionSettings = Field(default_factory=RetentionSettings)
-    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
-    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
-    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
-    web: WebSettings | None = None  # the care inbox; `listener run` serves it when [web] is present
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings,
+                                       description="Where listener keeps mentions, scores, tasks and alerts.")
+    http: HttpSettings = Field(default_factory=HttpSettings,
+                               description="HTTP client settings shared by every source's requests.")
+    brand: list[BrandSettings] = Field(default_factory=list,
+                                       description="Brands and competitors to listen for; a mention that matches none "
+                                                   "of them is dropped.")
+    source: list[SourceSettings] = Field(default_factory=list,
+                                         description="Where mentions come from: one table per feed, forum, platform or "
+                                                     "review site, polled on its own schedule.")
+    nlp: NlpSettings = Field(default_factory=NlpSettings,
+                             description="The scoring model: language, sentiment, service categories and the "
+                                         "negative-service flag.")
+    channel: list[ChannelSettings] = Field(default_factory=list,
+                                           description="Where alerts go: e-mail, a webhook or a chat tool through "
+                                                       "Apprise. Rules, spikes and the digest name them.")
+    hours: list[HoursSettings] = Field(default_factory=list,
+                                       description="Named business calendars: opening hours, time zone and closed "
+                                                   "days, for deadlines that count working time.")
+    rule: list[RuleSettings] = Field(default_factory=list,
+                                     description="Rules that turn a scored mention into a follow-up task and alerts.")
+    spike: list[SpikeSettings] = Field(default_factory=list,
+                                       description="Watches that alert when a brand's mention volume or negative share "
+                                                   "rises far above its usual level.")
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings,
+                                   description="How often `listener run` scores, delivers and checks spikes.")
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings,
+                                       description="The alert outbox: retries, back-off and links in alerts.")
+    alerts: AlertsSettings = Field(default_factory=AlertsSettings,
+                                   description="The language and time zone of e-mail and chat alerts.")
+    log: LogSettings = Field(default_factory=LogSettings, description="Log level and format.")
+    digest: DigestSettings = Field(default_factory=DigestSettings,
+                                   description="The weekly e-mail digest for marketing.")
+    retention: RetentionSettings = Field(default_factory=RetentionSettings,
+                                         description="How long mentions and closed tasks are kept before the daily "
+                                                     "clean-up deletes them.")
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="How authors' names are stored.")
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings,
+                                     description="Running several nodes on one PostgreSQL database (a job queue) or a "
+                                                 "single node.")
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="The Prometheus metrics endpoint.")
+    web: WebSettings | None = Field(default=None,
+                                    description="The care inbox web app; `listener run` serves it when this section is "
+                                                "present.")
+    survey: list[SurveySettings] = Field(
+        default_factory=list,
+        description="Satisfaction surveys: `{survey_url}` in a reply links the customer to one CSAT, CES or NPS "
+                    "question on the care inbox (docs/satisfaction.md).")
+    report: ReportSettings = Field(default_factory=ReportSettings,
+                                   description="Satisfaction and sentiment recovery in `listener report`, the care "
+                                               "inbox's report page and the digest.")
 
     @model_validator(mode="after")
     def _references(self) -> Settings:
@@ -140,6 +186,9 @@ def check_references(settings: Settings) -> None:
                 raise ValueError(f"retention.{key}: keep mentions at least {spike.history_weeks + 1} weeks, as "
                                  f"spike[{i}] compares with the {spike.history_weeks} weeks before")
     _check_digest(settings)
+    check_surveys(settings.survey, {r.name for r in settings.rule}, brands,
+                  settings.web.base_url if settings.web else None, settings.web is not None)
+    check_helpdesk_references(settings)
     settings.cluster.check_database(settings.database.url)
     for i, source in enumerate(settings.source):
         tied = getattr(source, "brand", None)
@@ -200,7 +249,7 @@ def _problems(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> list[tuple[
     for error in exc.errors():
         loc = prefix + tuple(error["loc"])
         # Tagged unions put the tag in the location (channel[0].email.to): drop it.
-        if len(loc) > 2 and loc[0] == "channel" and loc[2] in ("email", "webhook", "apprise"):
+        if len(loc) > 2 and loc[0] == "channel" and loc[2] in ("email", "webhook", "apprise", *HELPDESK_KINDS):
             loc = loc[:2] + loc[3:]
         message = error["msg"]
         if error["type"] == "extra_forbidden":
@@ -229,9 +278,13 @@ def _validate_sources(raw_sources: Any) -> tuple[list[SourceSettings], list[tupl
             problems.append((f"source[{i}].kind", "missing (e.g. kind = \"feed\")"))
             continue
         try:
-            model = get_source_class(str(kind)).settings_model
+            model = with_reply_keys(get_source_class(str(kind)).settings_model, str(kind))
         except KeyError as exc:
             problems.append((f"source[{i}].kind", str(exc.args[0])))
+            continue
+        if not can_reply(str(kind)) and (keys := [k for k in raw if k == "reply" or k.startswith("reply_")]):
+            problems.append((f"source[{i}].{keys[0]}", f"{kind} has no write API listener can post replies through "
+                             "(the care inbox keeps copy-and-open for it; docs/replies.md)"))
             continue
         try:
             sources.append(model.model_validate(raw))

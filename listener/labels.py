@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES
-from listener.pipeline import to_mention
 from listener.store.models import MentionBrand, MentionLabel, MentionRow
 
 EXPORT_COLUMNS = ("id", "sentiment", "text", "aspects")
@@ -82,7 +81,7 @@ def export_labels(session: Session, out: TextIO, brand: str | None = None, since
     for row in session.scalars(query):
         label = row.label
         assert label is not None  # joined on it
-        text = " ".join(to_mention(row).full_text.split())
+        text = " ".join(row.as_mention().full_text.split())
         aspects = " ".join(f"{c}:negative" for c in label.service_categories)
         writer.writerow([f"mention-{row.id}", label.sentiment, text, aspects])
         n += 1

@@ -7,23 +7,27 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
-from listener.alerts.backfill import kept_quiet
-from listener.alerts.rules import Facts, RuleSettings
-from listener.alerts.tasks import act
+from listener import metrics
+from listener.acting.backfill import kept_quiet
+from listener.acting.rules import Facts, RuleSettings
+from listener.acting.tasks import act
 from listener.clock import Clock
+from listener.contacts.ingest import link_mention
 from listener.dedup import canonical_for, known_external_ids, mention_text
 from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher
 from listener.nlp.scoring import Score, Scorer
 from listener.nlp.triage import triage
-from listener.ops import metrics
+from listener.replies.own import own_accounts, own_posts
 from listener.sources.kit import Source, SourceError, describe
 from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceHealth, SourceRow
@@ -47,6 +51,7 @@ class PollReport:
     skipped_until: datetime | None = None  # backing off after failures
     error: str | None = None
     failed_targets: dict[str, str] = field(default_factory=dict)  # targets that failed while the others polled
+    own: int = 0  # posts of our own accounts and our replies read back: never stored
 
 
 def source_row(session: Session, source: Source) -> SourceRow:
@@ -147,9 +152,13 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
     with store.write() as session:
         row = source_row(session, source)
         known = known_external_ids(session, row.id, (m.external_id for m in batch.items))
+        ours = own_posts(session, source.kind, own_accounts(source.settings), batch.items)
         for mention in batch.items:
             if mention.external_id in known:
                 report.duplicates += 1
+                continue
+            if mention.external_id in ours:  # our own reply (or account) read back: not a mention
+                report.own += 1
                 continue
             known.add(mention.external_id)
             text = mention_text(mention.full_text)  # normalised once: matching, content hash, near-dup shingles
@@ -160,6 +169,7 @@ def _store_batch(store: Store, source: Source, batch: Batch, matcher: BrandMatch
             new = _mention_row(session, row, mention, brands, text.digest)
             session.add(new)
             session.flush()  # so a copy later in the same batch finds this one as canonical
+            link_mention(session, new, mention, clock.now())  # its author's identity and contact
             report.stored += 1
             report.near_duplicates += new.canonical_id is not None
         row.cursor = batch.next_cursor
@@ -192,6 +202,7 @@ def _mention_row(session: Session, source: SourceRow, mention: Mention, brands: 
         thread_id=mention.thread_id,
         parent_id=mention.parent_id,
         lang_hint=mention.lang_hint,
+        reply_ref=dict(mention.reply_ref),
         content_hash=digest,
         canonical_id=canonical_for(session, digest, mention),
         brands=[MentionBrand(brand=b) for b in brands],
@@ -203,19 +214,11 @@ def _mention_row(session: Session, source: SourceRow, mention: Mention, brands: 
 class ScoreReport:
     scored: int = 0
     tasks: int = 0
+    follow_ups: int = 0  # mentions that joined their contact's open task instead of opening one
     alerts: int = 0
     by_sentiment: dict[str, int] = field(default_factory=dict)
     failed: int = 0  # mentions the model failed on in this run (retried next run, parked after MAX_SCORE_ATTEMPTS)
-    quiet: int = 0  # a rule matched, but the mention was older than its max_age: no task (alerts/backfill.py)
-
-
-def to_mention(row: MentionRow) -> Mention:
-    return Mention(
-        source_kind=row.source_kind, source_name=row.source.name, external_id=row.external_id, text=row.text,
-        fetched_at=row.fetched_at, url=row.url, author=row.author, title=row.title,
-        published_at=row.published_at, rating=row.rating, reach=dict(row.reach or {}),
-        thread_id=row.thread_id, parent_id=row.parent_id, lang_hint=row.lang_hint,
-    )
+    quiet: int = 0  # a rule matched, but the mention was older than its max_age: no task (acting/backfill.py)
 
 
 MAX_SCORE_ATTEMPTS = 3
@@ -257,42 +260,76 @@ def _score_isolating_failures(scorer: Scorer, mentions: list[Mention]) -> tuple[
     return scores, errors
 
 
+def unscored() -> list[ColumnElement[bool]]:
+    """A mention waiting for a score: none stored yet, and not parked after MAX_SCORE_ATTEMPTS failures."""
+    return [~exists().where(ScoreRow.mention_id == MentionRow.id), MentionRow.score_attempts < MAX_SCORE_ATTEMPTS]
+
+
+def unscored_backlog(store: Store, cap: int) -> int:
+    """How many mentions wait for a score, counted up to `cap` (enough to decide how many nodes to wake)."""
+    waiting = select(MentionRow.id).where(*unscored()).limit(cap).subquery()
+    with store.read() as session:
+        return int(session.scalar(select(func.count()).select_from(waiting)) or 0)
+
+
 def score_pending(store: Store, scorer: Scorer, rules: list[RuleSettings], clock: Clock,
-                  batch_size: int = 64) -> ScoreReport:
+                  batch_size: int = 64, claim: bool = False) -> ScoreReport:
     """Score every unscored mention (in batches), triage it and apply the rules.
+
+    One scorer (`claim` false) runs the model outside any transaction: it is the slow part. Several nodes on one
+    PostgreSQL database (`claim`) each claim a batch with FOR UPDATE SKIP LOCKED, and the claim, the model run and
+    the stored scores (with triage, tasks and outbox rows) are one transaction: a node that dies mid-batch loses its
+    connection, PostgreSQL rolls back and releases the row locks at once, and the next node's claim takes the
+    mentions; two nodes never score the same mention. The locks cover those mentions only, so polls and the care
+    inbox go on while the model runs.
 
     Mentions the model fails on are skipped for this run and charged an attempt; after MAX_SCORE_ATTEMPTS they
     are parked (see `retry_failed_scores`)."""
     report = ScoreReport()
     failed_now: set[int] = set()
     while True:
+        waiting = select(MentionRow).where(*unscored(), MentionRow.id.not_in(failed_now)) \
+            .order_by(MentionRow.id).limit(batch_size)
+        if claim:
+            with store.write() as session:
+                rows = list(session.scalars(waiting.with_for_update(skip_locked=True, of=MentionRow)))
+                if not rows:
+                    return report
+                # A node that committed scores for some of these just before our lock: a fresh statement sees them.
+                done = set(session.scalars(select(ScoreRow.mention_id).where(
+                    ScoreRow.mention_id.in_([r.id for r in rows]))))
+                rows = [r for r in rows if r.id not in done]
+                _score_batch(scorer, rows, [r.as_mention() for r in rows], lambda: nullcontext(session), rules, clock,
+                             report, failed_now)
+            continue
         with store.read() as session:
-            rows = list(session.scalars(
-                select(MentionRow).outerjoin(ScoreRow)
-                .where(ScoreRow.id.is_(None), MentionRow.score_attempts < MAX_SCORE_ATTEMPTS,
-                       MentionRow.id.not_in(failed_now))
-                .order_by(MentionRow.id).limit(batch_size)
-            ))
-            mentions = [to_mention(r) for r in rows]
+            rows = list(session.scalars(waiting))
+            mentions = [r.as_mention() for r in rows]
         if not rows:
             return report
-        # The model runs outside any transaction: it is the slow part.
-        started = time.perf_counter()
-        scores, errors = _score_isolating_failures(scorer, mentions)
-        model_seconds = time.perf_counter() - started
-        with store.write() as session:
-            batch_sentiments = record_scores(session, rows, mentions, scores, errors, rules, clock.now(), report,
-                                             failed_now)
-        metrics.record_scoring(model_seconds, len(rows), batch_sentiments, len(errors))
-        log.info("event=scored mentions=%d tasks=%d", len(rows), report.tasks)
+        _score_batch(scorer, rows, mentions, store.write, rules, clock, report, failed_now)
+
+
+def _score_batch(scorer: Scorer, rows: list[MentionRow], mentions: list[Mention],
+                 writing: Callable[[], AbstractContextManager[Session]], rules: list[RuleSettings], clock: Clock,
+                 report: ScoreReport, failed_now: set[int]) -> None:
+    """Run the model on one batch, then store its scores in the transaction `writing()` gives."""
+    if not rows:
+        return
+    started = time.perf_counter()
+    scores, errors = _score_isolating_failures(scorer, mentions)
+    model_seconds = time.perf_counter() - started
+    with writing() as session:
+        sentiments = record_scores(session, rows, mentions, scores, errors, rules, clock.now(), report, failed_now)
+    metrics.record_scoring(model_seconds, len(rows), sentiments, len(errors))
+    log.info("event=scored mentions=%d tasks=%d", len(rows), report.tasks)
 
 
 def record_scores(session: Session, rows: list[MentionRow], mentions: list[Mention], scores: list[Score | None],
                   errors: dict[int, str], rules: list[RuleSettings], now: datetime, report: ScoreReport,
                   failed_now: set[int]) -> dict[str, int]:
-    """Store scores and triage, apply the rules (tasks + outbox) and charge failures, in the caller's transaction
-    (shared by `score_pending` and the cluster's claiming scorer, listener/cluster/scoring.py); returns the
-    batch's count of each sentiment."""
+    """Store scores and triage, apply the rules (tasks + outbox) and charge failures, in the caller's transaction;
+    returns the batch's count of each sentiment."""
     batch_sentiments: dict[str, int] = {}
     for i, (row, mention, score) in enumerate(zip(rows, mentions, scores, strict=True)):
         current = session.get_one(MentionRow, row.id)
@@ -322,7 +359,9 @@ def record_scores(session: Session, rows: list[MentionRow], mentions: list[Menti
         batch_sentiments[score.sentiment] = batch_sentiments.get(score.sentiment, 0) + 1
         if action is None and kept_quiet(rules, facts, current):
             report.quiet += 1
-        if action is not None:
+        if action is not None and action.follow_up is not None:
+            report.follow_ups += 1
+        elif action is not None:
             report.tasks += 1
             report.alerts += len(action.alerts)
             metrics.record_task(action.task.rule, action.task.priority)

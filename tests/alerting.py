@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from listener.alerts.channels import make_channel
-from listener.alerts.outbox import DeliveryReport, deliver_pending
-from listener.alerts.rules import Facts
-from listener.alerts.tasks import act
+from listener.acting.rules import Facts
+from listener.acting.tasks import act
 from listener.clock import Clock, FakeClock
 from listener.config import Settings, parse_settings
+from listener.delivery.channels import make_channel
+from listener.delivery.outbox import DeliveryReport, deliver_pending
 from listener.nlp.scoring import Score
 from listener.nlp.triage import Triage
 from listener.store.engine import Store, upgrade

@@ -1,6 +1,6 @@
 """Two seeded weeks (2026-W47 and W48, Europe/Berlin) of Acme mentions with competitors Globex and Initech:
 known brands, sources, languages, sentiments, service categories, ratings, reach, labels and tasks.
-tests/test_digest_figures.py checks every figure of `listener digest --json` against this by hand."""
+tests/digest/test_figures.py checks every figure of `listener digest --json` against this by hand."""
 
 from __future__ import annotations
 

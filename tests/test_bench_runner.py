@@ -84,3 +84,17 @@ def test_a_benchmark_over_its_limit_is_stopped_with_its_workers(tmp_path: Path, 
     while alive(worker) and time.monotonic() < deadline:  # SIGKILL is immediate; this only waits for the kernel
         time.sleep(0.05)
     assert not alive(worker)
+
+
+def test_every_benchmark_is_run_and_none_imports_the_tests() -> None:
+    """A bench_*.py left out of BENCHMARKS never runs with the others; one importing tests/ is not a script a user
+    can run from the package's sources alone."""
+    import ast
+
+    scripts = sorted(p.name for p in BENCH.glob("bench_*.py"))
+    assert sorted(b.script for b in run.BENCHMARKS) == scripts
+    for path in BENCH.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+        imported += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+        assert not [m for m in imported if m.split(".")[0] == "tests"], path.name

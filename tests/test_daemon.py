@@ -88,27 +88,27 @@ def test_a_wake_while_its_job_runs_runs_the_job_again(tmp_path: Path, feed_serve
     once left 5 of 9 alerts undelivered in the daemon test above."""
     from listener.app import App
     from listener.config import load_settings
-    from listener.daemon import Daemon
+    from listener.scheduler import Scheduler
 
     model = build_tiny_model(tmp_path / "model", labels=["negative", "neutral", "positive"], bias=[4.0, 0.0, 0.0])
     config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, model,
                           extra='\n[daemon]\nscore_every = "1h"\ndeliver_every = "1h"\n')
     app = App(load_settings(config))
     app.migrate()
-    daemon = Daemon(app)
-    daemon.schedule()
+    scheduler = Scheduler(app)
+    scheduler.schedule()
     runs: list[int] = []
     score = app.score
 
-    def score_while_a_poll_arrives():  # noqa: ANN202
+    def score_while_a_poll_arrives(claim: bool = False):  # noqa: ANN202
         runs.append(len(runs))
         if len(runs) == 1:
             app.poll()  # mentions stored while scoring runs …
-            daemon._wake("score")  # … and the poll's wake, which the scheduler would skip
-        return score()
+            scheduler._wake("score")  # … and the poll's wake, which the scheduler would skip
+        return score(claim)
 
     app.score = score_while_a_poll_arrives  # type: ignore[method-assign]
-    daemon.score_job()
+    scheduler.score_job()
     assert runs == [0, 1]  # scored again, once
-    daemon.deliver_job()
+    scheduler.deliver_job()
     assert len(smtp_sink.messages) == 9 and len(webhook.received) == 9

@@ -90,7 +90,7 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 
 def test_the_package_has_no_import_cycle() -> None:
     graph = import_graph(PACKAGE)
-    assert "listener.cli" in graph and "listener.cli.context" in graph["listener.digest.cli"]
+    assert "listener.cli" in graph and "listener.commands" in graph["listener.digest.cli"]
     assert cycles(graph) == []
 
 
@@ -137,3 +137,38 @@ def test_early_stages_import_nothing_from_later_ones() -> None:
     graph = import_graph(PACKAGE)
     for stage, allowed in EARLY_STAGES.items():
         assert imports_leaving(stage, graph) <= FAN_IN | allowed, stage
+
+
+ABOVE_THE_FLOW = {"listener.ops", "listener.cluster", "listener.cli", "listener.web", "listener.digest"}
+
+
+def test_acting_and_the_pipeline_import_nothing_above_the_flow() -> None:
+    """Act, deliver and the pipeline that strings the stages together run inside the daemon's jobs: what they share
+    with the operator's surface (metrics, claims) or the runners (periodic jobs) lives below them."""
+    graph = import_graph(PACKAGE)
+    for part in ("listener.acting", "listener.delivery", "listener.pipeline"):
+        leaving = imports_leaving(part, graph)
+        assert not {i for i in leaving if any(i == p or i.startswith(p + ".") for p in ABOVE_THE_FLOW)}, part
+
+
+def package(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def packages_importing_each_other(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Pairs of packages (`listener.<part>` folders) each of which imports a module of the other."""
+    packages = {package(m) for m in graph if m.count(".") >= 2}
+    pairs = {(package(a), package(b)) for a, targets in graph.items() for b in targets
+             if package(a) != package(b) and package(a) in packages and package(b) in packages}
+    return sorted((a, b) for a, b in pairs if a < b and (b, a) in pairs)
+
+
+def test_the_pair_finder_finds_a_pair() -> None:
+    graph = {"listener.a.x": {"listener.b.y"}, "listener.b.y": set(), "listener.b.z": {"listener.a.x"},
+             "listener.c.w": {"listener.a.x"}}
+    assert packages_importing_each_other(graph) == [("listener.a", "listener.b")]
+
+
+def test_no_two_packages_import_each_other() -> None:
+    """A package's modules may use each other freely; between packages, the arrows go one way."""
+    assert packages_importing_each_other(import_graph(PACKAGE)) == []

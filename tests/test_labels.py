@@ -14,7 +14,7 @@ from listener.cli import cli
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver
 from listener.labels import LabelError, export_labels, label_mention, remove_label
 from listener.nlp.categories import row_targets
-from listener.nlp.evaluate import read_tsv
+from listener.nlp.train.evaluate import read_tsv
 from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, SourceRow
 from tests.flow import write_config

@@ -1,25 +1,27 @@
 """The `listener` command: the daemon, one pass of each stage, and the commands of the care team, marketing and ops.
 
-Each group of commands lives beside what it drives (listener/cli/ for the flow's own stages, `listener/<part>/cli.py`
-for the others); this module only assembles them.
+Each group of commands lives beside what it drives (listener/cli/ for the flow's own stages and the admin commands,
+`listener/<part>/cli.py` for the others), taking the `CliState` of listener/commands.py; this module only
+assembles them.
 """
 
 from __future__ import annotations
 
 import click
 
-from listener.alerts import cli as alert_commands
-from listener.alerts.spikes.cli import spikes
-from listener.cli import admin, mentions, stages, tasks
-from listener.cli.context import CliState
+from listener.acting import cli as care
+from listener.acting.spikes.cli import spikes
+from listener.cli import admin, mentions, stages
 from listener.cluster.cli import cluster
+from listener.commands import CliState
+from listener.contacts.cli import contacts
+from listener.delivery.cli import alerts
 from listener.demo import demo
 from listener.digest.cli import digest
 from listener.logs import setup_logging
 from listener.nlp.cli import nlp
-from listener.ops.backup import db_backup
-from listener.ops.cli import doctor
-from listener.ops.commands import privacy, retention
+from listener.ops.cli import db_backup, doctor, privacy, retention
+from listener.replies.cli import reply as reply_command
 from listener.web.cli import users, web
 
 
@@ -48,7 +50,7 @@ def cli(ctx: click.Context, config: str | None, log_level: str | None) -> None:
 
 COMMANDS: tuple[click.Command, ...] = (
     stages.run, stages.poll, stages.score, stages.deliver,  # the flow
-    mentions.mentions, tasks.tasks, tasks.alerts, *alert_commands.COMMANDS, spikes, web, users,  # the care team
+    mentions.mentions, *care.COMMANDS, contacts, alerts, spikes, web, users,  # the care team
     digest,  # marketing
     admin.sources, admin.db, admin.config_group, doctor, retention, privacy, cluster,  # ops
     nlp, demo,
@@ -56,6 +58,7 @@ COMMANDS: tuple[click.Command, ...] = (
 for command in COMMANDS:
     cli.add_command(command)
 admin.db.add_command(db_backup)
+care.tasks.add_command(reply_command)  # answer on the platform (listener/replies)
 
 
 def main() -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy import select
 
-from listener.cli.context import CliState, app_for, emit_json, iso
+from listener.commands import CliState, app_for, emit_json, iso
 
 if TYPE_CHECKING:
     from listener.store.engine import Store
@@ -22,12 +22,13 @@ def sources(state: CliState, as_json: bool) -> None:
 
     with app_for(state) as app, app.store.read() as session:
         rows = {r.name: r for r in session.scalars(select(SourceRow))}
-        out = []
-        for s in app.settings.source:
-            row = rows.get(s.name)
+        out: list[dict[str, Any]] = []
+        for source in app.settings.source:
+            row = rows.get(source.name)
             h = row.health if row else None
             out.append({
-                "name": s.name, "kind": s.kind, "enabled": s.enabled, "every": int(s.every.total_seconds()),
+                "name": source.name, "kind": source.kind, "enabled": source.enabled,
+                "every": int(source.every.total_seconds()),
                 "last_success_at": iso(h.last_success_at) if h else None,
                 "consecutive_failures": h.consecutive_failures if h else 0,
                 "next_attempt_at": iso(h.next_attempt_at) if h else None,

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from listener.cli.context import CliState, app_for, emit_json, iso
+from listener.commands import CliState, app_for, emit_json, iso
 from listener.domain import SENTIMENTS
 from listener.nlp.categories import CATEGORIES
 
@@ -32,7 +32,7 @@ def mentions_list(state: CliState, limit: int, brand: str | None, as_json: bool)
         if brand:
             query = query.join(MentionBrand).where(MentionBrand.brand == brand)
         rows = list(session.scalars(query))
-        out = [{
+        out: list[dict[str, Any]] = [{
             "id": m.id, "source": m.source.name, "external_id": m.external_id, "url": m.url, "author": m.author,
             "published_at": iso(m.published_at), "title": m.title, "text": m.text, "brands": m.brand_names,
             "sentiment": m.score.sentiment if m.score else None,

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from listener.cli.context import CliState, app_for
+from listener.commands import CliState, app_for
 from listener.nlp.scoring import ModelUnavailable
 from listener.secrets import MissingSecret
 
@@ -75,8 +75,10 @@ def score(state: CliState, retry_failed: bool) -> None:
             click.echo(f"{retry_failed_scores(app.store)} failed mentions queued for scoring again")
         report = app.score()
     mix = ", ".join(f"{n} {s}" for s, n in sorted(report.by_sentiment.items())) or "nothing new"
+    joined = f", {report.follow_ups} follow-ups joined open tasks" if report.follow_ups else ""
     quiet = f"; {report.quiet} old posts kept quiet ([[rule]] max_age)" if report.quiet else ""
-    click.echo(f"scored {report.scored} mentions ({mix}); {report.tasks} tasks, {report.alerts} alerts queued{quiet}")
+    click.echo(f"scored {report.scored} mentions ({mix}); {report.tasks} tasks, {report.alerts} alerts queued{joined}"
+               f"{quiet}")
     if report.failed:
         click.echo(f"the model failed on {report.failed} mentions (errors in the log; retried on the next run, "
                    f"parked after {MAX_SCORE_ATTEMPTS} attempts: `listener score --retry-failed`)", err=True)
@@ -90,8 +92,14 @@ def deliver(state: CliState) -> None:
     with app_for(state) as app:
         queued = app.escalate()
         report = app.deliver()
+        replies = app.deliver_replies()
     if queued.queued:
         click.echo(f"queued {queued.escalations} escalation alerts, {queued.grouped} grouped messages")
     click.echo(f"sent {report.sent}, failed {report.failed} (will retry), parked {report.parked}")
     for error in report.errors:
         click.echo(f"  {error}")
+    if replies.posted or replies.retrying or replies.failed or replies.unknown or replies.deferred:
+        click.echo(f"replies: posted {replies.posted}, retrying {replies.retrying}, failed {replies.failed}, "
+                   f"outcome unknown {replies.unknown}, waiting for the rate limit {replies.deferred}")
+        for error in replies.errors:
+            click.echo(f"  {error}")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
+
+from listener.commands import CliState, app_for
 
 
 @click.group()
@@ -16,10 +16,8 @@ def cluster() -> None:
 
 @cluster.command("status")
 @click.pass_obj
-def cluster_status(state: Any) -> None:
+def cluster_status(state: CliState) -> None:
     """Live and silent nodes, and the jobs waiting, running and failed per kind."""
-    from listener.cli.context import app_for
-
     settings = state.settings
     if not settings.cluster.uses_queue(settings.database.url):
         raise click.ClickException("this config runs a single node (SQLite or [cluster] mode = \"single\")")

@@ -1,17 +1,18 @@
 """One node of a cluster: `listener run` on PostgreSQL (or `[cluster] mode = "queue"`).
 
-Every node runs a procrastinate worker on the same database; there is no leader. The work is procrastinate jobs:
+Every node runs a procrastinate worker on the same database; there is no leader. The jobs (each a call of
+listener/jobs.py's `Work`, as on a single node) are procrastinate tasks:
   * `tick` — a periodic job, deferred once per `[cluster] tick` for the whole cluster (procrastinate records
     each periodic deferral, so N nodes do not defer it N times). It defers a `poll` job for every source whose
     interval has passed (and that is not backing off), wakes scoring and delivery when work waits, and hands
     the running jobs of a node whose heartbeat stopped back to the queue;
   * `poll` — one source; lock `poll:<source>` lets one node at a time poll it, queueing lock `poll:<source>`
     keeps at most one waiting, which stands down if a poll of the source finished after the tick found it due;
-  * `score` — claims batches of unscored mentions with FOR UPDATE SKIP LOCKED (listener/cluster/scoring.py),
-    one job per live node (queueing locks `score:0…n-1`), so every node scores in parallel;
+  * `score` — claims batches of unscored mentions with FOR UPDATE SKIP LOCKED (listener/pipeline.py:
+    score_pending), one job per live node (queueing locks `score:0…n-1`), so every node scores in parallel;
   * `deliver` — the outbox worker (after queueing due escalations and group flushes, as the single-node daemon
     does); its row claims (FOR UPDATE SKIP LOCKED + claim timeout) hold across processes;
-  * the periodic jobs of listener/cluster/registry.py (retention, digest, …) at their cron times, each with
+  * the periodic jobs of listener/periodic.py (retention, digest, …) at their cron times, each with
     its own lock.
 """
 
@@ -34,11 +35,14 @@ from procrastinate.jobs import Status
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from listener.alerts.outbox import deliver_pending
 from listener.app import App
-from listener.cluster.registry import PeriodicJob, periodic_jobs
-from listener.cluster.scoring import score_claimed, unscored_backlog
-from listener.store.models import AlertRow, SourceHealth, SourceRow
+from listener.delivery.outbox import alerts_due
+from listener.jobs import Work
+from listener.periodic import PeriodicJob, periodic_jobs
+from listener.pipeline import unscored_backlog
+from listener.replies.outbox import replies_due
+from listener.store.engine import Store
+from listener.store.models import SourceHealth, SourceRow
 
 log = logging.getLogger(__name__)
 
@@ -101,30 +105,12 @@ def poll_finished_since(app: App, source: str, since: datetime) -> bool:
     return bool(finished) and max(finished) >= since
 
 
-def alerts_due(app: App, now: datetime) -> bool:
-    with app.store.read() as session:
-        return session.scalar(select(AlertRow.id).where(
-            ((AlertRow.status == "pending") & (AlertRow.next_attempt_at <= now))
-            | ((AlertRow.status == "sending") & (AlertRow.claimed_until < now))).limit(1)) is not None
-
-
 def live_nodes(app: App) -> int:
     timeout = app.settings.cluster.heartbeat_timeout.total_seconds()
     with app.store.engine.connect() as conn:
         n = conn.scalar(text("SELECT count(*) FROM procrastinate_workers "
                              "WHERE last_heartbeat > now() - make_interval(secs => :s)"), {"s": timeout})
     return max(1, int(n or 0))
-
-
-def deliver_one_by_one(app: App) -> None:
-    """The outbox, claiming one alert at a time: a claim then only has to outlast one send (not a batch of them)
-    before `[delivery] claim_timeout` hands it to another node, and the nodes deliver side by side."""
-    settings = app.settings.delivery.model_copy(update={"batch": 1})
-    app.escalate()  # as the single-node daemon does before delivering
-    while True:
-        report = deliver_pending(app.store, app.channels, settings, app.clock)
-        if not (report.sent or report.failed or report.parked):
-            return
 
 
 # ----------------------------------------------------------------------------- the jobs
@@ -135,6 +121,7 @@ def build_queue(app: App) -> procrastinate.App:
     queue = procrastinate.App(connector=PsycopgConnector(conninfo=conninfo(app.settings.database.url),
                                                          min_size=1, max_size=4))
     cluster = app.settings.cluster
+    work = Work(app, shared=True)
 
     async def defer_once(task: Any, queueing_lock: str) -> None:
         """Defer unless a job with this queueing lock already waits."""
@@ -143,7 +130,7 @@ def build_queue(app: App) -> procrastinate.App:
 
     async def wake_scoring() -> None:
         nodes = await asyncio.to_thread(live_nodes, app)
-        backlog = await asyncio.to_thread(unscored_backlog, app, nodes * app.settings.daemon.score_batch)
+        backlog = await asyncio.to_thread(unscored_backlog, app.store, nodes * app.settings.daemon.score_batch)
         if backlog:
             for slot in range(min(math.ceil(backlog / app.settings.daemon.score_batch), nodes)):
                 await defer_once(score, f"score:{slot}")
@@ -158,19 +145,17 @@ def build_queue(app: App) -> procrastinate.App:
             if await asyncio.to_thread(poll_finished_since, app, source, datetime.fromisoformat(due_at)):
                 return
         log.info("event=poll_started source=%s job=%s attempt=%d", source, job.id, job.attempts)
-        (report,) = await asyncio.to_thread(app.poll, [source])
-        if report.stored:
+        if await asyncio.to_thread(work.poll, source):
             await wake_scoring()
 
     @queue.task(name="listener.score")
     async def score() -> None:
-        report = await asyncio.to_thread(score_claimed, app)
-        if report.alerts:
+        if await asyncio.to_thread(work.score):
             await defer_once(deliver, "deliver")
 
     @queue.task(name="listener.deliver")
     async def deliver() -> None:
-        await asyncio.to_thread(deliver_one_by_one, app)
+        await asyncio.to_thread(work.deliver)
 
     @queue.periodic(cron=_every_seconds(int(cluster.tick.total_seconds())))
     # No `lock`: a tick of a dead node would hold it, and ticks are what hand dead nodes' jobs over. Two ticks that
@@ -187,11 +172,11 @@ def build_queue(app: App) -> procrastinate.App:
             await wake_scoring()
         if _every(timestamp, app.settings.daemon.deliver_every.total_seconds(), cluster.tick.total_seconds()):
             await asyncio.to_thread(app.escalate)  # due escalations and group flushes join the outbox
-            if await asyncio.to_thread(alerts_due, app, now):
+            if await asyncio.to_thread(delivery_due, app.store, now):
                 await defer_once(deliver, "deliver")
 
     for job in periodic_jobs(app.settings):
-        _register_periodic(queue, app, job)
+        _register_periodic(queue, work, job)
     return queue
 
 
@@ -212,10 +197,10 @@ def _every_seconds(seconds: int) -> str:
     return f"* * * * * */{seconds}" if seconds < 60 else "* * * * * 0"  # croniter: seconds are the 6th field
 
 
-def _register_periodic(queue: procrastinate.App, app: App, job: PeriodicJob) -> None:
+def _register_periodic(queue: procrastinate.App, work: Work, job: PeriodicJob) -> None:
     async def run(timestamp: int) -> None:
         log.info("event=periodic_job job=%s timestamp=%d", job.name, timestamp)
-        await asyncio.to_thread(job.run, app)
+        await asyncio.to_thread(work.periodic, job)
 
     task: Callable[..., Awaitable[None]] = run
     registered = queue.task(name=f"listener.periodic.{job.name}", lock=f"periodic:{job.name}",
@@ -242,7 +227,10 @@ async def retry_stalled(queue: procrastinate.App, app: App) -> None:
 # ----------------------------------------------------------------------------- the node
 class ClusterNode:
     """The procrastinate worker of this process, on its own thread and event loop, so the daemon's main loop
-    (signals, systemd notifications, whatever else it serves) stays the same in both modes."""
+    (signals, systemd notifications, whatever else it serves) stays the same in both modes (a JobRunner,
+    listener/jobs.py)."""
+
+    mode = "queue"
 
     def __init__(self, app: App, notify: Callable[[str], object]):
         self.app = app
@@ -264,6 +252,9 @@ class ClusterNode:
     def start(self) -> None:
         self._thread.start()
         self._started.wait()
+
+    def reconfigured(self) -> None:
+        """Nothing to do: each tick reads the settings afresh."""
 
     def stop(self) -> None:
         """Stop taking jobs and let the running ones finish their transaction (procrastinate's graceful stop)."""
@@ -301,3 +292,11 @@ class ClusterNode:
         finally:
             self._started.set()
             log.info("event=node_stopped node=%s", self.name)
+
+
+def delivery_due(store: Store, now: datetime) -> bool:
+    """Whether a delivery run would find work: an alert or a reply due (or left claimed by a dead node)."""
+    if alerts_due(store, now):
+        return True
+    with store.read() as session:
+        return replies_due(session, now)

@@ -14,13 +14,20 @@ from listener.durations import Duration
 class ClusterSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # auto: the job queue on PostgreSQL, the in-process scheduler on SQLite.
-    mode: Literal["auto", "single", "queue"] = "auto"
-    node: str | None = None  # this node's name in logs and the job table (default: host name and PID)
-    tick: Duration = timedelta(seconds=5)  # how often one node checks which sources are due
-    heartbeat: Duration = timedelta(seconds=10)  # each node's sign of life in the job queue …
-    heartbeat_timeout: Duration = timedelta(seconds=60)  # … after which its running jobs go to another node
-    concurrency: int = Field(default=2, ge=1, le=32)  # jobs one node runs at once (polls, scoring, delivery)
+    mode: Literal["auto", "single", "queue"] = Field(default="auto",
+                                                     description="auto: a job-queue node on PostgreSQL, a single node "
+                                                                 "on SQLite; single; queue (PostgreSQL only).")
+    node: str | None = Field(default=None,
+                             description="This node's name in logs and the job table; default: host name and PID.")
+    tick: Duration = Field(default=timedelta(seconds=5),
+                           description="How often the cluster checks which sources are due (divides a minute).")
+    heartbeat: Duration = Field(default=timedelta(seconds=10),
+                                description="How often each node signs that it is alive in the job queue …")
+    heartbeat_timeout: Duration = Field(default=timedelta(seconds=60),
+                                        description="… after how long without a sign its running jobs go to another "
+                                                    "node.")
+    concurrency: int = Field(default=2, ge=1, le=32,
+                             description="Jobs one node runs at once (polls, scoring, delivery).")
 
     @field_validator("tick")
     @classmethod

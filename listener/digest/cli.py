@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from listener.commands import CliState, app_for
 from listener.digest.period import PeriodError, choose_period
 
 
@@ -25,17 +26,15 @@ from listener.digest.period import PeriodError, choose_period
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 @click.option("--send", is_flag=True, help="Mail it to [digest] recipients through the [digest] channel's SMTP.")
 @click.pass_obj
-def digest(state: object, week: str | None, since: datetime | None, until: datetime | None, brand: str | None,
+def digest(state: CliState, week: str | None, since: datetime | None, until: datetime | None, brand: str | None,
            lang: str | None, html_out: Path | None, text_out: Path | None, as_json: bool, send: bool) -> None:
     """Marketing's digest: volume, sentiment, share of voice, themes, notable posts, care figures.
 
     Without --json/--html/--text/--send it prints the text digest."""
-    from listener.alerts.channels import DeliveryError
-    from listener.cli.context import CliState, app_for
+    from listener.delivery.channels import DeliveryError
     from listener.digest import mail
     from listener.digest.compose import make_digest
 
-    assert isinstance(state, CliState)
     settings = state.settings
     if send and not settings.digest.scheduled:
         raise click.ClickException("--send needs [digest] channel and recipients in the config")

@@ -8,6 +8,7 @@ from typing import Any
 from listener.config import Settings
 from listener.digest import render, report
 from listener.digest.period import Period
+from listener.digest.satisfaction import add_care_figures
 from listener.store.engine import Store
 
 
@@ -41,6 +42,7 @@ def make_digest(store: Store, settings: Settings, period: Period, lang: str | No
     lang = lang or settings.digest.lang
     with store.read() as session:
         figures = report.build(session, settings.brand, period, lang, settings.digest.brands, brand)
+        add_care_figures(session, settings, figures, period)  # CSAT, NPS, recovery (listener/surveys)
     digest = Digest(figures, lang)
     if draw:
         digest.draw()

@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from listener.digest.period import Period
+from listener.domain import Sentiment, TaskStatus
 from listener.nlp.categories import CATEGORIES
 from listener.store.models import MentionBrand, MentionLabel, MentionRow, ScoreRow, SourceRow, TaskRow
 
@@ -169,7 +170,8 @@ def notable(session: Session, brands: Sequence[str], period: Period) -> dict[tup
         MentionRow.id.label("id"), MentionBrand.brand.label("brand"), sentiment_expr().label("sentiment"),
         func.row_number().over(partition_by=(MentionBrand.brand, sentiment_expr()),
                                order_by=(reach_expr().desc(), MentionRow.id)).label("rank"),
-    ).where(MentionRow.canonical_id.is_(None), sentiment_expr().in_(("negative", "positive"))).subquery()
+    ).where(MentionRow.canonical_id.is_(None),
+            sentiment_expr().in_((Sentiment.NEGATIVE, Sentiment.POSITIVE))).subquery()
     query = (select(inner.c.brand, inner.c.sentiment, inner.c.id)
              .where(inner.c.rank <= NOTABLE_PER_SENTIMENT).order_by(inner.c.brand, inner.c.sentiment, inner.c.rank))
     out: dict[tuple[str, str], list[int]] = {}
@@ -198,7 +200,8 @@ def mentions_by_id(session: Session, ids: Sequence[int]) -> dict[int, dict[str, 
 # ----------------------------------------------------------------------------- care figures
 def _first_response() -> ColumnElement[datetime]:
     """When the customer got an answer: `responded`, or the close of a task resolved without that step."""
-    return func.coalesce(TaskRow.responded_at, case((TaskRow.status == "resolved", TaskRow.closed_at), else_=None))
+    return func.coalesce(TaskRow.responded_at,
+                         case((TaskRow.status == TaskStatus.RESOLVED, TaskRow.closed_at), else_=None))
 
 
 def _tasks_of(brands: Sequence[str]) -> Select[Any]:
@@ -226,9 +229,10 @@ def care(session: Session, brands: Sequence[str], current: Period, previous: Per
     first = _first_response()
     inner = _tasks_of(brands).add_columns(
         MentionBrand.brand.label("brand"), bucket(TaskRow.created_at, boundaries).label("period"),
-        case((TaskRow.status == "dismissed", 1), else_=0).label("dismissed"),
-        case((TaskRow.status == "dismissed", 0), else_=1).label("answerable"),
-        case((and_(TaskRow.status != "dismissed", TaskRow.due_at.is_not(None), first <= TaskRow.due_at), 1),
+        case((TaskRow.status == TaskStatus.DISMISSED, 1), else_=0).label("dismissed"),
+        # merged: answered there
+        case((TaskRow.status.in_((TaskStatus.DISMISSED, TaskStatus.MERGED)), 0), else_=1).label("answerable"),
+        case((and_(TaskRow.status != TaskStatus.DISMISSED, TaskRow.due_at.is_not(None), first <= TaskRow.due_at), 1),
              else_=0).label("within"),
     ).where(TaskRow.created_at >= previous.start, TaskRow.created_at < current.end).subquery()
     out: dict[tuple[str, int], CareRow] = {}
@@ -245,7 +249,7 @@ def care(session: Session, brands: Sequence[str], current: Period, previous: Per
             out.setdefault((brand, index), CareRow()).open_backlog = int(count)
     answered = (_tasks_of(brands).add_columns(MentionBrand.brand, TaskRow.created_at, first.label("first"))
                 .where(TaskRow.created_at >= previous.start, TaskRow.created_at < current.end,
-                       TaskRow.status != "dismissed", first.is_not(None)))
+                       TaskRow.status != TaskStatus.DISMISSED, first.is_not(None)))
     for brand, created_at, first_at in session.execute(answered):
         index = 1 if created_at >= current.start else 0
         row = out.setdefault((brand, index), CareRow())

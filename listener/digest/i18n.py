@@ -36,6 +36,10 @@ LABELS: dict[str, dict[str, str]] = {
         "support": "support", "delivery": "delivery", "billing": "billing", "digital": "digital",
         "product": "product", "staff": "staff", "competitors": "against {names}", "unchanged": "unchanged",
         "points": "{value} pts",
+        # satisfaction (listener/digest/satisfaction.py)
+        "survey_answers": "Survey answers", "response_rate": "Survey response rate", "csat": "CSAT (satisfied)",
+        "ces": "CES (1 very difficult … 7 very easy)", "nps": "NPS", "recovered_share": "Posted again, not negative",
+        "negative_again_share": "Posted negative again",
     },
     "de": {
         "title": "Wochenbericht", "week": "KW {week}/{year}", "period": "{first} – {last}",
@@ -62,6 +66,10 @@ LABELS: dict[str, dict[str, str]] = {
         "support": "Kundendienst", "delivery": "Lieferung", "billing": "Abrechnung", "digital": "Digital",
         "product": "Produkt", "staff": "Personal", "competitors": "gegenüber {names}", "unchanged": "unverändert",
         "points": "{value} Pkt.",
+        # Zufriedenheit (listener/digest/satisfaction.py)
+        "survey_answers": "Antworten auf Umfragen", "response_rate": "Antwortquote der Umfragen",
+        "csat": "CSAT (zufrieden)", "ces": "CES (1 sehr schwierig … 7 sehr einfach)", "nps": "NPS",
+        "recovered_share": "Wieder gepostet, nicht negativ", "negative_again_share": "Wieder negativ gepostet",
     },
 }
 

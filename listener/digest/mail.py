@@ -7,7 +7,7 @@ import re
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from listener.alerts.channels.email import SmtpSettings, send_email
+from listener.delivery.channels.email import SmtpSettings, send_email
 from listener.digest.compose import Digest
 
 

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from listener.digest import figures, themes
 from listener.digest.i18n import verdict
 from listener.digest.period import Period
+from listener.domain import SENTIMENTS
 from listener.matching import BrandSettings
 from listener.nlp.categories import CATEGORIES
 from listener.text import words
 
-SENTIMENTS = ("negative", "neutral", "positive")
 EXCERPT_CHARS = 280
 
 

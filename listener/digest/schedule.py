@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from listener.alerts.channels import EmailChannelSettings
 from listener.clock import Clock
-from listener.cluster.registry import PeriodicJob
 from listener.config import Settings
+from listener.delivery.channels import EmailChannelSettings
 from listener.digest import mail
 from listener.digest.compose import make_digest
 from listener.digest.period import Period, last_complete_week
 from listener.digest.settings import WEEKDAYS, DigestSettings
+from listener.periodic import PeriodicJob
 from listener.store.engine import Store
 from listener.store.models import DigestSendRow
 
@@ -81,7 +81,7 @@ def _mark(store: Store, key: str, **values: object) -> None:
 
 
 def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
-    """For the daemon's periodic job registry (listener/cluster/registry.py): a look every 5 minutes whether a
+    """For the daemon's periodic job registry (listener/periodic.py): a look every 5 minutes whether a
     week is due, cheap when it is not (one read); the claim keeps it to one send, on one node or many."""
     if not settings.digest.scheduled:
         return []

@@ -16,15 +16,19 @@ _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 class DigestSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # The [[channel]] (kind "email") whose SMTP settings send the digest; marketing's addresses are `recipients`.
-    channel: str | None = None
-    recipients: list[str] = Field(default_factory=list)
-    weekday: str = "monday"
-    time: str = "08:00"  # local time in `timezone`
-    timezone: ZoneName = "UTC"  # weeks and days of the digest are counted in this time zone too
-    lang: str = "en"
-    brands: list[str] = Field(default_factory=list)  # own brands to report on; empty: every non-competitor brand
-    send_empty: bool = False  # send even when none of the brands was mentioned in the week
+    channel: str | None = Field(default=None,
+                                description="The email [[channel]] whose SMTP settings send the digest (its `to` is "
+                                            "not used); unset: no digest.")
+    recipients: list[str] = Field(default_factory=list, description="Addresses the digest goes to (e.g. marketing).")
+    weekday: str = Field(default="monday",
+                         description="Day it is sent (monday … sunday): the day after the reported week.")
+    time: str = Field(default="08:00", description="Local time (HH:MM in `timezone`) it is sent.")
+    timezone: ZoneName = Field(default="UTC",
+                               description="IANA time zone; the digest's days and weeks are counted in it.")
+    lang: str = Field(default="en", description="Language of labels, numbers and dates: de or en.")
+    brands: list[str] = Field(default_factory=list,
+                              description="Own brands to report on; empty: every brand that is not a competitor.")
+    send_empty: bool = Field(default=False, description="Send even when none of the brands was mentioned in the week.")
 
     @property
     def scheduled(self) -> bool:

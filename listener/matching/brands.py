@@ -28,11 +28,17 @@ class BrandSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
-    terms: list[str] = Field(default_factory=list)  # whole phrases, any of them
-    query: str | None = None  # boolean query (docs/matching.md); matches if terms OR query match
-    exclude: list[str] = Field(default_factory=list)  # phrases (`*` allowed) that veto a match
-    competitor: bool = False
+    name: str = Field(min_length=1,
+                      description="The brand's name, as rules, spikes, the digest and sources refer to it; unique.")
+    terms: list[str] = Field(default_factory=list,
+                             description="Whole words or phrases, any of which matches (no operators, no wildcards).")
+    query: str | None = Field(default=None,
+                              description="A boolean query (AND, OR, NOT, parentheses, \"phrases\", prefix*; "
+                                          "docs/matching.md); the brand matches when its terms or its query match.")
+    exclude: list[str] = Field(default_factory=list, description="Phrases (`*` allowed) that veto a match.")
+    competitor: bool = Field(default=False,
+                             description="true: a competitor, counted for share of voice but not reported as an own "
+                                         "brand.")
 
     @field_validator("terms")
     @classmethod

@@ -126,7 +126,7 @@ def cue_categories(text: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class CategoryRule:
     """How a flagged mention's categories are chosen from the category head and the cue phrases, as tuned on the
-    dev sets (listener.nlp.train_calibrate.tune_category_rule) and stored in meta.json:
+    dev sets (listener.nlp.train.calibrate.tune_category_rule) and stored in meta.json:
     - `thresholds`: the head's probability a category needs, per category;
     - `cues`: "add" (a cue phrase adds its category), "confirm" (only where the head gives it at least half its
       threshold: the text names it and the model half agrees) or "off";

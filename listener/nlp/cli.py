@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from listener.nlp.settings import NlpSettings, default_cache_dir
-from listener.nlp.train_config import DEFAULTS
+from listener.nlp.train.config import DEFAULTS
 
 
 def nlp_settings(ctx: click.Context) -> NlpSettings:
@@ -63,6 +63,9 @@ def _artifacts_dir(ctx: click.Context, param: click.Parameter, value: str | None
     return path
 
 
+DATA_DIR = click.Path(exists=True, file_okay=False, resolve_path=True, path_type=Path)
+DATA_DIR_HELP = ("the labelled data: train, dev and *_test.tsv files and taxonomy.tsv (default: $LISTENER_EVAL_DIR, "
+                 "else ../shared/eval from the working directory)")
 ARTIFACTS_HELP = ("fine-tuned artefacts to score with instead of the configured model: a directory written by "
                   "`listener nlp train --out`, or 'embedded' for the shipped ones")
 
@@ -136,8 +139,18 @@ def score(ctx: click.Context, texts: tuple[str, ...], as_json: bool, artifacts: 
         click.echo(json.dumps(results, ensure_ascii=False, indent=2))
 
 
+def _data_dir(data_dir: Path | None) -> Path:
+    """The data directory, given or default; a usage error naming it when it is missing."""
+    from listener.nlp.train.evaluate import DataFileError, existing_eval_dir
+
+    try:
+        return existing_eval_dir(data_dir)
+    except DataFileError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _read_labelled(paths: Sequence[Path]) -> dict[Path, list[dict[str, str]]]:
-    from listener.nlp.evaluate import DataFileError, read_tsv
+    from listener.nlp.train.evaluate import DataFileError, read_tsv
 
     try:
         return {path: read_tsv(path) for path in paths}
@@ -152,29 +165,37 @@ def _read_labelled(paths: Sequence[Path]) -> dict[Path, list[dict[str, str]]]:
 @click.option("--artifacts", callback=_artifacts_dir, default=None, metavar="DIRECTORY|embedded", help=ARTIFACTS_HELP)
 @click.option("--short/--no-short", default=None,
               help="also the short-text test set (posts under 60 characters); default: only without FILEs")
+@click.option("--care/--no-care", default=None,
+              help="also the care cases' test part (complaints in neutral words, solved problems); "
+                   "default: only without FILEs")
+@click.option("--data-dir", type=DATA_DIR, default=None, metavar="DIR", help=DATA_DIR_HELP)
 @click.pass_context
 def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: bool, artifacts: Path | None,
-             short: bool | None) -> None:
-    """Evaluate on labelled TSV FILE… (default: every *_test.tsv in ../shared/eval, the MobASA dev file's flag
-    and the short-text test set). Run it once with and once without --artifacts DIR to compare a retrained model
-    with the one in use."""
-    from listener.nlp.evaluate import ANCHORS, default_eval_dir, default_test_files, evaluate_file
-    from listener.nlp.short_texts import evaluate_short
+             short: bool | None, care: bool | None, data_dir: Path | None) -> None:
+    """Evaluate on labelled TSV FILE… (default: every *_test.tsv in the data directory, the MobASA dev file's
+    flag, the short-text test set and the care cases' test part). Run it once with and once without
+    --artifacts DIR to compare a retrained model with the one in use."""
+    from listener.nlp.train.care_cases import evaluate_care
+    from listener.nlp.train.evaluate import ANCHORS, default_test_files, evaluate_file
+    from listener.nlp.train.short_texts import evaluate_short
 
-    paths = list(files) or default_test_files()
+    paths = list(files) or default_test_files(_data_dir(data_dir))
     if not paths:
-        raise click.ClickException(f"no test files given and none found in {default_eval_dir()}")
+        raise click.ClickException(f"no test files given and none found in {_data_dir(data_dir)}")
     rows = _read_labelled(paths)  # every file checked before the model loads
     scorer = _load_scorer(ctx, quantize=False if fp32 else None, artifacts=artifacts)
     results = []
     for path in paths:
-        r = evaluate_file(scorer, path, rows[path])
+        r = evaluate_file(scorer, path, rows[path], data_dir)
         results.append(r)
         if not as_json:
             click.echo(_eval_text(r, ANCHORS.get(Path(path).stem)))
-    shorts = evaluate_short(scorer) if (short if short is not None else not files) else None
+    shorts = evaluate_short(scorer, data_dir) if (short if short is not None else not files) else None
     if shorts is not None and not as_json:
         click.echo(_short_text(shorts))
+    cares = evaluate_care(scorer) if (care if care is not None else not files) else None
+    if cares is not None and not as_json:
+        click.echo(_care_text(cares))
     if as_json:
         keys = ("file", "n", "accuracy", "micro_f1", "macro_f1", "macro_recall")
         out: list[dict[str, Any]] = []
@@ -184,6 +205,8 @@ def eval_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, fp32: b
             out.append(row)
         if shorts is not None:
             out.append(_rounded(shorts))
+        if cares is not None:
+            out.append(_rounded(cares))
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         click.echo(f"model: {scorer.model_version}")
@@ -205,6 +228,20 @@ def _short_text(r: dict[str, Any]) -> str:
                      f"{part['praise']}   complaints flagged {part['complaints_flagged']}/{part['complaints']}")
     if r["flagged_praise_texts"]:
         lines.append("  praise flagged: " + " | ".join(r["flagged_praise_texts"]))
+    return "\n".join(lines)
+
+
+def _care_text(r: dict[str, Any]) -> str:
+    lines = [f"{r['file']}  (n={r['n']}; service failures in neutral words and posts about the same services, "
+             "never trained on)"]
+    for name, part in [("all", r), *r["languages"].items()]:
+        lines.append(f"  {name:<4} flag recall {part['flag_recall']:.3f} ({part['complaints_flagged']}/"
+                     f"{part['complaints']})   false flags {part['false_flag_rate']:.3f} ({part['false_flags']}/"
+                     f"{part['not_complaints']}; solved problems flagged {part['solved_flagged']}/{part['solved']})"
+                     f"   sentiment accuracy {part['sentiment_accuracy']:.3f}")
+    for label, key in (("missed", "missed_texts"), ("false flags", "false_flag_texts")):
+        if r[key]:
+            lines.append(f"  {label}: " + " | ".join(r[key]))
     return "\n".join(lines)
 
 
@@ -233,7 +270,8 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
 @nlp.command()
 @click.option("--data", "data", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="labelled TSV (id, sentiment, text[, aspects|reason]); repeatable. "
-              "Default: the ../shared/eval train files")
+              "Default: the train files in --data-dir")
+@click.option("--data-dir", type=DATA_DIR, default=None, metavar="DIR", help=DATA_DIR_HELP)
 @click.option("--dev", "dev", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="dev TSV for model selection; default sb10k_dev + hold-outs (or 10% of --data)")
 @click.option("--epochs", type=float, default=None, help=f"passes over the data (default {DEFAULTS.epochs:g})")
@@ -267,20 +305,23 @@ def _eval_text(r: dict[str, Any], anchor: dict[str, Any] | None) -> str:
 @click.option("--resume", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               metavar="DIR", help="continue the run checkpointed in DIR exactly; its settings come from there")
 @click.pass_context
-def train(ctx: click.Context, data: tuple[Path, ...], dev: tuple[Path, ...], epochs: float | None,
-          seed: int | None, lr: float | None, head_lr: float | None, layers: int | None, qat: bool,
-          teacher: Path | None, relevance_weight: float | None, train_fraction: float | None,
+def train(ctx: click.Context, data: tuple[Path, ...], data_dir: Path | None, dev: tuple[Path, ...],
+          epochs: float | None, seed: int | None, lr: float | None, head_lr: float | None, layers: int | None,
+          qat: bool, teacher: Path | None, relevance_weight: float | None, train_fraction: float | None,
           distil_weight: float | None, out: Path | None, checkpoint_every: int | None, checkpoint_dir: Path | None,
           stop_after_steps: int | None, resume: Path | None) -> None:
     """Fine-tune the embedded model (about an hour a stage on 2 cores); writes only the small artefacts.
     A run checkpoints as it goes: stop it any time (Ctrl-C) and continue with --resume."""
-    from listener.nlp import train as training
+    from listener.nlp.train import finetune as training
 
     _read_labelled([*data, *dev])  # a broken file fails now, not after the model has loaded
+    if not data and not resume:
+        _data_dir(data_dir)
     given: dict[str, Any] = {
-        "data": list(data) or None, "dev": list(dev) or None, "epochs": epochs, "seed": seed, "lr": lr,
-        "head_lr": head_lr, "layers": layers, "qat": qat, "teacher": teacher, "relevance_weight": relevance_weight,
-        "train_fraction": train_fraction, "distil_weight": distil_weight, "out": out,
+        "data": list(data) or None, "data_dir": data_dir, "dev": list(dev) or None, "epochs": epochs, "seed": seed,
+        "lr": lr, "head_lr": head_lr, "layers": layers, "qat": qat, "teacher": teacher,
+        "relevance_weight": relevance_weight, "train_fraction": train_fraction, "distil_weight": distil_weight,
+        "out": out,
         "checkpoint_every": checkpoint_every, "checkpoint_dir": checkpoint_dir, "stop_after_steps": stop_after_steps,
         "resume": resume, "threads": nlp_settings(ctx).threads,
     }

@@ -101,8 +101,8 @@ class EmbeddedScorer:
         self.flag_threshold = float(thresholds.get("flag", 0.5))
         self.flag_threshold_by_language = {k: float(v) for k, v in thresholds.get("flag_by_language", {}).items()}
         self.category_rule = CategoryRule.from_meta(thresholds)
-        # log-probability offsets per language, tuned on the dev sets (listener.nlp.train.tune_logit_bias_by_language);
-        # older artefacts have one list for all languages
+        # log-probability offsets per language, tuned on the dev sets
+        # (listener.nlp.train.calibrate.tune_logit_bias_by_language); older artefacts have one list for all languages
         bias = meta.get("logit_bias", [0.0, 0.0, 0.0])
         bias = bias if isinstance(bias, dict) else {"*": bias}
         self.logit_bias = {lang: np.asarray(b, dtype=np.float32) for lang, b in bias.items()}

@@ -1,4 +1,4 @@
-"""`listener db backup FILE`: a consistent copy of a live SQLite database (the online backup API).
+"""A consistent copy of a live SQLite database (the online backup API), for `listener db backup FILE`.
 
 sqlite3's backup copies the database page by page while the daemon keeps writing (WAL mode): the copy is the
 state of one moment, without stopping the service. PostgreSQL has its own tools (pg_dump), so the command
@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
 
-import click
 from sqlalchemy.engine import make_url
 
 
@@ -50,16 +48,3 @@ def backup_sqlite(url: str, target: Path, pages_per_step: int = 1024) -> int:
         source.close()
     partial.rename(target)  # a crash mid-copy leaves a .partial file, never a truncated backup under the real name
     return target.stat().st_size
-
-
-@click.command("backup")
-@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
-@click.pass_obj
-def db_backup(state: Any, target: Path) -> None:
-    """Copy the SQLite database to TARGET while the daemon runs (PostgreSQL: use pg_dump)."""
-    settings = state.settings
-    try:
-        size = backup_sqlite(settings.database.url, target)
-    except (BackupError, sqlite3.Error) as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"backed up to {target} ({size} bytes)")

@@ -13,8 +13,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
-from listener.alerts.tasks import OPEN_STATES
 from listener.clock import Clock
+from listener.domain import OPEN_STATES, AlertStatus, TaskStatus
 from listener.pipeline import MAX_SCORE_ATTEMPTS
 from listener.store.engine import Store
 from listener.store.models import AlertRow, MentionRow, ScoreRow, SourceHealth, SourceRow, TaskRow
@@ -53,10 +53,10 @@ class DatabaseCollector(Collector):
                 select(TaskRow.priority, func.count()).where(TaskRow.status.in_(OPEN_STATES))
                 .group_by(TaskRow.priority)).all()
             overdue = session.execute(
-                select(TaskRow.priority, func.count()).where(TaskRow.status == "open", TaskRow.due_at < now)
+                select(TaskRow.priority, func.count()).where(TaskRow.status == TaskStatus.OPEN, TaskRow.due_at < now)
                 .group_by(TaskRow.priority)).all()
             queued = session.execute(
-                select(AlertRow.channel, AlertRow.status, func.count()).where(AlertRow.status != "sent")
+                select(AlertRow.channel, AlertRow.status, func.count()).where(AlertRow.status != AlertStatus.SENT)
                 .group_by(AlertRow.channel, AlertRow.status)).all()
             sources = session.execute(
                 select(SourceRow.name, SourceHealth.consecutive_failures, SourceHealth.next_attempt_at,

@@ -1,7 +1,9 @@
 """`listener doctor`: is this installation able to run? One line per check; exit code 1 if any check fails.
 
 Checks the config, the database (reachable, migrations), the model, every channel (a connection, or a real
-test alert with --send-test), every source (one poll whose result is thrown away), disk space and the clock.
+test alert with --send-test), every source (one poll whose result is thrown away), the write credentials of
+every source that posts replies (present, and accepted where the platform can say who they are), disk space and
+the clock.
 Nothing is written to the database. A check that cannot tell (no NTP status here, a model not yet prepared,
 which the daemon does at start) is a warning, not a failure.
 """
@@ -18,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 from alembic.runtime.migration import MigrationContext
@@ -28,11 +30,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from listener.alerts.channels import AlertMessage, Channel, EmailChannel, WebhookChannel
-from listener.app import App
+from listener.delivery.channels import AlertMessage, Channel, EmailChannel, WebhookChannel
+from listener.delivery.helpdesk.handoff import HelpdeskChannel
+from listener.delivery.helpdesk.model import HelpdeskError
 from listener.ops.health import database_check
 from listener.store.engine import alembic_config
 from listener.store.models import MentionRow, SourceRow
+
+if TYPE_CHECKING:  # handed the running App; builds none
+    from listener.app import App
 
 Status = Literal["ok", "warn", "FAIL"]
 DISK_FAIL_BYTES = 500 * 2**20  # below this a poll or a migration may fail half-way
@@ -70,6 +76,9 @@ def run_checks(app: App, send_test: bool = False) -> Iterator[Result]:
         yield _guard(f"channel {name}", lambda c=channel: _channel(c, send_test, app))  # type: ignore[misc]
     for name in sources:
         yield _guard(f"source {name}", lambda n=name: _source(app, n))  # type: ignore[misc]
+    for name in app.reply_clients.reply_sources():  # write credentials of reply = true sources (listener/replies)
+        yield _guard(f"replies {name}", lambda n=name: Result("ok", f"replies {n}",  # type: ignore[misc]
+                                                              app.reply_clients.check(n)))
     for label, path in _disk_paths(app):
         yield _guard(f"disk {label}", lambda p=path, lb=label: _disk(lb, p))  # type: ignore[misc]
     yield _guard("clock", lambda: _clock(app))
@@ -123,6 +132,11 @@ def test_message(channel: str, now: datetime) -> AlertMessage:
 
 def _channel(channel: Channel, send_test: bool, app: App) -> Result:
     name = f"channel {channel.name}"
+    if isinstance(channel, HelpdeskChannel):  # a test alert would open a ticket: an authenticated read instead
+        try:
+            return Result("ok", name, f"{channel.label}: {channel.check()}")
+        except HelpdeskError as exc:
+            return Result("FAIL", name, f"{channel.label}: {exc}"[:300])
     if send_test:
         channel.send(test_message(channel.name, app.clock.now()))
         return Result("ok", name, "test alert sent")

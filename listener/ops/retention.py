@@ -3,10 +3,12 @@
 Three kinds, oldest first by the time listener stored them (`fetched_at`):
   * `neutral`      — scored neutral and never turned into a task (default 90 days);
   * `other`        — every other mention without a task: positive, negative, unscored (default 400 days);
-  * `closed_tasks` — a resolved or dismissed task, its outbox rows and its mention, that long after it was
-                     closed (default 30 days). Mentions with an open task are never deleted.
+  * `closed_tasks` — a resolved, dismissed or merged task, its outbox rows, its mention and the follow-ups that
+                     joined it, that long after it was closed (default 30 days). Mentions with an open task (their
+                     own, or one they joined as a follow-up: listener/contacts) are never deleted.
 A mention goes with everything that hangs off it: brands, score, label, near-duplicate keys, task and outbox
-rows; copies that pointed at it as their canonical mention become canonical themselves.
+rows, its link to its author's identity (and the identity, with its handle and profile, once it has no mention
+left); copies that pointed at it as their canonical mention become canonical themselves.
 
 What remains: before a batch is deleted its mentions are added to `mention_daily_counts` (day, brand, sentiment:
 how many, how many negative service experiences), which holds no text, author or link — long-range volume and
@@ -22,16 +24,17 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, Select, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from listener.cluster.registry import PeriodicJob
-from listener.durations import Duration
+from listener.contacts.forget import forget_mentions
+from listener.contacts.models import TaskFollowUp
+from listener.domain import CLOSED_STATES
+from listener.ops.settings import RetentionSettings
+from listener.periodic import PeriodicJob
 from listener.store.engine import Store
 from listener.store.models import (
     AlertRow,
@@ -46,38 +49,6 @@ from listener.store.models import (
 
 log = logging.getLogger(__name__)
 
-CLOSED_STATES = ("resolved", "dismissed")
-
-
-class RetentionSettings(BaseModel):
-    """`[retention]`: how long mentions are kept, by kind; run daily by the daemon."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True  # run daily from `listener run`; `listener retention run` works either way
-    neutral: Duration = timedelta(days=90)
-    other: Duration = timedelta(days=400)
-    closed_tasks: Duration = timedelta(days=30)
-    cron: str = "17 3 * * *"  # when the daily run starts (UTC, crontab syntax)
-    batch: int = Field(default=500, ge=1, le=10_000)
-
-    @field_validator("neutral", "other", "closed_tasks")
-    @classmethod
-    def _at_least_a_day(cls, value: timedelta) -> timedelta:
-        if value < timedelta(days=1):
-            raise ValueError(f"keep mentions at least a day (got {value})")
-        return value
-
-    @field_validator("cron")
-    @classmethod
-    def _crontab(cls, value: str) -> str:
-        try:
-            if len(value.split()) != 5:
-                raise ValueError("not five fields")
-            CronTrigger.from_crontab(value)
-        except ValueError:
-            raise ValueError(f"expected five crontab fields like '17 3 * * *', got {value!r}") from None
-        return value
 
 
 @dataclass
@@ -93,7 +64,9 @@ class RetentionReport:
 
 
 def _no_task() -> ColumnElement[bool]:
-    return ~exists().where(TaskRow.mention_id == MentionRow.id)
+    """Neither a task of its own nor a follow-up of one."""
+    return ~exists().where(TaskRow.mention_id == MentionRow.id) & \
+        ~exists().where(TaskFollowUp.mention_id == MentionRow.id)
 
 
 def selectors(settings: RetentionSettings, now: datetime) -> dict[str, Select[int]]:
@@ -104,10 +77,12 @@ def selectors(settings: RetentionSettings, now: datetime) -> dict[str, Select[in
     )
     other = select(MentionRow.id).where(MentionRow.fetched_at < now - settings.other, _no_task(),
                                         MentionRow.id.not_in(neutral))
-    closed = (
-        select(TaskRow.mention_id)
-        .where(TaskRow.status.in_(CLOSED_STATES), TaskRow.closed_at < now - settings.closed_tasks)
-    )
+    closed_long_ago = and_(TaskRow.status.in_(CLOSED_STATES), TaskRow.closed_at < now - settings.closed_tasks)
+    following = select(TaskFollowUp.mention_id).join(TaskRow, TaskRow.id == TaskFollowUp.task_id)
+    # A follow-up goes with the task it joined; a merged task's mention is a follow-up of the task it went into.
+    closed = select(MentionRow.id).where(
+        MentionRow.id.in_(select(TaskRow.mention_id).where(closed_long_ago).union(following.where(closed_long_ago))),
+        MentionRow.id.not_in(following.where(~closed_long_ago)))
     return {"neutral": neutral, "other": other, "closed_tasks": closed}
 
 
@@ -135,8 +110,9 @@ def _count_removed(session: Session, ids: list[int]) -> None:
     session.flush()
 
 
-def delete_mentions(session: Session, ids: list[int]) -> tuple[int, int]:
+def delete_mentions(session: Session, ids: list[int], now: datetime) -> tuple[int, int]:
     """Delete mentions and every row that hangs off them; returns (tasks, alerts) deleted with them."""
+    forget_mentions(session, ids, now, clear_link_reasons=False)  # and identities left without any
     session.execute(update(MentionRow).where(MentionRow.canonical_id.in_(ids), MentionRow.id.not_in(ids))
                     .values(canonical_id=None), execution_options={"synchronize_session": False})
     tasks_of = select(TaskRow.id).where(TaskRow.mention_id.in_(ids))
@@ -168,7 +144,7 @@ def run_retention(store: Store, settings: RetentionSettings, now: datetime, dry_
                 if not ids:
                     break
                 _count_removed(session, ids)
-                tasks, alerts = delete_mentions(session, ids)
+                tasks, alerts = delete_mentions(session, ids, now)
             report.mentions[kind] += len(ids)
             report.tasks += tasks
             report.alerts += alerts
@@ -179,7 +155,7 @@ def run_retention(store: Store, settings: RetentionSettings, now: datetime, dry_
 
 
 def periodic_jobs(settings: Any) -> list[PeriodicJob]:
-    """The daily run, for the daemon's periodic job registry (listener/cluster/registry.py)."""
+    """The daily run, for the daemon's periodic job registry (listener/periodic.py)."""
     if not settings.retention.enabled:
         return []
 

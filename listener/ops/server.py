@@ -20,6 +20,7 @@ from listener.clock import Clock
 from listener.ops.collectors import DatabaseCollector
 from listener.ops.health import Check, Probes
 from listener.ops.settings import split_address
+from listener.surveys.metrics import SurveyCollector
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class Endpoints:
         self.probes = probes
         self.database = CollectorRegistry(auto_describe=False)
         self.database.register(DatabaseCollector(probes.store, clock))
+        self.database.register(SurveyCollector(probes.store))  # answers by score (listener/surveys)
 
     def metrics(self) -> Reply:
         # The process's counters (default registry) followed by the gauges read from the database.

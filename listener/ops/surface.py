@@ -5,13 +5,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from listener.app import App
-from listener.ops import metrics
-from listener.ops.claims import release_dead_claims
+from listener import metrics
+from listener.delivery.claims import release_dead_claims
 from listener.ops.health import Probes
 from listener.ops.server import Endpoints, OpsServer
 from listener.ops.systemd import sd_notify, watchdog_interval
+from listener.replies.outbox import release_dead_reply_claims
+
+if TYPE_CHECKING:  # handed the running App; builds none
+    from listener.app import App
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,9 @@ class OpsSurface:
         released = release_dead_claims(self.app.store, self.app.clock.now())
         if released:
             log.warning("event=claims_released alerts=%d (claimed by processes that no longer run)", released)
+        replies = release_dead_reply_claims(self.app.store, self.app.clock.now())
+        if replies:  # in doubt: looked for on the platform before being posted again
+            log.warning("event=claims_released replies=%d (claimed by processes that no longer run)", replies)
         scorer = self.app.scorer
         metrics.record_model(self.app.settings.nlp.model, scorer.model_version,
                              str(getattr(scorer, "backend", type(scorer).__name__)))

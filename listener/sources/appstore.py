@@ -11,6 +11,7 @@ deduplicates by review id, and which catches reviews that appear late.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,12 +36,17 @@ APPLE_PAGES = 10  # Apple's feed stops at page 10
 
 
 class AppStoreSettings(SourceSettings):
-    kind: str = "appstore"
-    brand: str = Field(min_length=1)  # every review is a mention of this brand
-    app_id: str = Field(pattern=r"^(id)?\d+$")  # the number in apps.apple.com/…/id<NUMBER>
-    countries: list[str] = Field(default_factory=lambda: ["us"], min_length=1)
-    base_url: str = "https://itunes.apple.com"
-    max_pages: int = Field(default=APPLE_PAGES, ge=1, le=APPLE_PAGES)
+    kind: str = Field(default="appstore",
+                      description="\"appstore\": Apple App Store customer reviews (public JSON feed, no key).")
+    brand: str = Field(min_length=1, description="Every review is a mention of this [[brand]].")
+    app_id: str = Field(pattern=r"^(id)?\d+$",
+                        description="The number in apps.apple.com/…/id1234567890 (\"id1234567890\" works too).")
+    countries: list[str] = Field(default_factory=lambda: ["us"], min_length=1,
+                                 description="Storefronts (two-letter codes); each has its own cursor.")
+    base_url: str = Field(default="https://itunes.apple.com",
+                          description="Where requests go (mirrors, proxies, tests).")
+    max_pages: int = Field(default=APPLE_PAGES, ge=1, le=APPLE_PAGES,
+                           description="Pages of 50 reviews per country and poll (Apple serves at most 10).")
 
     @field_validator("countries")
     @classmethod
@@ -63,6 +69,12 @@ def _label(node: Any) -> str | None:
         value = node.get("label")
         return value if isinstance(value, str) else None
     return None
+
+
+def _reviewer_id(profile: str | None) -> str | None:
+    """The reviewer's id from their profile link (`https://itunes.apple.com/us/reviews/id30028668`)."""
+    match = re.search(r"/id(\d+)(?:[/?#]|$)", profile or "")
+    return match.group(1) if match else None
 
 
 def _int(value: str | None) -> int | None:
@@ -156,6 +168,8 @@ class AppStoreSource(Source):
             title=title or None,
             url=url or f"https://apps.apple.com/{country}/app/id{self.settings.app_id}?see-all=reviews",
             author=_label(author.get("name")),
+            author_id=_reviewer_id(_label(author.get("uri"))),
+            author_url=_label(author.get("uri")),
             published_at=iso_time(_label(entry.get("updated"))),
             rating=float(min(5, max(1, rating))),
             reach=counts(votes=_int(_label(entry.get("im:voteCount"))), likes=_int(_label(entry.get("im:voteSum")))),

@@ -38,6 +38,7 @@ from listener.sources.kit import (
     SourceSettings,
     Targets,
     as_dict,
+    as_text,
     counts,
     iso_time,
     parse_json,
@@ -55,14 +56,21 @@ REFUSED_TOKEN_ERRORS = {"ExpiredToken", "InvalidToken", "AuthenticationRequired"
 
 
 class BlueskySettings(SourceSettings):
-    kind: str = "bluesky"
-    handle: str = Field(min_length=3)  # the account that searches, e.g. "acme-listener.bsky.social"
-    app_password_secret: str = "bluesky-app-password"  # names the secret holding its app password
-    queries: list[str] = Field(default_factory=list)  # search strings; default: one per brand term
-    base_url: HttpUrl = HttpUrl("https://bsky.social/xrpc")  # the account's PDS (it proxies app.bsky.* calls)
-    max_pages: int = Field(default=5, ge=1, le=100)  # pages of 100 per query and poll
-    overlap: Duration = timedelta(minutes=5)  # re-read this much before the newest post seen (indexing lag)
-    initial_window: Duration = timedelta(hours=24)  # how far back the first poll looks
+    kind: str = Field(default="bluesky",
+                      description="\"bluesky\": Bluesky searchPosts, one query per brand term, signed in with an app "
+                                  "password.")
+    handle: str = Field(min_length=3, description="The account that searches, e.g. \"acme-listener.bsky.social\".")
+    app_password_secret: str = Field(default="bluesky-app-password",
+                                     description="Name of the secret holding its app password "
+                                                 "($LISTENER_BLUESKY_APP_PASSWORD).")
+    queries: list[str] = Field(default_factory=list, description="Own search strings; default: one per brand term.")
+    base_url: HttpUrl = Field(default=HttpUrl("https://bsky.social/xrpc"),
+                              description="The account's PDS (it proxies the app.bsky.* calls).")
+    max_pages: int = Field(default=5, ge=1, le=100,
+                           description="Pages of 100 per query and poll; a bigger burst continues next poll.")
+    overlap: Duration = Field(default=timedelta(minutes=5),
+                              description="Re-read this much before the newest post seen (indexing lag).")
+    initial_window: Duration = Field(default=timedelta(hours=24), description="How far back the first poll looks.")
 
     @field_validator("handle")
     @classmethod
@@ -308,10 +316,22 @@ class BlueskySource(Source):
             fetched_at=now,
             url=f"https://bsky.app/profile/{profile}/post/{rkey}" if profile else None,
             author=handle or did,
+            author_id=did,
+            author_name=as_text(author.get("displayName")),
             published_at=created or indexed,
             reach=counts(likes=post.get("likeCount"), reposts=post.get("repostCount"),
                          replies=post.get("replyCount"), quotes=post.get("quoteCount")),
             thread_id=root.get("uri") if isinstance(root.get("uri"), str) else None,
             parent_id=parent.get("uri") if isinstance(parent.get("uri"), str) else None,
             lang_hint=langs[0] if isinstance(langs, list) and langs and isinstance(langs[0], str) else None,
+            reply_ref=_reply_ref(post.get("cid"), root),
         ), sort_at
+
+
+def _reply_ref(cid: Any, root: dict[str, Any]) -> dict[str, str]:
+    """The strong refs a reply to this post needs (listener/replies/platforms/bluesky.py): the post's own cid and,
+    when it is itself a reply, its thread's root."""
+    ref = {"cid": cid} if isinstance(cid, str) and cid else {}
+    if isinstance(root.get("uri"), str) and isinstance(root.get("cid"), str):
+        ref.update(root_uri=root["uri"], root_cid=root["cid"])
+    return ref

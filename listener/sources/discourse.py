@@ -42,15 +42,18 @@ SMALL_ACTION, WHISPER = 3, 4  # post types: "closed this topic" … (no words of
 
 
 class DiscourseSettings(SourceSettings):
-    kind: str = "discourse"
-    base_url: HttpUrl  # the forum, e.g. "https://community.example.com"
-    latest: bool = True  # read /posts.json (every new public post of the forum)
-    search: bool = True  # search the forum for the brand terms
-    api_key_secret: str | None = None  # secret holding an API key, for private forums
-    api_username: str | None = None  # the user the API key acts as (required with a key)
-    max_pages: int = Field(default=5, ge=1, le=100)  # pages of 50 latest posts per poll
-    max_topics: int = Field(default=20, ge=0, le=200)  # topics whose full posts are fetched for search hits
-    first_window: Duration = timedelta(hours=24)  # how far back the first search looks
+    kind: str = Field(default="discourse",
+                      description="\"discourse\": a Discourse forum's latest posts and a search for the brand terms.")
+    base_url: HttpUrl = Field(description="The forum, e.g. \"https://community.example.com\".")
+    latest: bool = Field(default=True, description="Read /posts.json (every new public post of the forum).")
+    search: bool = Field(default=True, description="Search the forum for the brand terms.")
+    api_key_secret: str | None = Field(default=None,
+                                       description="Name of the secret holding an API key, for private forums.")
+    api_username: str | None = Field(default=None, description="The user the API key acts as (required with a key).")
+    max_pages: int = Field(default=5, ge=1, le=100, description="Pages of 50 latest posts per poll.")
+    max_topics: int = Field(default=20, ge=0, le=200,
+                            description="Topics whose full posts are fetched for search hits, per poll.")
+    first_window: Duration = Field(default=timedelta(hours=24), description="How far back the first search looks.")
 
     @model_validator(mode="after")
     def _key_needs_username(self) -> DiscourseSettings:
@@ -219,6 +222,8 @@ class DiscourseSource(Source):
             reach=counts(likes=likes, replies=post.get("reply_count"), reads=post.get("reads")),
             thread_id=str(topic_id) if topic_id is not None else None,
             extra={k: v for k, v in extra.items() if v is not None},
+            # the post a reply answers (reply_to_post_number, listener/replies/platforms/discourse.py)
+            reply_ref={"post_number": str(number)} if isinstance(number, int) else {},
         )
 
 

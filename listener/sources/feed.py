@@ -17,7 +17,7 @@ from typing import Any
 
 import feedparser
 import httpx
-from pydantic import HttpUrl
+from pydantic import Field, HttpUrl
 
 from listener.domain import Batch
 from listener.sources.kit import BadPayload, Source, SourceSettings, html_to_text, register, validators_of
@@ -26,9 +26,13 @@ log = logging.getLogger(__name__)
 
 
 class FeedSettings(SourceSettings):
-    kind: str = "feed"
-    url: HttpUrl
-    brand: str | None = None  # tie every entry to one brand (e.g. a feed of reviews of your own product)
+    kind: str = Field(default="feed",
+                      description="\"feed\": RSS, Atom, RDF or JSON Feed, fetched with conditional GET (ETag / "
+                                  "Last-Modified).")
+    url: HttpUrl = Field(description="The feed's URL.")
+    brand: str | None = Field(default=None,
+                              description="Tie every entry to this [[brand]] without term matching (e.g. a feed of "
+                                          "reviews of your own product).")
 
 
 def entry_time(entry: Any) -> datetime | None:

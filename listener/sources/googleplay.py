@@ -43,15 +43,18 @@ GUARD = ")]}'"
 
 
 class GooglePlaySettings(SourceSettings):
-    kind: str = "googleplay"
-    brand: str = Field(min_length=1)  # every review is a mention of this brand
-    app_id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$")  # package name, e.g. com.acme.app
-    # Play serves the reviews written in this language (hl) from this country's store (gl)
-    lang: str = Field(default="en", pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,4})?$")
-    country: str = Field(default="us", pattern=r"^[a-zA-Z]{2}$")
-    base_url: str = PLAY_WEB
-    page_size: int = Field(default=100, ge=1, le=199)
-    max_pages: int = Field(default=10, ge=1, le=50)
+    kind: str = Field(default="googleplay",
+                      description="\"googleplay\": Google Play reviews (the Play Store's own web RPC, no key).")
+    brand: str = Field(min_length=1, description="Every review is a mention of this [[brand]].")
+    app_id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+$",
+                        description="The package name in play.google.com/store/apps/details?id=…, e.g. com.acme.app.")
+    lang: str = Field(default="en", pattern=r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,4})?$",
+                      description="Play serves the reviews written in this language (hl) …")
+    country: str = Field(default="us", pattern=r"^[a-zA-Z]{2}$",
+                         description="… from this country's store (gl); one [[source]] per language you care about.")
+    base_url: str = Field(default=PLAY_WEB, description="Where requests go (mirrors, proxies, tests).")
+    page_size: int = Field(default=100, ge=1, le=199, description="Reviews per request (at most 199).")
+    max_pages: int = Field(default=10, ge=1, le=50, description="Pages followed per poll when catching up.")
 
 
 def _at(node: Any, *path: int) -> Any:

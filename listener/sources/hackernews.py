@@ -38,13 +38,18 @@ ITEM_URL = "https://news.ycombinator.com/item?id="
 
 
 class HackerNewsSettings(SourceSettings):
-    kind: str = "hackernews"
-    base_url: HttpUrl = HttpUrl("https://hn.algolia.com/api/v1")
-    tags: list[Literal["story", "comment"]] = Field(default=["story", "comment"], min_length=1)
-    first_window: Duration = timedelta(hours=24)  # how far back the very first poll looks
-    overlap: Duration = timedelta(minutes=5)  # re-read before the cursor: Algolia indexes some items late
-    hits_per_page: int = Field(default=100, ge=1, le=1000)
-    max_requests: int = Field(default=30, ge=1, le=500)  # per poll, over all terms
+    kind: str = Field(default="hackernews",
+                      description="\"hackernews\": Hacker News stories and comments with the brand terms, via "
+                                  "Algolia's search API.")
+    base_url: HttpUrl = Field(default=HttpUrl("https://hn.algolia.com/api/v1"),
+                              description="Where requests go (mirrors, proxies, tests).")
+    tags: list[Literal["story", "comment"]] = Field(default=["story", "comment"], min_length=1,
+                                                    description="Item types to search.")
+    first_window: Duration = Field(default=timedelta(hours=24), description="How far back the first poll looks.")
+    overlap: Duration = Field(default=timedelta(minutes=5),
+                              description="Re-read this much before the cursor: Algolia indexes some items late.")
+    hits_per_page: int = Field(default=100, ge=1, le=1000, description="Items per search request.")
+    max_requests: int = Field(default=30, ge=1, le=500, description="Request budget per poll, over all terms.")
 
 
 @register

@@ -25,6 +25,7 @@ from listener.sources.kit import (
     Source,
     SourceSettings,
     Targets,
+    as_text,
     counts,
     html_to_text,
     iso_time,
@@ -40,12 +41,17 @@ DEFAULT_RATE_WINDOW = timedelta(minutes=5)  # Mastodon's API limit: 300 requests
 
 
 class MastodonSettings(SourceSettings):
-    kind: str = "mastodon"
-    instance: HttpUrl  # e.g. https://mastodon.social — statuses are read from (and ids belong to) this server
-    hashtags: list[str] = Field(min_length=1)  # without or with the leading "#"
-    token_secret: str | None = None  # names a secret holding an access token (instances that require login)
-    base_url: HttpUrl | None = None  # send requests here instead of `instance` (mirror, proxy, tests)
-    max_pages: int = Field(default=5, ge=1, le=100)  # pages of 40 per hashtag and poll
+    kind: str = Field(default="mastodon", description="\"mastodon\": hashtag timelines of one Mastodon instance.")
+    instance: HttpUrl = Field(
+        description="The instance to read, e.g. https://mastodon.social; status ids belong to it.")
+    hashtags: list[str] = Field(min_length=1, description="Hashtags to follow, with or without the leading \"#\".")
+    token_secret: str | None = Field(default=None,
+                                     description="Name of the secret holding an access token (read:statuses), for "
+                                                 "instances that require login.")
+    base_url: HttpUrl | None = Field(default=None,
+                                     description="Send requests here instead of `instance` (mirror, proxy, tests).")
+    max_pages: int = Field(default=5, ge=1, le=100,
+                           description="Pages of 40 per hashtag and poll; a bigger backlog continues next poll.")
 
     @field_validator("hashtags")
     @classmethod
@@ -183,6 +189,8 @@ class MastodonSource(Source):
             fetched_at=now,
             url=original.get("url") or original.get("uri"),
             author=account.get("acct") or account.get("username"),
+            author_url=as_text(account.get("url")),
+            author_name=as_text(account.get("display_name")),
             title=title,
             published_at=iso_time(original.get("created_at")),
             reach=counts(replies=original.get("replies_count"), reposts=original.get("reblogs_count"),
@@ -190,4 +198,6 @@ class MastodonSource(Source):
             parent_id=str(parent) if parent else None,
             lang_hint=language if isinstance(language, str) else None,
             extra={"hashtag": tag},
+            # whom a reply must @mention to reach (listener/replies/platforms/mastodon.py)
+            reply_ref={"acct": str(account["acct"])} if isinstance(account.get("acct"), str) else {},
         )

@@ -54,19 +54,33 @@ GONE = {"[deleted]", "[removed]"}
 
 
 class RedditSettings(SourceSettings):
-    kind: str = "reddit"
-    subreddits: list[str] = Field(default_factory=list)  # without "r/"; new submissions and comments of each
-    comments: bool = True  # also read the subreddits' new comments
-    search: bool = True  # site-wide search for the brand terms
-    client_id_secret: str = "reddit-client-id"
-    client_secret_secret: str | None = "reddit-client-secret"  # None: an "installed app" without a secret
-    username_secret: str | None = None  # with password_secret: act as this account (a "script" app)
-    password_secret: str | None = None
-    user_agent: str | None = None  # Reddit wants "<platform>:<app id>:<version> (by /u/<name>)"
-    base_url: HttpUrl | None = None  # one server for both URLs below (a proxy or a test server)
-    oauth_url: HttpUrl = HttpUrl("https://oauth.reddit.com")
-    reddit_url: HttpUrl = HttpUrl("https://www.reddit.com")
-    max_pages: int = Field(default=5, ge=1, le=50)  # pages of 100 per listing and poll
+    kind: str = Field(default="reddit",
+                      description="\"reddit\": new posts and comments of subreddits and a site-wide search, through "
+                                  "praw (needs approved API access).")
+    subreddits: list[str] = Field(default_factory=list,
+                                  description="Subreddit names without \"r/\"; new submissions (and comments) of each "
+                                              "are read.")
+    comments: bool = Field(default=True, description="Also read the subreddits' new comments.")
+    search: bool = Field(default=True, description="Also search all of Reddit for the brand terms (submissions only).")
+    client_id_secret: str = Field(default="reddit-client-id",
+                                  description="Name of the secret holding the approved app's client id "
+                                              "($LISTENER_REDDIT_CLIENT_ID).")
+    client_secret_secret: str | None = Field(default="reddit-client-secret",
+                                             description="Name of the secret holding the app's client secret; unset: "
+                                                         "an \"installed app\" without one.")
+    username_secret: str | None = Field(default=None,
+                                        description="With password_secret: act as this account (a \"script\" app).")
+    password_secret: str | None = Field(default=None, description="Name of the secret holding that account's password.")
+    user_agent: str | None = Field(default=None,
+                                   description="User-Agent in Reddit's required format \"<platform>:<app id>:<version> "
+                                               "(by /u/<name>)\".")
+    base_url: HttpUrl | None = Field(default=None,
+                                     description="One server for both oauth_url and reddit_url (a proxy or a test "
+                                                 "server).")
+    oauth_url: HttpUrl = Field(default=HttpUrl("https://oauth.reddit.com"), description="Reddit's OAuth API server.")
+    reddit_url: HttpUrl = Field(default=HttpUrl("https://www.reddit.com"),
+                                description="Reddit's web server (token requests).")
+    max_pages: int = Field(default=5, ge=1, le=50, description="Pages of 100 per listing and poll.")
 
     @field_validator("subreddits")
     @classmethod

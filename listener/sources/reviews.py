@@ -44,10 +44,14 @@ _NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
 
 
 class ReviewsSettings(SourceSettings):
-    kind: str = "reviews"
-    brand: str = Field(min_length=1)  # every review is a mention of this brand
-    urls: list[HttpUrl] = Field(min_length=1)
-    aggregate: bool = False  # also a mention whenever an AggregateRating changes (opt-in: it can raise tasks)
+    kind: str = Field(default="reviews",
+                      description="\"reviews\": any web page with schema.org Review / AggregateRating markup (JSON-LD "
+                                  "or microdata).")
+    brand: str = Field(min_length=1, description="Every review is a mention of this [[brand]].")
+    urls: list[HttpUrl] = Field(min_length=1, description="Pages to read, each with conditional GET.")
+    aggregate: bool = Field(default=False,
+                            description="Also one mention each time a page's overall rating (value or count) changes "
+                                        "(opt-in: it can raise tasks).")
 
 
 # ----------------------------------------------------------------------------- reading schema.org

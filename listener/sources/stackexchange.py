@@ -32,6 +32,7 @@ from listener.sources.kit import (
     Source,
     SourceSettings,
     as_int,
+    as_text,
     counts,
     html_to_text,
     register,
@@ -47,14 +48,21 @@ _MORE_IN = re.compile(r"available in (\d+) seconds")
 
 
 class StackExchangeSettings(SourceSettings):
-    kind: str = "stackexchange"
-    site: str = Field(default="stackoverflow", min_length=1, pattern=r"^[a-z0-9.-]+$")  # api_site_parameter
-    base_url: HttpUrl = HttpUrl("https://api.stackexchange.com/2.3")
-    key_secret: str | None = None  # secret holding a registered app key (raises the daily quota)
-    first_window: Duration = timedelta(hours=24)  # how far back the first poll looks
-    page_size: int = Field(default=100, ge=1, le=100)
-    max_pages: int = Field(default=3, ge=1, le=25)  # per term and poll
-    min_quota: int = Field(default=10, ge=0)  # stop for the day when quota_remaining falls to this
+    kind: str = Field(default="stackexchange",
+                      description="\"stackexchange\": questions and answers of one Stack Exchange site that mention "
+                                  "the brand terms.")
+    site: str = Field(default="stackoverflow", min_length=1, pattern=r"^[a-z0-9.-]+$",
+                      description="The site's API name (api_site_parameter): stackoverflow, superuser, askubuntu, "
+                                  "de.stackoverflow …")
+    base_url: HttpUrl = Field(default=HttpUrl("https://api.stackexchange.com/2.3"),
+                              description="Where requests go (mirrors, proxies, tests).")
+    key_secret: str | None = Field(default=None,
+                                   description="Name of the secret holding a stackapps.com app key (raises the quota "
+                                               "to 10,000 requests a day).")
+    first_window: Duration = Field(default=timedelta(hours=24), description="How far back the first poll looks.")
+    page_size: int = Field(default=100, ge=1, le=100, description="Items per request (at most 100).")
+    max_pages: int = Field(default=3, ge=1, le=25, description="Pages per term and poll.")
+    min_quota: int = Field(default=10, ge=0, description="Stop for the day when the remaining quota falls to this.")
 
 
 class _Stop(Exception):
@@ -167,6 +175,8 @@ class StackExchangeSource(Source):
             external_id=qid, text=text, fetched_at=now,
             url=question.get("link") if isinstance(question.get("link"), str) else None,
             author=html_to_text(owner["display_name"]) if isinstance(owner.get("display_name"), str) else None,
+            author_id=as_text(owner.get("user_id")),
+            author_url=as_text(owner.get("link")),
             title=title or None,
             published_at=unix_time(question.get("creation_date")),
             reach=counts(score=question.get("score"), replies=question.get("answer_count"),

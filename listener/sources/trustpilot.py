@@ -28,6 +28,7 @@ from listener.sources.kit import (
     Source,
     SourceSettings,
     as_dict,
+    as_text,
     counts,
     iso_time,
     newest_mark,
@@ -41,15 +42,24 @@ WEB = "https://www.trustpilot.com"
 
 
 class TrustpilotSettings(SourceSettings):
-    kind: str = "trustpilot"
-    brand: str = Field(min_length=1)  # every review is a mention of this brand
-    domain: str | None = None  # e.g. "acme.de": resolved to the business unit id on the first poll
-    business_unit_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]+$")
-    api_key_secret: str = Field(default="trustpilot-api-key", min_length=1)  # names the secret, never the key
-    base_url: str = "https://api.trustpilot.com"
-    language: str | None = None  # only reviews in this language (ISO 639-1); default: all languages
-    per_page: int = Field(default=100, ge=1, le=100)
-    max_pages: int = Field(default=10, ge=1, le=100)
+    kind: str = Field(default="trustpilot",
+                      description="\"trustpilot\": reviews through Trustpilot's Business Units API (needs an API key, "
+                                  "a paid plan).")
+    brand: str = Field(min_length=1, description="Every review is a mention of this [[brand]].")
+    domain: str | None = Field(default=None,
+                               description="The business's domain, e.g. \"acme.de\": resolved to the business unit id "
+                                           "on the first poll …")
+    business_unit_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]+$",
+                                         description="… or give the business unit id and skip the lookup.")
+    api_key_secret: str = Field(default="trustpilot-api-key", min_length=1,
+                                description="Name of the secret holding the API key ($LISTENER_TRUSTPILOT_API_KEY), "
+                                            "never the key itself.")
+    base_url: str = Field(default="https://api.trustpilot.com",
+                          description="Where requests go (mirrors, proxies, tests).")
+    language: str | None = Field(default=None,
+                                 description="Only reviews in this language (ISO 639-1); default: all languages.")
+    per_page: int = Field(default=100, ge=1, le=100, description="Reviews per request (at most 100).")
+    max_pages: int = Field(default=10, ge=1, le=100, description="Pages read per poll when catching up.")
 
     @model_validator(mode="after")
     def _one_way_to_find_the_business(self) -> TrustpilotSettings:
@@ -146,6 +156,8 @@ class TrustpilotSource(Source):
             title=title or None,
             url=f"{WEB}/reviews/{review_id}",
             author=consumer.get("displayName") if isinstance(consumer.get("displayName"), str) else None,
+            author_id=as_text(consumer.get("id")),
+            author_url=f"{WEB}/users/{consumer['id']}" if as_text(consumer.get("id")) else None,
             published_at=iso_time(review.get("createdAt")),
             rating=float(min(5, max(1, stars))) if isinstance(stars, int | float) and stars else None,
             reach=counts(likes=likes, author_reviews=consumer.get("numberOfReviews")),

@@ -33,6 +33,8 @@ from listener.sources.kit import (
     Source,
     SourceSettings,
     Targets,
+    as_dict,
+    as_text,
     counts,
     html_to_text,
     iso_time,
@@ -51,13 +53,19 @@ QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded", "us
 
 
 class YouTubeSettings(SourceSettings):
-    kind: str = "youtube"
-    channel_id: str | None = None  # comments on every video of this channel ("UC…")
-    video_ids: list[str] = Field(default_factory=list)  # and/or comments on these videos
-    api_key_secret: str = "youtube-api-key"  # names the secret holding the API key
-    daily_quota: int = Field(default=10_000, ge=1)  # units this source may spend per Pacific day
-    max_pages: int = Field(default=5, ge=1, le=100)  # pages of 100 threads per target and poll
-    base_url: HttpUrl = HttpUrl("https://www.googleapis.com/youtube/v3")
+    kind: str = Field(default="youtube",
+                      description="\"youtube\": top-level comments through the YouTube Data API v3 (commentThreads), "
+                                  "within a daily quota.")
+    channel_id: str | None = Field(default=None, description="Comments on every video of this channel (\"UC…\") …")
+    video_ids: list[str] = Field(default_factory=list,
+                                 description="… and/or on these videos (at least one of the two).")
+    api_key_secret: str = Field(default="youtube-api-key",
+                                description="Name of the secret holding the API key ($LISTENER_YOUTUBE_API_KEY).")
+    daily_quota: int = Field(default=10_000, ge=1,
+                             description="Quota units this source may spend per Pacific day (1 per request).")
+    max_pages: int = Field(default=5, ge=1, le=100, description="Pages of 100 comment threads per target and poll.")
+    base_url: HttpUrl = Field(default=HttpUrl("https://www.googleapis.com/youtube/v3"),
+                              description="Where requests go (mirrors, proxies, tests).")
 
     @field_validator("video_ids")
     @classmethod
@@ -237,6 +245,8 @@ class YouTubeSource(Source):
             fetched_at=now,
             url=url,
             author=snippet.get("authorDisplayName") if isinstance(snippet.get("authorDisplayName"), str) else None,
+            author_id=as_text(as_dict(snippet.get("authorChannelId")).get("value")),
+            author_url=as_text(snippet.get("authorChannelUrl")),
             published_at=iso_time(snippet.get("publishedAt")),
             reach=counts(likes=snippet.get("likeCount"), replies=thread["snippet"].get("totalReplyCount")),
             thread_id=video_id if isinstance(video_id, str) else None,

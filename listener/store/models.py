@@ -24,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from listener.clock import utc
+from listener.domain import AlertStatus, Mention, TaskStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -106,6 +107,9 @@ class MentionRow(Base):
     # Scoring runs that failed on this mention's text (listener/pipeline.py: score_pending) and the last error.
     score_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
     score_error: Mapped[str | None] = mapped_column(Text)
+    # What the platform's write API needs beyond the ids above to answer this post (listener/replies), e.g.
+    # a Discourse post_number or a Bluesky cid and thread root: str → str, filled by the source.
+    reply_ref: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
     source: Mapped[SourceRow] = relationship()
     brands: Mapped[list[MentionBrand]] = relationship(cascade="all, delete-orphan", lazy="selectin")
@@ -116,6 +120,15 @@ class MentionRow(Base):
     @property
     def brand_names(self) -> list[str]:
         return sorted(b.brand for b in self.brands)
+
+    def as_mention(self) -> Mention:
+        """The stored mention as the flow's plain data (listener/domain.py), e.g. for scoring it."""
+        return Mention(
+            source_kind=self.source_kind, source_name=self.source.name, external_id=self.external_id,
+            text=self.text, fetched_at=self.fetched_at, url=self.url, author=self.author, title=self.title,
+            published_at=self.published_at, rating=self.rating, reach=dict(self.reach or {}),
+            thread_id=self.thread_id, parent_id=self.parent_id, lang_hint=self.lang_hint,
+        )
 
 
 class NearDupKey(Base):
@@ -191,7 +204,7 @@ class TaskRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), unique=True)
     rule: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="open")
+    status: Mapped[str] = mapped_column(String(20), default=TaskStatus.OPEN)
     priority: Mapped[str] = mapped_column(String(5))
     reasons: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime]
@@ -201,7 +214,7 @@ class TaskRow(Base):
     closed_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(Text)
     assignee: Mapped[str | None] = mapped_column(String(200))
-    silenced_by: Mapped[int | None]  # the silence that muted its alerts (listener/alerts/silences.py)
+    silenced_by: Mapped[int | None]  # the silence that muted its alerts (listener/acting/silences.py)
 
     mention: Mapped[MentionRow] = relationship()
 
@@ -223,12 +236,12 @@ class AlertRow(Base):
     step: Mapped[str | None] = mapped_column(String(40))  # escalation step ("1", "2", "outside-hours")
     group_id: Mapped[int | None] = mapped_column(ForeignKey("alert_groups.id"))
     group_seq: Mapped[int | None]  # which flush of the group this message carries
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sending | sent | parked
+    status: Mapped[str] = mapped_column(String(20), default=AlertStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
-    # Which process holds the claim (host/boot/pid/start time: listener/ops/claims.py), so a start can
+    # Which process holds the claim (host/boot/pid/start time: listener/delivery/claims.py), so a start can
     # release the claims of a killed process at once instead of after claimed_until.
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None]
@@ -378,7 +391,7 @@ class ReplyTemplate(Base):
 # ix_mentions_author).
 Index("ix_mentions_canonical", MentionRow.canonical_id)
 class SpikeRow(Base):
-    """A spike that fired (listener/alerts/spikes): a brand's volume or negative share far above its usual."""
+    """A spike that fired (listener/acting/spikes): a brand's volume or negative share far above its usual."""
 
     __tablename__ = "spikes"
     __table_args__ = (Index("ix_spikes_brand_kind_window", "brand", "kind", "window_end"),)
@@ -417,3 +430,103 @@ class SpikeArmRow(Base):
 
 # Spike counts select mentions by published time, or fetch time when unknown.
 Index("ix_mentions_seen_at", func.coalesce(MentionRow.published_at, MentionRow.fetched_at))
+
+
+class ReplyRow(Base):
+    """A reply from the care inbox, posted to the platform where the mention was written (listener/replies).
+
+    draft → (pending_approval →) queued → sending → posted; or failed (the platform's error, editable and
+    resendable), outcome_unknown (a crash or lost answer where the platform offers no way to check: a person
+    looks), returned (a lead sent it back with a note). The reply outbox claims rows like the alert outbox."""
+
+    __tablename__ = "replies"
+    __table_args__ = (Index("ix_replies_status_next", "status", "next_attempt_at"),
+                      Index("ix_replies_task", "task_id"),
+                      Index("ix_replies_platform", "source_kind", "platform_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"))
+    source_name: Mapped[str] = mapped_column(String(200))  # the [[source]] whose platform account answers
+    source_kind: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    # Sent to the platform (Idempotency-Key where it has one); a new one for each edited resend.
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    # An attempt may have reached the platform without us learning the outcome (crash, lost answer): look for
+    # our own reply before posting again.
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    platform_id: Mapped[str | None] = mapped_column(String(1000))
+    url: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))  # the agent who wrote it
+    approver: Mapped[str | None] = mapped_column(String(200))
+    review_note: Mapped[str | None] = mapped_column(Text)  # a lead's note when sending it back
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+
+    task: Mapped[TaskRow] = relationship()
+    mention: Mapped[MentionRow] = relationship()
+
+
+# ----------------------------------------------------------------- helpdesk hand-off (listener/delivery/helpdesk)
+class HandoffRow(Base):
+    """A task handed to a helpdesk channel: its one ticket there, and what the helpdesk last said about it.
+
+    Written (state "opening", claimed) before the ticket is created, so after a crash the next attempt looks for
+    our own ticket by its external id instead of opening a second one."""
+
+    __tablename__ = "helpdesk_handoffs"
+    __table_args__ = (UniqueConstraint("task_id", "channel", name="uq_helpdesk_handoffs_task_channel"),
+                      Index("ix_helpdesk_handoffs_channel_state", "channel", "state"),
+                      Index("ix_helpdesk_handoffs_channel_ticket", "channel", "ticket_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(200))
+    external_id: Mapped[str] = mapped_column(String(200))  # our key on the helpdesk, e.g. "listener-task-12"
+    ticket_id: Mapped[str | None] = mapped_column(String(100))  # None while the ticket is being opened
+    ticket_url: Mapped[str | None] = mapped_column(Text)
+    requester_ref: Mapped[str | None] = mapped_column(String(200))  # the helpdesk's id of the requester
+    state: Mapped[str] = mapped_column(String(20))  # opening | open | closed | gone
+    helpdesk_status: Mapped[str | None] = mapped_column(String(50))  # the helpdesk's own word, as last read
+    responded_at: Mapped[datetime | None]  # an agent's first public answer there
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    checked_at: Mapped[datetime | None]  # last read back (poll or webhook)
+    claimed_until: Mapped[datetime | None]  # a deliverer is opening the ticket until then …
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # … this process (listener/ops/claims.py)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    task: Mapped[TaskRow] = relationship()
+
+
+class HandoffPostRow(Base):
+    """A comment listener adds to a hand-off's ticket, by the outbox key it carries: "pending" is written before
+    the helpdesk is called, "posted" after, so a retry after a crash looks for the earlier post first."""
+
+    __tablename__ = "helpdesk_posts"
+
+    handoff_id: Mapped[int] = mapped_column(ForeignKey("helpdesk_handoffs.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20))  # pending | posted
+    remote_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+
+
+class WebhookDeliveryRow(Base):
+    """A helpdesk webhook delivery already handled (its delivery id): a replay of it is refused."""
+
+    __tablename__ = "helpdesk_webhook_deliveries"
+    __table_args__ = (Index("ix_helpdesk_webhook_deliveries_received", "received_at"),)
+
+    channel: Mapped[str] = mapped_column(String(200), primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime]

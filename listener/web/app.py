@@ -35,7 +35,16 @@ from listener.web.users import can_act, can_edit_silences, can_edit_templates, g
 Handler = Callable[["Web", Request, UserRow, FormData | None], Response]
 ACTION_LABELS = {"ack": "acknowledged", "respond": "responded", "resolve": "resolved", "dismiss": "dismissed",
                  "assign": "assigned", "note": "note", "label": "verdict corrected", "reopen": "reopened",
-                 "create": "created"}
+                 "create": "created",
+                 # replies to the platforms (listener/replies/service.py)
+                 "reply_queued": "reply queued", "reply_pending_approval": "reply waits for approval",
+                 "reply_draft": "reply draft saved", "reply_approved": "reply approved",
+                 "reply_returned": "reply sent back", "replied": "replied on the platform",
+                 "reply_failed": "reply failed", "reply_unknown": "reply outcome unknown",
+                 # contacts (listener/contacts)
+                 "follow_up": "follow-up", "merge": "task merged in", "merged": "merged",
+                 "contact_link": "contacts linked", "contact_unlink": "link undone",
+                 "handoff": "handed to the helpdesk"}
 
 
 @dataclass

@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from listener.alerts.activity import assign, perform
-from listener.alerts.tasks import TaskError
+from listener.acting.activity import assign, perform
+from listener.acting.tasks import TaskError
 from listener.store.models import UserRow
 from listener.web.app import Web, formatter, page
 from listener.web.params import BadParam, choice, ident, text

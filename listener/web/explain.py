@@ -1,6 +1,6 @@
 """The errors of the task actions, in the reader's language.
 
-The actions are shared with the CLI (listener/alerts/activity.py, tasks.py, labels.py), whose errors are English
+The actions are shared with the CLI (listener/acting/activity.py, tasks.py, labels.py), whose errors are English
 sentences with a task number, a state or a name in them; the care inbox translates them by their shape. A message
 of an unknown shape is shown as it is.
 """

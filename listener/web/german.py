@@ -37,6 +37,7 @@ GERMAN: dict[str, str] = {
     "labelled": "bewertet", "Outcome": "Ergebnis", "No other mentions by this author.":
         "Keine weiteren Erwähnungen dieses Autors.", "Activity": "Verlauf", "created by rule": "erstellt durch Regel",
     "assigned": "zugewiesen", "note": "Notiz", "verdict corrected": "Urteil korrigiert",
+    "handed to the helpdesk": "an den Helpdesk übergeben",
     "Actions": "Aktionen", "Acknowledge": "Annehmen", "Resolve": "Erledigen",
     "Dismiss as false alarm": "Als Fehlalarm verwerfen", "Reply text or link": "Antworttext oder Link",
     "Mark responded": "Als beantwortet markieren", "Assign to": "Zuweisen an", "me": "mich", "nobody": "niemanden",
@@ -96,52 +97,35 @@ GERMAN: dict[str, str] = {
     "Median, calendar time": "Median, Kalenderzeit", "90th percentile, calendar time": "90. Perzentil, Kalenderzeit",
     "Waiting for a first response, by age": "Warten auf eine erste Antwort, nach Alter",
     "all tasks": "alle Aufgaben", "rule": "Regel",
-    # malformed requests (listener/web/params.py, errors.py)
-    "There is no task #{id}.": "Es gibt keine Aufgabe #{id}.",
-    "There is no template #{id}.": "Es gibt keine Vorlage #{id}.",
-    "There is no silence #{id}.": "Es gibt keine Stummschaltung #{id}.",
-    "{name}: expected a whole number from {low} to {high}.":
-        "{name}: erwartet wird eine ganze Zahl von {low} bis {high}.",
-    "{name}: expected a date such as 2026-01-31.": "{name}: erwartet wird ein Datum wie 2026-01-31.",
-    "{name}: expected one of {allowed}.": "{name}: erwartet wird einer der Werte {allowed}.",
-    "There is no such page.": "Diese Seite gibt es nicht.",
-    "This page does not answer that kind of request.": "Diese Seite beantwortet diese Art von Anfrage nicht.",
-    "The request could not be read.": "Die Anfrage konnte nicht gelesen werden.",
-    "This form was sent from another site and was refused. Reload the page here and try again.":
-        "Dieses Formular kam von einer anderen Website und wurde abgewiesen. Bitte die Seite hier neu laden und "
-        "erneut versuchen.",
-    # shift work: views, search, bulk actions, shortcuts, changes by others, reopening, tasks by hand
-    "Views": "Ansichten", "All open": "Alle offenen",
-    "Mine": "Meine", "Unassigned": "Niemandem zugewiesen", "Search and sort": "Suchen und sortieren",
-    "Sort by": "Sortieren nach", "deadline (overdue first)": "Frist (überfällige zuerst)",
-    "newest first": "neueste zuerst", "oldest first": "älteste zuerst",
-    "With the ticked tasks": "Mit den angehakten Aufgaben", "Tick": "Anhaken",
-    "Tick task": "Aufgabe anhaken", "Keyboard shortcuts": "Tastenkürzel",
-    "next / previous task": "nächste / vorige Aufgabe", "open the task": "Aufgabe öffnen",
-    "tick the task": "Aufgabe anhaken", "acknowledge the task": "Aufgabe annehmen", "search": "suchen",
-    "show or hide this help": "diese Hilfe zeigen oder verbergen",
-    "Press ? for keyboard shortcuts.": "Mit ? erscheinen die Tastenkürzel.",
-    "Someone else acted on this task": "Jemand anderes hat diese Aufgabe bearbeitet",
-    "Reload to see it": "Neu laden, um es zu sehen",
-    "You are signed out: this page no longer updates.":
-        "Sie sind abgemeldet: Diese Seite aktualisiert sich nicht mehr.",
-    "Sign in again": "Erneut anmelden", "Reopen": "Wieder öffnen", "reopened": "wieder geöffnet",
-    "created": "angelegt", "Create task": "Aufgabe anlegen", "Deadline as in rule": "Frist wie in Regel",
-    "15 minutes": "15 Minuten",
-    "{n} tasks acknowledged.": "{n} Aufgaben angenommen.", "{n} tasks resolved.": "{n} Aufgaben erledigt.",
-    "{n} tasks dismissed.": "{n} Aufgaben als Fehlalarm verworfen.", "{n} tasks assigned.": "{n} Aufgaben zugewiesen.",
-    "Not changed: {tasks}.": "Nicht geändert: {tasks}.",
-    "Tick at least one task, then choose what to do with them.":
-        "Bitte mindestens eine Aufgabe anhaken und dann eine Aktion wählen.",
-    "acknowledged it": "hat sie angenommen", "marked it responded": "hat sie als beantwortet markiert",
-    "resolved it": "hat sie erledigt", "dismissed it as a false alarm": "hat sie als Fehlalarm verworfen",
-    "assigned it to {detail}": "hat sie {detail} zugewiesen", "assigned it to nobody": "hat die Zuweisung aufgehoben",
-    "added a note": "hat eine Notiz hinzugefügt", "corrected the verdict": "hat das Urteil korrigiert",
-    "reopened it": "hat sie wieder geöffnet", "created it": "hat sie angelegt",
-    "Since you opened this task: {changes}. Nothing was changed; check the task and try again.":
-        "Seit Sie diese Aufgabe geöffnet haben: {changes}. Nichts wurde geändert; bitte die Aufgabe prüfen und "
-        "erneut versuchen.",
-    "There is no mention #{id}.": "Es gibt keine Erwähnung #{id}.",
-    "deadline_rule: no rule named {name}.": "deadline_rule: Es gibt keine Regel {name}.",
-    "task: expected task numbers.": "task: erwartet werden Aufgabennummern.",
+    # contacts (listener/web/contacts.py)
+    "merged": "zusammengeführt", "follow-up": "Nachtrag", "follow-ups": "Nachträge",
+    "follow-ups from the same contact": "Nachträge desselben Kontakts", "Follow-ups": "Nachträge",
+    "from task": "aus Aufgabe", "This task was merged into": "Diese Aufgabe wurde zusammengeführt mit",
+    "task": "Aufgabe",
+    "Contact": "Kontakt", "contact": "Kontakt", "profile": "Profil", "Links": "Verknüpfungen", "Undo link":
+        "Verknüpfung aufheben", "May be the same person": "Vielleicht dieselbe Person", "Same person: link":
+        "Dieselbe Person: verknüpfen", "Link with contact number": "Verknüpfen mit Kontakt Nummer",
+    "because": "weil", "Link": "Verknüpfen", "The mention names no author, so there is no contact.":
+        "Die Erwähnung nennt keinen Autor, daher gibt es keinen Kontakt.", "this task": "diese Aufgabe",
+    "Nothing else from this contact.": "Sonst nichts von diesem Kontakt.",
+    "Merge this task into task number": "Diese Aufgabe zusammenführen mit Aufgabe Nummer", "Merge": "Zusammenführen",
+    "Open tasks of this contact": "Offene Aufgaben dieses Kontakts", "task merged in": "Aufgabe hineingeführt",
+    "contacts linked": "Kontakte verknüpft", "link undone": "Verknüpfung aufgehoben",
 }
+
+
+# the reply composer keeps its texts beside it
+from listener.web.german_replies import REPLY_GERMAN  # noqa: E402
+
+GERMAN.update(REPLY_GERMAN)
+
+# the survey parts keep their texts beside them too
+from listener.web.german_surveys import SURVEY_GERMAN  # noqa: E402
+
+GERMAN.update(SURVEY_GERMAN)
+
+# the inbox for a whole shift (sign-in under attack, request values, bulk work, changes by others) keeps its texts
+# beside it too
+from listener.web.german_shift import SHIFT_GERMAN  # noqa: E402
+
+GERMAN.update(SHIFT_GERMAN)

@@ -1,6 +1,7 @@
 """German and English: the browser's preference (Accept-Language) unless the user chose one; Babel formats
 dates, durations and numbers. Templates write English and call `_()`; GERMAN holds the translations
-(tests/test_web_i18n.py checks that every string in the templates has one)."""
+(test_every_template_string_has_a_german_translation, in tests/test_web_inbox.py, checks that every string
+in the templates has one)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_datetime, format_timedelta
 from babel.numbers import format_decimal
 
-from listener.alerts.reasons import translate_reason
+from listener.delivery.reasons import translate_reason
 from listener.web.explain import explain
 from listener.web.german import GERMAN
 

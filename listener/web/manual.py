@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from listener.alerts.activity import record
+from listener.acting.activity import record
 from listener.store.models import MentionRow, TaskRow, UserRow
 from listener.web.app import Web, page, refuse
 from listener.web.params import BadParam, choice, path_id, text

@@ -10,12 +10,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from listener.alerts.report import response_report
-from listener.alerts.silences import SilenceError, active_silences, add_silence, expire_silence
+from listener.acting.report import response_report
+from listener.acting.silences import SilenceError, active_silences, add_silence, expire_silence
 from listener.domain import SENTIMENTS
 from listener.durations import parse_duration
 from listener.nlp.categories import CATEGORIES
 from listener.store.models import MentionBrand, MentionRow, ReplyTemplate, ScoreRow, SourceRow, TaskRow, UserRow
+from listener.surveys.report import satisfaction_report
 from listener.web import params
 from listener.web.app import Web, formatter, page, refuse, render
 from listener.web.i18n import LANGUAGES
@@ -78,9 +79,11 @@ def report_page(web: Web, request: Request, user: UserRow, form: FormData | None
     now = web.clock.now()
     with web.store.read() as session:
         figures = response_report(session, web.settings.rule, now, now - timedelta(days=days))
+        satisfaction = satisfaction_report(session, web.settings, now, now - timedelta(days=days))
     rows = [("all tasks", None, figures.overall)] + [("rule", k, v) for k, v in figures.per_rule.items()] + \
         [("agent", k, v) for k, v in figures.per_agent.items()]
-    return render(web, request, user, "report.html", rows=rows, backlog=figures.backlog_by_age, days=days)
+    return render(web, request, user, "report.html", rows=rows, backlog=figures.backlog_by_age, days=days,
+                  satisfaction=satisfaction)
 
 
 @page()

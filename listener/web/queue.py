@@ -19,7 +19,8 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
-from listener.alerts.tasks import OPEN_STATES
+from listener.contacts.models import TaskFollowUp
+from listener.domain import OPEN_STATES, WAITING_STATES
 from listener.store.models import (
     MentionBrand,
     MentionRow,
@@ -36,7 +37,6 @@ SORTS = ("due", "priority", "newest", "oldest")
 PAGE_SIZE = 100
 UNASSIGNED = "-"
 UNKNOWN_LANGUAGE = "?"
-WAITING_STATES = ("open", "acknowledged")  # no first response yet: these can be overdue
 
 
 @dataclass
@@ -55,6 +55,7 @@ class QueueItem:
     author: str | None = None
     title: str | None = None
     excerpt: str = ""
+    follow_ups: int = 0  # mentions of the contact that joined this task (listener/acting/joining.py)
     created_at: datetime | None = None
     version: int = 0  # the last activity-log entry: bulk actions refuse tasks changed since (web/versions.py)
 
@@ -170,6 +171,9 @@ def _add_details(session: Session, items: list[QueueItem]) -> None:
     by_task = {i.task_id: i for i in items}
     if not by_task:
         return
+    for task_id, follow_ups in session.execute(select(TaskFollowUp.task_id, func.count()).where(
+            TaskFollowUp.task_id.in_(by_task)).group_by(TaskFollowUp.task_id)):
+        by_task[task_id].follow_ups = follow_ups
     query = (select(TaskRow.id, TaskRow.due_at, MentionRow.author, MentionRow.title,
                     func.substr(MentionRow.text, 1, 240), TaskRow.created_at)
              .join(MentionRow, MentionRow.id == TaskRow.mention_id).where(TaskRow.id.in_(by_task)))

@@ -10,24 +10,27 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from listener.alerts.activity import add_note, assign, correct_verdict, perform
-from listener.alerts.tasks import TaskError
-from listener.domain import SENTIMENTS
+from listener.acting.activity import add_note, assign, correct_verdict, perform
+from listener.acting.tasks import TaskError
+from listener.contacts.linking import ContactError
+from listener.delivery.helpdesk.webhooks import hook_endpoint
 from listener.labels import LabelError
-from listener.nlp.categories import CATEGORIES
 from listener.store.models import UserRow
 from listener.web.app import Web, page, refuse, render
+from listener.web.contacts import CONTACT_ACTIONS, contact_action
 from listener.web.i18n import LANGUAGES
 from listener.web.pages import page_routes
 from listener.web.params import BadParam, choice, ident, path_id, text, whole
 from listener.web.queue import FACETS, SORTS, VIEWS, Shift
+from listener.web.replies import reply_routes
 from listener.web.security import InvalidAckLink
 from listener.web.shift import shift_routes
 from listener.web.signin import local_target, login
 from listener.web.stale import refuse_if_stale
-from listener.web.taskview import business_time_left, fill_template, task_view, time_left
+from listener.web.survey_page import survey_routes
+from listener.web.taskpage import show_task
+from listener.web.taskview import task_view
 from listener.web.users import assignable_names, can_act, get_user
-from listener.web.versions import task_version
 
 WORKFLOW = ("ack", "respond", "resolve", "dismiss", "reopen")
 NO_TASK = "There is no task #{id}."
@@ -95,17 +98,7 @@ def _task_id(request: Request) -> int:
 
 def _show_task(web: Web, request: Request, user: UserRow, task_id: int, error: str | None = None,
                status: int = 200) -> Response:
-    with web.store.read() as session:
-        view = task_view(session, task_id)
-        if view is None:
-            raise BadParam(404, NO_TASK, id=task_id)
-        brand = (view.mention.brand_names or [""])[0]
-        replies = [(t, fill_template(t.body, view.mention.author, brand, view.mention.url)) for t in view.templates]
-        return render(web, request, user, "task.html", status=status, version=task_version(session, task_id),
-                      v=view, t=view.task, m=view.mention,
-                      s=view.mention.score, label=view.mention.label, replies=replies, error=error,
-                      left=time_left(view.task, web.clock.now()), sentiments=SENTIMENTS, categories=CATEGORIES,
-                      business_left=business_time_left(view.task, web.settings.rule, web.clock.now()))
+    return show_task(web, request, user, task_id, error=error, status=status)
 
 
 @page()
@@ -133,9 +126,11 @@ def task_action(web: Web, request: Request, user: UserRow, form: FormData | None
             elif action == "label":
                 categories = [text(c, 50) for c in form.getlist("category")]
                 correct_verdict(session, task_id, text(form.get("sentiment"), 20), categories, user.name, now)
+            elif action in CONTACT_ACTIONS:  # link / unlink the contact, merge the task (listener/web/contacts.py)
+                contact_action(session, task_id, action, form, user.name, now)
             else:
                 return refuse(web, request, user, 400, "Unknown action.")
-    except (TaskError, LabelError) as exc:
+    except (TaskError, LabelError, ContactError) as exc:
         return _show_task(web, request, user, task_id, error=str(exc), status=409)
     back = text(form.get("next"), 2000)
     return RedirectResponse(local_target(back) if back else f"/tasks/{task_id}", status_code=303)
@@ -185,6 +180,10 @@ def routes() -> list[BaseRoute]:
         Route("/tasks/{task_id:int}", task_page),
         Route("/tasks/{task_id:int}/act", task_action, methods=["POST"]),
         Route("/ack/{token:str}", ack_link, methods=["GET", "POST"]),
-        *page_routes(), *shift_routes(),
+        Route("/hooks/{channel:str}", hook_endpoint, methods=["POST"]),  # signed by the helpdesk, not CSRF
+        *page_routes(),
+        *reply_routes(),
+        *survey_routes(),  # public: no sign-in (listener/web/survey_page.py)
+        *shift_routes(),
     ]
 

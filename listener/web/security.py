@@ -4,58 +4,26 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
+from collections import defaultdict, deque
 from collections.abc import Callable
-from datetime import timedelta
-
-from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from datetime import datetime, timedelta
 
 from listener.clock import Clock
 from listener.secrets import MissingSecret, get_secret
+from listener.signed_links import AckLinks, InvalidAckLink
 from listener.web.settings import WebSettings
 
-ACK_SALT = "listener.ack-link"
-__all__ = ["AckLinks", "InvalidAckLink", "MissingSecret", "ack_links", "csrf_ok",
+__all__ = ["AckLinks", "InvalidAckLink", "LoginThrottle", "MissingSecret", "ack_links", "csrf_ok",
            "new_csrf_token", "session_secret", "task_url_template"]
-
-
-class InvalidAckLink(Exception):
-    def __init__(self, expired: bool):
-        self.expired = expired
-        super().__init__("the acknowledge link has expired" if expired else "the acknowledge link is not valid")
 
 
 def session_secret(settings: WebSettings) -> str:
     return get_secret(settings.session_secret)
 
 
-class AckLinks:
-    """`/ack/<token>`: a task id signed with a timestamp on the injected clock, valid for `ack_link_valid`."""
-
-    def __init__(self, secret: str, clock: Clock, valid: timedelta):
-        class ClockSigner(TimestampSigner):
-            def get_timestamp(self) -> int:
-                return int(clock.now().timestamp())
-
-        self.valid = valid
-        self.serializer = URLSafeTimedSerializer(secret, salt=ACK_SALT, signer=ClockSigner)
-
-    def token(self, task_id: int) -> str:
-        return str(self.serializer.dumps(task_id))
-
-    def task_id(self, token: str) -> int:
-        try:
-            value = self.serializer.loads(token, max_age=int(self.valid.total_seconds()))
-        except SignatureExpired:
-            raise InvalidAckLink(expired=True) from None
-        except BadSignature:
-            raise InvalidAckLink(expired=False) from None
-        if not isinstance(value, int):
-            raise InvalidAckLink(expired=False)
-        return value
-
-
 def ack_links(settings: WebSettings | None, clock: Clock) -> Callable[[int], str] | None:
-    """The acknowledge URL of a task, for its alerts, when a base URL is configured (listener/alerts/outbox.py)."""
+    """The acknowledge URL of a task, for its alerts, when a base URL is configured (listener/delivery/outbox.py)."""
     if settings is None or not settings.base_url:
         return None
     base = settings.base_url
@@ -75,3 +43,34 @@ def new_csrf_token() -> str:
 def csrf_ok(expected: object, given: object) -> bool:
     return isinstance(expected, str) and isinstance(given, str) and bool(expected) and \
         hmac.compare_digest(expected, given)
+
+
+class LoginThrottle:
+    """At most `attempts` events per name and per client address within `window` — a plain counter, which the
+    public survey page uses for its answers (the sign-in form has its own, listener/web/throttle.py)."""
+
+    def __init__(self, attempts: int, window: timedelta, clock: Clock):
+        self.attempts, self.window, self.clock = attempts, window, clock
+        self._failures: dict[str, deque[datetime]] = defaultdict(deque)
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: datetime) -> deque[datetime]:
+        failures = self._failures[key]
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        return failures
+
+    def blocked(self, name: str, address: str) -> bool:
+        now = self.clock.now()
+        with self._lock:
+            return any(len(self._recent(k, now)) >= self.attempts for k in (f"u:{name.lower()}", f"a:{address}"))
+
+    def failed(self, name: str, address: str) -> None:
+        now = self.clock.now()
+        with self._lock:
+            for key in (f"u:{name.lower()}", f"a:{address}"):
+                self._recent(key, now).append(now)
+
+    def succeeded(self, name: str) -> None:
+        with self._lock:
+            self._failures.pop(f"u:{name.lower()}", None)

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from listener.alerts.tasks import TaskError
+from listener.acting.tasks import TaskError
 from listener.store.models import UserRow
 from listener.web.app import Web, formatter
 from listener.web.params import whole

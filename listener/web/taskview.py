@@ -1,4 +1,4 @@
-"""What the task page shows: the mention, why it was flagged, copies, the author's contact history, the log."""
+"""What the task page shows: the mention, why it was flagged, copies, the contact and its history, the log."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.alerts.activity import events
-from listener.alerts.rules import RuleSettings
+from listener.acting.activity import events
+from listener.acting.rules import RuleSettings
+from listener.contacts.history import HistoryEntry, contact_history
+from listener.domain import WAITING_STATES
 from listener.store.models import (
     MentionRow,
     ReplyTemplate,
@@ -17,17 +19,9 @@ from listener.store.models import (
     TaskRow,
     UserRow,
 )
+from listener.web.contacts import ContactPanel, contact_panel
 
 HISTORY_LIMIT = 30
-
-
-@dataclass
-class Contact:
-    """One earlier (or later) mention by the same author, with its task's outcome and the team's label."""
-
-    mention: MentionRow
-    task: TaskRow | None
-    same_platform: bool
 
 
 @dataclass
@@ -36,10 +30,11 @@ class TaskView:
     mention: MentionRow
     assignee: str | None
     copies: list[MentionRow]
-    history: list[Contact]
+    history: list[HistoryEntry]
     log: list[TaskEvent]
     templates: list[ReplyTemplate]
     assignable: list[str]
+    contact: ContactPanel
 
 
 def copies_of(session: Session, mention: MentionRow) -> list[MentionRow]:
@@ -51,18 +46,12 @@ def copies_of(session: Session, mention: MentionRow) -> list[MentionRow]:
     return ([canonical] if canonical else []) + copies
 
 
-def contact_history(session: Session, mention: MentionRow) -> list[Contact]:
-    """The same author's other mentions: on this platform (same source kind), and elsewhere where the handle
-    is the same; newest first, each with its task and outcome."""
-    if not mention.author:
+def task_history(session: Session, panel: ContactPanel, mention: MentionRow) -> list[HistoryEntry]:
+    """The contact's history (every identity, links followed; listener/contacts/history.py) without the task's
+    own mention, which the page shows above it."""
+    if panel.contact is None:
         return []
-    query = (select(MentionRow).where(MentionRow.author == mention.author, MentionRow.id != mention.id)
-             .order_by(MentionRow.published_at.desc(), MentionRow.id.desc()).limit(HISTORY_LIMIT))
-    others = list(session.scalars(query))
-    tasks = {t.mention_id: t for t in session.scalars(
-        select(TaskRow).where(TaskRow.mention_id.in_([m.id for m in others])))} if others else {}
-    contacts = [Contact(m, tasks.get(m.id), m.source_kind == mention.source_kind) for m in others]
-    return sorted(contacts, key=lambda c: not c.same_platform)  # stable: newest first within each group
+    return contact_history(session, panel.contact.id, frozenset({mention.id}), HISTORY_LIMIT)
 
 
 def reply_templates(session: Session, mention: MentionRow) -> list[ReplyTemplate]:
@@ -75,11 +64,6 @@ def reply_templates(session: Session, mention: MentionRow) -> list[ReplyTemplate
     return sorted(session.scalars(query), key=lambda t: (t.category == "", t.name))
 
 
-def fill_template(body: str, author: str | None, brand: str, link: str | None) -> str:
-    """Placeholders {author}, {brand}, {link}; anything else is left as written (no format-string evaluation)."""
-    return body.replace("{author}", author or "").replace("{brand}", brand).replace("{link}", link or "")
-
-
 def task_view(session: Session, task_id: int) -> TaskView | None:
     task = session.get(TaskRow, task_id)
     if task is None:
@@ -88,9 +72,9 @@ def task_view(session: Session, task_id: int) -> TaskView | None:
     assignable = list(session.scalars(select(UserRow.name).where(UserRow.disabled.is_(False),
                                                                  UserRow.role.in_(["agent", "lead"]))
                                       .order_by(UserRow.name)))
-    return TaskView(task, mention, task.assignee, copies_of(session, mention),
-                    contact_history(session, mention), events(session, task_id), reply_templates(session, mention),
-                    assignable)
+    panel = contact_panel(session, task)
+    return TaskView(task, mention, task.assignee, copies_of(session, mention), task_history(session, panel, mention),
+                    events(session, task_id), reply_templates(session, mention), assignable, panel)
 
 
 def business_time_left(task: TaskRow, rules: list[RuleSettings], now: datetime) -> float | None:
@@ -98,13 +82,13 @@ def business_time_left(task: TaskRow, rules: list[RuleSettings], now: datetime) 
     answered/overdue: then the clock time says it all)."""
     rule = next((r for r in rules if r.name == task.rule), None)
     calendar = rule.task.calendar if rule else None
-    if calendar is None or task.due_at is None or task.due_at <= now or task.status not in ("open", "acknowledged"):
+    if calendar is None or task.due_at is None or task.due_at <= now or task.status not in WAITING_STATES:
         return None
     return calendar.between(now, task.due_at).total_seconds()
 
 
 def time_left(task: TaskRow, now: datetime) -> float | None:
     """Seconds until the first-response deadline (negative: overdue); None once answered or closed."""
-    if task.due_at is None or task.status not in ("open", "acknowledged"):
+    if task.due_at is None or task.status not in WAITING_STATES:
         return None
     return (task.due_at - now).total_seconds()

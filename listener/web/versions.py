@@ -1,7 +1,7 @@
 """What changed on a task since a page showed it, so that two agents never act on it blind.
 
 A task's version is the id of the last entry in its activity log (0: none yet): every action writes one
-(listener/alerts/activity.py). A page carries the version it showed; an action sent with an older version, when
+(listener/acting/activity.py). A page carries the version it showed; an action sent with an older version, when
 someone *else* acted meanwhile, is refused and the page says what happened instead (`stale_message`). An open
 task page asks `/tasks/{id}/changes?since=V` every `refresh` and shows a notice when someone else acted.
 """

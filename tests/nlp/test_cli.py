@@ -91,8 +91,8 @@ def test_train_passes_the_later_stages_recipe_to_the_trainer(
 ) -> None:
     """The model card's quantisation-aware stages must be expressible through `listener nlp train`; what is not
     given keeps the defaults `python -m listener.nlp.train` has too (one TrainConfig)."""
-    from listener.nlp import train as training
-    from listener.nlp.train_config import TrainConfig, parse_args
+    from listener.nlp.train import finetune as training
+    from listener.nlp.train.config import TrainConfig, parse_args
 
     seen: list[TrainConfig] = []
     monkeypatch.setattr(training, "run", lambda config: seen.append(config) or 0)
@@ -119,7 +119,7 @@ def test_train_passes_the_learning_curve_share_and_refuses_one_out_of_range(
     obj: SimpleNamespace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """`listener nlp train --train-fraction 0.5`, as the README suggests for asking whether more labels would pay."""
-    from listener.nlp import train as training
+    from listener.nlp.train import finetune as training
 
     seen: list = []
     monkeypatch.setattr(training, "run", lambda config: seen.append(config) or 0)
@@ -136,7 +136,7 @@ def test_eval_reports_the_short_text_test_part(obj: SimpleNamespace, tmp_path: P
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """`--short` adds the short-text test part: sentiment accuracy and false flags, separately. The tiny model
     calls everything negative (and so a negative service experience), so every praise counts as flagged."""
-    from listener.nlp.short_texts import ALWAYS_TEST, test_rows
+    from listener.nlp.train.short_texts import ALWAYS_TEST, test_rows
 
     monkeypatch.setenv("LISTENER_EVAL_DIR", str(tmp_path))  # no training files here: only the written lines
     written = test_rows(tmp_path)["written"]
@@ -156,3 +156,25 @@ def test_eval_reports_the_short_text_test_part(obj: SimpleNamespace, tmp_path: P
     assert "Acme ist toll" in short["flagged_praise_texts"]
     text = CliRunner().invoke(nlp, ["eval", "--short", str(f)], obj=obj)
     assert f"praise flagged {len(praise)}/{len(praise)}" in text.output
+
+
+def test_eval_reports_the_care_cases_test_part(obj: SimpleNamespace, tmp_path: Path) -> None:
+    """`--care` adds the care cases' test part: flag recall on complaints, false flags on the rest. The tiny model
+    flags everything, so recall is 1 and every non-complaint (every solved problem too) is a false flag."""
+    from listener.nlp.train.care_cases import test_rows
+
+    rows = test_rows()
+    complaints = [r for r in rows if r["kind"] == "complaint"]
+    solved = [r for r in rows if r["kind"] == "solved"]
+    f = tmp_path / "mine.tsv"
+    f.write_text("id\tsentiment\ttext\n1\tnegative\tbad\n", encoding="utf-8")
+    result = CliRunner().invoke(nlp, ["eval", "--json", "--care", "--no-short", str(f)], obj=obj)
+    assert result.exit_code == 0, result.output
+    _mine, care = json.loads(result.output)
+    assert care["file"] == "care_cases[test]" and care["n"] == len(rows)
+    assert (care["complaints"], care["complaints_flagged"], care["flag_recall"]) == (len(complaints),) * 2 + (1.0,)
+    assert (care["not_complaints"], care["false_flags"]) == (len(rows) - len(complaints),) * 2
+    assert (care["solved"], care["solved_flagged"]) == (len(solved), len(solved))
+    assert set(care["languages"]) == {"de", "en"}
+    text = CliRunner().invoke(nlp, ["eval", "--care", "--no-short", str(f)], obj=obj)
+    assert f"flag recall 1.000 ({len(complaints)}/{len(complaints)})" in text.output

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from listener.nlp.categories import CATEGORIES, CategoryRule, airline_targets, germeval_targets, load_taxonomy
-from listener.nlp.evaluate import DataFileError, evaluate_file, flag_metrics, read_tsv, sentiment_metrics
 from listener.nlp.scoring import Score
+from listener.nlp.train.evaluate import DataFileError, evaluate_file, flag_metrics, read_tsv, sentiment_metrics
 
 TAXONOMY = "dataset\tlabel\tcategory\ngermeval2017\tZugfahrt\tdelivery\ngermeval2017\tAllgemein\tnone\n" \
            "germeval2017\tTicketkauf\tbilling\nairline\tLate Flight\tdelivery\nairline\tCan't Tell\tnone\n"
@@ -151,8 +151,8 @@ def test_category_rule_is_tuned_on_the_flagged_dev_rows() -> None:
     wrong category on these rows is switched off or made to need the head's agreement."""
     np = pytest.importorskip("numpy")
     pytest.importorskip("torch")
-    from listener.nlp.train_calibrate import tune_category_rule
-    from listener.nlp.train_data import Example
+    from listener.nlp.train.calibrate import tune_category_rule
+    from listener.nlp.train.datasets import Example
 
     exs, probs = [], []
     for i in range(60):

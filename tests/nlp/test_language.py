@@ -65,7 +65,7 @@ def test_detect_many_matches_detect_and_keeps_order() -> None:
 
 def test_screen_rarely_sends_german_or_english_rows_elsewhere() -> None:
     """On real German and English tweets (sb10k_dev, airline_train) the screen's cut keeps false alarms rare."""
-    from listener.nlp.evaluate import default_eval_dir, read_tsv
+    from listener.nlp.train.evaluate import default_eval_dir, read_tsv
 
     files = [default_eval_dir() / name for name in ("sb10k_dev.tsv", "airline_train.tsv")]
     if not all(f.is_file() for f in files):

@@ -48,3 +48,22 @@ def test_int8_runtime_scores_without_importing_torch(e5_cache: Path, runtime: st
     assert result["backend"] == backend
     assert result["sentiments"] == ["negative", "positive"]
     assert result["loaded"] == []
+
+
+def test_the_scorer_imports_nothing_from_training() -> None:
+    """listener.nlp.train (training, evaluation, calibration) is imported only by the `listener nlp` commands;
+    nothing else in the package reaches it, at the top or inside a function."""
+    import ast
+
+    package = ROOT / "listener"
+    train = package / "nlp" / "train"
+    reaching = []
+    for path in package.rglob("*.py"):
+        if train in path.parents or path == package / "nlp" / "cli.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [f"{node.module}.{a.name}" for a in node.names] if isinstance(node, ast.ImportFrom)
+                     and node.module else [])
+            reaching += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.startswith("listener.nlp.train")]
+    assert reaching == []

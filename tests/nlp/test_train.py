@@ -71,7 +71,7 @@ def test_fake_quant_linear_passes_gradients_straight_through() -> None:
 
 
 def _example(text: str, sentiment: int):
-    from listener.nlp.train_data import Example
+    from listener.nlp.train.datasets import Example
 
     return Example(ids=[0, 1], sentiment=sentiment, flag=float("nan"), cats=None, source="t", text=text)
 
@@ -79,7 +79,7 @@ def _example(text: str, sentiment: int):
 def test_logit_offsets_are_tuned_per_language() -> None:
     """German dev rows whose model over-predicts `positive` get a negative offset; English rows that are
     already right keep zero, instead of inheriting the German correction."""
-    from listener.nlp.train_calibrate import tune_logit_bias_by_language
+    from listener.nlp.train.calibrate import tune_logit_bias_by_language
 
     german = "Die Bahn war heute wieder einmal pünktlich, und das Personal im Zug war freundlich."
     english = "The flight was on time today and the crew on board were friendly."
@@ -106,7 +106,7 @@ def test_small_training_run_end_to_end(e5_cache: Path, tmp_path: Path, monkeypat
     from listener.nlp.model_io import DELTA_FILE, HEADS_FILE, artifacts_hash
     from listener.nlp.scoring import ModelUnavailable
     from listener.nlp.settings import NlpSettings
-    from listener.nlp.train import main
+    from listener.nlp.train.finetune import main
 
     data = tmp_path / "mine.tsv"
     rows = ["id\trelevance\tsentiment\ttext"]
@@ -145,10 +145,11 @@ def test_small_training_run_end_to_end(e5_cache: Path, tmp_path: Path, monkeypat
         pytest.skip("openvino is not installed")
     static = EmbeddedScorer(NlpSettings(threads=2, batch_size=4), cache, artifacts_dir=out)
     assert static.backend == "openvino-int8-static" and static.model_version.endswith(":int8-static")
+    # the two int8 graphs agree on the probabilities; not on the label, which a 48-example, one-epoch model leaves
+    # near a tie (seen flipping between OpenVINO/ONNX Runtime releases with probabilities 0.05 apart)
     for dynamic_score, static_score in zip(scores, static.score(texts), strict=True):
-        assert static_score.sentiment == dynamic_score.sentiment
         for label, p in static_score.probabilities.items():
-            assert p == pytest.approx(dynamic_score.probabilities[label], abs=0.1)
+            assert p == pytest.approx(dynamic_score.probabilities[label], abs=0.1), (static_score, dynamic_score)
     # an OpenVINO that cannot compile (old CPU, broken install) leaves the "auto" runtime on ONNX Runtime
     def openvino_fails(*_args: object) -> None:
         raise RuntimeError("no plugin for CPU")
@@ -172,8 +173,8 @@ def test_small_training_run_end_to_end(e5_cache: Path, tmp_path: Path, monkeypat
 
 
 def test_flag_thresholds_are_tuned_per_language() -> None:
-    from listener.nlp.train_calibrate import tune_flag_thresholds_by_language
-    from listener.nlp.train_data import Example
+    from listener.nlp.train.calibrate import tune_flag_thresholds_by_language
+    from listener.nlp.train.datasets import Example
 
     def rows(text: str, flagged_p: float, clean_p: float) -> tuple:
         exs = [Example(ids=[0], sentiment=0, flag=float(i < 100), cats=[0.0] * 6, source="t", text=text)
@@ -192,7 +193,7 @@ def test_training_mix_repeats_whole_shares_and_resamples_fractions_each_epoch() 
     epochs uses every row once."""
     import random
 
-    from listener.nlp.train_data import TrainingMix
+    from listener.nlp.train.datasets import TrainingMix
 
     twice = [_example(f"g{i}", 1) for i in range(10)]
     halved = [_example(f"a{i}", 0) for i in range(40)]
@@ -214,7 +215,7 @@ def test_relevance_column_is_read_where_present(tmp_path: Path) -> None:
     """GermEval's relevance labels feed the auxiliary loss; rows without one (other files, empty cells) are unknown."""
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    from listener.nlp.train_data import load_examples
+    from listener.nlp.train.datasets import load_examples
 
     tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
@@ -232,10 +233,10 @@ def test_train_fraction_keeps_a_nested_subset_and_whole_dev_sets(tmp_path: Path)
     """--train-fraction (learning curves): each share's rows contain the smaller share's; hold-outs don't change."""
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    from listener.nlp.evaluate import DataFileError
-    from listener.nlp.train import main
-    from listener.nlp.train_config import TrainConfig
-    from listener.nlp.train_data import build_datasets
+    from listener.nlp.train.config import TrainConfig
+    from listener.nlp.train.datasets import build_datasets
+    from listener.nlp.train.evaluate import DataFileError
+    from listener.nlp.train.finetune import main
 
     tokenizer = Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
@@ -275,7 +276,7 @@ def _write_made_up_mentions(path: Path, relevance: bool = False) -> list[str]:
 
 def _tiny_runs(e5_cache: Path, tmp_path: Path, seeds: tuple[int, ...], layers: int = 1) -> list[Path]:
     """One-epoch runs of the bottom `layers` layers on 48 made-up mentions, one artefact directory per seed."""
-    from listener.nlp.train import main
+    from listener.nlp.train.finetune import main
 
     data = tmp_path / "mine.tsv"
     _write_made_up_mentions(data)
@@ -310,7 +311,7 @@ def test_care_team_labels_adapt_the_shipped_model(e5_cache: Path, tmp_path: Path
     from listener.nlp.cli import nlp
     from listener.nlp.model_io import ARTIFACTS_DIR, artifacts_hash
     from listener.nlp.settings import NlpSettings
-    from listener.nlp.train_data import load_examples
+    from listener.nlp.train.datasets import load_examples
     from tests.test_labels import NOW, add_mentions
 
     texts = {"negative": "Die Hotline hat mich bei Vertrag {} dreimal aus der Leitung geworfen.",
@@ -349,8 +350,8 @@ def test_a_stopped_run_resumes_exactly(e5_cache: Path, tmp_path: Path, capsys: p
     step with the same weights and optimiser moments as the same run without a stop (quantisation-aware, with
     the relevance head and dropout in play), and writes the same artefacts and per-epoch dev scores."""
     from listener.nlp.model_io import DELTA_FILE, HEADS_FILE
-    from listener.nlp.train import STOPPED, main
-    from listener.nlp.train_checkpoint import STATE_FILE
+    from listener.nlp.train.checkpoint import STATE_FILE
+    from listener.nlp.train.finetune import STOPPED, main
 
     data, dev = tmp_path / "mine.tsv", tmp_path / "dev.tsv"
     rows = _write_made_up_mentions(data, relevance=True)
@@ -393,7 +394,7 @@ def test_a_stopped_run_resumes_exactly(e5_cache: Path, tmp_path: Path, capsys: p
 
 def test_resuming_refuses_changed_data_and_missing_checkpoints(e5_cache: Path, tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    from listener.nlp.train import STOPPED, main
+    from listener.nlp.train.finetune import STOPPED, main
 
     data = tmp_path / "mine.tsv"
     data.write_text("id\tsentiment\ttext\n" + "".join(f"r{i}\tneutral\tpost number {i}\n" for i in range(40)))
@@ -414,7 +415,7 @@ def test_training_mix_queues_survive_a_checkpoint() -> None:
     next epochs as the mix that never stopped."""
     import random
 
-    from listener.nlp.train_data import TrainingMix
+    from listener.nlp.train.datasets import TrainingMix
 
     def mix() -> TrainingMix:
         return TrainingMix([([_example(f"g{i}", 1) for i in range(10)], 1),
@@ -432,9 +433,9 @@ def test_training_mix_queues_survive_a_checkpoint() -> None:
 
 
 def test_shares_of_the_default_mix_can_be_set_per_file() -> None:
-    from listener.nlp.evaluate import DataFileError
-    from listener.nlp.train_config import parse_args
-    from listener.nlp.train_data import build_datasets
+    from listener.nlp.train.config import parse_args
+    from listener.nlp.train.datasets import build_datasets
+    from listener.nlp.train.evaluate import DataFileError
 
     config = parse_args(["--share", "sb10k_train=2", "--share", "short_texts.tsv=0"])
     assert config.shares == {"sb10k_train": 2.0, "short_texts": 0.0}

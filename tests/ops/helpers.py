@@ -1,10 +1,12 @@
-"""Helpers for the operator-surface tests: scraping, a tiny negative model, a throwaway PostgreSQL server."""
+"""Helpers for the operator-surface tests: scraping, systemd's notify socket, a throwaway PostgreSQL server."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -81,3 +83,33 @@ class ThrowawayPostgres:
 
     def stop(self) -> None:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+
+class NotifySocket:
+    """Collects what the daemon tells systemd on $NOTIFY_SOCKET, reading as systemd does (a reader that falls behind
+    fills the socket's short datagram queue, and the daemon's next notification blocks)."""
+
+    def __init__(self, path: Path):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.2)
+        self.path = path
+        self.states: list[str] = []
+        self.closed = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        while not self.closed.is_set():
+            try:
+                self.states.append(self.sock.recv(4096).decode())
+            except TimeoutError:
+                continue
+
+    def count(self, prefix: str) -> int:
+        return sum(s.startswith(prefix) for s in list(self.states))
+
+    def close(self) -> None:
+        self.closed.set()
+        self.thread.join()
+        self.sock.close()

@@ -17,8 +17,8 @@ from aiosmtpd.controller import Controller
 
 from listener.app import App
 from listener.config import load_settings
+from listener.delivery.claims import claimant, is_gone, release_dead_claims
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver, free_port
-from listener.ops.claims import claimant, is_gone, release_dead_claims
 from listener.store.models import AlertRow
 from tests.flow import alert_statuses, write_config
 from tests.ops.helpers import wait_for

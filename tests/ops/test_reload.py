@@ -7,10 +7,8 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,9 +19,10 @@ from listener.app import App
 from listener.config import load_settings
 from listener.daemon import Daemon
 from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver, free_port
+from listener.scheduler import Scheduler
 from listener.store.models import TaskRow
 from tests.flow import write_config
-from tests.ops.helpers import scrape, total, wait_for
+from tests.ops.helpers import NotifySocket, scrape, total, wait_for
 
 NEW_RULE = """
 [[rule]]
@@ -44,7 +43,8 @@ def late_source(url: str) -> str:
 
 
 def poll_interval(daemon: Daemon, source: str) -> timedelta:
-    job = daemon.scheduler.get_job(f"poll:{source}")
+    assert isinstance(daemon.runner, Scheduler)
+    job = daemon.runner.scheduler.get_job(f"poll:{source}")
     assert job is not None, source
     return job.trigger.interval
 
@@ -55,9 +55,10 @@ def test_reload_applies_a_new_interval_source_and_rule_and_refuses_a_broken_file
     config = write_config(tmp_path, feed_server, smtp_sink.port, webhook, negative_model)
     app = App(load_settings(config))
     app.migrate()
-    daemon = Daemon(app, config)
-    daemon.schedule()
-    daemon.scheduler.start(paused=True)  # jobs are scheduled but do not run: the test drives the stages
+    scheduler = Scheduler(app)
+    daemon = Daemon(app, config, scheduler)
+    scheduler.schedule()
+    scheduler.scheduler.start(paused=True)  # jobs are scheduled but do not run: the test drives the stages
     try:
         assert poll_interval(daemon, "moneytalk") == timedelta(minutes=5)
         original = config.read_text()
@@ -87,40 +88,11 @@ def test_reload_applies_a_new_interval_source_and_rule_and_refuses_a_broken_file
 
         config.write_text(original)  # back: the extra source's job goes, the interval returns
         assert daemon.reload()
-        assert daemon.scheduler.get_job("poll:late") is None and "late" not in app.sources
+        assert scheduler.scheduler.get_job("poll:late") is None and "late" not in app.sources
         assert poll_interval(daemon, "moneytalk") == timedelta(minutes=5)
     finally:
-        daemon.scheduler.shutdown(wait=False)
+        scheduler.scheduler.shutdown(wait=False)
         app.close()
-
-
-class NotifySocket:
-    """Collects what the daemon tells systemd on $NOTIFY_SOCKET."""
-
-    def __init__(self, path: Path):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.settimeout(0.2)
-        self.path = path
-        self.states: list[str] = []
-        self.closed = threading.Event()
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        while not self.closed.is_set():
-            try:
-                self.states.append(self.sock.recv(4096).decode())
-            except TimeoutError:
-                continue
-
-    def count(self, prefix: str) -> int:
-        return sum(s.startswith(prefix) for s in list(self.states))
-
-    def close(self) -> None:
-        self.closed.set()
-        self.thread.join()
-        self.sock.close()
 
 
 def test_sighup_reloads_a_running_daemon(tmp_path: Path, feed_server: FeedServer, smtp_sink: SmtpSink,

@@ -205,6 +205,9 @@ def test_first_poll_logs_in_and_reads_the_last_day(pds: FakePds, clock: FakeCloc
     reply = by_uri["at://did:plc:7nagdvjqrzaquzk7mueohne5/app.bsky.feed.post/3lpjzka2pzc2l"]
     assert reply.parent_id == "at://did:plc:7nagdvjqrzaquzk7mueohne5/app.bsky.feed.post/3lpjzgltpa22l"
     assert reply.thread_id == "at://did:plc:7nagdvjqrzaquzk7mueohne5/app.bsky.feed.post/3lpjy3eabqs2l"
+    # what an answer needs (listener/replies): the post's cid and its thread root as strong refs
+    assert set(reply.reply_ref) == {"cid", "root_uri", "root_cid"} and reply.reply_ref["cid"].startswith("bafy")
+    assert reply.reply_ref["root_uri"] == reply.thread_id and set(first.reply_ref) == {"cid"}
     # createdAt after indexedAt (clock skew): published keeps createdAt, the cursor uses the earlier sortAt
     skewed = by_uri["at://did:plc:mhbp4wx4zsjf6537frktqux2/app.bsky.feed.post/3lpikwarowc2o"]
     assert skewed.published_at == datetime(2025, 5, 19, 2, 52, 19, 333000, tzinfo=UTC)

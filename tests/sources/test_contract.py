@@ -20,6 +20,7 @@ from sqlalchemy import select
 from listener.clock import FakeClock
 from listener.matching import BrandMatcher
 from listener.pipeline import poll_source
+from listener.replies.platforms import with_reply_keys
 from listener.sources.kit import (
     HttpFetcher,
     HttpSettings,
@@ -101,7 +102,8 @@ def test_a_block_in_the_example_config(kind: str) -> None:
     blocks = [block for block in example.get("source", []) if block.get("kind") == kind]
     assert blocks, f"config/listener.example.toml has no [[source]] block of kind {kind!r}"
     for block in blocks:
-        get_source_class(kind).settings_model.model_validate(block)  # every key it shows is a real key
+        # every key it shows is a real key (the source's own, and the reply keys of its platform: listener/replies)
+        with_reply_keys(get_source_class(kind).settings_model, kind).model_validate(block)
 
 
 def test_429_with_retry_after_is_rate_limited(kind: str, case: ContractCase, platform: ApiServer,

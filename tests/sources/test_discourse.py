@@ -121,6 +121,7 @@ def test_first_poll_reads_one_page_of_latest_posts(forum: tuple[ApiServer, Forum
     assert reply.url == server.base_url + "/t/this-is-an-uncategorized-title/11/2"
     assert reply.title is None and reply.extra["topic_title"] == "This is an uncategorized title"
     assert reply.thread_id == "11"
+    assert reply.reply_ref == {"post_number": "2"}  # what an answer is a reply to (listener/replies)
     assert reply.reach == {"replies": 0, "reads": 1}
     assert first.title == "This is an uncategorized title"  # the opening post carries its topic's title
     assert first.text == "hi there. hi there. hi there."

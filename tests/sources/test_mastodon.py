@@ -138,6 +138,7 @@ def test_first_poll_reads_the_newest_page_of_each_hashtag(instance: FakeInstance
     assert hoot.source_kind == "mastodon" and hoot.source_name == "masto"
     assert hoot.text == "#hoot (hashtag toot)"
     assert hoot.author == "mastodonpy_test_2"
+    assert hoot.reply_ref == {"acct": "mastodonpy_test_2"}  # whom an answer @mentions (listener/replies)
     assert hoot.url == "http://localhost:3000/@mastodonpy_test_2/117020593741189701"
     assert hoot.published_at == datetime(2026, 8, 1, 13, 55, 55, 867000, tzinfo=UTC)
     assert hoot.reach == {"replies": 0, "reposts": 0, "likes": 0, "followers": 0}

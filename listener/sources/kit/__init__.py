@@ -14,7 +14,7 @@ from listener.sources.kit.errors import (
     SourceUnavailable,
     describe,
 )
-from listener.sources.kit.fields import as_dict, as_int, counts, iso_time, search_terms, unix_time
+from listener.sources.kit.fields import as_dict, as_int, as_text, counts, iso_time, search_terms, unix_time
 from listener.sources.kit.html import html_to_text
 from listener.sources.kit.http import (
     HttpFetcher,
@@ -42,7 +42,7 @@ from listener.sources.kit.targets import Targets
 __all__ = [
     "BadPayload", "BrandTerms", "ClientError", "HttpFetcher", "HttpSettings", "RateLimited", "Source",
     "SourceContext", "SourceError", "SourceFactory", "SourceSettings", "SourceUnavailable", "Targets", "as_dict",
-    "as_int", "counts", "describe", "get_source_class", "html_to_text", "iso_time", "load_builtin_sources",
+    "as_int", "as_text", "counts", "describe", "get_source_class", "html_to_text", "iso_time", "load_builtin_sources",
     "newest_mark", "parse_json", "parse_rate_limit_reset", "parse_retry_after", "read_until_known", "register",
     "registry", "search_terms", "source_secret", "unix_time", "validators_of",
 ]

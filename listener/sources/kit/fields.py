@@ -52,6 +52,13 @@ def counts(**values: Any) -> dict[str, int]:
     return {key: value for key, value in found.items() if value is not None}
 
 
+def as_text(value: Any) -> str | None:
+    """A non-empty string (stripped), or a number as text (account ids come as either); anything else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() or None if isinstance(value, str) else None
+
+
 def as_dict(value: Any) -> dict[str, Any]:
     """A JSON object as it is; anything else (None, a list, a string) as an empty dict."""
     return value if isinstance(value, dict) else {}

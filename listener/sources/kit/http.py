@@ -26,11 +26,18 @@ class HttpSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    timeout: Duration = timedelta(seconds=20)
-    user_agent: str = f"listener/{__version__} (+https://github.com/listener-dev/listener)"
-    max_bytes: int = Field(default=20_000_000, ge=1024)  # responses larger than this are refused
-    retries: int = Field(default=2, ge=0, le=10)  # in-poll retries of 5xx/429/timeouts
-    max_retry_wait: Duration = timedelta(seconds=30)  # a longer Retry-After ends the poll; the daemon backs off
+    timeout: Duration = Field(default=timedelta(seconds=20),
+                              description="How long one request may take before it fails.")
+    user_agent: str = Field(default=f"listener/{__version__} (+https://github.com/listener-dev/listener)",
+                            description="User-Agent header sent with every request.")
+    max_bytes: int = Field(default=20_000_000, ge=1024,
+                           description="Responses larger than this many bytes are refused (the poll fails and the "
+                                       "source backs off).")
+    retries: int = Field(default=2, ge=0, le=10,
+                         description="Retries within one poll after a 429, a 5xx or a timeout, honouring Retry-After.")
+    max_retry_wait: Duration = Field(default=timedelta(seconds=30),
+                                     description="Longest wait before such a retry; a longer Retry-After ends the poll "
+                                                 "and the source backs off.")
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -29,11 +29,20 @@ class SourceSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    kind: str
-    every: Duration = timedelta(minutes=5)
-    jitter: Duration = timedelta(seconds=10)
-    enabled: bool = True
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$",
+                      description="The source's unique name (letters, digits, `.`, `_`, `-`), as rules and logs refer "
+                                  "to it.")
+    kind: str = Field(description="The platform: one of the kinds below.")
+    every: Duration = Field(default=timedelta(minutes=5), description="Poll interval.")
+    jitter: Duration = Field(default=timedelta(seconds=10),
+                             description="Up to this much random delay added to each poll, so sources do not poll in "
+                                         "lockstep.")
+    enabled: bool = Field(default=True, description="false: keep the source configured but do not poll it.")
+    own_accounts: list[str] = Field(
+        default_factory=list,
+        description="Our own accounts on this platform (the care team's, the brand's): their posts, e.g. our replies "
+                    "read back, are not mentions and are never stored or scored. Compared case-insensitively, "
+                    "without a leading \"@\".")
 
 
 class BrandTerms(Protocol):

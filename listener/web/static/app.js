@@ -1,6 +1,7 @@
 // The care inbox's only script; every page works without it. It refreshes the queue in place, says so when the
 // session has ended, tells an agent when someone else acted on the task they have open, opens the filter panels
-// on wide screens, copies reply templates, and adds keyboard shortcuts (? shows them).
+// on wide screens, copies reply templates, counts a reply's characters against the platform's limit, puts a
+// template into the reply, and adds keyboard shortcuts (? shows them).
 "use strict";
 (function () {
   const wide = window.matchMedia("(min-width: 641px)");
@@ -72,6 +73,34 @@
     field.select();
     try { await navigator.clipboard.writeText(field.value); } catch (e) { document.execCommand("copy"); }
     button.textContent = button.dataset.done || "✓";
+  });
+
+  // ---------------------------------------------------------------- the reply composer (listener/replies)
+  // A live character counter for reply text areas (data-limit: the platform's limit; data-count: the output).
+  // Code points, as the server counts them; without the script the preview shows the count.
+  const count = function (area) {
+    const out = document.getElementById(area.dataset.count);
+    if (!out) return;
+    const used = Array.from(area.value).length;
+    const limit = parseInt(area.dataset.limit, 10);
+    out.textContent = limit ? used + " / " + limit : String(used);
+    out.classList.toggle("over", Boolean(limit) && used > limit);
+  };
+  document.querySelectorAll("textarea[data-count]").forEach(count);
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("textarea[data-count]")) count(event.target);
+  });
+  // "Use in the reply": fill the composer in place (without the script the link reloads the page with it).
+  document.addEventListener("click", function (event) {
+    const link = event.target.closest("a.use-template");
+    const composer = document.getElementById("reply-text");
+    if (!link || !composer) return;
+    const template = link.parentElement.querySelector("textarea[readonly]");
+    if (!template) return;
+    event.preventDefault();
+    composer.value = template.value;
+    count(composer);
+    composer.focus();
   });
 
   // ---------------------------------------------------------------- keyboard shortcuts

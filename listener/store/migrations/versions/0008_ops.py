@@ -5,7 +5,7 @@ Revises: 0007_privacy_cluster
 Create Date: 2026-12-04 17:30:00
 
 A row claimed for sending stays "sending" until its claim times out (5 minutes by default) when the
-process that claimed it dies. `claimed_by` records host, boot and process (listener/ops/claims.py), so a
+process that claimed it dies. `claimed_by` records host, boot and process (listener/delivery/claims.py), so a
 starting daemon releases the claims of processes that no longer exist on its host at once.
 """
 

@@ -1,5 +1,0 @@
-"""Spikes: a brand's mention volume or negative share far above the same hour of the week in previous weeks.
-
-settings (`[[spike]]`) → counts (SQL, GROUP BY over indexed columns) → detect (pure statistics, cooldown and
-re-arm) → check (spike rows + outbox alerts, one transaction) → render (the alert in every markup).
-"""
