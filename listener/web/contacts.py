@@ -19,6 +19,7 @@ from listener.contacts.lookup import ContactCard, contact_for_task
 from listener.contacts.models import ContactLink, TaskFollowUp
 from listener.contacts.suggestions import Suggestion, suggestions
 from listener.store.models import MentionRow, TaskRow
+from listener.web.params import ident, text
 
 CONTACT_ACTIONS = ("link", "unlink", "merge")
 
@@ -60,9 +61,10 @@ def contact_panel(session: Session, task: TaskRow) -> ContactPanel:
 
 def _number(form: FormData, name: str, what: str) -> int:
     value = str(form.get(name, "")).strip().lstrip("#")
-    if not value.isdigit():
+    number = ident(value)  # ASCII digits that fit an id: "²" or a 20-digit number is no task
+    if number is None:
         raise ContactError(f"give the number of the {what}")
-    return int(value)
+    return number
 
 
 def contact_action(session: Session, task_id: int, action: str, form: FormData, actor: str, now: datetime) -> None:
@@ -77,7 +79,7 @@ def contact_action(session: Session, task_id: int, action: str, form: FormData, 
         raise ContactError("this task's mention names nobody, so it has no contact to link")
     if action == "link":
         link(session, contact.id, _number(form, "contact", "contact to link"), actor, now,
-             str(form.get("reason", "")) or None, task_id=task_id)
+             text(form.get("reason"), 1000) or None, task_id=task_id)
     elif action == "unlink":
         row = session.get(ContactLink, _number(form, "link", "link to undo"))
         if row is None or row.kept_id != contact.id:

@@ -20,6 +20,7 @@ from listener.replies.service import (
 )
 from listener.store.models import ReplyRow, UserRow
 from listener.web.app import Web, page, refuse, render
+from listener.web.params import path_id, text
 from listener.web.taskpage import Composer, can_approve, show_task
 from listener.web.users import can_act
 
@@ -33,8 +34,8 @@ def _show(web: Web, request: Request, user: UserRow, task_id: int, error: str | 
 def reply_submit(web: Web, request: Request, user: UserRow, form: FormData | None) -> Response:
     """POST from the composer: `do` = preview (shows the page again, nothing stored), draft or send."""
     assert form is not None
-    task_id = int(request.path_params["task_id"])
-    composer = Composer(text=str(form.get("text", "")).replace("\r\n", "\n"), key=str(form.get("key", ""))[:64])
+    task_id = path_id(request, "task_id", "There is no task #{id}.")
+    composer = Composer(text=text(form.get("text"), 100_000).replace("\r\n", "\n"), key=text(form.get("key"), 64))
     do = str(form.get("do", "send"))
     if do == "preview":
         composer.preview = True
@@ -56,26 +57,27 @@ def reply_action(web: Web, request: Request, user: UserRow, form: FormData | Non
     """POST on one reply: approve / return (leads), resend (edit a draft, returned or failed reply), posted /
     not_posted (a person checked a reply of unknown outcome on the platform)."""
     assert form is not None
-    reply_id, action, now = int(request.path_params["reply_id"]), str(form.get("action", "")), web.clock.now()
+    reply_id, action, now = path_id(request, "reply_id", "There is no reply #{id}."), text(form.get("action"), 20), \
+        web.clock.now()
     with web.store.read() as session:
         reply = session.get(ReplyRow, reply_id)
         if reply is None:
             return refuse(web, request, user, 404, "There is no such reply.")
         task_id = reply.task_id
-    text = str(form.get("text", "")).replace("\r\n", "\n")
+    new_text = text(form.get("text"), 100_000).replace("\r\n", "\n")
     try:
         with web.store.write() as session:
             if action in ("approve", "return"):
                 if not can_approve(user.role):
                     return refuse(web, request, user, 403, "Your role may not do this.")
                 if action == "approve":
-                    approve(session, web.settings, reply_id, user.name, now, text if text.strip() else None)
+                    approve(session, web.settings, reply_id, user.name, now, new_text if new_text.strip() else None)
                 else:
-                    send_back(session, reply_id, user.name, str(form.get("note", "")), now)
+                    send_back(session, reply_id, user.name, text(form.get("note"), 10_000), now)
             elif action == "resend":
-                resend(session, web.settings, reply_id, text, user.name, user.role, now)
+                resend(session, web.settings, reply_id, new_text, user.name, user.role, now)
             elif action in ("posted", "not_posted"):
-                settle_unknown(session, reply_id, user.name, action == "posted", str(form.get("url", "")), now)
+                settle_unknown(session, reply_id, user.name, action == "posted", text(form.get("url"), 2000), now)
             else:
                 return refuse(web, request, user, 400, "Unknown action.")
     except ReplyActionError as exc:

@@ -28,9 +28,11 @@ PATH_INTS = ["0", "2147483647", "2147483648", "99999999999999999999", "1"]
 PATH_STRS = ["x", "%C2%B2", "..%2F..", "a" * 300, "%00"]
 # every parameter a page or action reads (and a few it does not)
 QUERY = ["page", "before", "days", "edit", "since", "until", "week", "q", "brand", "sentiment", "status",
-         "priority", "category", "source", "language", "assignee", "next", "view", "sort", "since_event", "id"]
+         "priority", "category", "source", "language", "assignee", "next", "view", "sort", "since_event", "id",
+         "template", "contact", "task"]
 FORM = ["csrf", "action", "note", "assignee", "sentiment", "category", "name", "body", "language", "id",
-        "duration", "brand", "rule", "next", "version", "task", "priority", "deadline_rule", "password"]
+        "duration", "brand", "rule", "next", "version", "task", "priority", "deadline_rule", "password", "do", "key",
+        "text", "url", "into", "reason", "other", "keep", "link", "score", "comment"]
 
 
 @pytest.fixture
@@ -58,10 +60,14 @@ def paths_of(template: str) -> list[str]:
     return [template.replace(match.group(0), value) for value in ("1", *values)]
 
 
+MACHINE = ("/hooks/",)  # answered to a helpdesk's server, not a person: no page around the error
+
+
 def check(response: httpx.Response, what: str, failures: list[str]) -> None:
     if response.status_code >= 500:
         failures.append(f"{response.status_code} {what}")
-    elif response.status_code >= 400 and "<main" not in response.text:
+    elif response.status_code >= 400 and "<main" not in response.text and \
+            not response.request.url.path.startswith(MACHINE):
         failures.append(f"{response.status_code} without the page's own error: {what}")
 
 
