@@ -8,7 +8,8 @@ PostgreSQL, end to end, against the naive way (load every row of the week into P
 Seeding: bulk inserts (SQLAlchemy Core executemany in chunks) of synthetic German/English mentions over the
 52 weeks before the digest's week (2026-W48) and --week-mentions in it: three brands (Acme; competitors Globex and
 Initech), six sources (two with star ratings), 95 % scored, service categories, reach, 1 % near-duplicates,
-care-team labels, follow-up tasks; a theme ("App stürzt ab" / "app update crashes") rises in the week.
+care-team labels, follow-up tasks; seven themes (four German, three English: PLANTED) rise in the week, and the
+run checks that all of them are in the digest's top ten themes of their language and no stop word is.
 
 Each variant runs in its own process, so its peak RSS is its own (os.wait4):
   * digest — `listener digest --week 2026-W48 --html … --text …`, the real command: figures, charts, HTML, text;
@@ -70,7 +71,15 @@ WORDS = {
            "refund invoice delivery parcel contract branch transfer update outage reachable rude fast friendly "
            "thanks great experience order fees account login card savings interest overdraft advice").split(),
 }
-RISING = {"de": "die neue App stürzt ab", "en": "the app update crashes"}
+# Themes planted in the week, each in a share of the week's posts of its language: (theme as the digest should
+# show it, the words written, share). The digest's themes must have all of them in their top ten, and no stop word.
+PLANTED = {
+    "de": [("App stürzt", "die neue App stürzt ab", 0.06), ("Kontoführungsgebühren", "die Kontoführungsgebühren "
+           "steigen", 0.03), ("Geldautomat kaputt", "der Geldautomat kaputt", 0.02),
+           ("Apple Pay", "endlich Apple Pay", 0.02)],
+    "en": [("app update", "the app update crashes", 0.06), ("card declined", "my card declined again", 0.03),
+           ("cashback bonus", "a cashback bonus please", 0.02)],
+}
 CONFIG = """[database]
 url = "{url}"
 
@@ -109,8 +118,8 @@ def _rows(first: int, last: int, total: int, week_mentions: int, rng: random.Ran
         r = rng.random()
         brands = ["Acme"] if r < 0.7 else ["Globex"] if r < 0.85 else ["Initech"] if r < 0.95 else ["Acme", "Globex"]
         body = " ".join(rng.choices(WORDS[lang], k=rng.randint(10, 24)))
-        if in_week and rng.random() < 0.1:
-            body += " " + RISING[lang]
+        if in_week:
+            body += "".join(". " + words for _, words, share in PLANTED[lang] if rng.random() < share)
         reach = {"likes": rng.randint(0, 50), "replies": rng.randint(0, 10)}
         if rng.random() < 0.05:
             reach["followers"] = rng.randint(100, 100_000)
@@ -210,13 +219,16 @@ def naive(url: str) -> dict[str, Any]:
                 key = f"{brand}:{'now' if current else 'before'}"
                 figures[key]["mentions"] += 1
                 figures[key][sentiment] += 1
-                figures[key]["reach"] += max([0, *(v for k, v in m.reach.items())])
+                figures[key]["potential_reach"] += max([0, *(m.reach.get(k, 0) for k in ("followers", "views",
+                                                                                          "reads"))])
+                figures[key]["engagement"] += sum(m.reach.get(k, 0) for k in ("likes", "reposts", "quotes",
+                                                                              "replies", "score", "votes"))
             if current and "Acme" in m.brand_names and m.score and m.score.language in ("de", "en"):
-                texts.append((m.id, m.title, m.text, m.score.language, 0))
+                texts.append((m.id, m.title, m.text, m.score.language, 0, sentiment, m.published_at))
         themes = count(texts, Tokeniser(frozenset(words("Acme Bank Globex Initech"))), keep_examples=True)
     store.dispose()
     return {"rows": len(mentions), "acme_now": dict(figures["Acme:now"]),
-            "themes_counted": sum(t.documents for t in themes.values())}
+            "themes_counted": sum(t.documents for t in themes.by_language.values())}
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -265,6 +277,21 @@ def server_cpu(data_dir: Path | None) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+THEMES: dict[str, tuple[int, int, int]] = {}  # database → (planted themes found, planted, stop words shown)
+
+
+def planted_themes(themes: dict[str, Any]) -> tuple[list[str], int, list[str]]:
+    """(planted themes among the top ten of their language, how many were planted, stop words among all themes)."""
+    from listener.digest.noise import never_themes
+    from listener.text import words
+
+    found = [term for lang, planted in PLANTED.items() for term, _, _ in planted  # as shown, or in a phrase
+             if any(set(words(term)) <= set(words(t["term"])) for t in themes[lang][:10])]
+    stop = [t["term"] for lang in PLANTED for t in themes[lang]
+            if any(w in never_themes(lang) for w in words(t["term"]))]
+    return found, sum(len(p) for p in PLANTED.values()), stop
+
+
 def measure(name: str, url: str, workdir: Path, data_dir: Path | None = None,
             ) -> list[tuple[str, str, float, float, float]]:
     config = workdir / f"{name}.toml"
@@ -283,11 +310,16 @@ def measure(name: str, url: str, workdir: Path, data_dir: Path | None = None,
     naive_cpu += server_cpu(data_dir) - server
     ours, theirs = json.loads(out)["brands"][0], json.loads(naive_out)["acme_now"]
     agree = (ours["headline"]["mentions"]["value"] == theirs["mentions"]
-             and ours["headline"]["reach"]["value"] == theirs["reach"]
+             and ours["headline"]["potential_reach"]["value"] == theirs["potential_reach"]
+             and ours["headline"]["engagement"]["value"] == theirs["engagement"]
              and all(ours["sentiment"][s] == theirs.get(s, 0) for s in ("negative", "neutral", "positive", "unscored")))
     print(f"  {name}: digest written to {html} and {text_out}; figures agree with the naive count: {agree}")
     if not agree:
         raise SystemExit(f"figures differ: {ours['headline']} vs {theirs}")
+    found, planted, stop = planted_themes(ours["themes"])
+    print(f"  {name}: planted themes in the top ten: {len(found)} of {planted}; stop words among the themes: "
+          f"{stop or 'none'}")
+    THEMES[name] = (len(found), planted, len(stop))
     return [(name, "digest: figures, charts, HTML and text", seconds, cpu, peak - floor),
             (name, "digest --json: the figures alone", json_seconds, json_cpu, json_peak - floor),
             (name, "naive: all rows of the week into Python", naive_seconds, naive_cpu, naive_peak - floor),
@@ -360,7 +392,11 @@ def summary(results: list[tuple[str, str, float, float, float]], total: int, wee
     for name in dict.fromkeys(r[0] for r in results):
         digest, _json, naive, _floor = [r for r in results if r[0] == name]
         where = f"{name}, {week:,} of {total:,}"
+        found, planted, stop = THEMES.get(name, (0, 0, 0))
         figures += [
+            Figure("digest", f"planted themes in the top ten ({where})", f"{found} of {planted}", "", f"{planted}",
+                   found == planted),
+            Figure("digest", f"stop words among the themes ({where})", f"{stop}", "", "0", stop == 0),
             Figure("digest", f"end to end, wall s ({where})", f"{digest[2]:.1f}", f"{naive[2]:.1f} (naive)", "≤ 10",
                    digest[2] <= 10),
             Figure("digest", f"end to end, CPU s ({where})", f"{digest[3]:.1f}", f"{naive[3]:.1f} (naive)"),

@@ -25,7 +25,7 @@ def _figure() -> tuple[Figure, Any]:
     figure = plt.figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
     axes = figure.add_subplot()
     axes.spines[["top", "right"]].set_visible(False)
-    axes.tick_params(labelsize=7)
+    axes.tick_params(labelsize=8)
     return figure, axes
 
 
@@ -51,7 +51,7 @@ def volume(section: dict[str, Any], lang: str) -> bytes:
     axes.set_xticks(list(x), [day(d["date"], lang, "EEE d.M." if len(days) <= 14 else "d.M.") for d in days],
                     rotation=0 if len(days) <= 14 else 90)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
-    axes.legend(fontsize=7, frameon=False, ncols=4, loc="upper left", bbox_to_anchor=(0, 1.16))
+    axes.legend(fontsize=8, frameon=False, ncols=4, loc="upper left", bbox_to_anchor=(0, 1.16))
     return _png(figure)
 
 
@@ -66,7 +66,7 @@ def share_of_voice(section: dict[str, Any], lang: str) -> bytes:
     axes.xaxis.set_major_formatter(FuncFormatter(lambda v, _: percent(v, lang)))
     for bar, share in zip(bars, shares, strict=True):
         axes.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + percent(share, lang),
-                  va="center", fontsize=7)
+                  va="center", fontsize=8)
     return _png(figure)
 
 
@@ -87,10 +87,10 @@ def trend(section: dict[str, Any], lang: str) -> bytes:
     volume_axes.bar(x, [w["mentions"] for w in weeks], color="#e8ebef", width=0.6, zorder=0)
     volume_axes.set_zorder(axes.get_zorder() - 1)
     axes.patch.set_visible(False)
-    volume_axes.tick_params(labelsize=7, colors="#888888")
+    volume_axes.tick_params(labelsize=8, colors="#888888")
     volume_axes.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
     volume_axes.spines[["top"]].set_visible(False)
-    axes.legend(fontsize=7, frameon=False, ncols=2, loc="upper left", bbox_to_anchor=(0, 1.16))
+    axes.legend(fontsize=8, frameon=False, ncols=2, loc="upper left", bbox_to_anchor=(0, 1.16))
     return _png(figure)
 
 

@@ -41,7 +41,8 @@ def make_digest(store: Store, settings: Settings, period: Period, lang: str | No
                 brand: str | None = None, draw: bool = True) -> Digest:
     lang = lang or settings.digest.lang
     with store.read() as session:
-        figures = report.build(session, settings.brand, period, lang, settings.digest.brands, brand)
+        figures = report.build(session, settings.brand, period, lang, settings.digest.brands, brand,
+                               options=settings.digest)
         add_care_figures(session, settings, figures, period)  # CSAT, NPS, recovery (listener/surveys)
     digest = Digest(figures, lang)
     if draw:

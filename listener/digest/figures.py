@@ -5,11 +5,15 @@ What counts as what:
 - a mention's *sentiment* is the care team's label where there is one (listener/labels.py), else the model's;
   unscored mentions count in the volume but not in the shares;
 - a *negative service experience* and its categories likewise come from the label, else from the score;
-- a mention's *reach* is the largest audience or engagement figure its platform gave (followers, views, reads,
-  score, likes, votes, reposts, replies), 0 when none; a brand's estimated reach is the sum over its mentions;
+- a mention's *potential reach* is the audience its platform gave (followers, views or reads: the largest), 0
+  when none; a brand's potential reach is the sum over its mentions, reported with the share its largest post
+  makes of it (reach.py), since one viral post can be most of it;
+- *engagement* is counted per kind — likes, reposts (and quotes), replies, votes (and scores) — never mixed
+  with the audience;
+- a post's *reach* (which copy of a story, which posts are notable) is the largest of all those figures;
 - days and weeks are local to the digest's time zone (period.py); a mention belongs to the day it was published.
 Near-duplicates (a story syndicated to several sites) count once per site in the volume, as each copy was read
-somewhere; notable posts list canonical mentions only, so one story shows once.
+somewhere; a notable post is the most-reached copy of its story, so one story shows once.
 """
 
 from __future__ import annotations
@@ -25,13 +29,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from listener.clock import utc
 from listener.digest.period import Period
-from listener.domain import Sentiment, TaskStatus
+from listener.domain import TaskStatus
 from listener.nlp.categories import CATEGORIES
 from listener.store.models import MentionBrand, MentionLabel, MentionRow, ScoreRow, SourceRow, TaskRow
 
 REACH_KEYS = ("followers", "views", "reads", "score", "likes", "votes", "reposts", "replies")
+AUDIENCE_KEYS = ("followers", "views", "reads")
+ENGAGEMENT_KEYS = {"likes": ("likes",), "reposts": ("reposts", "quotes"), "replies": ("replies",),
+                   "votes": ("score", "votes")}
 NOTABLE_PER_SENTIMENT = 3
+TOP_AUDIENCE = 3  # the largest contributors to a brand's potential reach
 
 
 class greatest(FunctionElement[int]):  # noqa: N801 - SQL function name
@@ -51,8 +60,24 @@ def _greatest_sqlite(element: greatest, compiler: Any, **kw: Any) -> str:
     return f"max({compiler.process(element.clauses, **kw)})"
 
 
+def _figure(key: str) -> ColumnElement[int]:
+    return func.coalesce(MentionRow.reach[key].as_integer(), 0)
+
+
 def reach_expr() -> ColumnElement[int]:
-    return greatest(*(func.coalesce(MentionRow.reach[key].as_integer(), 0) for key in REACH_KEYS))
+    return greatest(*(_figure(key) for key in REACH_KEYS))
+
+
+def audience_expr() -> ColumnElement[int]:
+    return greatest(*(_figure(key) for key in AUDIENCE_KEYS))
+
+
+def engagement_expr(kind: str) -> ColumnElement[int]:
+    keys = ENGAGEMENT_KEYS[kind]
+    total: ColumnElement[int] = _figure(keys[0])
+    for key in keys[1:]:
+        total = total + _figure(key)
+    return total
 
 
 def sentiment_expr() -> ColumnElement[str]:
@@ -93,6 +118,9 @@ def _mentions_of(brands: Sequence[str], start: datetime, end: datetime) -> Selec
                    MentionBrand.brand.in_(list(brands))))
 
 
+mentions_of = _mentions_of  # for the digest's other queries (days.py)
+
+
 @dataclass(frozen=True)
 class CubeRow:
     """Mentions of one brand on one day from one source in one language with one sentiment."""
@@ -104,7 +132,8 @@ class CubeRow:
     sentiment: str | None
     mentions: int
     service: int
-    reach: int
+    audience: int
+    engagement: dict[str, int]  # likes, reposts, replies, votes
     rating_sum: float
     rating_count: int
     categories: dict[str, int]
@@ -113,6 +142,7 @@ class CubeRow:
 def cube(session: Session, brands: Sequence[str], current: Period, previous: Period) -> list[CubeRow]:
     """One pass over both periods, grouped finely; report.py sums the few hundred groups as each section needs."""
     boundaries = previous.day_starts()[:-1] + current.day_starts()
+    kinds = list(ENGAGEMENT_KEYS)
     rows = _mentions_of(brands, previous.start, current.end).add_columns(
         MentionBrand.brand.label("brand"),
         bucket(MentionRow.published_at, boundaries).label("day"),
@@ -120,19 +150,23 @@ def cube(session: Session, brands: Sequence[str], current: Period, previous: Per
         func.coalesce(ScoreRow.language, "unknown").label("language"),
         sentiment_expr().label("sentiment"),
         service_expr().label("service"),
-        reach_expr().label("reach"),
+        audience_expr().label("audience"),
+        *(engagement_expr(kind).label(f"eng_{kind}") for kind in kinds),
         MentionRow.rating.label("rating"),
         *(category_expr(c).label(f"cat_{c}") for c in CATEGORIES),
     ).subquery()
     keys = (rows.c.brand, rows.c.day, rows.c.source_id, rows.c.language, rows.c.sentiment)
-    query = select(*keys, func.count(), func.sum(rows.c.service), func.sum(rows.c.reach),
+    query = select(*keys, func.count(), func.sum(rows.c.service), func.sum(rows.c.audience),
+                   *(func.sum(rows.c[f"eng_{kind}"]) for kind in kinds),
                    func.sum(rows.c.rating), func.count(rows.c.rating),
                    *(func.sum(rows.c[f"cat_{c}"]) for c in CATEGORIES)).group_by(*keys)
     out = []
     for r in session.execute(query):
-        cats = {c: int(n or 0) for c, n in zip(CATEGORIES, r[10:], strict=True)}
+        engagement = {kind: int(n or 0) for kind, n in zip(kinds, r[8:8 + len(kinds)], strict=True)}
+        rest = r[8 + len(kinds):]
+        cats = {c: int(n or 0) for c, n in zip(CATEGORIES, rest[2:], strict=True)}
         out.append(CubeRow(r[0], int(r[1]), int(r[2]), r[3], r[4], int(r[5]), int(r[6] or 0), int(r[7] or 0),
-                           float(r[8] or 0.0), int(r[9]), cats))
+                           engagement, float(rest[0] or 0.0), int(rest[1]), cats))
     return out
 
 
@@ -164,37 +198,81 @@ def source_names(session: Session) -> dict[int, tuple[str, str]]:
     return {r.id: (r.name, r.kind) for r in session.execute(select(SourceRow.id, SourceRow.name, SourceRow.kind))}
 
 
-def notable(session: Session, brands: Sequence[str], period: Period) -> dict[tuple[str, str], list[int]]:
-    """(brand, sentiment) → ids of the most-reached canonical negative and positive mentions, most reached first."""
-    inner = _mentions_of(brands, period.start, period.end).add_columns(
+def notable(session: Session, brands: Sequence[str], period: Period,
+            ) -> dict[tuple[str, str], list[int]]:
+    """Ids of the posts a digest names, most reached first: (brand, "negative" | "positive") → the most-reached
+    negative and positive posts; (brand, "any") → the most-reached post; (brand, "audience") → the posts with the
+    largest audience, the top contributors to the potential reach (every copy counts there, as each was seen).
+    Otherwise a story copied to several sites is one post: its most-reached copy (an agency story is read on the
+    big site, not where it was first stored). One pass over the period's rows."""
+    rows = _mentions_of(brands, period.start, period.end).add_columns(
         MentionRow.id.label("id"), MentionBrand.brand.label("brand"), sentiment_expr().label("sentiment"),
-        func.row_number().over(partition_by=(MentionBrand.brand, sentiment_expr()),
-                               order_by=(reach_expr().desc(), MentionRow.id)).label("rank"),
-    ).where(MentionRow.canonical_id.is_(None),
-            sentiment_expr().in_((Sentiment.NEGATIVE, Sentiment.POSITIVE))).subquery()
-    query = (select(inner.c.brand, inner.c.sentiment, inner.c.id)
-             .where(inner.c.rank <= NOTABLE_PER_SENTIMENT).order_by(inner.c.brand, inner.c.sentiment, inner.c.rank))
+        func.coalesce(MentionRow.canonical_id, MentionRow.id).label("story"), reach_expr().label("reach"),
+        audience_expr().label("audience"),
+    ).subquery()  # the reach (eight JSON lookups) once per row, not once per use
+    copies = select(
+        rows.c.id, rows.c.brand, rows.c.sentiment, rows.c.reach,
+        func.row_number().over(partition_by=(rows.c.brand, rows.c.story),
+                               order_by=(rows.c.reach.desc(), rows.c.id)).label("copy"),
+        case((rows.c.audience > 0, func.row_number().over(partition_by=rows.c.brand, order_by=(
+            rows.c.audience.desc(), rows.c.id))), else_=None).label("audience_rank"),
+    ).subquery()
+    best = case((copies.c.copy == 1, 1), else_=0)  # ranks among the best copies only
+    stories = select(
+        copies.c.brand, copies.c.sentiment, copies.c.id, copies.c.copy, copies.c.audience_rank,
+        func.row_number().over(partition_by=(copies.c.brand, best, copies.c.sentiment),
+                               order_by=(copies.c.reach.desc(), copies.c.id)).label("rank"),
+        func.row_number().over(partition_by=(copies.c.brand, best),
+                               order_by=(copies.c.reach.desc(), copies.c.id)).label("overall"),
+    ).subquery()
+    query = (select(stories.c.brand, stories.c.sentiment, stories.c.id, stories.c.copy, stories.c.rank,
+                    stories.c.overall, stories.c.audience_rank)
+             .where(or_(and_(stories.c.copy == 1, or_(and_(stories.c.sentiment.in_(("negative", "positive")),
+                                                            stories.c.rank <= NOTABLE_PER_SENTIMENT),
+                                                       stories.c.overall == 1)),
+                        stories.c.audience_rank <= TOP_AUDIENCE))
+             .order_by(stories.c.brand, stories.c.sentiment, stories.c.rank))
     out: dict[tuple[str, str], list[int]] = {}
-    for brand, sentiment, mention_id in session.execute(query):
-        out.setdefault((brand, sentiment), []).append(mention_id)
+    audience: dict[str, list[tuple[int, int]]] = {}
+    for brand, sentiment, mention_id, copy, rank, overall, audience_rank in session.execute(query):
+        if copy == 1 and overall == 1:
+            out[(brand, "any")] = [mention_id]
+        if copy == 1 and sentiment in ("negative", "positive") and rank <= NOTABLE_PER_SENTIMENT:
+            out.setdefault((brand, sentiment), []).append(mention_id)
+        if audience_rank is not None and audience_rank <= TOP_AUDIENCE:
+            audience.setdefault(brand, []).append((audience_rank, mention_id))
+    for brand, ranked in audience.items():
+        out[(brand, "audience")] = [mention_id for _, mention_id in sorted(ranked)]
     return out
 
 
 def mentions_by_id(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The few mentions a digest quotes (notable posts, theme examples), with their reach and source name."""
+    """The few mentions a digest quotes (notable posts, theme examples), with their reach figures and source."""
     if not ids:
         return {}
     query = (select(MentionRow.id, MentionRow.url, MentionRow.title, MentionRow.text, MentionRow.author,
                     MentionRow.published_at, MentionRow.rating, SourceRow.name, sentiment_expr(),
-                    reach_expr())
+                    reach_expr(), MentionRow.reach)
              .join(SourceRow, SourceRow.id == MentionRow.source_id)
              .outerjoin(ScoreRow, ScoreRow.mention_id == MentionRow.id)
              .outerjoin(MentionLabel, MentionLabel.mention_id == MentionRow.id)
              .where(MentionRow.id.in_(list(ids))))
     return {r[0]: {"id": r[0], "url": r[1], "title": r[2], "text": r[3], "author": r[4],
-                   "published_at": r[5].isoformat() if r[5] else None, "rating": r[6], "source": r[7],
-                   "sentiment": r[8], "reach": int(r[9] or 0)}
+                   "published_at": utc(r[5]).isoformat() if r[5] else None, "rating": r[6], "source": r[7],
+                   "sentiment": r[8], "reach": int(r[9] or 0), "figures": dict(r[10] or {})}
             for r in session.execute(query)}
+
+
+def copies_of(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[int, int]]]:
+    """Canonical mention id → [(copy id, reach)] of its near-duplicate copies (syndicated stories)."""
+    if not ids:
+        return {}
+    out: dict[int, list[tuple[int, int]]] = {}
+    query = select(MentionRow.canonical_id, MentionRow.id, reach_expr()).where(MentionRow.canonical_id.in_(list(ids)))
+    for canonical, copy, reach in session.execute(query):
+        if canonical is not None:
+            out.setdefault(int(canonical), []).append((int(copy), int(reach or 0)))
+    return out
 
 
 # ----------------------------------------------------------------------------- care figures
@@ -257,15 +335,17 @@ def care(session: Session, brands: Sequence[str], current: Period, previous: Per
     return out
 
 
-def sample_texts(brand: str, start: datetime, end: datetime, every: int,
-                 ) -> Select[int, str | None, str, str | None, int]:
-    """Every `every`-th canonical scored mention of `brand` in [start, end) (by id): the bounded sample the
-    themes are counted on (themes.py). Rows: id, title, text, language, reach."""
-    query = (select(MentionRow.id, MentionRow.title, MentionRow.text, ScoreRow.language, reach_expr())
-             .join(MentionBrand, MentionBrand.mention_id == MentionRow.id)
-             .join(ScoreRow, ScoreRow.mention_id == MentionRow.id)
-             .where(MentionBrand.brand == brand, MentionRow.published_at >= start, MentionRow.published_at < end,
-                    MentionRow.canonical_id.is_(None), ScoreRow.language.in_(("de", "en"))))
-    if every > 1:
-        query = query.where(MentionRow.id % every == literal(0))
-    return query
+def sample_texts(every: dict[str, int], start: datetime, end: datetime,
+                 ) -> Select[str, int, str | None, str, str | None, int, str, datetime | None]:
+    """For each brand, every `every[brand]`-th canonical scored mention of it in [start, end) (by id): the bounded
+    samples the themes are counted on (themes.py), in one pass over the stretch for all brands. Rows: brand, id,
+    title, text, language, reach, sentiment, published."""
+    stride = case(*((MentionBrand.brand == brand, n) for brand, n in every.items()), else_=1)
+    return (select(MentionBrand.brand, MentionRow.id, MentionRow.title, MentionRow.text, ScoreRow.language,
+                   reach_expr(), sentiment_expr(), MentionRow.published_at)
+            .join(MentionBrand, MentionBrand.mention_id == MentionRow.id)
+            .join(ScoreRow, ScoreRow.mention_id == MentionRow.id)
+            .outerjoin(MentionLabel, MentionLabel.mention_id == MentionRow.id)
+            .where(MentionBrand.brand.in_(list(every)), MentionRow.published_at >= start,
+                   MentionRow.published_at < end, MentionRow.canonical_id.is_(None),
+                   ScoreRow.language.in_(("de", "en")), MentionRow.id % stride == literal(0)))

@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from listener.digest import i18n
+from listener.digest import i18n, lines
 
 CID_DOMAIN = "listener.digest"
 
@@ -32,7 +32,10 @@ def environment() -> Environment:
                       autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(number=i18n.number, percent=i18n.percent, points=i18n.points, net=i18n.net, signed=i18n.signed,
-                       duration=i18n.duration, day=i18n.day, long_date=i18n.long_date)
+                       duration=i18n.duration, day=i18n.day, long_date=i18n.long_date, big=i18n.big,
+                       count_change=i18n.count_change, points_between=i18n.points_between,
+                       stars_change=i18n.stars_change, times=i18n.times, language_name=i18n.language_name,
+                       shy=i18n.soft_hyphens)
     return env
 
 
@@ -46,8 +49,8 @@ def alt_text(kind: str, section: dict[str, Any], lang: str) -> str:
     if kind == "sov":
         shares = "; ".join(f"{v['brand']}: {i18n.percent(v['share'], lang)}" for v in section["share_of_voice"])
         return f"{t('sov_chart')} — {shares}"
-    weeks = "; ".join(f"{w['week']}: {w['mentions']}, {t('negative')} {i18n.percent(w['negative_share'], lang)}"
-                      for w in section["trend"])
+    weeks = "; ".join(f"{i18n.week_label(w['week'], w['first_day'], lang)}: {w['mentions']}, {t('negative')} "
+                      f"{i18n.percent(w['negative_share'], lang)}" for w in section["trend"])
     return f"{t('trend_chart')} — {weeks}"
 
 
@@ -77,9 +80,14 @@ def week_title(report: dict[str, Any], lang: str) -> str:
 
 
 def column_title(report: dict[str, Any], lang: str) -> str:
-    """The short name of the period over a column of figures: W48 / KW 48, else "this period"."""
+    """The short name of the period over a column of figures: W48 / KW 48, else "This period"."""
     key = report["period"]["key"]
     return i18n.label(lang, "week_short", week=int(key.split("-W")[1])) if "-W" in key else i18n.label(lang, "now")
+
+
+def previous_title(report: dict[str, Any], lang: str) -> str:
+    """Over the column of the period before: "Previous week" / "Vorwoche" for a week, else "Previous period"."""
+    return i18n.label(lang, "previous_week" if "-W" in report["period"]["key"] else "previous_period")
 
 
 def command(report: dict[str, Any]) -> str:
@@ -95,9 +103,20 @@ def subject(report: dict[str, Any], lang: str) -> str:
 
 
 def _context(report: dict[str, Any], lang: str, images: dict[str, str]) -> dict[str, Any]:
+    zone = report["period"]["timezone"]
+    prev = i18n.label(lang, ("previous_week" if "-W" in report["period"]["key"] else "previous_period") + "_inline")
     return {"r": report, "lang": lang, "images": images, "title": week_title(report, lang),
             "t": lambda name, **kw: i18n.label(lang, name, **kw), "subject": subject(report, lang),
-            "column": column_title(report, lang), "command": command(report)}
+            "column": column_title(report, lang), "before": previous_title(report, lang),
+            "prev": prev, "command": command(report),
+            "when": lambda value: i18n.when(value, lang, zone), "clock": lambda value: i18n.clock(value, lang, zone),
+            "week_label": lambda w: i18n.week_label(w["week"], w["first_day"], lang),
+            "tone": i18n.tone, "shown_points": i18n.shown_points_change,
+            "post_meta": lambda p: lines.post_meta(p, lang, zone), "event_line": lambda e: lines.event_line(e, lang),
+            "spike_line": lambda s: lines.spike_line(s, lang, zone),
+            "theme_figures": lambda th: lines.theme_figures(th, lang),
+            "themes_in_brief": lambda ths: lines.themes_in_brief(ths, lang),
+            "mover_lines": lambda m: lines.mover_lines(m, lang, prev)}
 
 
 def html(report: dict[str, Any], lang: str, charts: dict[str, Chart], inline: bool = False) -> str:

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from listener.nlp.categories import CATEGORIES
 from listener.timezones import ZoneName
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -29,6 +30,10 @@ class DigestSettings(BaseModel):
     brands: list[str] = Field(default_factory=list,
                               description="Own brands to report on; empty: every brand that is not a competitor.")
     send_empty: bool = Field(default=False, description="Send even when none of the brands was mentioned in the week.")
+    category_names: dict[str, str] = Field(
+        default_factory=dict, description="What the service categories are called here, in the digest and the care "
+        "inbox, in every language: { delivery = \"Pünktlichkeit\" } for a train operator; keys: support, delivery, "
+        "billing, digital, product, staff.")
 
     @property
     def scheduled(self) -> bool:
@@ -65,6 +70,16 @@ class DigestSettings(BaseModel):
         if value not in ("de", "en"):
             raise ValueError(f"expected 'de' or 'en', got {value!r}")
         return value
+
+    @field_validator("category_names")
+    @classmethod
+    def _category_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, name in value.items():
+            if key not in CATEGORIES:
+                raise ValueError(f"unknown service category {key!r}; the categories are {', '.join(CATEGORIES)}")
+            if not name.strip():
+                raise ValueError(f"the name of {key!r} is empty")
+        return {key: name.strip() for key, name in value.items()}
 
     @field_validator("recipients")
     @classmethod

@@ -93,7 +93,7 @@ def client_address(web: Web, request: Request) -> str:
 def formatter(web: Web, request: Request, user: UserRow | None) -> Formatter:
     accept = request.headers.get("accept-language")
     language = (user.locale if user else None) or negotiate(accept)
-    return Formatter(language, web.config.timezone, regional(accept, language))
+    return Formatter(language, web.config.timezone, regional(accept, language), web.settings.digest.category_names)
 
 
 def csrf_token(request: Request) -> str:

@@ -61,13 +61,23 @@ def negotiate(accept_language: str | None) -> str:
 class Formatter:
     """What templates use to speak the user's language: `_`, `when`, `relative`, `number`."""
 
-    def __init__(self, language: str, timezone: str, locale: str | None = None):
+    def __init__(
+        self,
+        language: str,
+        timezone: str,
+        locale: str | None = None,
+        category_names: dict[str, str] | None = None,
+    ):
         self.language = language if language in LANGUAGES else "en"
         self.tz = ZoneInfo(timezone)
         self.messages = GERMAN if self.language == "de" else {}
         self.locale = locale if locale and locale.split("_")[0] == self.language else self.language  # dates, numbers
+        # the deployment's names of the service categories ([digest] category_names), in every language
+        self.category_names = category_names or {}
 
     def gettext(self, message: str) -> str:
+        if message in self.category_names:
+            return self.category_names[message]
         if self.language != "de":
             return message
         return self.messages.get(message) or explain(message, self.language)

@@ -49,8 +49,15 @@ def test_every_figure_of_two_seeded_weeks(seeded: tuple[Path, dict[str, int]]) -
     assert h["negative_share"] == {"value": round(5 / 9, 6), "previous": 0.5,
                                    "change": round(round(5 / 9, 6) - 0.5, 6), "change_pct": None}
     assert h["negative_service"] == {"value": 4, "previous": 2, "change": 2, "change_pct": 1.0}
-    # reach: the largest figure per mention: 5 + 1000 + 40 + 2 + 0 + 0 + 120 + 0 + 0 + 7; before: 10
-    assert h["reach"] == {"value": 1174, "previous": 10, "change": 1164, "change_pct": 116.4}
+    # Potential reach is audience only: c2's 1,000 followers (scores, votes and likes are engagement), all of it
+    # from one post. Engagement per kind: likes c2 3 + c10 7 (before p1 10), replies c1 5 + c7 30, votes and
+    # scores c3 40 + c4 2 + c7 120.
+    assert h["potential_reach"] == {"value": 1000, "previous": 0, "change": 1000, "change_pct": None}
+    assert h["engagement"] == {"value": 207, "previous": 10, "change": 197, "change_pct": 19.7}
+    potential = acme["reach"]["potential"]
+    assert potential["top_share"] == 1.0 and [c["post"]["id"] for c in potential["top"]] == [ids["c2"]]
+    assert {k: (v["value"], v["previous"]) for k, v in acme["reach"]["engagement"].items()} == {
+        "likes": (10, 10), "reposts": (0, 0), "replies": (35, 0), "votes": (162, 0), "total": (207, 10)}
     assert acme["sentiment"] == {"negative": 5, "neutral": 2, "positive": 2, "unscored": 1}
     assert acme["verdict"] == ("Mentions of Acme up 150% to 10, sentiment worse (−33 pts); "
                                "more complaints about billing (+1).")
@@ -80,9 +87,9 @@ def test_every_figure_of_two_seeded_weeks(seeded: tuple[Path, dict[str, int]]) -
         {"source": "hn", "kind": "hackernews", "mentions": 2, "previous": 0, "negative_share": 0.0},
     ]
     assert acme["languages"] == [
-        {"language": "de", "mentions": 6, "previous": 4, "share": 0.6},
-        {"language": "en", "mentions": 3, "previous": 0, "share": 0.3},
-        {"language": "unknown", "mentions": 1, "previous": 0, "share": 0.1},
+        {"language": "de", "name": "German", "mentions": 6, "previous": 4, "share": 0.6},
+        {"language": "en", "name": "English", "mentions": 3, "previous": 0, "share": 0.3},
+        {"language": "unknown", "name": "unknown", "mentions": 1, "previous": 0, "share": 0.1},
     ]
     assert {c["category"]: (c["mentions"], c["previous"], c["change"]) for c in acme["categories"]} == {
         "billing": (2, 1, 1), "support": (1, 1, 0), "delivery": (1, 0, 1), "digital": (1, 0, 1),
@@ -118,7 +125,8 @@ def test_every_figure_of_two_seeded_weeks(seeded: tuple[Path, dict[str, int]]) -
     assert theme["term"] == "Warteschleife" and theme["mentions"] == 4
     assert theme["share"] == 0.8 and theme["previous_share"] == 0.0
     assert [e["id"] for e in theme["examples"]] == [ids["c2"], ids["c1"]]
-    assert acme["themes"]["sample"]["de"] == {"mentions": 5, "every": 1, "baseline_mentions": 4, "baseline_every": 1}
+    assert acme["themes"]["sample"]["de"] == {"mentions": 5, "every": 1, "repeats": 0, "baseline_mentions": 4,
+                                              "baseline_every": 1}
     terms = {t["term"] for lang in ("de", "en") for t in acme["themes"][lang]}
     assert not {t.lower() for t in terms} & {"acme", "bank", "acme bank", "globex"}
 

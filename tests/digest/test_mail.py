@@ -65,7 +65,7 @@ def test_send_builds_alternative_text_and_related_html_with_every_chart(config: 
     for alt in re.findall(r'<img [^>]*alt="([^"]*)"', html):
         assert len(alt) > 40  # the chart's numbers in words, for blocked images and screen readers
     # The same numbers in both parts.
-    for figure in ("1,174", "+1,164", "77%", "Mentions of Acme up 150% to 10"):
+    for figure in ("1,000", "+197 (+1,970%)", "77%", "Mentions of Acme up 150% to 10"):
         assert figure in text and figure in html
     # Hostile mention text arrives as text: escaped in HTML, no javascript: link anywhere.
     assert "<script>" not in html and "<img src=x" not in html and "javascript:" not in html
