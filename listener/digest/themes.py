@@ -20,7 +20,8 @@ A theme is a candidate that is
   ("Antwort", "heute"), while a real theme's p-value is orders of magnitude smaller.
 Themes are ranked by their *excess mentions* (mentions beyond what the earlier share predicts), so a big topic
 ("outage" in 130 posts) ranks above a small one that merely rose from nothing ("weather" in 9). A word whose
-mentions mostly come in one phrase is shown as the phrase ("App stürzt" rather than "App"); a term is not shown
+mentions — or whose rise — mostly come in one phrase is shown as the phrase ("App stürzt" rather than "App";
+"card declined" rather than "card" when cards are talked about every week and only the declines are new); a term is not shown
 twice ("Warteschleife" beside "lange Warteschleife"). Each theme is shown in its most frequent written form, with
 its mentions, their negative share and the most-reached mentions that contain it.
 """
@@ -52,7 +53,7 @@ MIN_MENTIONS = 3  # a theme needs at least this many mentions in the sample …
 MIN_SHARE = 0.005  # … and this share of them
 MIN_LIFT = 1.5  # its share at least this many times the earlier share (Jeffreys-smoothed)
 FDR = 0.1  # Benjamini–Hochberg false discovery rate over every candidate tested
-PHRASE_COVERS = 0.6  # a word is shown as its phrase when the phrase has this share of the word's mentions
+PHRASE_COVERS = 0.6  # a word is shown as its phrase when the phrase has this share of its mentions or excess
 LANGUAGES = ("de", "en")
 _STEMMERS = {"de": "german", "en": "english"}
 _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # a word, or a hyphenated compound as one
@@ -297,7 +298,8 @@ def rising(current: TermCounts, baseline: TermCounts, top: int = TOP_THEMES) -> 
         term = current.form(candidate.key)
         if len(term.split()) == 1:  # its phrase instead, when most of its mentions come in one
             covering = [p for p in phrases if term.lower() in current.form(p.key).lower().split()
-                        and p.count >= PHRASE_COVERS * candidate.count]
+                        and (p.count >= PHRASE_COVERS * candidate.count
+                             or p.excess >= PHRASE_COVERS * candidate.excess)]
             if covering:
                 candidate = max(covering, key=lambda p: (p.count, p.z))
                 term = current.form(candidate.key)

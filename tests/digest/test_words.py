@@ -58,7 +58,7 @@ def test_category_names_are_checked_at_start(tmp_path: Path) -> None:
 
 def test_the_care_inbox_says_the_category_names_too() -> None:
     names = {"delivery": "Pünktlichkeit"}
-    assert Formatter("de", "UTC", names).gettext("delivery") == "Pünktlichkeit"
-    assert Formatter("en", "UTC", names).gettext("delivery") == "Pünktlichkeit"
-    assert Formatter("de", "UTC", names).gettext("billing") == "Abrechnung"
+    assert Formatter("de", "UTC", category_names=names).gettext("delivery") == "Pünktlichkeit"
+    assert Formatter("en", "UTC", category_names=names).gettext("delivery") == "Pünktlichkeit"
+    assert Formatter("de", "UTC", category_names=names).gettext("billing") == "Abrechnung"
     assert Formatter("de", "UTC").gettext("delivery") == "Lieferung"
