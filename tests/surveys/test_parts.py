@@ -148,8 +148,8 @@ def test_the_digest_care_section_has_satisfaction_against_the_week_before(
     assert care["response_rate"]["value"] == round(2 / 3, 6) and care["response_rate"]["previous"] == 1.0
     assert care["recovered_share"]["value"] is None  # every answered task is still inside its 14 days
     text = digest.text()
-    assert "CSAT (satisfied): 50% (previous 0%, +50 pts)" in text
-    assert "Survey answers: 2 (previous 1, +1, +100%)" in text
+    assert "CSAT (satisfied): 50% (previous week 0%, +50 pts)" in text
+    assert "Survey answers: 2 (previous week 1, +1 (+100%))" in text
     assert "CSAT (satisfied)" in digest.html()
 
 
