@@ -102,9 +102,16 @@ class Formatter:
     def number(self, value: float, digits: int = 0) -> str:
         return format_decimal(round(value, digits), locale=self.locale)
 
+    def language_name(self, code: str | None) -> str:
+        """"ro" → "Rumänisch" / "Romanian" (Babel's names, as in the digest); an unknown code as it is."""
+        if not code:
+            return "—"
+        return str(Locale.parse(self.language).languages.get(code) or code)
+
     def tjoin(self, values: list[str]) -> str:
         return ", ".join(self.gettext(v) for v in values)
 
     def context(self) -> dict[str, Callable[..., str] | str]:
         return {"_": self.gettext, "when": self.when, "relative": self.relative, "number": self.number,
-                "duration": self.duration, "tjoin": self.tjoin, "lang": self.language, "reason": self.reason}
+                "duration": self.duration, "tjoin": self.tjoin, "lang": self.language, "reason": self.reason,
+                "language_name": self.language_name}

@@ -1,4 +1,5 @@
-"""The deployment's names of the service categories ([digest] category_names) in the care inbox, as in the digest."""
+"""The deployment's names of the service categories ([digest] category_names) and languages by name (not "en")
+in the care inbox, as in the digest."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store.dispose()
 
 
-def test_queue_and_task_page_say_the_deployments_category_name(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_queue_and_task_page_say_the_deployments_category_name_and_language_names(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, os.urandom(16).hex())
     clock = FakeClock()
     plain = web_settings(str(store.engine.url))
@@ -38,3 +39,5 @@ def test_queue_and_task_page_say_the_deployments_category_name(store: Store, mon
             page = client.get(f"/tasks/{task}").text
             assert "Pünktlichkeit" in queue and "Pünktlichkeit" in page, lang
             assert "Lieferung" not in queue and ">delivery<" not in queue, lang
+            english = {"de": "Englisch", "en": "English"}[lang]
+            assert english in queue and f", {english}" in page, lang
