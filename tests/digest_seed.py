@@ -131,7 +131,7 @@ def seed(store: Store) -> dict[str, int]:
     return ids
 
 
-def config_text(db_url: str, smtp_port: int = 25, extra: str = "") -> str:
+def config_text(db_url: str, smtp_port: int = 25, extra: str = "", lang: str = "en") -> str:
     return textwrap.dedent(f"""\
         [database]
         url = "{db_url}"
@@ -162,7 +162,7 @@ def config_text(db_url: str, smtp_port: int = 25, extra: str = "") -> str:
         timezone = "Europe/Berlin"
         weekday = "monday"
         time = "08:00"
-        lang = "en"
+        lang = "{lang}"
         """) + extra
 
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from listener.store.engine import Store
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow
+from tests import digest_seed
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIRST_DAY = date(2026, 10, 19)  # Monday of W43
@@ -311,40 +312,12 @@ def seed(store: Store) -> dict[str, int]:
 
 
 def config_text(db_url: str, smtp_port: int = 25, extra: str = "") -> str:
-    return textwrap.dedent(f"""\
-        [database]
-        url = "{db_url}"
-
-        [[brand]]
-        name = "Acme"
-        terms = ["Acme", "Acme Bank"]
-
-        [[brand]]
-        name = "Globex"
-        terms = ["Globex"]
-        competitor = true
-
-        [[brand]]
-        name = "Initech"
-        terms = ["Initech"]
-        competitor = true
-
-        [[channel]]
-        name = "marketing-mail"
-        kind = "email"
-        to = ["care@acme.example"]
-        smtp = {{ host = "127.0.0.1", port = {smtp_port}, sender = "listener@acme.example" }}
-
+    """The seeded digest's config (tests/digest_seed.py) in German, with a spike watch on Acme."""
+    return digest_seed.config_text(db_url, smtp_port, extra, lang="de") + textwrap.dedent("""
         [[spike]]
         name = "outages"
         brands = ["Acme"]
-
-        [digest]
-        channel = "marketing-mail"
-        recipients = ["marketing@acme.example"]
-        timezone = "Europe/Berlin"
-        lang = "de"
-        """) + extra
+        """)
 
 
 def write_config(tmp: Path, db_url: str, smtp_port: int = 25, extra: str = "") -> Path:
