@@ -21,8 +21,8 @@ A theme is a candidate that is
 Themes are ranked by their *excess mentions* (mentions beyond what the earlier share predicts), so a big topic
 ("outage" in 130 posts) ranks above a small one that merely rose from nothing ("weather" in 9). A word whose
 mentions — or whose rise — mostly come in one phrase is shown as the phrase ("App stürzt" rather than "App";
-"card declined" rather than "card" when cards are talked about every week and only the declines are new); a term is not shown
-twice ("Warteschleife" beside "lange Warteschleife"). Each theme is shown in its most frequent written form, with
+"card declined" rather than "card" when cards come up every week and only the declines are new); a term is not
+shown twice ("Warteschleife" beside "lange Warteschleife"). Each theme is shown in its most frequent written form, with
 its mentions, their negative share and the most-reached mentions that contain it.
 """
 

@@ -23,7 +23,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store.dispose()
 
 
-def test_queue_and_task_page_say_the_deployments_category_name_and_language_names(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_queue_and_task_page_say_the_deployments_category_name_and_language_names(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(SECRET_ENV, os.urandom(16).hex())
     clock = FakeClock()
     plain = web_settings(str(store.engine.url))
