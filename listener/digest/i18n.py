@@ -62,7 +62,7 @@ LABELS: dict[str, dict[str, str]] = {
         "spike_negative": "Spike alert {start}–{end}: {observed} of {mentions} mentions negative ({share}, "
                           "usually {baseline})",
         "spike_themes": "alert themes: {themes}", "day_themes": "Themes of the day",
-        "movers": "Biggest changes against the previous week",
+        "movers": "Biggest changes against the {previous}",
         "mover_source": "Source {source}: {value} mentions ({before} {previous}, {change})",
         "mover_category": "Complaints about {area}: {value} ({before} {previous}, {change})",
         "mover_theme": "Theme “{term}”: {share} of mentions (before {before})",
@@ -123,7 +123,7 @@ LABELS: dict[str, dict[str, str]] = {
         "spike_negative": "Spike-Alarm {start}–{end} Uhr: {observed} von {mentions} Erwähnungen negativ "
                           "({share}, sonst {baseline})",
         "spike_themes": "Themen des Alarms: {themes}", "day_themes": "Themen des Tages",
-        "movers": "Größte Veränderungen zur Vorwoche",
+        "movers": "Größte Veränderungen zur {previous}",
         "mover_source": "Quelle {source}: {value} Erwähnungen ({before} {previous}, {change})",
         "mover_category": "Beschwerden über {area}: {value} ({before} {previous}, {change})",
         "mover_theme": "Thema „{term}“: {share} der Erwähnungen (vorher {before})",

@@ -141,6 +141,12 @@ def test_brand_language_and_range_options(seeded: tuple[Path, dict[str, int]]) -
     assert ranged["period"]["key"] == "2026-11-23..2026-11-25"
     assert ranged["previous_period"]["first_day"] == "2026-11-20"
     assert ranged["brands"][0]["headline"]["mentions"] == {"value": 6, "previous": 1, "change": 5, "change_pct": 5.0}
+    # … and is called so, also where the text names the biggest changes.
+    for lang, said in (("en", "Biggest changes against the previous period"),
+                       ("de", "Größte Veränderungen zur Vorperiode")):
+        text = CliRunner().invoke(cli, ["-c", str(config), "digest", "--since", "2026-11-23", "--until", "2026-11-25",
+                                        "--lang", lang], catch_exceptions=False).stdout
+        assert said in text and "previous week" not in text and "Vorwoche" not in text, lang
 
 
 @pytest.mark.parametrize(("args", "message"), [
