@@ -60,6 +60,12 @@ _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")  # a word, or a hyphenated compound 
 _CLAUSE = re.compile(r"[.,;:!?()\[\]{}\"“”„«»/|\n]+|\s[-–—]\s")  # phrases do not span these
 _LINKS_AND_HANDLES = re.compile(r"https?://\S+|www\.\S+|(?<!\w)@[\w.]+")
 
+# English verbs with their particle, keyed like the compound they are also written as ("log in" = "login"): the
+# particle is a stop word, so without this "cannot log in" would leave a theme "log" beside "login".
+PHRASAL_VERBS = frozenset({("log", "in"), ("log", "on"), ("log", "out"), ("sign", "in"), ("sign", "up"),
+                           ("sign", "on"), ("check", "out"), ("top", "up"), ("set", "up"), ("opt", "out"),
+                           ("cash", "out"), ("pay", "out"), ("back", "up")})
+
 SampleRow = tuple[int, str | None, str, str | None, int, str | None, datetime | None]
 
 
@@ -108,12 +114,18 @@ class Tokeniser:
         found: dict[str, str] = {}
         for clause in _CLAUSE.split(_LINKS_AND_HANDLES.sub(" . ", text)):
             previous: tuple[str, str, str] | None = None  # the word before, within a clause
+            previous_is_new = False  # … and whether it was first found there
             for token in _WORD.findall(clause):
                 word = self._word(token, lang)
                 if word is None:
+                    if previous is not None and lang == "en" and (previous[1], _fold(token)) in PHRASAL_VERBS:
+                        if previous_is_new:  # "log" here is "log in", not a word of its own
+                            del found[previous[2]]
+                        found.setdefault(_stem(lang, previous[1] + _fold(token)), f"{previous[0]} {token}")
                     previous = None
                     continue
                 written, folded, key = word
+                previous_is_new = key not in found
                 found.setdefault(key, written)
                 # a phrase ("zinsen zinsen" is not one), keyed like the compound it may also be written as
                 if previous is not None and previous[1] != folded:
@@ -324,6 +336,15 @@ def _theme(candidate: _Candidate, term: str, current: TermCounts, baseline: Term
 
 
 def merged(by_language: dict[str, list[Theme]], top: int) -> list[Theme]:
-    """Themes of both languages in one list, biggest excess first."""
-    every = [t for lang in LANGUAGES for t in by_language.get(lang, [])]
-    return sorted(every, key=lambda t: (-t.excess, -t.z, t.term))[:top]
+    """Themes of both languages in one list, biggest excess first; a term both languages have ("Login" and
+    "login") is listed once, as the language where it rose most wrote it."""
+    every = sorted((t for lang in LANGUAGES for t in by_language.get(lang, [])),
+                   key=lambda t: (-t.excess, -t.z, t.term))
+    out: list[Theme] = []
+    listed: set[tuple[str, ...]] = set()
+    for theme in every:
+        folded = tuple(folded_words(theme.term))
+        if folded not in listed:
+            listed.add(folded)
+            out.append(theme)
+    return out[:top]

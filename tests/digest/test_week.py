@@ -7,6 +7,7 @@ here from the seeded posts, never by the digest's code."""
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable
@@ -136,6 +137,7 @@ def test_what_moved_reach_and_competitors_in_the_outage_week(week: tuple[Path, d
         assert "Störung" in spike["themes"] and "stoerung" not in spike["themes"]
     assert [t["term"] for t in event["themes"]][:2] == ["Störung", "Login"]
     assert "outage" in [t["term"] for t in event["themes"]]
+    assert len({t["term"].casefold() for t in event["themes"]}) == len(event["themes"])  # "Login" once, not twice
     story_copy = ids["acme-news-copy"]
     assert [p["id"] for p in event["posts"]] == [thread, story_copy]  # the story by its most-reached copy
     assert all("Störung" in p["excerpt"] or "Störung" in (p["title"] or "") for p in event["posts"])
@@ -152,7 +154,10 @@ def test_what_moved_reach_and_competitors_in_the_outage_week(week: tuple[Path, d
 
     # Themes of the outage week: what it was about, first; weather talk rose too, but far less.
     de, en = ([t["term"] for t in acme["themes"][lang]] for lang in ("de", "en"))
-    assert de[:2] == ["Störung", "Login"] and en[0] == "outage"
+    assert de[:2] == ["Störung", "Login"] and set(en[:2]) == {"outage", "login"}
+    login = next(t for t in acme["themes"]["en"] if t["term"] == "login")  # "log in" is "login", not a "log"
+    assert login["mentions"] == sum(1 for p in now if p.lang == "en" and re.search(r"login|log in", p.text, re.I))
+    assert "log" not in en
     weather = [i for i, term in enumerate(en) if "weather" in term.lower()]
     assert all(i > en.index("outage") for i in weather)
 
