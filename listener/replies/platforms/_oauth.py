@@ -92,3 +92,15 @@ class TokenCache:
         with self._lock:
             if self._token is not None and self._token.value == value:
                 self._token = None
+
+    def send(self, http: httpx.Client, method: str, url: str, platform: str, **kwargs: Any) -> httpx.Response:
+        """One request with the current token as Bearer; a 401 renews the token and tries once more (a refused
+        token posted nothing). The answer, whatever its status, is the caller's to check."""
+        for attempt in (1, 2):
+            token = self.get()
+            response = send(http, method, url, platform,
+                            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}, **kwargs)
+            if response.status_code != 401 or attempt == 2:
+                return response
+            self.drop(token)
+        raise AssertionError("unreachable")

@@ -38,7 +38,6 @@ from listener.replies.platforms.base import (
     ReplyTarget,
     Secrets,
     retry_after_seconds,
-    send,
 )
 from listener.sources.kit import SourceSettings
 
@@ -134,19 +133,12 @@ class GooglePlayReplies:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request with the current access token; a 401 renews the token and tries once more."""
-        for attempt in (1, 2):
-            token = self.tokens.get()
-            response = send(self.http, method, f"{self.base}{path}", "googleplay",
-                            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}, **kwargs)
-            if response.status_code == 401 and attempt == 1:
-                self.tokens.drop(token)
-                continue
-            self._check(response)
-            try:
-                return response.json()
-            except ValueError:
-                raise ReplyRetryLater(f"googleplay: unreadable answer (HTTP {response.status_code})") from None
-        raise AssertionError("unreachable")
+        response = self.tokens.send(self.http, method, f"{self.base}{path}", "googleplay", **kwargs)
+        self._check(response)
+        try:
+            return response.json()
+        except ValueError:
+            raise ReplyRetryLater(f"googleplay: unreadable answer (HTTP {response.status_code})") from None
 
     def _check(self, response: httpx.Response) -> None:
         status = response.status_code

@@ -137,15 +137,7 @@ class TrustpilotReplies:
                                 f"{self.max_length}")
         url = f"{self.base}/v1/private/reviews/{self._review_id(target)}/reply"
         body = {"authorBusinessUserId": self.business_user_id, "message": text}
-        for attempt in (1, 2):
-            token = self.tokens.get()
-            response = send(self.http, "POST", url, "trustpilot", json=body,
-                            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
-            if response.status_code == 401 and attempt == 1:  # refused token: nothing was posted
-                self.tokens.drop(token)
-                continue
-            self._check(response)
-            break
+        self._check(self.tokens.send(self.http, "POST", url, "trustpilot", json=body))
         return self._posted(target)
 
     def find_own_reply(self, target: ReplyTarget, text: str) -> PostedReply | None:

@@ -32,7 +32,6 @@ from listener.replies.platforms.base import (
     ReplyTarget,
     Secrets,
     retry_after_seconds,
-    send,
 )
 from listener.sources.kit import SourceSettings
 from listener.sources.youtube import seconds_to_pacific_midnight
@@ -102,19 +101,12 @@ class YouTubeReplies:
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One Data API request with the current access token; a 401 renews the token and tries once more
         (a refused token posted nothing)."""
-        for attempt in (1, 2):
-            token = self.tokens.get()
-            response = send(self.http, method, f"{self.base}{path}", "youtube",
-                            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}, **kwargs)
-            if response.status_code == 401 and attempt == 1:
-                self.tokens.drop(token)
-                continue
-            self._check(response)
-            try:
-                return response.json()
-            except ValueError:
-                raise ReplyRetryLater(f"youtube: unreadable answer (HTTP {response.status_code})") from None
-        raise AssertionError("unreachable")
+        response = self.tokens.send(self.http, method, f"{self.base}{path}", "youtube", **kwargs)
+        self._check(response)
+        try:
+            return response.json()
+        except ValueError:
+            raise ReplyRetryLater(f"youtube: unreadable answer (HTTP {response.status_code})") from None
 
     def _check(self, response: httpx.Response) -> None:
         if response.status_code < 300:
