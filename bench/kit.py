@@ -1,6 +1,6 @@
 """What the benchmarks need besides the package, kept here so that bench/ never imports the tests: a throw-away
-PostgreSQL database, and a tiny scoring model for smoke runs (`bench_cluster.py --model tiny`, as bench/run.py's
---quick uses it; the tests build their own in tests/tiny_model.py)."""
+PostgreSQL database (the cluster tests use it too), and a tiny scoring model for smoke runs (`bench_cluster.py
+--model tiny`, as bench/run.py's --quick uses it; the tests build their own in tests/tiny_model.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Helpers for tests and benchmarks with several nodes: a fresh PostgreSQL database, many feeds on loopback
-(optionally slow), node processes and their config."""
+"""Helpers for the tests with several nodes: many feeds on loopback (optionally slow), node processes and their
+config. A fresh PostgreSQL database for them is bench/kit.py's `fresh_database`."""
 
 from __future__ import annotations
 
@@ -8,36 +8,16 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-
 from listener.demo.servers import FeedServer
 from listener.demo.servers import _FeedHandler as FeedHandler
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server of `server_url`, dropped afterwards."""
-    name = f"listener_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def feed(source: int, posts: int) -> bytes:

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
+from bench.kit import fresh_database
 from listener.app import App
 from listener.cli import cli
 from listener.cluster.node import build_queue, defer_poll, prepare_database, retry_stalled
@@ -24,7 +25,7 @@ from listener.demo.servers import FeedServer, SmtpSink, WebhookReceiver, free_po
 from listener.pipeline import source_row
 from listener.store.engine import Store
 from listener.store.models import AlertRow, MentionRow, ScoreRow, TaskRow
-from tests.cluster_kit import Node, cluster_config, fresh_database, serve_feeds, wait_for
+from tests.cluster_kit import Node, cluster_config, serve_feeds, wait_for
 from tests.flow import write_config
 from tests.ops.helpers import NotifySocket
 from tests.tiny_model import build_tiny_model

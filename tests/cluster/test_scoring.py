@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from bench.kit import fresh_database
 from listener.app import App
 from listener.config import parse_settings
 from listener.pipeline import unscored_backlog
 from listener.store.models import MentionBrand, MentionRow, ScoreRow, SourceRow, TaskRow
-from tests.cluster_kit import fresh_database
 from tests.tiny_model import build_tiny_model
 
 MENTIONS = 40
