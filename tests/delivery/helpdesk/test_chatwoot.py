@@ -5,42 +5,18 @@ listener's notes as private ones, one page of the inbox's conversations for the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from listener.clock import FakeClock
 from listener.config import Settings
 from listener.delivery.helpdesk.status import read_back
 from listener.store.engine import Store
-from tests.alerting import migrated_store
 from tests.delivery.helpdesk.fake_chatwoot import ACCOUNT, INBOX, FakeChatwoot
-from tests.delivery.helpdesk.support import CASES, channel_of, complaint_by, deliver, helpdesk_settings, set_secrets
+from tests.delivery.helpdesk.support import CASES, channel_of, complaint_by, deliver, helpdesk_settings
 
 CASE = CASES[3]
 assert CASE.kind == "chatwoot"
 A = f"/api/v1/accounts/{ACCOUNT}"
-
-
-@pytest.fixture
-def fake(clock: FakeClock) -> Iterator[FakeChatwoot]:
-    with FakeChatwoot(clock) as server:
-        yield server
-
-
-@pytest.fixture
-def settings(fake: FakeChatwoot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    set_secrets(monkeypatch, CASE)
-    return helpdesk_settings(CASE, fake.base_url, f"sqlite:///{tmp_path / 'l.db'}")
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    store = migrated_store(settings.database.url)
-    yield store
-    store.dispose()
 
 
 def test_opening_a_conversation_sends_what_chatwoot_documents(fake: FakeChatwoot, store: Store,

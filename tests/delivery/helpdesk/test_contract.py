@@ -5,7 +5,6 @@ does, and the helpdesk's answer and closing flowing back — by polling and by a
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,12 +50,6 @@ def case(request: pytest.FixtureRequest) -> Case:
 
 
 @pytest.fixture
-def fake(case: Case, clock: FakeClock) -> Iterator[FakeApi]:
-    with case.make(clock) as server:
-        yield server
-
-
-@pytest.fixture
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """SQLite; or PostgreSQL too for a test marked `@BOTH_DATABASES`."""
     if getattr(request, "param", "sqlite") == "sqlite":
@@ -66,19 +59,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 BOTH_DATABASES = pytest.mark.parametrize(
     "db_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
-
-
-@pytest.fixture
-def settings(case: Case, fake: FakeApi, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    set_secrets(monkeypatch, case)
-    return helpdesk_settings(case, fake.base_url, db_url)
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    store = migrated_store(settings.database.url)
-    yield store
-    store.dispose()
 
 
 def task(store: Store) -> TaskRow:

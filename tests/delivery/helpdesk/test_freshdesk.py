@@ -5,9 +5,7 @@ webhook."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +15,6 @@ from listener.delivery.helpdesk.driver import parse_time
 from listener.delivery.helpdesk.status import read_back
 from listener.delivery.helpdesk.webhooks import handle
 from listener.store.engine import Store
-from tests.alerting import migrated_store
 from tests.delivery.helpdesk.fake_freshdesk import FakeFreshdesk
 from tests.delivery.helpdesk.support import (
     CASES,
@@ -25,31 +22,10 @@ from tests.delivery.helpdesk.support import (
     channel_of,
     complaint_by,
     deliver,
-    helpdesk_settings,
-    set_secrets,
 )
 
 CASE = CASES[1]
 assert CASE.kind == "freshdesk"
-
-
-@pytest.fixture
-def fake(clock: FakeClock) -> Iterator[FakeFreshdesk]:
-    with FakeFreshdesk(clock) as server:
-        yield server
-
-
-@pytest.fixture
-def settings(fake: FakeFreshdesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    set_secrets(monkeypatch, CASE)
-    return helpdesk_settings(CASE, fake.base_url, f"sqlite:///{tmp_path / 'l.db'}")
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    store = migrated_store(settings.database.url)
-    yield store
-    store.dispose()
 
 
 def test_opening_a_ticket_sends_what_freshdesk_documents(fake: FakeFreshdesk, settings: Settings, store: Store,

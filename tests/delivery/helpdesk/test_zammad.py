@@ -5,18 +5,13 @@ X-Hub-Signature webhook with its delivery id."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from listener.clock import FakeClock
 from listener.config import Settings
 from listener.delivery.helpdesk.status import read_back
 from listener.delivery.helpdesk.webhooks import handle
 from listener.store.engine import Store
-from tests.alerting import migrated_store
 from tests.delivery.helpdesk.fake_zammad import GROUP, FakeZammad
 from tests.delivery.helpdesk.support import (
     CASES,
@@ -25,32 +20,12 @@ from tests.delivery.helpdesk.support import (
     complaint_by,
     deliver,
     helpdesk_settings,
-    set_secrets,
     zammad_hook,
     zammad_sign,
 )
 
 CASE = CASES[2]
 assert CASE.kind == "zammad"
-
-
-@pytest.fixture
-def fake(clock: FakeClock) -> Iterator[FakeZammad]:
-    with FakeZammad(clock) as server:
-        yield server
-
-
-@pytest.fixture
-def settings(fake: FakeZammad, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    set_secrets(monkeypatch, CASE)
-    return helpdesk_settings(CASE, fake.base_url, f"sqlite:///{tmp_path / 'l.db'}")
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    store = migrated_store(settings.database.url)
-    yield store
-    store.dispose()
 
 
 def test_opening_a_ticket_sends_what_zammad_documents(fake: FakeZammad, store: Store, clock: FakeClock) -> None:

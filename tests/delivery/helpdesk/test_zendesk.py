@@ -4,11 +4,7 @@ internal notes, the customer's later posts as their public comments, show_many w
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from listener.clock import FakeClock
 from listener.config import Settings
@@ -16,7 +12,6 @@ from listener.delivery.helpdesk.handoff import HelpdeskChannel
 from listener.delivery.helpdesk.status import read_back
 from listener.delivery.helpdesk.webhooks import handle
 from listener.store.engine import Store
-from tests.alerting import migrated_store
 from tests.delivery.helpdesk.fake_zendesk import AGENT_ID, FakeZendesk
 from tests.delivery.helpdesk.support import (
     CASES,
@@ -26,31 +21,11 @@ from tests.delivery.helpdesk.support import (
     deliver,
     helpdesk_settings,
     later_mention,
-    set_secrets,
     zendesk_sign,
 )
 
 CASE = CASES[0]
 assert CASE.kind == "zendesk"
-
-
-@pytest.fixture
-def fake(clock: FakeClock) -> Iterator[FakeZendesk]:
-    with FakeZendesk(clock) as server:
-        yield server
-
-
-@pytest.fixture
-def settings(fake: FakeZendesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    set_secrets(monkeypatch, CASE)
-    return helpdesk_settings(CASE, fake.base_url, f"sqlite:///{tmp_path / 'l.db'}")
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[Store]:
-    store = migrated_store(settings.database.url)
-    yield store
-    store.dispose()
 
 
 def test_opening_a_ticket_sends_what_zendesk_documents(fake: FakeZendesk, settings: Settings, store: Store,
