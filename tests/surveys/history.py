@@ -5,48 +5,25 @@ from __future__ import annotations
 
 from datetime import datetime
 from itertools import count
-from typing import Any
 
 from sqlalchemy import select
 
 from listener.clock import FakeClock
-from listener.domain import Batch, Mention
 from listener.matching import BrandMatcher, BrandSettings
 from listener.pipeline import poll_source
-from listener.sources.kit import HttpFetcher, HttpSettings, Source, SourceContext, SourceSettings
 from listener.store.engine import Store
 from listener.store.models import MentionLabel, MentionRow, ScoreRow, TaskRow
+from tests.contacts.support import PlatformSource
 
 _ids = count(1)
 BRANDS = [BrandSettings(name="Acme", terms=["Acme"]), BrandSettings(name="Globex", terms=["Globex"])]
-
-
-class Platform(Source):
-    """A stand-in platform of any kind whose next poll returns the items the test gives it (the pipeline is real)."""
-
-    kind = "test"
-    settings_model = SourceSettings
-
-    def __init__(self, name: str, clock: FakeClock):
-        super().__init__(SourceSettings(name=name, kind=self.kind),
-                         SourceContext(http=HttpFetcher(HttpSettings()), clock=clock))
-        self.items: list[Mention] = []
-
-    def poll(self, cursor: dict[str, Any]) -> Batch:
-        items, self.items = self.items, []
-        return Batch(items=items, next_cursor={"n": int(cursor.get("n", 0)) + len(items)})
-
-
-def platform(kind: str, name: str, clock: FakeClock) -> Platform:
-    cls = type(f"{kind.title()}Platform", (Platform,), {"kind": kind})
-    return cls(name, clock)
 
 
 class History:
     def __init__(self, store: Store, clock: FakeClock):
         self.store, self.clock = store, clock
 
-    def post(self, source: Platform, author: str, at: datetime, sentiment: str | None, *,
+    def post(self, source: PlatformSource, author: str, at: datetime, sentiment: str | None, *,
              label: str | None = None, brand: str = "Acme", categories: tuple[str, ...] = ()) -> int:
         """A post by `author` published at `at`, scored `sentiment` (None: not scored yet), optionally labelled."""
         n = next(_ids)

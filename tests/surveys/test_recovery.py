@@ -14,7 +14,8 @@ from listener.store.engine import Store, upgrade
 from listener.surveys.figures import Figures, first_response, grouped
 from listener.surveys.recovery import outcomes
 from tests.browser import launch, needs_chromium, screenshot_folder
-from tests.surveys.history import History, platform
+from tests.contacts.support import platform
+from tests.surveys.history import History
 
 DAY = timedelta(days=1)
 WINDOW = timedelta(days=14)
